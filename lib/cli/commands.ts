@@ -1,0 +1,9 @@
+/**
+ * The registry of CLI commands. Each entry adds one sub-command to the program;
+ * add a command by writing lib/cli/<name>.ts with a `register` function and listing it here.
+ */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

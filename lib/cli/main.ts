@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * The `blip2-progressive` command line. Each command lives in its own module and registers
+ * itself on the program; this file only wires them together and maps errors to exit codes.
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 bad usage (unknown flag, invalid value).
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { commands } from './commands.js';
+import { UsageError } from './usage.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('blip2-progressive')
+    .description('BLIP-2 captioning, progressive fine-tuning and caption metrics in Node.js')
+    .version(pkg.version)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
