@@ -1,0 +1,95 @@
+/**
+ * The per-image work of the BLIP image processor — decode, resize, rescale, normalize, HWC → CHW —
+ * as plain functions over plain data, so the same code runs on the calling thread and in worker threads.
+ */
+import { decodeImage, decodeImageResizedFast, type ImageInput, type ResolvedLoadOptions, type RgbImage } from './decode.js';
+import { resizePil, type ResampleFilter } from './resample.js';
+
+/** Resolved processor settings (the validated, camel-cased `preprocessor_config.json`). */
+export interface ProcessorSettings {
+  /** Convert to RGB first (always done: the model needs 3 channels; kept for fidelity to the config). */
+  doConvertRgb: boolean;
+  /** Resize to exactly `size` (no aspect preservation). */
+  doResize: boolean;
+  /** Output size. */
+  size: { height: number; width: number };
+  /** Pillow filter used by the resize. */
+  resample: ResampleFilter;
+  /** Multiply by `rescaleFactor` (in float64, then cast to float32, as HF's `rescale`). */
+  doRescale: boolean;
+  rescaleFactor: number;
+  /** `(x - mean) / std` per channel in float32, as HF's `normalize`. */
+  doNormalize: boolean;
+  imageMean: [number, number, number];
+  imageStd: [number, number, number];
+}
+
+/** One image to process: everything a worker needs, structured-clone friendly. */
+export interface ImageTask {
+  input: ImageInput;
+  settings: ProcessorSettings;
+  load: ResolvedLoadOptions;
+  /** Use sharp's resize (fast, not bit-identical to Pillow). */
+  fastResize: boolean;
+}
+
+/** A processed image: float32 CHW pixel values and any warnings from decoding. */
+export interface ImageTaskResult {
+  data: Float32Array;
+  width: number;
+  height: number;
+  warnings: string[];
+}
+
+/**
+ * Per-channel lookup tables u8 → float32 output value, computed with exactly HF's arithmetic:
+ * `rescale`: `float32(float64(x) * factor)`; `normalize`: `float32(float32(x - float32(mean)) / float32(std))`.
+ * Since the input is 8-bit, 3×256 entries cover every possible value.
+ */
+export function valueTables(settings: ProcessorSettings): Float32Array[] {
+  return [0, 1, 2].map((c) => {
+    const table = new Float32Array(256);
+    const mean = Math.fround(settings.imageMean[c]!);
+    const std = Math.fround(settings.imageStd[c]!);
+    for (let u = 0; u < 256; u++) {
+      let v = settings.doRescale ? Math.fround(u * settings.rescaleFactor) : u;
+      if (settings.doNormalize) v = Math.fround(Math.fround(v - mean) / std);
+      table[u] = v;
+    }
+    return table;
+  });
+}
+
+/** Writes RGB HWC pixels as float32 CHW through the per-channel tables. */
+export function toChw(image: RgbImage, tables: Float32Array[], out = new Float32Array(3 * image.width * image.height)): Float32Array {
+  const plane = image.width * image.height;
+  const { data } = image;
+  for (let c = 0; c < 3; c++) {
+    const table = tables[c]!;
+    const base = c * plane;
+    for (let p = 0; p < plane; p++) out[base + p] = table[data[p * 3 + c]!]!;
+  }
+  return out;
+}
+
+/** Resizes decoded RGB as the processor would (Pillow-exact), or returns it unchanged when `doResize` is off. */
+export function resizeForProcessor(image: RgbImage, settings: ProcessorSettings): RgbImage {
+  if (!settings.doResize) return image;
+  const { data, width, height } = resizePil({ ...image, channels: 3 }, settings.size.width, settings.size.height, settings.resample);
+  return { data, width, height };
+}
+
+/** Runs the whole per-image pipeline. */
+export async function processImageTask(task: ImageTask): Promise<ImageTaskResult> {
+  const { settings } = task;
+  let image: RgbImage;
+  let warnings: string[] = [];
+  if (task.fastResize && settings.doResize) {
+    image = await decodeImageResizedFast(task.input, task.load, settings.size.width, settings.size.height, settings.resample);
+  } else {
+    const decoded = await decodeImage(task.input, task.load);
+    warnings = decoded.warnings;
+    image = resizeForProcessor(decoded.image, settings);
+  }
+  return { data: toChw(image, valueTables(settings)), width: image.width, height: image.height, warnings };
+}
