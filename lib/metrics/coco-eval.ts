@@ -1,0 +1,190 @@
+/**
+ * `COCOEvalCap.evaluate` in TypeScript: PTB-tokenize references and predictions (two calls),
+ * then BLEU-1..4, METEOR, ROUGE-L, CIDEr-D and (with the official jar) SPICE, under
+ * pycocoevalcap's result keys.
+ */
+import { invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf } from '../is.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { bleu } from './bleu.js';
+import { ciderD } from './cider.js';
+import { meteorJar, spiceJar } from './jars.js';
+import { meteor } from './meteor/index.js';
+import { rougeL } from './rouge.js';
+import { tokenizeForEval } from './ptb.js';
+
+/** Metric families cocoEval can compute. */
+export const METRIC_NAMES = ['bleu', 'meteor', 'rouge', 'cider', 'spice'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+/** Options of {@link cocoEval}. */
+export interface CocoEvalOptions {
+  /** Metrics to compute (default all five; SPICE only runs when `spiceJar` is given). */
+  metrics?: MetricName[];
+  /**
+   * Input of the built-in METEOR (NLTK 3.8, as HF `evaluate`): `'raw'` captions (default, as the
+   * paper) or the PTB-`'tokenized'` ones. Ignored when `meteorJar` is given.
+   */
+  meteorInput?: 'raw' | 'tokenized';
+  /** Path to the official `meteor-1.5.jar`: METEOR then comes from it, on tokenized captions. */
+  meteorJar?: string;
+  /** Path to the official `spice-1.0.jar`; without it SPICE is listed in `notComputed`. */
+  spiceJar?: string;
+  /** The `java` executable for the jars (default `"java"`). */
+  javaPath?: string;
+  /** Receives warnings (for example references of images without a prediction). */
+  logger?: Logger;
+}
+
+/** Scores of one image. */
+export interface ImageScores {
+  image_id: string | number;
+  Bleu_1?: number; Bleu_2?: number; Bleu_3?: number; Bleu_4?: number;
+  METEOR?: number; ROUGE_L?: number; CIDEr?: number; SPICE?: number;
+}
+
+/** Result of {@link cocoEval}: pycocoevalcap's `eval` keys plus per-image scores. */
+export interface CocoEvalResult {
+  Bleu_1?: number; Bleu_2?: number; Bleu_3?: number; Bleu_4?: number;
+  METEOR?: number; ROUGE_L?: number; CIDEr?: number; SPICE?: number;
+  /** One entry per evaluated image, in evaluation order (pycocoevalcap's `evalImgs`). */
+  perImage: ImageScores[];
+  /** Requested metrics that could not be computed here (SPICE without `spiceJar`). */
+  notComputed?: string[];
+  /** Which METEOR was computed: NLTK on raw or tokenized captions, or the 1.5 jar. */
+  meteorVariant?: 'nltk-raw' | 'nltk-tokenized' | 'meteor-1.5-jar';
+}
+
+type CaptionInput = Map<string | number, string[] | string> | Record<string, string[] | string>;
+
+function entries(name: string, input: unknown): [string | number, unknown][] {
+  if (input instanceof Map) return [...input.entries()];
+  if (isPlainObject(input)) return Object.entries(input);
+  throw invalidParameterError(name, 'Map or object of image id to captions', input);
+}
+
+function captionList(name: string, id: string | number, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) throw invalidParameterError(`${name} of image ${JSON.stringify(id)}`, 'string or array of strings', value);
+  list.forEach((c, j) => {
+    if (typeof c !== 'string') throw invalidParameterError(`${name}[${j}] of image ${JSON.stringify(id)}`, 'string', c);
+  });
+  return list as string[];
+}
+
+/**
+ * Pairs predictions with references the way `COCOEvalCap` does: the evaluated images are those
+ * with a prediction, in reference order (`loadRes` keeps the annotation file's image order); a
+ * prediction for an image absent from the references is an error, references of images without
+ * a prediction are ignored (reported through the logger). Ids match by their string form.
+ */
+function align(refsInput: unknown, predsInput: unknown, logger: Logger) {
+  const predEntries = entries('preds', predsInput);
+  const refEntries = entries('refs', refsInput);
+  const preds = new Map<string, { id: string | number; caption: string }>();
+  for (const [id, value] of predEntries) {
+    const list = captionList('preds', id, value);
+    if (list.length !== 1) {
+      throw invalidParameterError(`preds of image ${JSON.stringify(id)}`, 'exactly one caption (pycocoevalcap asserts one hypothesis per image)', list);
+    }
+    if (preds.has(String(id))) throw new TypeError(`Duplicate prediction for image ${JSON.stringify(id)}`);
+    preds.set(String(id), { id, caption: list[0]! });
+  }
+  if (preds.size === 0) throw invalidParameterError('preds', 'at least one prediction', predsInput);
+  const ids: (string | number)[] = [];
+  const refs = new Map<string | number, string[]>();
+  const cands = new Map<string | number, string[]>();
+  let ignored = 0;
+  for (const [id, value] of refEntries) {
+    const pred = preds.get(String(id));
+    if (pred === undefined) {
+      ignored++;
+      continue;
+    }
+    const list = captionList('refs', id, value);
+    if (list.length === 0) throw invalidParameterError(`refs of image ${JSON.stringify(id)}`, 'at least one reference caption', list);
+    ids.push(pred.id);
+    refs.set(pred.id, list);
+    cands.set(pred.id, [pred.caption]);
+    preds.delete(String(id));
+  }
+  if (preds.size > 0) {
+    const missing = [...preds.values()].slice(0, 5).map((p) => JSON.stringify(p.id)).join(', ');
+    throw new TypeError(`Predictions for ${preds.size} image(s) without references (${missing}${preds.size > 5 ? ', ...' : ''}); ` +
+      'pycocoevalcap refuses these too ("Results do not correspond to current coco set")');
+  }
+  if (ignored > 0) logger.warn(`${ignored} image(s) have references but no prediction; they are not evaluated`);
+  return { ids, refs, cands };
+}
+
+function checkOptions(options: unknown): Required<Pick<CocoEvalOptions, 'metrics' | 'meteorInput' | 'logger'>> & CocoEvalOptions {
+  const o = knownKeys('options', options, ['metrics', 'meteorInput', 'meteorJar', 'spiceJar', 'javaPath', 'logger']) as CocoEvalOptions;
+  const metrics = o.metrics ?? [...METRIC_NAMES];
+  if (!Array.isArray(metrics) || metrics.length === 0) throw invalidParameterError('metrics', 'non-empty array of metric names', metrics);
+  metrics.forEach((m, i) => oneOf(`metrics[${i}]`, m, METRIC_NAMES));
+  const meteorInput = o.meteorInput === undefined ? 'raw' : oneOf('meteorInput', o.meteorInput, ['raw', 'tokenized'] as const);
+  if (o.meteorJar !== undefined) nonEmptyString('meteorJar', o.meteorJar);
+  if (o.spiceJar !== undefined) nonEmptyString('spiceJar', o.spiceJar);
+  if (o.javaPath !== undefined) nonEmptyString('javaPath', o.javaPath);
+  return { ...o, metrics, meteorInput, logger: o.logger ?? silentLogger };
+}
+
+/**
+ * Evaluates predicted captions against references as pycocoevalcap's `COCOEvalCap.evaluate`.
+ *
+ * @param refs image id → reference captions (Map or plain object; a single string counts as one).
+ * @param preds image id → the predicted caption (a string or a one-element array).
+ * @param options metrics, METEOR variant, jar paths.
+ * @returns corpus scores under `Bleu_1`..`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`, and per-image scores.
+ * @throws TypeError on malformed input, a prediction without references, an image with no
+ *   reference or with several predictions; Error when every reference is empty (CIDEr-D) or a jar fails.
+ */
+export async function cocoEval(refs: CaptionInput, preds: CaptionInput, options?: CocoEvalOptions): Promise<CocoEvalResult> {
+  const opts = checkOptions(options);
+  const { ids, refs: rawRefs, cands: rawCands } = align(refs, preds, opts.logger);
+  const tok = tokenizeForEval(rawRefs, rawCands);
+  const tokRefs = ids.map((id) => tok.refs.get(id)!);
+  const tokCands = ids.map((id) => tok.preds.get(id)![0]!);
+  const result: CocoEvalResult = { perImage: ids.map((id) => ({ image_id: id })) };
+  const set = (key: keyof Omit<ImageScores, 'image_id'>, score: number, perImage: number[]) => {
+    result[key] = score;
+    perImage.forEach((v, i) => { result.perImage[i]![key] = v; });
+  };
+  const want = new Set(opts.metrics);
+  if (want.has('bleu')) {
+    const b = bleu(tokRefs, tokCands);
+    for (let k = 0; k < 4; k++) set(`Bleu_${k + 1}` as 'Bleu_1', b.scores[k]!, b.perImage[k]!);
+  }
+  if (want.has('meteor')) {
+    if (opts.meteorJar !== undefined) {
+      const m = await meteorJar(opts.meteorJar, tokRefs, tokCands, { javaPath: opts.javaPath });
+      set('METEOR', m.score, m.perImage);
+      result.meteorVariant = 'meteor-1.5-jar';
+    } else if (opts.meteorInput === 'tokenized') {
+      const m = meteor(tokRefs, tokCands);
+      set('METEOR', m.score, m.perImage);
+      result.meteorVariant = 'nltk-tokenized';
+    } else {
+      const m = meteor(ids.map((id) => rawRefs.get(id)!), ids.map((id) => rawCands.get(id)![0]!));
+      set('METEOR', m.score, m.perImage);
+      result.meteorVariant = 'nltk-raw';
+    }
+  }
+  if (want.has('rouge')) {
+    const r = rougeL(tokRefs, tokCands);
+    set('ROUGE_L', r.score, r.perImage);
+  }
+  if (want.has('cider')) {
+    const c = ciderD(tokRefs, tokCands);
+    set('CIDEr', c.score, c.perImage);
+  }
+  if (want.has('spice')) {
+    if (opts.spiceJar !== undefined) {
+      const s = await spiceJar(opts.spiceJar, ids, tokRefs, tokCands, { javaPath: opts.javaPath });
+      set('SPICE', s.score, s.perImage);
+    } else {
+      result.notComputed = ['SPICE'];
+      opts.logger.warn('SPICE not computed: pass spiceJar (the official spice-1.0.jar) to compute it');
+    }
+  }
+  return result;
+}

@@ -1,0 +1,122 @@
+/**
+ * Readers for the caption files cocoEval takes: COCO annotation files, COCO result files,
+ * VizWiz-Captions annotation files and the paper's processed json. Each returns captions grouped
+ * by image id in file order (the order pycocoevalcap evaluates in).
+ */
+import { readFile } from 'node:fs/promises';
+import { describe, invalidParameterError, isPlainObject } from '../is.js';
+
+/** Image id → captions, in evaluation order. Ids keep their JSON type (COCO ids are numbers). */
+export type CaptionMap = Map<string | number, string[]>;
+
+type Id = string | number;
+
+function isId(v: unknown): v is Id {
+  return (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string';
+}
+
+function badFile(source: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`Expected ${expected} in ${source} but received ${describe(value)}`);
+}
+
+function push(map: CaptionMap, id: Id, caption: string): void {
+  const list = map.get(id);
+  if (list === undefined) map.set(id, [caption]);
+  else list.push(caption);
+}
+
+/** Reads `{image_id, caption}` records (COCO annotations or results), checking their types. */
+function collect(records: unknown[], source: string, into: CaptionMap, keep: (rec: Record<string, unknown>) => boolean = () => true): CaptionMap {
+  records.forEach((rec, i) => {
+    if (!isPlainObject(rec)) throw badFile(source, `an object at [${i}]`, rec);
+    if (!isId(rec.image_id)) throw badFile(source, `a number or string image_id at [${i}]`, rec.image_id);
+    if (typeof rec.caption !== 'string') throw badFile(source, `a string caption at [${i}]`, rec.caption);
+    if (keep(rec)) push(into, rec.image_id, rec.caption);
+  });
+  return into;
+}
+
+/** Starts a map with the `images` list order (COCO/VizWiz), so images keep the file's order. */
+function imagesOrder(images: unknown, source: string): CaptionMap {
+  const map: CaptionMap = new Map();
+  if (images === undefined) return map;
+  if (!Array.isArray(images)) throw badFile(source, 'an images array', images);
+  images.forEach((img, i) => {
+    if (!isPlainObject(img) || !isId(img.id)) throw badFile(source, `an image with a number or string id at images[${i}]`, img);
+    map.set(img.id, []);
+  });
+  return map;
+}
+
+/**
+ * References from parsed JSON, detecting the format:
+ * - COCO annotations `{"images"?: [{id}], "annotations": [{image_id, caption}]}`;
+ * - VizWiz-Captions (annotations carry `is_rejected` / `is_precanned`): rejected and precanned
+ *   captions are dropped, as the VizWiz evaluation does;
+ * - the paper's processed json `[{"image", "image_id", "captions": [...]}]`;
+ * - a COCO result-style list `[{image_id, caption}]`.
+ * Images listed in `images` but without a caption keep an empty list (an error if evaluated).
+ *
+ * @param json parsed file content.
+ * @param source name used in error messages (usually the file path).
+ */
+export function referencesFromJson(json: unknown, source = 'references'): CaptionMap {
+  if (isPlainObject(json) && Array.isArray(json.annotations)) {
+    const anns = json.annotations as unknown[];
+    const vizwiz = anns.some((a) => isPlainObject(a) && ('is_rejected' in a || 'is_precanned' in a));
+    const map = imagesOrder(json.images, source);
+    return collect(anns, source, map, vizwiz ? (a) => a.is_rejected !== true && a.is_precanned !== true : undefined);
+  }
+  if (Array.isArray(json)) {
+    if (json.length > 0 && isPlainObject(json[0]) && 'captions' in json[0]) {
+      const map: CaptionMap = new Map();
+      json.forEach((item, i) => {
+        if (!isPlainObject(item) || !isId(item.image_id)) throw badFile(source, `an item with a number or string image_id at [${i}]`, item);
+        const caps = item.captions;
+        if (!Array.isArray(caps) || caps.some((c) => typeof c !== 'string')) throw badFile(source, `a captions array of strings at [${i}]`, caps);
+        for (const c of caps as string[]) push(map, item.image_id, c);
+        if (!map.has(item.image_id)) map.set(item.image_id, []);
+      });
+      return map;
+    }
+    return collect(json, source, new Map());
+  }
+  throw badFile(source, 'COCO annotations, VizWiz-Captions annotations or a processed caption list', json);
+}
+
+/**
+ * Predictions from parsed JSON: a COCO result file `[{image_id, caption}]` (the format
+ * `loadRes` reads), or a plain object `{"<image_id>": "caption"}`.
+ */
+export function predictionsFromJson(json: unknown, source = 'predictions'): CaptionMap {
+  if (Array.isArray(json)) return collect(json, source, new Map());
+  if (isPlainObject(json) && !('annotations' in json)) {
+    const map: CaptionMap = new Map();
+    for (const [id, caption] of Object.entries(json)) {
+      if (typeof caption !== 'string') throw badFile(source, `a string caption for image ${JSON.stringify(id)}`, caption);
+      map.set(id, [caption]);
+    }
+    return map;
+  }
+  throw badFile(source, 'a COCO result list [{image_id, caption}]', json);
+}
+
+async function readJson(path: string, name: string): Promise<unknown> {
+  if (typeof path !== 'string' || path.length === 0) throw invalidParameterError(name, 'non-empty string path', path);
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`Could not parse ${path} as JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Reads a reference file (any format {@link referencesFromJson} accepts). */
+export async function loadReferences(path: string): Promise<CaptionMap> {
+  return referencesFromJson(await readJson(path, 'path'), path);
+}
+
+/** Reads a prediction file (any format {@link predictionsFromJson} accepts). */
+export async function loadPredictions(path: string): Promise<CaptionMap> {
+  return predictionsFromJson(await readJson(path, 'path'), path);
+}
