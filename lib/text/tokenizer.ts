@@ -15,7 +15,6 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   boolean,
-  describe,
   integerInRange,
   invalidParameterError,
   isPlainObject,
@@ -312,7 +311,7 @@ export class T5Tokenizer {
       const token = this.addedByContent.get(content);
       if (token === undefined || token.id !== id) {
         throw new Error(
-          `${file} gives ${JSON.stringify(content)} the id ${describe(id)}, but tokenizer.json has ` +
+          `${file} gives ${JSON.stringify(content)} the id ${JSON.stringify(id)}, but tokenizer.json has ` +
             (token === undefined ? 'no such added token' : `id ${token.id}`),
         );
       }
@@ -476,8 +475,13 @@ export class T5Tokenizer {
   }
 }
 
+/** Matches an unpaired UTF-16 surrogate (paired ones are single code points under the `u` flag). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Text must be a string that UTF-8 can encode (Python's sp_model.encode raises on lone surrogates). */
 function checkText(text: unknown, name: string): asserts text is string {
   if (typeof text !== 'string') throw invalidParameterError(name, 'string', text);
+  if (LONE_SURROGATE.test(text)) throw invalidParameterError(name, 'string without unpaired surrogates', text);
 }
 
 function readBoolean(opts: Record<string, unknown>, key: string, fallback: boolean): boolean {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +178,8 @@ describe('T5Tokenizer bad input', () => {
     expect(() => tok.encodeBatch(['ok', ['x']] as unknown as string[])).toThrow(
       'Expected string for texts[1] but received an array of length 1',
     );
+    expect(() => tok.encode('a \ud83d dog')).toThrow('Expected string without unpaired surrogates for text but received "a \\ud83d dog" of type string');
+    expect(tok.encode('🐶')).toEqual([6, 2, 1]);
     expect(() => tok.encodeBatch('a dog' as unknown as string[])).toThrow(
       'Expected array of strings for texts but received "a dog" of type string',
     );
@@ -237,6 +240,24 @@ describe('T5Tokenizer bad input', () => {
     const nowhere = path.join(fixtureDir, 'no-such-dir');
     await expect(T5Tokenizer.fromPretrained(nowhere)).rejects.toThrow(`in ${nowhere}, which is not a directory`);
     await expect(T5Tokenizer.fromPretrained('' as string)).rejects.toThrow('Expected non-empty string for modelDir but received "" of type string');
+  });
+
+  it('checks added_tokens.json against tokenizer.json and names unparsable files', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 't5tok-'));
+    try {
+      copyFileSync(path.join(modelDir, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
+      writeFileSync(path.join(dir, 'added_tokens.json'), JSON.stringify({ '<extra_id_0>': 4000 }));
+      await expect(T5Tokenizer.fromPretrained(dir)).rejects.toThrow(
+        `${path.join(dir, 'added_tokens.json')} gives "<extra_id_0>" the id 4000, but tokenizer.json has id 4099`,
+      );
+      writeFileSync(path.join(dir, 'added_tokens.json'), '{');
+      await expect(T5Tokenizer.fromPretrained(dir)).rejects.toThrow(`Cannot parse ${path.join(dir, 'added_tokens.json')} as JSON`);
+      rmSync(path.join(dir, 'added_tokens.json'));
+      const bare = await T5Tokenizer.fromPretrained(dir);
+      expect(bare.encode('<extra_id_0> a dog')).toEqual([4099, 3, 164, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses tokenizer.json components it does not implement', () => {
