@@ -229,16 +229,12 @@ type Opener = () => Sharp;
 async function openChecked(bytes: Uint8Array, label: string, options: ResolvedLoadOptions): Promise<{ open: Opener; meta: Metadata }> {
   const svg = looksLikeSvg(bytes);
   if (svg && !options.allowSvg) throw new ImageLoadError(label, 'SVG_REFUSED', 'SVG input is refused unless allowSvg is true');
-  const open = () => sharp(bytes, {
-    failOn: options.failOn,
-    limitInputPixels: options.limitInputPixels === 0 ? false : options.limitInputPixels,
-    ignoreIcc: true,
-    autoOrient: options.autoOrient,
-    pages: 1,
-  });
+  const settings = { failOn: options.failOn, ignoreIcc: true, autoOrient: options.autoOrient, pages: 1 };
+  const open = () => sharp(bytes, { ...settings, limitInputPixels: options.limitInputPixels === 0 ? false : options.limitInputPixels });
   let meta: Metadata;
   try {
-    meta = await open().metadata();
+    // The header is read without sharp's limit so that an oversized image is reported with its size below.
+    meta = await sharp(bytes, { ...settings, limitInputPixels: false }).metadata();
   } catch (error) {
     const message = (error as Error).message ?? '';
     if (/unsupported image format/i.test(message)) {
