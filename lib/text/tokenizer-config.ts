@@ -55,6 +55,7 @@ export interface TokenizerConfig {
   clean_up_tokenization_spaces?: unknown;
   legacy?: unknown;
   add_prefix_space?: unknown;
+  added_tokens_decoder?: unknown;
   model_max_length?: unknown;
   [key: string]: unknown;
 }
@@ -170,6 +171,31 @@ function readVocab(model: Record<string, unknown>): { vocab: [string, number][];
   return { vocab: vocab as [string, number][], unkId: unkId as number };
 }
 
+const EXTRA_ID = /^<extra_id_\d+>$/;
+
+/**
+ * The slow tokenizer takes its AddedToken flags from tokenizer_config.json's `added_tokens_decoder`
+ * when present; older configs have none, and T5Tokenizer's `__init__` then creates every
+ * `<extra_id_N>` with lstrip=rstrip=True (tokenizer.json files converted by older versions say False).
+ */
+function applySlowAddedTokenFlags(tokens: AddedToken[], decoder: unknown): AddedToken[] {
+  if (decoder === undefined || decoder === null) {
+    return tokens.map((t) => (EXTRA_ID.test(t.content) ? { ...t, lstrip: true, rstrip: true, singleWord: false, special: true } : t));
+  }
+  if (!isPlainObject(decoder)) throw new Error('Invalid tokenizer config: added_tokens_decoder must be an object');
+  return tokens.map((t) => {
+    const entry = decoder[String(t.id)];
+    if (entry === undefined) return t;
+    if (!isPlainObject(entry) || entry.content !== t.content) {
+      throw new Error(
+        `Invalid tokenizer config: added_tokens_decoder["${t.id}"] is ${JSON.stringify(isPlainObject(entry) ? entry.content : entry)}, ` +
+          `but tokenizer.json has ${JSON.stringify(t.content)} at id ${t.id}`,
+      );
+    }
+    return { ...t, lstrip: entry.lstrip === true, rstrip: entry.rstrip === true, singleWord: entry.single_word === true, special: entry.special === true };
+  });
+}
+
 /** A special-token entry is either a string or an AddedToken-like `{ content }` object. */
 function tokenContent(value: unknown, name: string): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -211,7 +237,7 @@ export function readTokenizerSpec(tokenizerJson: unknown, config: TokenizerConfi
   const { vocab, unkId } = readVocab(asObject(field(json, 'model', 'the top level'), 'model'));
   const normalizers = readNormalizers(json.normalizer);
   const preTokenizer = readPreTokenizer(json.pre_tokenizer);
-  const addedTokens = readAddedTokens(json.added_tokens);
+  const addedTokens = applySlowAddedTokenFlags(readAddedTokens(json.added_tokens), config.added_tokens_decoder);
   const special = resolveSpecialTokens(json, config, addedTokens);
 
   const addedByContent = new Set(addedTokens.map((t) => t.content));

@@ -260,6 +260,24 @@ describe('T5Tokenizer bad input', () => {
     }
   });
 
+  it('takes AddedToken flags as the slow tokenizer does: added_tokens_decoder, else lstrip/rstrip for extra ids', () => {
+    const json = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')) as { added_tokens: Record<string, unknown>[] };
+    const plain = { ...json, added_tokens: json.added_tokens.map((t) => ({ ...t, lstrip: false, rstrip: false })) };
+    // U+0085 is whitespace to Python's str.rstrip() but the charsmap keeps it (an unknown character),
+    // so it shows whether the extra id's lstrip ate it.
+    const text = 'x\u0085<extra_id_0>';
+    // No added_tokens_decoder (an older tokenizer_config.json): extra ids get lstrip/rstrip=True.
+    expect(T5Tokenizer.fromJSON(plain).tokenize(text)).toEqual(['▁x', '<extra_id_0>']);
+    expect(tok.tokenize(text)).toEqual(['▁x', '<extra_id_0>']);
+    // An explicit added_tokens_decoder entry wins.
+    const decoder = { '4099': { content: '<extra_id_0>', lstrip: false, rstrip: false, special: true } };
+    expect(T5Tokenizer.fromJSON(plain, { added_tokens_decoder: decoder }).tokenize(text)).toEqual(['▁x', '\u0085', '<extra_id_0>']);
+    expect(T5Tokenizer.fromJSON(plain, { added_tokens_decoder: decoder }).encode(text)).toEqual([833, 2, 4099, 1]);
+    expect(() => T5Tokenizer.fromJSON(plain, { added_tokens_decoder: { '4099': { content: '<extra_id_1>' } } })).toThrow(
+      'Invalid tokenizer config: added_tokens_decoder["4099"] is "<extra_id_1>", but tokenizer.json has "<extra_id_0>" at id 4099',
+    );
+  });
+
   it('refuses tokenizer.json components it does not implement', () => {
     const json = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
     expect(() => T5Tokenizer.fromJSON({ ...json, normalizer: { type: 'Lowercase' } })).toThrow(
