@@ -3,7 +3,7 @@
  * `special_tokens_map.json` values) into the settings of a SentencePiece-unigram T5 tokenizer.
  *
  * The components a T5 `tokenizer.json` declares map onto SentencePiece's NormalizerSpec:
- * `Precompiled` is the charsmap; `Replace(" {2,}" → "▁")` (with `Strip` right, or a
+ * `Precompiled` is the charsmap; `Replace(" {2,}" → "▁" or " ")` (with `Strip` right, or a
  * `WhitespaceSplit` pre-tokenizer) is `remove_extra_whitespaces`; `Metaspace` with
  * `prepend_scheme` "always"/"first" (or `add_prefix_space`) is `add_dummy_prefix`, and its
  * replacement "▁" is `escape_whitespaces`. Anything else is refused with an error naming it,
@@ -104,8 +104,9 @@ function readNormalizers(value: unknown): { charsmap: PrecompiledCharsmap | unde
         break;
       case 'Replace': {
         const pattern = isPlainObject(component.pattern) ? component.pattern.Regex : undefined;
-        if (pattern !== DUPLICATE_SPACES || component.content !== '\u2581') {
-          fail(`Replace normalizer ${JSON.stringify(component.pattern)} → ${JSON.stringify(component.content)} is not supported (only " {2,}" → "▁")`);
+        // Older converters wrote " {2,}" → " ", newer ones " {2,}" → "▁": both stand for remove_extra_whitespaces.
+        if (pattern !== DUPLICATE_SPACES || (component.content !== '\u2581' && component.content !== ' ')) {
+          fail(`Replace normalizer ${JSON.stringify(component.pattern)} → ${JSON.stringify(component.content)} is not supported (only " {2,}" → "▁" or " ")`);
         }
         collapse = true;
         break;

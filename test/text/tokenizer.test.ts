@@ -169,6 +169,23 @@ describe('T5Tokenizer behaviour', () => {
     expect(fromJson.encode('Question: what is in the image? Answer:')).toEqual([28, 30, 7, 26, 9, 13, 4, 1800, 20, 10, 29, 7, 1]);
     expect(T5Tokenizer.fromJSON(json).decode([0, 3, 164, 1], { skipSpecialTokens: true })).toBe('a dog');
   });
+
+  it('reads the older converter layout (Replace → " ", WhitespaceSplit + Metaspace add_prefix_space) the same way', () => {
+    const json = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')) as {
+      normalizer: { normalizers: Record<string, unknown>[] };
+    };
+    const precompiled = json.normalizer.normalizers[0];
+    const older = T5Tokenizer.fromJSON({
+      ...json,
+      normalizer: { type: 'Sequence', normalizers: [precompiled, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+      pre_tokenizer: {
+        type: 'Sequence',
+        pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '▁', add_prefix_space: true }],
+      },
+    });
+    const matched = cases.cases.filter((c) => JSON.stringify(older.encode(c.text)) === JSON.stringify(c.input_ids)).length;
+    expect(matched).toBe(61);
+  });
 });
 
 describe('T5Tokenizer bad input', () => {
@@ -282,6 +299,9 @@ describe('T5Tokenizer bad input', () => {
     const json = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
     expect(() => T5Tokenizer.fromJSON({ ...json, normalizer: { type: 'Lowercase' } })).toThrow(
       'Invalid tokenizer.json: unsupported normalizer type "Lowercase" (supported: Precompiled, Strip, Replace)',
+    );
+    expect(() => T5Tokenizer.fromJSON({ ...json, normalizer: { type: 'Replace', pattern: { Regex: ' +' }, content: ' ' } })).toThrow(
+      'Invalid tokenizer.json: Replace normalizer {"Regex":" +"} → " " is not supported (only " {2,}" → "▁" or " ")',
     );
     expect(() => T5Tokenizer.fromJSON({ ...json, model: { type: 'BPE' } })).toThrow('Invalid tokenizer.json: model.type must be "Unigram", got "BPE"');
     expect(() => T5Tokenizer.fromJSON(json, { legacy: false })).toThrow(
