@@ -4,6 +4,8 @@
  */
 import type { Command } from 'commander';
 
+import { register as registerEval } from './eval.js';
+
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerEval];
