@@ -1,0 +1,160 @@
+// Node-API entry points. Glue only: option readers, workers and the model handle; no model math.
+#include <napi.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <ATen/Parallel.h>
+
+#include "blip2.h"
+#include "convert.h"
+#include "model_handle.h"
+#include "safetensors.h"
+#include "workers.h"
+
+namespace binding {
+namespace {
+
+struct LoadOptions {
+  torch::ScalarType dtype = torch::kFloat32;
+  torch::Device device = torch::kCPU;
+  int threads = 1;
+  int64_t seed = 0;  // random weights only
+};
+
+LoadOptions read_load_options(const Napi::Value& value) {
+  LoadOptions o;
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected object for options");
+  auto obj = value.As<Napi::Object>();
+  try {
+    o.dtype = parse_dtype(read_string(obj, "dtype", "options"));
+    o.device = parse_device(read_string(obj, "device", "options"));
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(value.Env(), e.what_without_backtrace());
+  } catch (const std::runtime_error& e) {
+    throw Napi::Error::New(value.Env(), e.what());
+  }
+  o.threads = static_cast<int>(read_int(obj, "threads", "options"));
+  if (obj.Has("seed")) o.seed = read_int(obj, "seed", "options");
+  return o;
+}
+
+// Loads a checkpoint directory (or builds random weights when dir is empty) into a new model.
+class LoadWorker : public PromiseWorker {
+ public:
+  LoadWorker(Napi::Env env, std::string dir, blip2::Blip2Config config, LoadOptions options)
+      : PromiseWorker(env), dir_(std::move(dir)), config_(config), options_(options) {}
+
+ protected:
+  void Run() override {
+    at::set_num_threads(options_.threads);
+    auto state = std::make_shared<ModelState>();
+    state->threads = options_.threads;
+    state->model = std::make_unique<blip2::Blip2Model>(config_);
+    if (dir_.empty()) {
+      random_init(*state->model);
+    } else {
+      auto checkpoint = blip2::Checkpoint::open_dir(dir_);
+      state->model->params.load(checkpoint, options_.dtype, options_.device);
+    }
+    state_ = std::move(state);
+  }
+  Napi::Value Result(Napi::Env env) override { return ModelHandle::Wrap(env, state_); }
+
+ private:
+  std::string dir_;
+  blip2::Blip2Config config_;
+  LoadOptions options_;
+  std::shared_ptr<ModelState> state_;
+
+  // Random weights for benchmarks: normal(0, 0.02) matrices, ones for norm weights, zeros for biases.
+  void random_init(blip2::Blip2Model& model) const {
+    torch::manual_seed(static_cast<uint64_t>(options_.seed));
+    auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+    for (const auto& slot : model.params.slots()) {
+      const bool is_vector = slot.shape.size() == 1;
+      const bool is_norm = slot.name.find("norm") != std::string::npos || slot.name.find("LayerNorm") != std::string::npos;
+      torch::Tensor t;
+      if (is_vector && is_norm && slot.name.size() > 7 && slot.name.compare(slot.name.size() - 7, 7, ".weight") == 0) {
+        t = torch::ones(slot.shape, opts);
+      } else if (is_vector) {
+        t = torch::zeros(slot.shape, opts);
+      } else {
+        t = torch::randn(slot.shape, opts) * 0.02;
+      }
+      *slot.tensor = t.to(options_.device, options_.dtype);
+    }
+  }
+};
+
+Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() != 3 || !info[0].IsString())
+    throw Napi::TypeError::New(env, "loadModel(dir, config, options) expects a directory path");
+  auto config = read_config(info[1]);
+  auto options = read_load_options(info[2]);
+  auto* worker = new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), config, options);
+  auto promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value RandomModel(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() != 2) throw Napi::TypeError::New(env, "randomModel(config, options) expects two arguments");
+  auto config = read_config(info[0]);
+  auto options = read_load_options(info[1]);
+  auto* worker = new LoadWorker(env, "", config, options);
+  auto promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// The tensors a config expects, name and shape, without allocating any of them.
+Napi::Value ExpectedTensors(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto config = read_config(info[0]);
+  std::unique_ptr<blip2::Blip2Model> model;
+  try {
+    model = std::make_unique<blip2::Blip2Model>(config);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+  const auto& slots = model->params.slots();
+  auto out = Napi::Array::New(env, slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    auto entry = Napi::Object::New(env);
+    entry.Set("name", slots[i].name);
+    auto shape = Napi::Array::New(env, slots[i].shape.size());
+    for (size_t j = 0; j < slots[i].shape.size(); ++j) shape.Set(static_cast<uint32_t>(j), Napi::Number::New(env, static_cast<double>(slots[i].shape[j])));
+    entry.Set("shape", shape);
+    out.Set(static_cast<uint32_t>(i), entry);
+  }
+  return out;
+}
+
+Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto obj = Napi::Object::New(env);
+  obj.Set("libtorch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+                          std::to_string(TORCH_VERSION_PATCH));
+  obj.Set("cuda", Napi::Boolean::New(env, torch::cuda::is_available()));
+  obj.Set("cudaDevices", Napi::Number::New(env, static_cast<double>(torch::cuda::device_count())));
+  obj.Set("threads", Napi::Number::New(env, at::get_num_threads()));
+  obj.Set("parallelInfo", at::get_parallel_info());
+  return obj;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Model", ModelHandle::Define(env));
+  exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
+  exports.Set("randomModel", Napi::Function::New<RandomModel>(env, "randomModel"));
+  exports.Set("expectedTensors", Napi::Function::New<ExpectedTensors>(env, "expectedTensors"));
+  exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfo>(env, "runtimeInfo"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace binding
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return binding::Init(env, exports); }
+
+NODE_API_MODULE(blip2_progressive, InitAddon)

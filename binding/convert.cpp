@@ -1,0 +1,186 @@
+#include "convert.h"
+
+#include <cstring>
+
+namespace binding {
+
+namespace {
+Napi::Value get(const Napi::Object& obj, const char* key, const std::string& where) {
+  if (!obj.Has(key)) throw Napi::TypeError::New(obj.Env(), "Missing " + where + "." + key);
+  return obj.Get(key);
+}
+}  // namespace
+
+int64_t read_int(const Napi::Object& obj, const char* key, const std::string& where) {
+  auto v = get(obj, key, where);
+  if (!v.IsNumber()) throw Napi::TypeError::New(obj.Env(), "Expected integer for " + where + "." + key);
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<double>(static_cast<int64_t>(d)))
+    throw Napi::TypeError::New(obj.Env(), "Expected integer for " + where + "." + key);
+  return static_cast<int64_t>(d);
+}
+
+double read_double(const Napi::Object& obj, const char* key, const std::string& where) {
+  auto v = get(obj, key, where);
+  if (!v.IsNumber()) throw Napi::TypeError::New(obj.Env(), "Expected number for " + where + "." + key);
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool read_bool(const Napi::Object& obj, const char* key, const std::string& where) {
+  auto v = get(obj, key, where);
+  if (!v.IsBoolean()) throw Napi::TypeError::New(obj.Env(), "Expected boolean for " + where + "." + key);
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string read_string(const Napi::Object& obj, const char* key, const std::string& where) {
+  auto v = get(obj, key, where);
+  if (!v.IsString()) throw Napi::TypeError::New(obj.Env(), "Expected string for " + where + "." + key);
+  return v.As<Napi::String>().Utf8Value();
+}
+
+Napi::Object read_object(const Napi::Object& obj, const char* key, const std::string& where) {
+  auto v = get(obj, key, where);
+  if (!v.IsObject()) throw Napi::TypeError::New(obj.Env(), "Expected object for " + where + "." + key);
+  return v.As<Napi::Object>();
+}
+
+blip2::Blip2Config read_config(const Napi::Value& value) {
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected object for config");
+  auto root = value.As<Napi::Object>();
+  blip2::Blip2Config c;
+  c.num_query_tokens = read_int(root, "num_query_tokens", "config");
+
+  auto v = read_object(root, "vision_config", "config");
+  const std::string vw = "config.vision_config";
+  c.vision.hidden_size = read_int(v, "hidden_size", vw);
+  c.vision.intermediate_size = read_int(v, "intermediate_size", vw);
+  c.vision.num_hidden_layers = read_int(v, "num_hidden_layers", vw);
+  c.vision.num_attention_heads = read_int(v, "num_attention_heads", vw);
+  c.vision.num_channels = read_int(v, "num_channels", vw);
+  c.vision.image_size = read_int(v, "image_size", vw);
+  c.vision.patch_size = read_int(v, "patch_size", vw);
+  c.vision.layer_norm_eps = read_double(v, "layer_norm_eps", vw);
+  c.vision.qkv_bias = read_bool(v, "qkv_bias", vw);
+  c.vision.hidden_act = read_string(v, "hidden_act", vw);
+
+  auto q = read_object(root, "qformer_config", "config");
+  const std::string qw = "config.qformer_config";
+  c.qformer.hidden_size = read_int(q, "hidden_size", qw);
+  c.qformer.num_hidden_layers = read_int(q, "num_hidden_layers", qw);
+  c.qformer.num_attention_heads = read_int(q, "num_attention_heads", qw);
+  c.qformer.intermediate_size = read_int(q, "intermediate_size", qw);
+  c.qformer.layer_norm_eps = read_double(q, "layer_norm_eps", qw);
+  c.qformer.cross_attention_frequency = read_int(q, "cross_attention_frequency", qw);
+  c.qformer.encoder_hidden_size = read_int(q, "encoder_hidden_size", qw);
+  c.qformer.hidden_act = read_string(q, "hidden_act", qw);
+
+  auto t = read_object(root, "text_config", "config");
+  const std::string tw = "config.text_config";
+  c.text.vocab_size = read_int(t, "vocab_size", tw);
+  c.text.d_model = read_int(t, "d_model", tw);
+  c.text.d_kv = read_int(t, "d_kv", tw);
+  c.text.d_ff = read_int(t, "d_ff", tw);
+  c.text.num_layers = read_int(t, "num_layers", tw);
+  c.text.num_decoder_layers = read_int(t, "num_decoder_layers", tw);
+  c.text.num_heads = read_int(t, "num_heads", tw);
+  c.text.relative_attention_num_buckets = read_int(t, "relative_attention_num_buckets", tw);
+  c.text.relative_attention_max_distance = read_int(t, "relative_attention_max_distance", tw);
+  c.text.layer_norm_epsilon = read_double(t, "layer_norm_epsilon", tw);
+  c.text.is_gated_act = read_bool(t, "is_gated_act", tw);
+  c.text.dense_act_fn = read_string(t, "dense_act_fn", tw);
+  c.text.tie_word_embeddings = read_bool(t, "tie_word_embeddings", tw);
+  c.text.decoder_start_token_id = read_int(t, "decoder_start_token_id", tw);
+  c.text.pad_token_id = read_int(t, "pad_token_id", tw);
+  c.text.eos_token_id = read_int(t, "eos_token_id", tw);
+  return c;
+}
+
+torch::Tensor read_tensor(const Napi::Value& value, const std::string& where) {
+  auto env = value.Env();
+  if (!value.IsObject()) throw Napi::TypeError::New(env, "Expected {data, shape} for " + where);
+  auto obj = value.As<Napi::Object>();
+  auto data = obj.Get("data");
+  auto shape_v = obj.Get("shape");
+  if (!data.IsTypedArray() || !shape_v.IsArray())
+    throw Napi::TypeError::New(env, "Expected {data: TypedArray, shape: number[]} for " + where);
+  std::vector<int64_t> shape;
+  auto shape_a = shape_v.As<Napi::Array>();
+  int64_t numel = 1;
+  for (uint32_t i = 0; i < shape_a.Length(); ++i) {
+    Napi::Value d = shape_a.Get(i);
+    if (!d.IsNumber() || d.As<Napi::Number>().DoubleValue() < 0)
+      throw Napi::TypeError::New(env, "Expected non-negative integers in " + where + ".shape");
+    shape.push_back(d.As<Napi::Number>().Int64Value());
+    numel *= shape.back();
+  }
+  auto arr = data.As<Napi::TypedArray>();
+  torch::ScalarType type;
+  switch (arr.TypedArrayType()) {
+    case napi_float32_array: type = torch::kFloat32; break;
+    case napi_float64_array: type = torch::kFloat64; break;
+    case napi_int32_array: type = torch::kInt32; break;
+    case napi_bigint64_array: type = torch::kInt64; break;
+    case napi_uint8_array: type = torch::kUInt8; break;
+    default: throw Napi::TypeError::New(env, "Unsupported typed array type for " + where + ".data");
+  }
+  if (static_cast<int64_t>(arr.ElementLength()) != numel) {
+    throw Napi::RangeError::New(env, where + ".data has " + std::to_string(arr.ElementLength()) +
+                                         " elements but shape needs " + std::to_string(numel));
+  }
+  auto buffer = arr.ArrayBuffer();
+  auto* ptr = static_cast<uint8_t*>(buffer.Data()) + arr.ByteOffset();
+  auto out = torch::empty(shape, torch::TensorOptions().dtype(type));
+  if (numel > 0) std::memcpy(out.data_ptr(), ptr, arr.ByteLength());
+  return out;
+}
+
+Napi::Object tensor_to_js(Napi::Env env, const torch::Tensor& tensor) {
+  auto obj = Napi::Object::New(env);
+  auto shape = Napi::Array::New(env, tensor.dim());
+  for (int64_t i = 0; i < tensor.dim(); ++i) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(tensor.size(i))));
+  obj.Set("shape", shape);
+  const size_t n = static_cast<size_t>(tensor.numel());
+  if (tensor.is_floating_point()) {
+    auto t = tensor.to(torch::kCPU, torch::kFloat32).contiguous();
+    auto arr = Napi::Float32Array::New(env, n);
+    if (n) std::memcpy(arr.Data(), t.data_ptr<float>(), n * sizeof(float));
+    obj.Set("data", arr);
+    obj.Set("dtype", "float32");
+  } else {
+    auto t = tensor.to(torch::kCPU, torch::kInt64).contiguous();
+    auto buffer = Napi::ArrayBuffer::New(env, n * sizeof(int64_t));
+    if (n) std::memcpy(buffer.Data(), t.data_ptr<int64_t>(), n * sizeof(int64_t));
+    obj.Set("data", Napi::TypedArrayOf<int64_t>::New(env, n, buffer, 0, napi_bigint64_array));
+    obj.Set("dtype", "int64");
+  }
+  return obj;
+}
+
+torch::ScalarType parse_dtype(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "bfloat16") return torch::kBFloat16;
+  if (name == "float16") return torch::kFloat16;
+  throw std::runtime_error("unknown dtype \"" + name + "\"");
+}
+
+std::string dtype_name(torch::ScalarType type) {
+  switch (type) {
+    case torch::kFloat32: return "float32";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat16: return "float16";
+    default: return c10::toString(type);
+  }
+}
+
+torch::Device parse_device(const std::string& name) {
+  torch::Device device(name);  // "cpu", "cuda", "cuda:1"; throws c10::Error for anything else
+  if (device.is_cuda() && !torch::cuda::is_available()) {
+    throw std::runtime_error(
+        "device \"" + name +
+        "\" requested but this libtorch has no CUDA or no GPU is visible; rebuild against a CUDA libtorch "
+        "(LIBTORCH=/path/to/libtorch npm rebuild blip2-progressive) or use device 'cpu'");
+  }
+  return device;
+}
+
+}  // namespace binding

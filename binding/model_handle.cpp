@@ -1,0 +1,157 @@
+#include "model_handle.h"
+
+#include <ATen/Parallel.h>
+
+#include "convert.h"
+#include "safetensors.h"
+#include "workers.h"
+
+namespace binding {
+
+namespace {
+
+struct AddonData {
+  Napi::FunctionReference model_constructor;
+};
+
+class ForwardWorker : public PromiseWorker {
+ public:
+  ForwardWorker(Napi::Env env, std::shared_ptr<ModelState> state, blip2::ForwardInputs inputs,
+                std::set<std::string> want)
+      : PromiseWorker(env), state_(std::move(state)), inputs_(std::move(inputs)), want_(std::move(want)) {}
+
+ protected:
+  void Run() override {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    at::set_num_threads(state_->threads);
+    c10::InferenceMode guard;
+    outputs_ = state_->model->forward(inputs_, want_);
+    for (auto& [name, t] : outputs_) t = t.to(torch::kCPU).contiguous();
+  }
+  Napi::Value Result(Napi::Env env) override {
+    auto obj = Napi::Object::New(env);
+    for (const auto& [name, t] : outputs_) obj.Set(name, tensor_to_js(env, t));
+    return obj;
+  }
+
+ private:
+  std::shared_ptr<ModelState> state_;
+  blip2::ForwardInputs inputs_;
+  std::set<std::string> want_;
+  std::map<std::string, torch::Tensor> outputs_;
+};
+
+class SaveWorker : public PromiseWorker {
+ public:
+  SaveWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::string path)
+      : PromiseWorker(env), state_(std::move(state)), path_(std::move(path)) {}
+
+ protected:
+  void Run() override {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    for (const auto& slot : state_->model->params.slots()) tensors.emplace_back(slot.name, *slot.tensor);
+    blip2::save_safetensors(path_, tensors, {{"format", "pt"}});
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<ModelState> state_;
+  std::string path_;
+};
+
+}  // namespace
+
+Napi::Function ModelHandle::Define(Napi::Env env) {
+  Napi::Function ctor = DefineClass(env, "Model",
+                                    {InstanceMethod<&ModelHandle::Forward>("forward"),
+                                     InstanceMethod<&ModelHandle::Save>("save"),
+                                     InstanceMethod<&ModelHandle::Info>("info"),
+                                     InstanceMethod<&ModelHandle::Dispose>("dispose"),
+                                     InstanceAccessor<&ModelHandle::IsDisposed>("disposed")});
+  auto* data = new AddonData();
+  data->model_constructor = Napi::Persistent(ctor);
+  env.SetInstanceData<AddonData>(data);
+  return ctor;
+}
+
+Napi::Object ModelHandle::Wrap(Napi::Env env, std::shared_ptr<ModelState> state) {
+  auto* holder = new std::shared_ptr<ModelState>(std::move(state));
+  auto external = Napi::External<std::shared_ptr<ModelState>>::New(
+      env, holder, [](Napi::Env, std::shared_ptr<ModelState>* p) { delete p; });
+  return env.GetInstanceData<AddonData>()->model_constructor.New({external});
+}
+
+ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal())
+    throw Napi::TypeError::New(info.Env(), "Model cannot be constructed directly; use loadModel()");
+  state_ = *info[0].As<Napi::External<std::shared_ptr<ModelState>>>().Data();
+}
+
+std::shared_ptr<ModelState> ModelHandle::live(Napi::Env env) const {
+  if (!state_) throw Napi::Error::New(env, "Model has been disposed; load it again to use it");
+  return state_;
+}
+
+Napi::Value ModelHandle::Forward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto state = live(env);
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsArray())
+    throw Napi::TypeError::New(env, "forward(inputs, outputs) expects an object and an array of names");
+  auto in = info[0].As<Napi::Object>();
+  blip2::ForwardInputs inputs;
+  inputs.pixel_values = read_tensor(in.Get("pixelValues"), "inputs.pixelValues");
+  inputs.input_ids = read_tensor(in.Get("inputIds"), "inputs.inputIds");
+  if (in.Has("attentionMask") && !in.Get("attentionMask").IsUndefined())
+    inputs.attention_mask = read_tensor(in.Get("attentionMask"), "inputs.attentionMask");
+  if (in.Has("labels") && !in.Get("labels").IsUndefined()) inputs.labels = read_tensor(in.Get("labels"), "inputs.labels");
+  if (in.Has("decoderInputIds") && !in.Get("decoderInputIds").IsUndefined())
+    inputs.decoder_input_ids = read_tensor(in.Get("decoderInputIds"), "inputs.decoderInputIds");
+  std::set<std::string> want;
+  auto names = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    Napi::Value n = names.Get(i);
+    if (!n.IsString()) throw Napi::TypeError::New(env, "forward outputs must be strings");
+    std::string name = n.As<Napi::String>().Utf8Value();
+    if (!blip2::kForwardOutputs.count(name)) throw Napi::TypeError::New(env, "Unknown forward output \"" + name + "\"");
+    want.insert(name);
+  }
+  auto* worker = new ForwardWorker(env, state, std::move(inputs), std::move(want));
+  auto promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value ModelHandle::Save(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto state = live(env);
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "save(path) expects a file path");
+  auto* worker = new SaveWorker(env, state, info[0].As<Napi::String>().Utf8Value());
+  auto promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value ModelHandle::Info(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto state = live(env);
+  auto obj = Napi::Object::New(env);
+  const auto& model = *state->model;
+  obj.Set("numParameters", Napi::Number::New(env, static_cast<double>(model.params.numel())));
+  obj.Set("numTensors", Napi::Number::New(env, static_cast<double>(model.params.slots().size())));
+  obj.Set("dtype", dtype_name(model.dtype()));
+  obj.Set("device", model.device().str());
+  obj.Set("threads", Napi::Number::New(env, state->threads));
+  return obj;
+}
+
+Napi::Value ModelHandle::Dispose(const Napi::CallbackInfo& info) {
+  state_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value ModelHandle::IsDisposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !state_);
+}
+
+}  // namespace binding

@@ -1,0 +1,37 @@
+// The JS-visible model handle. It owns a shared ModelState; every worker holds its own reference, so
+// dispose() while a call is in flight frees the model only after that call finishes.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+
+#include "blip2.h"
+
+namespace binding {
+
+struct ModelState {
+  std::unique_ptr<blip2::Blip2Model> model;
+  std::mutex mutex;  // one native call at a time per model
+  int threads = 1;
+};
+
+class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<ModelState> state);
+  explicit ModelHandle(const Napi::CallbackInfo& info);
+
+ private:
+  std::shared_ptr<ModelState> state_;
+  std::shared_ptr<ModelState> live(Napi::Env env) const;
+
+  Napi::Value Forward(const Napi::CallbackInfo& info);
+  Napi::Value Save(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
+};
+
+}  // namespace binding

@@ -1,0 +1,51 @@
+// Promise-returning AsyncWorker base: Execute runs on libuv's pool and never touches V8; exceptions from
+// libtorch (c10::Error) and the model code become rejected promises with the message (no C++ backtrace).
+#pragma once
+
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+
+namespace binding {
+
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  // Work done off the main thread; throw to fail.
+  virtual void Run() = 0;
+  // Builds the resolved value on the main thread.
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+
+  void Execute() final {
+    try {
+      Run();
+    } catch (const c10::Error& e) {
+      SetError(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    } catch (...) {
+      SetError("unknown native error");
+    }
+  }
+  void OnOK() final {
+    Napi::HandleScope scope(Env());
+    try {
+      deferred_.Resolve(Result(Env()));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (const std::exception& e) {
+      deferred_.Reject(Napi::Error::New(Env(), e.what()).Value());
+    }
+  }
+  void OnError(const Napi::Error& e) final { deferred_.Reject(e.Value()); }
+};
+
+}  // namespace binding

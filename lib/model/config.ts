@@ -1,0 +1,255 @@
+/**
+ * BLIP-2 `config.json`: parsed, validated and completed with Hugging Face's defaults (transformers 4.44's
+ * Blip2Config / Blip2VisionConfig / Blip2QFormerConfig / T5Config), then handed to the native side as a plain
+ * object. Keys this library does not use are kept out of the resolved config but are not errors: real
+ * checkpoints carry many (architectures, torch_dtype, dropout rates, ...).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, isPlainObject } from '../is.js';
+
+/** Vision tower settings (EVA ViT). */
+export interface VisionConfig {
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Always 3: transformers hard-codes an RGB patch embedding. */
+  num_channels: number;
+  image_size: number;
+  patch_size: number;
+  layer_norm_eps: number;
+  qkv_bias: boolean;
+  hidden_act: string;
+}
+
+/** Q-Former settings. */
+export interface QFormerConfig {
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  layer_norm_eps: number;
+  cross_attention_frequency: number;
+  /** Width of the image features; Blip2Config forces it to vision_config.hidden_size. */
+  encoder_hidden_size: number;
+  hidden_act: string;
+}
+
+/** T5 language-model settings. */
+export interface T5TextConfig {
+  vocab_size: number;
+  d_model: number;
+  d_kv: number;
+  d_ff: number;
+  num_layers: number;
+  num_decoder_layers: number;
+  num_heads: number;
+  relative_attention_num_buckets: number;
+  relative_attention_max_distance: number;
+  layer_norm_epsilon: number;
+  feed_forward_proj: string;
+  is_gated_act: boolean;
+  dense_act_fn: string;
+  tie_word_embeddings: boolean;
+  decoder_start_token_id: number;
+  pad_token_id: number;
+  eos_token_id: number;
+}
+
+/** A fully resolved BLIP-2 (T5) config. */
+export interface Blip2Config {
+  model_type: 'blip-2';
+  num_query_tokens: number;
+  vision_config: VisionConfig;
+  qformer_config: QFormerConfig;
+  text_config: T5TextConfig;
+}
+
+const ACTIVATIONS = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'silu', 'swish'];
+
+/** An error in a config file: names the file (or "config"), the key path and the problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Raw = Record<string, unknown>;
+
+function section(source: string, raw: Raw, key: string): Raw {
+  const value = raw[key];
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) throw new ConfigError(`Expected object for ${key} in ${source} but received ${describe(value)}`);
+  return value;
+}
+
+function reader(source: string, path: string, raw: Raw) {
+  const where = (key: string) => `${path ? `${path}.` : ''}${key} in ${source}`;
+  return {
+    int(key: string, fallback: number, min = 1): number {
+      const v = raw[key] ?? fallback;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+        throw new ConfigError(`Expected integer >= ${min} for ${where(key)} but received ${describe(v)}`);
+      }
+      return v;
+    },
+    positive(key: string, fallback: number): number {
+      const v = raw[key] ?? fallback;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+        throw new ConfigError(`Expected positive number for ${where(key)} but received ${describe(v)}`);
+      }
+      return v;
+    },
+    bool(key: string, fallback: boolean): boolean {
+      const v = raw[key] ?? fallback;
+      if (typeof v !== 'boolean') throw new ConfigError(`Expected boolean for ${where(key)} but received ${describe(v)}`);
+      return v;
+    },
+    act(key: string, fallback: string): string {
+      const v = raw[key] ?? fallback;
+      if (typeof v !== 'string' || !ACTIVATIONS.includes(v)) {
+        throw new ConfigError(`Expected one of ${ACTIVATIONS.join(', ')} for ${where(key)} but received ${describe(v)}`);
+      }
+      return v;
+    },
+    string(key: string, fallback: string): string {
+      const v = raw[key] ?? fallback;
+      if (typeof v !== 'string') throw new ConfigError(`Expected string for ${where(key)} but received ${describe(v)}`);
+      return v;
+    },
+  };
+}
+
+function divisible(source: string, what: string, a: number, b: number, bName: string): void {
+  if (a % b !== 0) throw new ConfigError(`${what} (${a}) must be divisible by ${bName} (${b}) in ${source}`);
+}
+
+function parseVision(source: string, raw: Raw): VisionConfig {
+  const r = reader(source, 'vision_config', raw);
+  const c: VisionConfig = {
+    hidden_size: r.int('hidden_size', 1408),
+    intermediate_size: r.int('intermediate_size', 6144),
+    num_hidden_layers: r.int('num_hidden_layers', 39, 0),
+    num_attention_heads: r.int('num_attention_heads', 16),
+    num_channels: 3,
+    image_size: r.int('image_size', 224),
+    patch_size: r.int('patch_size', 14),
+    layer_norm_eps: r.positive('layer_norm_eps', 1e-6),
+    qkv_bias: r.bool('qkv_bias', true),
+    hidden_act: r.act('hidden_act', 'gelu'),
+  };
+  divisible(source, 'vision_config.hidden_size', c.hidden_size, c.num_attention_heads, 'num_attention_heads');
+  divisible(source, 'vision_config.image_size', c.image_size, c.patch_size, 'patch_size');
+  return c;
+}
+
+function parseQFormer(source: string, raw: Raw, visionHidden: number): QFormerConfig {
+  const r = reader(source, 'qformer_config', raw);
+  const c: QFormerConfig = {
+    hidden_size: r.int('hidden_size', 768),
+    num_hidden_layers: r.int('num_hidden_layers', 12, 0),
+    num_attention_heads: r.int('num_attention_heads', 12),
+    intermediate_size: r.int('intermediate_size', 3072),
+    layer_norm_eps: r.positive('layer_norm_eps', 1e-12),
+    cross_attention_frequency: r.int('cross_attention_frequency', 2),
+    // Blip2Config.__init__: self.qformer_config.encoder_hidden_size = self.vision_config.hidden_size
+    encoder_hidden_size: visionHidden,
+    hidden_act: r.act('hidden_act', 'gelu'),
+  };
+  divisible(source, 'qformer_config.hidden_size', c.hidden_size, c.num_attention_heads, 'num_attention_heads');
+  return c;
+}
+
+function parseText(source: string, raw: Raw): T5TextConfig {
+  const modelType = raw.model_type ?? 'opt';
+  if (modelType !== 't5') {
+    throw new ConfigError(
+      `Unsupported text_config.model_type ${describe(modelType)} in ${source}: only T5 / Flan-T5 language models are supported`,
+    );
+  }
+  const r = reader(source, 'text_config', raw);
+  const feedForwardProj = r.string('feed_forward_proj', 'relu');
+  // T5Config: act_info = feed_forward_proj.split("-"); gated iff the first part is "gated"
+  const actInfo = feedForwardProj.split('-');
+  const gated = actInfo[0] === 'gated';
+  if ((actInfo.length > 1 && !gated) || actInfo.length > 2) {
+    throw new ConfigError(
+      `Expected "gated-{ACT_FN}" or "{ACT_FN}" for text_config.feed_forward_proj in ${source} but received ${describe(feedForwardProj)}`,
+    );
+  }
+  // for backwards compatibility transformers maps "gated-gelu" to gelu_new; explicit keys in the file win
+  const derivedAct = feedForwardProj === 'gated-gelu' ? 'gelu_new' : actInfo[actInfo.length - 1]!;
+  const numLayers = r.int('num_layers', 6, 0);
+  const c: T5TextConfig = {
+    vocab_size: r.int('vocab_size', 32128),
+    d_model: r.int('d_model', 512),
+    d_kv: r.int('d_kv', 64),
+    d_ff: r.int('d_ff', 2048),
+    num_layers: numLayers,
+    num_decoder_layers: r.int('num_decoder_layers', numLayers, 0),
+    num_heads: r.int('num_heads', 8),
+    relative_attention_num_buckets: r.int('relative_attention_num_buckets', 32, 2),
+    relative_attention_max_distance: r.int('relative_attention_max_distance', 128, 2),
+    layer_norm_epsilon: r.positive('layer_norm_epsilon', 1e-6),
+    feed_forward_proj: feedForwardProj,
+    is_gated_act: r.bool('is_gated_act', gated),
+    dense_act_fn: r.act('dense_act_fn', derivedAct),
+    tie_word_embeddings: r.bool('tie_word_embeddings', true),
+    decoder_start_token_id: r.int('decoder_start_token_id', 0, 0),
+    pad_token_id: r.int('pad_token_id', 0, 0),
+    eos_token_id: r.int('eos_token_id', 1, 0),
+  };
+  if (c.num_layers < 1 || c.num_decoder_layers < 1) {
+    throw new ConfigError(`text_config needs at least one encoder and one decoder block in ${source}`);
+  }
+  return c;
+}
+
+/**
+ * Resolves a raw BLIP-2 config object (the contents of config.json) into a complete, validated config.
+ * `source` names the file in error messages.
+ */
+export function parseBlip2Config(raw: unknown, source = 'config'): Blip2Config {
+  if (!isPlainObject(raw)) throw new ConfigError(`Expected a JSON object in ${source} but received ${describe(raw)}`);
+  if (raw.model_type !== 'blip-2') {
+    throw new ConfigError(
+      `Unsupported model_type ${describe(raw.model_type)} in ${source}: expected "blip-2" (a Blip2ForConditionalGeneration checkpoint)`,
+    );
+  }
+  const vision = parseVision(source, section(source, raw, 'vision_config'));
+  const qformer = parseQFormer(source, section(source, raw, 'qformer_config'), vision.hidden_size);
+  const text = parseText(source, section(source, raw, 'text_config'));
+  return {
+    model_type: 'blip-2',
+    num_query_tokens: reader(source, '', raw).int('num_query_tokens', 32),
+    vision_config: vision,
+    qformer_config: qformer,
+    text_config: text,
+  };
+}
+
+/** Reads and resolves `<dir>/config.json`, with errors that name the file and the fix. */
+export async function readBlip2Config(dir: string): Promise<Blip2Config> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch {
+    throw new ConfigError(`Model directory ${JSON.stringify(dir)} does not exist; pass a local Hugging Face snapshot directory`);
+  }
+  if (!info.isDirectory()) {
+    throw new ConfigError(`Model path ${JSON.stringify(dir)} is not a directory; pass the folder that holds config.json`);
+  }
+  const file = join(dir, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigError(`No config.json in ${JSON.stringify(dir)}; a BLIP-2 model directory needs config.json and model.safetensors`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`Malformed JSON in ${file}: ${(err as Error).message}`);
+  }
+  return parseBlip2Config(raw, file);
+}

@@ -1,0 +1,135 @@
+/**
+ * Loads the compiled addon (build/Release/blip2_progressive.node, or a prebuilt binary under prebuilds/) and
+ * describes its surface. When it cannot be loaded, the error says which file was looked for, the platform,
+ * the loader's own message and the command that fixes it.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Blip2Config } from './model/config.js';
+
+/** A tensor crossing the native boundary: row-major data and its shape. */
+export interface NativeTensor<T extends ArrayLike<number | bigint> = Float32Array | Int32Array | BigInt64Array | Uint8Array> {
+  data: T;
+  shape: number[];
+}
+
+/** A tensor returned by the addon. Floating tensors arrive as float32, integer ones as int64. */
+export type OutputTensor =
+  | { dtype: 'float32'; data: Float32Array; shape: number[] }
+  | { dtype: 'int64'; data: BigInt64Array; shape: number[] };
+
+export type ForwardOutputName =
+  | 'vision_last_hidden_state'
+  | 'vision_pooler_output'
+  | 'qformer_last_hidden_state'
+  | 'qformer_pooler_output'
+  | 'language_projection'
+  | 'lm_inputs_embeds'
+  | 'lm_attention_mask'
+  | 't5_encoder_last_hidden_state'
+  | 'logits'
+  | 'loss';
+
+export interface NativeForwardInputs {
+  pixelValues: NativeTensor<Float32Array>;
+  inputIds: NativeTensor<Int32Array | BigInt64Array>;
+  attentionMask?: NativeTensor<Int32Array | BigInt64Array>;
+  labels?: NativeTensor<Int32Array | BigInt64Array>;
+  decoderInputIds?: NativeTensor<Int32Array | BigInt64Array>;
+}
+
+export interface NativeModelInfo {
+  numParameters: number;
+  numTensors: number;
+  dtype: string;
+  device: string;
+  threads: number;
+}
+
+export interface NativeModel {
+  forward(inputs: NativeForwardInputs, outputs: ForwardOutputName[]): Promise<Partial<Record<ForwardOutputName, OutputTensor>>>;
+  save(path: string): Promise<void>;
+  info(): NativeModelInfo;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeLoadOptions {
+  dtype: 'float32' | 'bfloat16' | 'float16';
+  device: string;
+  threads: number;
+  seed?: number;
+}
+
+export interface NativeRuntimeInfo {
+  libtorch: string;
+  cuda: boolean;
+  cudaDevices: number;
+  threads: number;
+  parallelInfo: string;
+}
+
+export interface NativeAddon {
+  loadModel(dir: string, config: Blip2Config, options: NativeLoadOptions): Promise<NativeModel>;
+  randomModel(config: Blip2Config, options: NativeLoadOptions): Promise<NativeModel>;
+  expectedTensors(config: Blip2Config): { name: string; shape: number[] }[];
+  runtimeInfo(): NativeRuntimeInfo;
+}
+
+/** The package root: the nearest folder above this module that holds package.json. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('blip2-progressive: cannot find the package root (no package.json above the module)');
+    dir = parent;
+  }
+  return dir;
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once (with node-gyp-build); throws a descriptive error when it is missing or cannot be opened. */
+export function native(): NativeAddon {
+  if (cached) return cached;
+  const root = packageRoot();
+  const require = createRequire(import.meta.url);
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  const platform = `${process.platform}-${process.arch}, Node ${process.version} (Node-API 8)`;
+  const looked = `${join(root, 'build', 'Release', 'blip2_progressive.node')} or ${join(root, 'prebuilds', `${process.platform}-${process.arch}`)}`;
+  try {
+    cached = load(root) as NativeAddon;
+  } catch (err) {
+    const reason = (err as Error).message;
+    if (/No native build was found/.test(reason)) {
+      throw new Error(
+        `blip2-progressive: the native addon is not built (looked for ${looked}) on ${platform}. Build it with: ` +
+          'sudo apt-get install -y libtorch-dev libopenblas0-openmp cmake g++ && npm rebuild blip2-progressive ' +
+          '(in a checkout: npm run build:native; set LIBTORCH=/path/to/libtorch for another libtorch)',
+      );
+    }
+    throw new Error(
+      `blip2-progressive: cannot load the native addon (${looked}) on ${platform}: ${reason}. ` +
+        'If libtorch was moved, removed or upgraded, rebuild with npm rebuild blip2-progressive ' +
+        '(set LIBTORCH=/path/to/libtorch for a non-system libtorch).',
+    );
+  }
+  return cached;
+}
+
+/**
+ * Runs a native promise and rethrows its failure with the caller's stack: errors raised on libuv's pool have
+ * no JS stack of their own.
+ */
+export async function withCallerStack<T>(promise: Promise<T>): Promise<T> {
+  const site = new Error();
+  try {
+    return await promise;
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    error.stack = `${error.name}: ${error.message}\n${(site.stack ?? '').split('\n').slice(2).join('\n')}`;
+    throw error;
+  }
+}

@@ -1,0 +1,81 @@
+#include "blip2.h"
+
+#include <stdexcept>
+
+namespace blip2 {
+
+const std::set<std::string> kForwardOutputs = {
+    "vision_last_hidden_state", "vision_pooler_output", "qformer_last_hidden_state", "qformer_pooler_output",
+    "language_projection",      "lm_inputs_embeds",     "lm_attention_mask",         "t5_encoder_last_hidden_state",
+    "logits",                   "loss"};
+
+Blip2Model::Blip2Model(const Blip2Config& c)
+    : config(c),
+      vision_model(Scope(params, "vision_model"), c.vision),
+      qformer(Scope(params, "qformer"), c.qformer),
+      language_projection(Scope(params, "language_projection"), c.qformer.hidden_size, c.text.d_model, true),
+      language_model(Scope(params, "language_model"), c.text) {
+  params.add("query_tokens", {1, c.num_query_tokens, c.qformer.hidden_size}, &query_tokens);
+}
+
+std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in,
+                                                          const std::set<std::string>& want) const {
+  for (const auto& name : want)
+    if (!kForwardOutputs.count(name)) throw std::runtime_error("unknown forward output \"" + name + "\"");
+  std::map<std::string, torch::Tensor> out;
+  auto keep = [&](const char* name, const torch::Tensor& t) {
+    if (want.count(name)) out[name] = t;
+  };
+  const auto dtype = this->dtype();
+  const auto dev = device();
+  const int64_t B = in.pixel_values.size(0);
+
+  auto vision = vision_model.forward(in.pixel_values.to(dev, dtype));
+  keep("vision_last_hidden_state", vision.last_hidden_state);
+  keep("vision_pooler_output", vision.pooler_output);
+
+  auto qf = qformer.forward(query_tokens.expand({B, -1, -1}), vision.last_hidden_state);
+  keep("qformer_last_hidden_state", qf.last_hidden_state);
+  keep("qformer_pooler_output", qf.pooler_output);
+
+  auto projected = language_projection.forward(qf.last_hidden_state);  // (B, Q, d_model)
+  keep("language_projection", projected);
+
+  auto input_ids = in.input_ids.to(dev, torch::kLong);
+  auto prompt_mask = in.attention_mask.defined() ? in.attention_mask.to(dev, torch::kLong) : torch::ones_like(input_ids);
+  // inputs_embeds = torch.cat([language_model_inputs, inputs_embeds], dim=1): the queries come first
+  auto embeds = torch::cat({projected, language_model.embed(input_ids).to(projected.scalar_type())}, 1);
+  auto mask = torch::cat({torch::ones({B, projected.size(1)}, prompt_mask.options()), prompt_mask}, 1);
+  keep("lm_inputs_embeds", embeds);
+  keep("lm_attention_mask", mask);
+
+  const bool need_decoder = want.count("logits") || want.count("loss");
+  if (!need_decoder && !want.count("t5_encoder_last_hidden_state")) return out;
+  auto encoder_hidden = language_model.encoder.encode(embeds, mask);
+  keep("t5_encoder_last_hidden_state", encoder_hidden);
+  if (!need_decoder) return out;
+
+  torch::Tensor labels = in.labels.defined() ? in.labels.to(dev, torch::kLong) : torch::Tensor();
+  torch::Tensor decoder_ids;
+  if (in.decoder_input_ids.defined()) {
+    decoder_ids = in.decoder_input_ids.to(dev, torch::kLong);
+  } else if (labels.defined()) {
+    decoder_ids = shift_right(labels, config.text.decoder_start_token_id, config.text.pad_token_id);
+  } else {
+    throw std::runtime_error("forward needs labels or decoder_input_ids to compute logits");
+  }
+  auto decoder_hidden = language_model.decoder.decode(language_model.embed(decoder_ids), encoder_hidden, mask);
+  auto logits = language_model.logits(decoder_hidden);
+  keep("logits", logits);
+  if (want.count("loss")) {
+    if (!labels.defined()) throw std::runtime_error("loss needs labels");
+    // CrossEntropyLoss(ignore_index=-100): mean over every non-ignored token of the batch
+    auto loss = torch::nn::functional::cross_entropy(
+        logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32), labels.reshape({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+    out["loss"] = loss;
+  }
+  return out;
+}
+
+}  // namespace blip2

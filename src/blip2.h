@@ -1,0 +1,48 @@
+// Blip2ForConditionalGeneration with a Flan-T5 language model. Module names mirror Hugging Face's, so the
+// parameter registry equals the checkpoint's key list.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "config.h"
+#include "layers.h"
+#include "qformer.h"
+#include "t5.h"
+#include "vision.h"
+
+namespace blip2 {
+
+struct ForwardInputs {
+  torch::Tensor pixel_values;       // (B, 3, H, W) float
+  torch::Tensor input_ids;          // (B, L) long: the prompt
+  torch::Tensor attention_mask;     // (B, L) 0/1; ones when undefined
+  torch::Tensor labels;             // (B, Td) long, -100 ignored; optional
+  torch::Tensor decoder_input_ids;  // (B, Td) long; shift_right(labels) when undefined
+};
+
+// Names of the tensors forward() can return.
+extern const std::set<std::string> kForwardOutputs;
+
+class Blip2Model {
+ public:
+  explicit Blip2Model(const Blip2Config& config);
+
+  Params params;  // declared first: every module below registers into it
+  Blip2Config config;
+  VisionModel vision_model;
+  torch::Tensor query_tokens;  // (1, Q, Dq)
+  QFormerModel qformer;
+  Linear language_projection;
+  T5ForConditionalGeneration language_model;
+
+  torch::ScalarType dtype() const { return query_tokens.defined() ? query_tokens.scalar_type() : torch::kFloat32; }
+  torch::Device device() const { return query_tokens.defined() ? query_tokens.device() : torch::Device(torch::kCPU); }
+
+  // Full forward pass (eval-mode semantics: no dropout). Returns the requested outputs by name
+  // (see kForwardOutputs); "loss" needs labels.
+  std::map<std::string, torch::Tensor> forward(const ForwardInputs& inputs, const std::set<std::string>& want) const;
+};
+
+}  // namespace blip2

@@ -1,0 +1,83 @@
+#include "params.h"
+
+#include <stdexcept>
+
+namespace blip2 {
+
+namespace {
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+}  // namespace
+
+void Params::add(const std::string& name, std::vector<int64_t> shape, torch::Tensor* slot) {
+  if (index_.count(name)) throw std::logic_error("parameter registered twice: " + name);
+  index_[name] = slots_.size();
+  slots_.push_back({name, std::move(shape), slot});
+}
+
+void Params::tie(const std::string& name, const std::string& target) { tied_[name] = target; }
+
+int64_t Params::numel() const {
+  int64_t n = 0;
+  for (const auto& s : slots_) {
+    int64_t k = 1;
+    for (int64_t d : s.shape) k *= d;
+    n += k;
+  }
+  return n;
+}
+
+const ParamSlot* Params::find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &slots_[it->second];
+}
+
+void Params::load(const Checkpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device) {
+  std::vector<std::string> missing, mis_shaped, unexpected;
+  for (const auto& slot : slots_) {
+    if (!checkpoint.contains(slot.name)) {
+      missing.push_back(slot.name);
+      continue;
+    }
+    const auto& info = checkpoint.info(slot.name);
+    if (info.shape != slot.shape) {
+      mis_shaped.push_back(slot.name + " has shape " + shape_string(info.shape) + " in " +
+                           checkpoint.file_of(slot.name) + " but the config expects " + shape_string(slot.shape));
+    }
+    if (info.dtype != "F32" && info.dtype != "F16" && info.dtype != "BF16" && info.dtype != "F64") {
+      mis_shaped.push_back(slot.name + " has dtype " + info.dtype + "; expected a floating-point dtype");
+    }
+  }
+  for (const auto& name : checkpoint.names()) {
+    if (index_.count(name)) continue;
+    auto tie = tied_.find(name);
+    if (tie != tied_.end()) {
+      const ParamSlot* target = find(tie->second);
+      if (target && checkpoint.info(name).shape == target->shape) continue;
+    }
+    unexpected.push_back(name);
+  }
+  if (!missing.empty() || !mis_shaped.empty() || !unexpected.empty()) {
+    std::string msg = "Checkpoint does not match the model config:";
+    auto list = [&msg](const char* what, const std::vector<std::string>& items) {
+      if (items.empty()) return;
+      msg += std::string("\n  ") + what + " (" + std::to_string(items.size()) + "):";
+      for (size_t i = 0; i < items.size() && i < 10; ++i) msg += "\n    " + items[i];
+      if (items.size() > 10) msg += "\n    ... and " + std::to_string(items.size() - 10) + " more";
+    };
+    list("missing tensors", missing);
+    list("mis-shaped tensors", mis_shaped);
+    list("unexpected tensors", unexpected);
+    throw std::runtime_error(msg);
+  }
+  for (auto& slot : slots_) *slot.tensor = checkpoint.read(slot.name, dtype, device);
+}
+
+void Params::allocate(torch::ScalarType dtype, const torch::Device& device) {
+  for (auto& slot : slots_) *slot.tensor = torch::zeros(slot.shape, torch::TensorOptions().dtype(dtype).device(device));
+}
+
+}  // namespace blip2

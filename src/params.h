@@ -1,0 +1,66 @@
+// The parameter registry. Every module registers each tensor it owns (Hugging Face name, shape, and the
+// address of the field that will hold it) when it is constructed, before any weight is read. The registry
+// then *is* the checkpoint's key list: it can be listed without allocating (the full-size manifest test), and
+// loading checks every name and shape before copying a byte.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "safetensors.h"
+
+namespace blip2 {
+
+struct ParamSlot {
+  std::string name;
+  std::vector<int64_t> shape;
+  torch::Tensor* tensor;  // the module field this parameter lives in
+};
+
+class Params {
+ public:
+  void add(const std::string& name, std::vector<int64_t> shape, torch::Tensor* slot);
+  // A checkpoint key that may be present and is then ignored because it is tied to `target`
+  // (T5's encoder/decoder embed_tokens share language_model.shared).
+  void tie(const std::string& name, const std::string& target);
+
+  const std::vector<ParamSlot>& slots() const { return slots_; }
+  const std::map<std::string, std::string>& tied() const { return tied_; }
+  int64_t numel() const;
+  const ParamSlot* find(const std::string& name) const;
+
+  // Checks every expected tensor against the checkpoint (missing, unexpected, mis-shaped, all reported
+  // together by name with the shape found and expected), then copies each one in, converted to dtype/device.
+  void load(const Checkpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device);
+
+  // Allocates every parameter uninitialised (for random-weight benchmarks) or as zeros.
+  void allocate(torch::ScalarType dtype, const torch::Device& device);
+
+ private:
+  std::vector<ParamSlot> slots_;
+  std::map<std::string, size_t> index_;
+  std::map<std::string, std::string> tied_;
+};
+
+// A name prefix inside the registry: Scope("vision_model").sub("encoder") registers "vision_model.encoder.*".
+class Scope {
+ public:
+  Scope(Params& params, std::string prefix) : params_(params), prefix_(std::move(prefix)) {}
+  Scope sub(const std::string& name) const { return Scope(params_, join(name)); }
+  Scope sub(int64_t index) const { return sub(std::to_string(index)); }
+  void add(const std::string& name, std::vector<int64_t> shape, torch::Tensor* slot) const {
+    params_.add(join(name), std::move(shape), slot);
+  }
+  std::string join(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+  Params& params() const { return params_; }
+
+ private:
+  Params& params_;
+  std::string prefix_;
+};
+
+}  // namespace blip2

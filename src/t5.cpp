@@ -1,0 +1,204 @@
+#include "t5.h"
+
+#include <cmath>
+#include <limits>
+
+namespace blip2 {
+
+namespace {
+
+double finfo_min(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat16: return -65504.0;
+    case torch::kBFloat16: return -3.3895313892515355e38;
+    case torch::kFloat64: return std::numeric_limits<double>::lowest();
+    default: return static_cast<double>(std::numeric_limits<float>::lowest());
+  }
+}
+
+// transformers' T5Attention._relative_position_bucket, with the same tensor ops so the float32 log rounds
+// exactly as it does there.
+torch::Tensor relative_position_bucket(torch::Tensor relative_position, bool bidirectional, int64_t num_buckets,
+                                       int64_t max_distance) {
+  auto relative_buckets = torch::zeros_like(relative_position);
+  if (bidirectional) {
+    num_buckets /= 2;
+    relative_buckets += (relative_position > 0).to(torch::kLong) * num_buckets;
+    relative_position = torch::abs(relative_position);
+  } else {
+    // relative_position = -torch.min(relative_position, torch.zeros_like(relative_position))
+    relative_position = -torch::min(relative_position, torch::zeros_like(relative_position));
+  }
+  const int64_t max_exact = num_buckets / 2;
+  auto is_small = relative_position < max_exact;
+  // max_exact + (torch.log(rel.float() / max_exact) / math.log(max_distance / max_exact)
+  //              * (num_buckets - max_exact)).to(torch.long)
+  auto if_large = max_exact + (torch::log(relative_position.to(torch::kFloat) / static_cast<double>(max_exact)) /
+                               std::log(static_cast<double>(max_distance) / static_cast<double>(max_exact)) *
+                               static_cast<double>(num_buckets - max_exact))
+                                  .to(torch::kLong);
+  if_large = torch::min(if_large, torch::full_like(if_large, num_buckets - 1));
+  return relative_buckets + torch::where(is_small, relative_position, if_large);
+}
+
+}  // namespace
+
+torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype) {
+  auto m = mask.to(dtype).unsqueeze(1).unsqueeze(1);  // (B, 1, 1, T)
+  return (1.0 - m) * finfo_min(dtype);
+}
+
+torch::Tensor shift_right(const torch::Tensor& labels, int64_t decoder_start_token_id, int64_t pad_token_id) {
+  auto shifted = torch::empty_like(labels);
+  shifted.narrow(1, 1, labels.size(1) - 1).copy_(labels.narrow(1, 0, labels.size(1) - 1));
+  shifted.select(1, 0).fill_(decoder_start_token_id);
+  return shifted.masked_fill(shifted == -100, pad_token_id);
+}
+
+T5LayerNorm::T5LayerNorm(const Scope& scope, int64_t dim, double eps_) : eps(eps_) {
+  scope.add("weight", {dim}, &weight);
+}
+
+torch::Tensor T5LayerNorm::forward(const torch::Tensor& x) const {
+  // variance = hidden_states.to(torch.float32).pow(2).mean(-1, keepdim=True)
+  auto variance = x.to(torch::kFloat32).pow(2).mean(-1, true);
+  auto h = x * torch::rsqrt(variance + eps);
+  if (weight.scalar_type() == torch::kFloat16 || weight.scalar_type() == torch::kBFloat16)
+    h = h.to(weight.scalar_type());
+  return weight * h;
+}
+
+T5Attention::T5Attention(const Scope& scope, const T5Config& c, bool has_bias, bool decoder)
+    : q(scope.sub("q"), c.d_model, c.inner_dim(), false),
+      k(scope.sub("k"), c.d_model, c.inner_dim(), false),
+      v(scope.sub("v"), c.d_model, c.inner_dim(), false),
+      o(scope.sub("o"), c.inner_dim(), c.d_model, false),
+      has_relative_attention_bias(has_bias),
+      is_decoder(decoder),
+      num_heads(c.num_heads),
+      d_kv(c.d_kv),
+      num_buckets(c.relative_attention_num_buckets),
+      max_distance(c.relative_attention_max_distance) {
+  if (has_bias) scope.add("relative_attention_bias.weight", {num_buckets, num_heads}, &relative_attention_bias);
+}
+
+torch::Tensor T5Attention::compute_bias(int64_t q_len, int64_t k_len, int64_t q_offset) const {
+  auto opts = torch::TensorOptions().dtype(torch::kLong).device(relative_attention_bias.device());
+  auto context_position = torch::arange(q_offset, q_offset + q_len, opts).unsqueeze(1);
+  auto memory_position = torch::arange(k_len, opts).unsqueeze(0);
+  auto buckets = relative_position_bucket(memory_position - context_position, !is_decoder, num_buckets, max_distance);
+  auto values = torch::embedding(relative_attention_bias, buckets);  // (q, k, h)
+  return values.permute({2, 0, 1}).unsqueeze(0);                      // (1, h, q, k)
+}
+
+torch::Tensor T5Attention::forward(const torch::Tensor& hidden, const torch::Tensor& kv_input,
+                                   const torch::Tensor& bias) const {
+  const int64_t B = hidden.size(0);
+  auto shape = [&](const torch::Tensor& x) { return x.view({B, -1, num_heads, d_kv}).transpose(1, 2); };
+  auto qs = shape(q.forward(hidden));    // (B, h, Tq, d_kv)
+  auto ks = shape(k.forward(kv_input));  // (B, h, Tk, d_kv)
+  auto vs = shape(v.forward(kv_input));
+  // scores = torch.matmul(query_states, key_states.transpose(3, 2)); no 1/sqrt(d_kv) in T5
+  auto scores = torch::matmul(qs, ks.transpose(3, 2)) + bias;
+  auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
+  auto ctx = torch::matmul(weights, vs).transpose(1, 2).contiguous().view({B, -1, num_heads * d_kv});
+  return o.forward(ctx);
+}
+
+T5FeedForward::T5FeedForward(const Scope& scope, const T5Config& c)
+    : wo(scope.sub("wo"), c.d_ff, c.d_model, false), act(c.dense_act_fn) {
+  if (c.is_gated_act) {
+    wi_0.emplace(scope.sub("wi_0"), c.d_model, c.d_ff, false);
+    wi_1.emplace(scope.sub("wi_1"), c.d_model, c.d_ff, false);
+  } else {
+    wi.emplace(scope.sub("wi"), c.d_model, c.d_ff, false);
+  }
+}
+
+torch::Tensor T5FeedForward::forward(const torch::Tensor& x) const {
+  torch::Tensor h = wi ? activation(act, wi->forward(x)) : activation(act, wi_0->forward(x)) * wi_1->forward(x);
+  if (h.scalar_type() != wo.weight.scalar_type()) h = h.to(wo.weight.scalar_type());
+  return wo.forward(h);
+}
+
+namespace {
+torch::Tensor clamp_fp16(const torch::Tensor& x) {
+  if (x.scalar_type() != torch::kFloat16) return x;
+  // clamp inf values to enable fp16 training, as transformers' T5Block does
+  const double max = 65504.0;
+  const double clamp_value = torch::isinf(x).any().item<bool>() ? max - 1000 : max;
+  return torch::clamp(x, -clamp_value, clamp_value);
+}
+}  // namespace
+
+T5Block::T5Block(const Scope& scope, const T5Config& c, bool is_decoder, bool has_bias)
+    : self_attention(scope.sub("layer.0.SelfAttention"), c, has_bias, is_decoder),
+      self_attention_norm(scope.sub("layer.0.layer_norm"), c.d_model, c.layer_norm_epsilon),
+      ff(scope.sub(is_decoder ? "layer.2.DenseReluDense" : "layer.1.DenseReluDense"), c),
+      ff_norm(scope.sub(is_decoder ? "layer.2.layer_norm" : "layer.1.layer_norm"), c.d_model, c.layer_norm_epsilon) {
+  if (is_decoder) {
+    cross_attention.emplace(scope.sub("layer.1.EncDecAttention"), c, false, true);
+    cross_attention_norm.emplace(scope.sub("layer.1.layer_norm"), c.d_model, c.layer_norm_epsilon);
+  }
+}
+
+torch::Tensor T5Block::forward(torch::Tensor x, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
+                               const torch::Tensor& cross_bias) const {
+  auto normed = self_attention_norm.forward(x);
+  x = clamp_fp16(x + self_attention.forward(normed, normed, self_bias));
+  if (cross_attention) {
+    x = clamp_fp16(x + cross_attention->forward(cross_attention_norm->forward(x), encoder_hidden, cross_bias));
+  }
+  return clamp_fp16(x + ff.forward(ff_norm.forward(x)));
+}
+
+T5Stack::T5Stack(const Scope& scope, const T5Config& c, bool decoder)
+    : final_layer_norm(scope.sub("final_layer_norm"), c.d_model, c.layer_norm_epsilon), is_decoder(decoder) {
+  const int64_t n = decoder ? c.num_decoder_layers : c.num_layers;
+  for (int64_t i = 0; i < n; ++i) blocks.push_back(std::make_unique<T5Block>(scope.sub("block").sub(i), c, decoder, i == 0));
+}
+
+torch::Tensor T5Stack::encode(const torch::Tensor& embeds, const torch::Tensor& mask) const {
+  const int64_t T = embeds.size(1);
+  auto bias = blocks.front()->self_attention.compute_bias(T, T).to(embeds.scalar_type()) +
+              extended_attention_mask(mask, embeds.scalar_type());
+  torch::Tensor x = embeds;
+  for (const auto& block : blocks) x = block->forward(x, bias, {}, {});
+  return final_layer_norm.forward(x);
+}
+
+torch::Tensor T5Stack::decode(const torch::Tensor& embeds, const torch::Tensor& encoder_hidden,
+                              const torch::Tensor& encoder_mask) const {
+  const int64_t T = embeds.size(1);
+  const auto dtype = embeds.scalar_type();
+  auto causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(embeds.device())).tril();
+  auto causal_bias = (1.0 - causal.to(dtype)) * finfo_min(dtype);  // (T, T)
+  auto self_bias = blocks.front()->self_attention.compute_bias(T, T).to(dtype) + causal_bias;
+  auto cross_bias = extended_attention_mask(encoder_mask, dtype);
+  torch::Tensor x = embeds;
+  for (const auto& block : blocks) x = block->forward(x, self_bias, encoder_hidden, cross_bias);
+  return final_layer_norm.forward(x);
+}
+
+T5ForConditionalGeneration::T5ForConditionalGeneration(const Scope& scope, const T5Config& c)
+    : config(c), encoder(scope.sub("encoder"), c, false), decoder(scope.sub("decoder"), c, true) {
+  check_activation(c.dense_act_fn, "text_config.dense_act_fn");
+  scope.add("shared.weight", {c.vocab_size, c.d_model}, &shared);
+  scope.params().tie(scope.join("encoder.embed_tokens.weight"), scope.join("shared.weight"));
+  scope.params().tie(scope.join("decoder.embed_tokens.weight"), scope.join("shared.weight"));
+  if (c.tie_word_embeddings) {
+    scope.params().tie(scope.join("lm_head.weight"), scope.join("shared.weight"));
+  } else {
+    scope.add("lm_head.weight", {c.vocab_size, c.d_model}, &lm_head);
+  }
+}
+
+torch::Tensor T5ForConditionalGeneration::logits(const torch::Tensor& decoder_hidden) const {
+  if (config.tie_word_embeddings) {
+    // sequence_output = sequence_output * (self.model_dim**-0.5)
+    return torch::linear(decoder_hidden * std::pow(static_cast<double>(config.d_model), -0.5), shared);
+  }
+  return torch::linear(decoder_hidden, lm_head);
+}
+
+}  // namespace blip2

@@ -1,0 +1,83 @@
+// T5 encoder-decoder (Flan-T5): RMS layer norm in fp32, unscaled attention with a relative position bias
+// computed in block 0 of each stack and reused by later blocks, gated-GELU feed-forward, untied lm_head.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "config.h"
+#include "layers.h"
+
+namespace blip2 {
+
+// T5LayerNorm: weight * x / sqrt(mean(x^2) + eps), no mean subtraction, no bias, variance in fp32.
+struct T5LayerNorm {
+  torch::Tensor weight;
+  double eps;
+  T5LayerNorm(const Scope& scope, int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x) const;
+};
+
+struct T5Attention {
+  Linear q, k, v, o;                       // no biases; inner_dim = num_heads * d_kv
+  torch::Tensor relative_attention_bias;   // (num_buckets, num_heads); only in block 0 of each stack
+  bool has_relative_attention_bias, is_decoder;
+  int64_t num_heads, d_kv, num_buckets, max_distance;
+  T5Attention(const Scope& scope, const T5Config& c, bool has_relative_attention_bias, bool is_decoder);
+  // (1, h, q_len, k_len) bias for queries at positions q_offset.. and keys at 0..k_len-1.
+  torch::Tensor compute_bias(int64_t q_len, int64_t k_len, int64_t q_offset = 0) const;
+  // hidden (B, Tq, D); kv_input (B, Tk, D); bias broadcastable to (B, h, Tq, Tk), masks included.
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& kv_input, const torch::Tensor& bias) const;
+};
+
+struct T5FeedForward {
+  std::optional<Linear> wi, wi_0, wi_1;  // wi for the plain FFN; wi_0 / wi_1 for the gated one
+  Linear wo;
+  std::string act;
+  T5FeedForward(const Scope& scope, const T5Config& c);
+  torch::Tensor forward(const torch::Tensor& x) const;
+};
+
+struct T5Block {
+  T5Attention self_attention;                  // layer.0.SelfAttention
+  T5LayerNorm self_attention_norm;             // layer.0.layer_norm
+  std::optional<T5Attention> cross_attention;  // decoder: layer.1.EncDecAttention
+  std::optional<T5LayerNorm> cross_attention_norm;
+  T5FeedForward ff;                            // layer.{1|2}.DenseReluDense
+  T5LayerNorm ff_norm;                         // layer.{1|2}.layer_norm
+  T5Block(const Scope& scope, const T5Config& c, bool is_decoder, bool has_relative_attention_bias);
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
+                        const torch::Tensor& cross_bias) const;
+};
+
+struct T5Stack {
+  std::vector<std::unique_ptr<T5Block>> blocks;
+  T5LayerNorm final_layer_norm;
+  bool is_decoder;
+  T5Stack(const Scope& scope, const T5Config& c, bool is_decoder);
+  // Encoder: embeds (B, T, D), mask (B, T) of 0/1.
+  torch::Tensor encode(const torch::Tensor& embeds, const torch::Tensor& mask) const;
+  // Decoder (teacher forcing, causal): embeds (B, Td, D) attending to encoder_hidden under encoder_mask.
+  torch::Tensor decode(const torch::Tensor& embeds, const torch::Tensor& encoder_hidden,
+                       const torch::Tensor& encoder_mask) const;
+};
+
+struct T5ForConditionalGeneration {
+  T5Config config;
+  torch::Tensor shared;  // (vocab, d_model); encoder/decoder embed_tokens are tied to it
+  T5Stack encoder, decoder;
+  torch::Tensor lm_head;  // (vocab, d_model); absent (tied to shared) when tie_word_embeddings
+  T5ForConditionalGeneration(const Scope& scope, const T5Config& c);
+  torch::Tensor embed(const torch::Tensor& ids) const { return torch::embedding(shared, ids); }
+  // Decoder hidden states -> logits (B, T, vocab).
+  torch::Tensor logits(const torch::Tensor& decoder_hidden) const;
+};
+
+// additive mask from a 0/1 mask: (1 - mask) * finfo(dtype).min, shaped (B, 1, 1, T)
+torch::Tensor extended_attention_mask(const torch::Tensor& mask, torch::ScalarType dtype);
+
+// T5's _shift_right: prepend decoder_start_token_id, drop the last column, replace -100 with pad.
+torch::Tensor shift_right(const torch::Tensor& labels, int64_t decoder_start_token_id, int64_t pad_token_id);
+
+}  // namespace blip2
