@@ -6,6 +6,7 @@
 import { pySplit, pyFloatRepr } from './numeric.js';
 import { checkScorerInput } from './validate.js';
 import { knownKeys } from '../is.js';
+import { FlatNgrams, NgramVocab } from './ngrams.js';
 
 /** Integer statistics BLEU is computed from, summed over the corpus (`totalcomps` in Python). */
 export interface BleuTotals {
@@ -39,18 +40,6 @@ const N = 4;
 const TINY = 1e-15;
 const SMALL = 1e-9;
 
-/** Counts a sentence's n-grams (n = 1..4) as `precook` does; keys are tokens joined by spaces. */
-function ngramCounts(words: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let k = 1; k <= N; k++) {
-    for (let i = 0; i + k <= words.length; i++) {
-      const key = k === 1 ? words[i]! : words.slice(i, i + k).join(' ');
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  return counts;
-}
-
 /** BLEU-1..4 from counts with pycocoevalcap's smoothing and brevity penalty. */
 function bleuFromCounts(correct: number[], guess: number[], testlen: number, reflen: number): [number, number, number, number] {
   const out: number[] = [];
@@ -80,18 +69,36 @@ export function bleu(refs: string[][], cands: string[], options?: BleuOptions): 
   const opts = knownKeys('options', options, ['verboseLog']) as BleuOptions;
   const perImage: [number[], number[], number[], number[]] = [[], [], [], []];
   const totals: BleuTotals = { testlen: 0, reflen: 0, guess: [0, 0, 0, 0], correct: [0, 0, 0, 0], ratio: 0 };
+  // Intern every n-gram first, then clip with flat per-id arrays (no strings, no maps per image).
+  const vocab = new NgramVocab();
+  const refGrams = new FlatNgrams(N);
+  const candGrams = new FlatNgrams(N);
+  const refStart = new Int32Array(refs.length + 1);
   for (let i = 0; i < refs.length; i++) {
-    const maxCounts = new Map<string, number>();
+    refStart[i] = refGrams.sentences;
+    for (const ref of refs[i]!) refGrams.add(pySplit(ref), vocab, true);
+    candGrams.add(pySplit(cands[i]!), vocab, true);
+  }
+  refStart[refs.length] = refGrams.sentences;
+  const maxCount = new Int32Array(vocab.size);
+  const stamp = new Int32Array(vocab.size);
+  for (let i = 0; i < refs.length; i++) {
+    // cook_refs: max count of each n-gram over the references
     const reflens: number[] = [];
-    for (const ref of refs[i]!) {
-      const words = pySplit(ref);
-      reflens.push(words.length);
-      for (const [g, c] of ngramCounts(words)) {
-        if (c > (maxCounts.get(g) ?? 0)) maxCounts.set(g, c);
+    for (let r = refStart[i]!; r < refStart[i + 1]!; r++) {
+      reflens.push(refGrams.lengths[r]!);
+      for (let e = refGrams.offsets[r * (N + 1)]!; e < refGrams.offsets[r * (N + 1) + N]!; e++) {
+        const id = refGrams.ids[e]!;
+        const c = refGrams.counts[e]!;
+        if (stamp[id] !== i + 1) {
+          stamp[id] = i + 1;
+          maxCount[id] = c;
+        } else if (c > maxCount[id]!) {
+          maxCount[id] = c;
+        }
       }
     }
-    const words = pySplit(cands[i]!);
-    const testlen = words.length;
+    const testlen = candGrams.lengths[i]!;
     // min((abs(l - testlen), l) for l in reflens)[1]: ties go to the shorter reference.
     let reflen = reflens[0]!;
     for (const l of reflens) {
@@ -101,9 +108,12 @@ export function bleu(refs: string[][], cands: string[], options?: BleuOptions): 
     }
     const guess = [0, 1, 2, 3].map((k) => Math.max(0, testlen - k));
     const correct = [0, 0, 0, 0];
-    for (const [g, c] of ngramCounts(words)) {
-      const order = g.split(' ').length;
-      correct[order - 1]! += Math.min(maxCounts.get(g) ?? 0, c);
+    const base = i * (N + 1);
+    for (let k = 0; k < N; k++) {
+      for (let e = candGrams.offsets[base + k]!; e < candGrams.offsets[base + k + 1]!; e++) {
+        const id = candGrams.ids[e]!;
+        correct[k]! += Math.min(stamp[id] === i + 1 ? maxCount[id]! : 0, candGrams.counts[e]!);
+      }
     }
     totals.testlen += testlen;
     totals.reflen += reflen;

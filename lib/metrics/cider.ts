@@ -11,33 +11,10 @@ import { npMean, pySplit } from './numeric.js';
 import { checkScorerInput } from './validate.js';
 import { invalidParameterError, knownKeys, boolean } from '../is.js';
 import { ptbTokenize } from './ptb.js';
+import { FlatNgrams, NgramVocab } from './ngrams.js';
 
 const N = 4;
 const SIGMA = 6.0;
-
-/** One sentence as TF-IDF vectors per n-gram order, in Python dict (first-occurrence) order. */
-interface SentenceVector {
-  /** `ids[n]` = n-gram ids of order n+1; -1 for n-grams absent from every reference. */
-  ids: Int32Array[];
-  vals: Float64Array[];
-  norms: number[];
-  /** Number of bigrams (pycocoevalcap's `length`, from its `if n == 1` test). */
-  length: number;
-}
-
-/** n-gram counts of a token list, orders 1..4, in first-occurrence order within each order. */
-function countNgrams(words: string[]): Map<string, number>[] {
-  const byOrder: Map<string, number>[] = [];
-  for (let k = 1; k <= N; k++) {
-    const counts = new Map<string, number>();
-    for (let i = 0; i + k <= words.length; i++) {
-      const key = k === 1 ? words[i]! : words.slice(i, i + k).join(' ');
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    byOrder.push(counts);
-  }
-  return byOrder;
-}
 
 /** Gaussian length penalty `np.e ** (-(delta**2) / (2 * sigma**2))`. */
 function lengthPenalty(delta: number): number {
@@ -61,16 +38,27 @@ export interface CiderDScorerOptions {
 export class CiderDScorer {
   /** Number of images in the reference corpus. */
   readonly numImages: number;
-  private readonly vocab = new Map<string, number>();
+  private readonly vocab = new NgramVocab();
+  private readonly refs = new FlatNgrams(N);
+  /** `refStart[i]`..`refStart[i + 1]` are the reference sentences of image i. */
+  private readonly refStart: Int32Array;
   private readonly logDf: Float64Array;
   private readonly refLen: number;
-  private readonly refVectors: SentenceVector[][];
+  /** TF-IDF value of every reference n-gram entry, aligned with `refs.ids`. */
+  private readonly refVals: Float64Array;
+  /** `refNorms[s * 4 + n]`; `refBigrams[s]` = pycocoevalcap's `length` of sentence s. */
+  private readonly refNorms: Float64Array;
+  private readonly refBigrams: Int32Array;
   private readonly imageIndex = new Map<string, number>();
   private readonly candidatesTokenized: boolean;
+  private readonly hyp = new FlatNgrams(N);
+  private hypVals = new Float64Array(256);
+  private readonly hypNorms = new Float64Array(N);
 
   /**
    * @param references image id → references of that image (a Map, or a plain object), or an array
    *   of reference lists whose index is the image id.
+   * @param options whether references and candidates are already PTB-tokenized.
    * @throws TypeError on malformed input; Error when every reference is empty (pycocoevalcap raises
    *   `ValueError: max() arg is an empty sequence` there).
    */
@@ -90,92 +78,107 @@ export class CiderDScorer {
     this.numImages = refs.length;
 
     const tokenized = refsTokenized ? refs : regroup(refs, ptbTokenize(refs.flat()));
-    const counts = tokenized.map((imageRefs) => imageRefs.map((r) => countNgrams(pySplit(r))));
-    const df: number[] = [];
-    for (const imageCounts of counts) {
-      const seen = new Set<number>();
-      for (const sentence of imageCounts) {
-        for (const order of sentence) {
-          for (const g of order.keys()) {
-            let id = this.vocab.get(g);
-            if (id === undefined) {
-              id = this.vocab.size;
-              this.vocab.set(g, id);
-              df.push(0);
-            }
-            if (!seen.has(id)) {
-              seen.add(id);
-              df[id]! += 1;
-            }
-          }
-        }
-      }
-    }
-    if (df.length === 0) {
+    this.refStart = new Int32Array(refs.length + 1);
+    tokenized.forEach((imageRefs, i) => {
+      this.refStart[i] = this.refs.sentences;
+      for (const r of imageRefs) this.refs.add(pySplit(r), this.vocab, true);
+    });
+    this.refStart[refs.length] = this.refs.sentences;
+    if (this.vocab.size === 0) {
       throw new Error('CIDEr-D needs at least one non-empty reference: every reference is empty ' +
         '(pycocoevalcap raises "ValueError: max() arg is an empty sequence" here)');
     }
-    this.logDf = Float64Array.from(df, (d) => Math.log(Math.max(1, d)));
+    this.logDf = this.documentFrequencies();
     this.refLen = Math.log(this.numImages);
-    this.refVectors = counts.map((imageCounts) => imageCounts.map((c) => this.vectorize(c)));
+    const R = this.refs;
+    this.refVals = new Float64Array(R.size);
+    this.refNorms = new Float64Array(R.sentences * N);
+    this.refBigrams = new Int32Array(R.sentences);
+    for (let s = 0; s < R.sentences; s++) this.refBigrams[s] = this.vectorize(R, s, this.refVals, this.refNorms, s * N);
   }
 
-  /** TF-IDF vectors of one sentence (pycocoevalcap's `counts2vec`). */
-  private vectorize(counts: Map<string, number>[]): SentenceVector {
-    const vec: SentenceVector = { ids: [], vals: [], norms: [], length: 0 };
-    for (let n = 0; n < N; n++) {
-      const order = counts[n]!;
-      const ids = new Int32Array(order.size);
-      const vals = new Float64Array(order.size);
-      let norm = 0;
-      let j = 0;
-      for (const [g, tf] of order) {
-        const id = this.vocab.get(g);
-        ids[j] = id ?? -1;
-        const v = tf * (this.refLen - (id === undefined ? 0 : this.logDf[id]!));
-        vals[j] = v;
-        norm += v * v;
-        if (n === 1) vec.length += tf;
-        j++;
+  /** `ln(max(1, df))` per n-gram id, df = number of images whose references contain it. */
+  private documentFrequencies(): Float64Array {
+    const R = this.refs;
+    const df = new Int32Array(this.vocab.size);
+    const seen = new Int32Array(this.vocab.size);
+    for (let i = 0; i < this.numImages; i++) {
+      const from = R.offsets[this.refStart[i]! * (N + 1)]!;
+      const to = R.offsets[this.refStart[i + 1]! * (N + 1) - 1]!;
+      for (let e = from; e < to; e++) {
+        const id = R.ids[e]!;
+        if (seen[id] !== i + 1) {
+          seen[id] = i + 1;
+          df[id]! += 1;
+        }
       }
-      vec.ids.push(ids);
-      vec.vals.push(vals);
-      vec.norms.push(Math.sqrt(norm));
     }
-    return vec;
+    return Float64Array.from(df, (d) => Math.log(Math.max(1, d)));
   }
 
-  /** CIDEr-D of a candidate vector against one image's reference vectors (`compute_cider`'s loop body). */
-  private scoreVector(hyp: SentenceVector, refs: SentenceVector[]): number {
+  /**
+   * TF-IDF values of sentence s of `grams` into `vals` (aligned with its entries) and its four
+   * norms into `norms[at..]` (pycocoevalcap's `counts2vec`); returns its bigram count.
+   */
+  private vectorize(grams: FlatNgrams, s: number, vals: Float64Array, norms: Float64Array, at: number): number {
+    let bigrams = 0;
+    const base = s * (N + 1);
+    for (let n = 0; n < N; n++) {
+      let norm = 0;
+      for (let e = grams.offsets[base + n]!; e < grams.offsets[base + n + 1]!; e++) {
+        const id = grams.ids[e]!;
+        const tf = grams.counts[e]!;
+        // vec[n][ngram] = float(term_freq) * (self.ref_len - np.log(max(1.0, df)))
+        const v = tf * (this.refLen - (id >= 0 ? this.logDf[id]! : 0));
+        vals[e] = v;
+        norm += v * v;
+        if (n === 1) bigrams += tf;
+      }
+      norms[at + n] = Math.sqrt(norm);
+    }
+    return bigrams;
+  }
+
+  /** CIDEr-D of hypothesis sentence `h` (in `this.hyp`) against the references of image `image`. */
+  private scoreHypothesis(h: number, image: number): number {
+    const H = this.hyp;
+    const R = this.refs;
+    if (this.hypVals.length < H.size) this.hypVals = new Float64Array(H.size * 2);
+    const hypBigrams = this.vectorize(H, h, this.hypVals, this.hypNorms, 0);
     const score = [0, 0, 0, 0];
-    for (const ref of refs) {
-      const penalty = lengthPenalty(hyp.length - ref.length);
+    const first = this.refStart[image]!;
+    const last = this.refStart[image + 1]!;
+    const hb = h * (N + 1);
+    for (let r = first; r < last; r++) {
+      const penalty = lengthPenalty(hypBigrams - this.refBigrams[r]!);
+      const rb = r * (N + 1);
       for (let n = 0; n < N; n++) {
-        const hIds = hyp.ids[n]!;
-        const hVals = hyp.vals[n]!;
-        const rIds = ref.ids[n]!;
-        const rVals = ref.vals[n]!;
+        const rFrom = R.offsets[rb + n]!;
+        const rTo = R.offsets[rb + n + 1]!;
         let val = 0;
-        for (let a = 0; a < hIds.length; a++) {
-          const id = hIds[a]!;
+        // val[n] += min(vec_hyp[n][ngram], vec_ref[n][ngram]) * vec_ref[n][ngram], in hypothesis order
+        for (let a = H.offsets[hb + n]!; a < H.offsets[hb + n + 1]!; a++) {
+          const id = H.ids[a]!;
           let vr = 0;
           if (id >= 0) {
-            for (let b = 0; b < rIds.length; b++) {
-              if (rIds[b] === id) {
-                vr = rVals[b]!;
+            for (let b = rFrom; b < rTo; b++) {
+              if (R.ids[b] === id) {
+                vr = this.refVals[b]!;
                 break;
               }
             }
           }
-          val += Math.min(hVals[a]!, vr) * vr;
+          val += Math.min(this.hypVals[a]!, vr) * vr;
         }
-        if (hyp.norms[n] !== 0 && ref.norms[n] !== 0) val /= hyp.norms[n]! * ref.norms[n]!;
+        const nh = this.hypNorms[n]!;
+        const nr = this.refNorms[r * N + n]!;
+        if (nh !== 0 && nr !== 0) val /= nh * nr;
         val *= penalty;
         score[n]! += val;
       }
     }
     let avg = npMean(score);
-    avg /= refs.length;
+    avg /= last - first;
     avg *= 10.0;
     return avg;
   }
@@ -203,8 +206,9 @@ export class CiderDScorer {
     const tokenized = this.candidatesTokenized ? candidates : ptbTokenize([...candidates]);
     const out = new Float64Array(candidates.length);
     for (let i = 0; i < candidates.length; i++) {
-      const hyp = this.vectorize(countNgrams(pySplit(tokenized[i]!)));
-      out[i] = this.scoreVector(hyp, this.refVectors[indices[i]!]!);
+      this.hyp.reset();
+      const h = this.hyp.add(pySplit(tokenized[i]!), this.vocab, false);
+      out[i] = this.scoreHypothesis(h, indices[i]!);
     }
     return out;
   }
