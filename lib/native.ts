@@ -30,7 +30,8 @@ export type ForwardOutputName =
   | 'lm_attention_mask'
   | 't5_encoder_last_hidden_state'
   | 'logits'
-  | 'loss';
+  | 'loss'
+  | 'token_logprobs';
 
 export interface NativeForwardInputs {
   pixelValues: NativeTensor<Float32Array>;

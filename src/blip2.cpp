@@ -7,7 +7,7 @@ namespace blip2 {
 const std::set<std::string> kForwardOutputs = {
     "vision_last_hidden_state", "vision_pooler_output", "qformer_last_hidden_state", "qformer_pooler_output",
     "language_projection",      "lm_inputs_embeds",     "lm_attention_mask",         "t5_encoder_last_hidden_state",
-    "logits",                   "loss"};
+    "logits",                   "loss",                 "token_logprobs"};
 
 Blip2Model::Blip2Model(const Blip2Config& c)
     : config(c),
@@ -49,7 +49,7 @@ std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in
   keep("lm_inputs_embeds", embeds);
   keep("lm_attention_mask", mask);
 
-  const bool need_decoder = want.count("logits") || want.count("loss");
+  const bool need_decoder = want.count("logits") || want.count("loss") || want.count("token_logprobs");
   if (!need_decoder && !want.count("t5_encoder_last_hidden_state")) return out;
   auto encoder_hidden = language_model.encoder.encode(embeds, mask);
   keep("t5_encoder_last_hidden_state", encoder_hidden);
@@ -74,6 +74,15 @@ std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in
         logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32), labels.reshape({-1}),
         torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
     out["loss"] = loss;
+  }
+  if (want.count("token_logprobs")) {
+    if (!labels.defined()) throw std::runtime_error("token_logprobs needs labels");
+    // log p(label_t | ...) per position, 0 where the label is -100: (B, Td)
+    auto ignored = labels == -100;
+    auto logprobs = torch::log_softmax(logits.to(torch::kFloat32), -1)
+                        .gather(-1, labels.masked_fill(ignored, 0).unsqueeze(-1))
+                        .squeeze(-1);
+    out["token_logprobs"] = logprobs.masked_fill(ignored, 0.0);
   }
   return out;
 }

@@ -1,0 +1,118 @@
+/**
+ * Blip2Captioner: a BLIP-2 model with its tokenizer and image processor, loaded from a local Hugging Face
+ * snapshot directory. The entry point for applications.
+ */
+import { invalidParameterError, knownKeys } from './is.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import { BlipImageProcessor, type PixelValues, type PreprocessOptions } from './image/processor.js';
+import type { ImageInput } from './image/decode.js';
+import { Blip2Model, type ModelLoadOptions } from './model/blip2-model.js';
+import { T5Tokenizer } from './text/tokenizer.js';
+import { toRows } from './model/tensors.js';
+
+/** Options of {@link Blip2Captioner.fromPretrained}. */
+export interface CaptionerOptions extends ModelLoadOptions {
+  /** Receives progress and warnings. Default: silent. */
+  logger?: Logger;
+}
+
+/** Options of {@link Blip2Captioner.score}. */
+export interface ScoreOptions {
+  /** Text given to the language model before the caption (e.g. "a photo of"). Default: none, as Hugging Face. */
+  prompt?: string;
+  /** Image decoding/preprocessing options. */
+  preprocess?: PreprocessOptions;
+}
+
+/** How well the model explains one caption for its image. */
+export interface CaptionScore {
+  /** Mean cross-entropy over the caption's tokens, `</s>` included (Hugging Face's loss for this caption alone). */
+  loss: number;
+  /** log p(token) for each caption token, `</s>` included. */
+  tokenLogprobs: number[];
+  /** The caption's token ids (what the log-probs refer to). */
+  tokenIds: number[];
+}
+
+export class Blip2Captioner {
+  private constructor(
+    /** The model (weights and forward pass). */
+    readonly model: Blip2Model,
+    /** The T5 tokenizer from the same directory. */
+    readonly tokenizer: T5Tokenizer,
+    /** The image processor from preprocessor_config.json. */
+    readonly imageProcessor: BlipImageProcessor,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Loads a BLIP-2 (Flan-T5) model directory: config.json, model.safetensors (or a sharded index),
+   * tokenizer.json and preprocessor_config.json.
+   */
+  static async fromPretrained(dir: string, options?: CaptionerOptions): Promise<Blip2Captioner> {
+    const { logger, ...modelOptions } = knownKeys('options', options, ['device', 'dtype', 'threads', 'logger']);
+    const log = (logger as Logger | undefined) ?? silentLogger;
+    const started = Date.now();
+    const [model, tokenizer, imageProcessor] = await Promise.all([
+      Blip2Model.load(dir, modelOptions as ModelLoadOptions),
+      T5Tokenizer.fromPretrained(dir),
+      BlipImageProcessor.fromPretrained(dir),
+    ]);
+    const info = model.info();
+    log.info(
+      `loaded ${dir}: ${info.numParameters.toLocaleString('en-US')} parameters, ${info.dtype} on ${info.device}, ` +
+        `${info.threads} threads, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return new Blip2Captioner(model, tokenizer, imageProcessor, log);
+  }
+
+  /** Decodes and preprocesses images into the model's pixel values. */
+  preprocess(images: readonly ImageInput[], options?: PreprocessOptions): Promise<PixelValues> {
+    return this.imageProcessor.preprocess(images, options);
+  }
+
+  /** Prompt ids for a batch: no prompt gives zero-length rows. */
+  promptIds(prompt: string | undefined, batch: number): { inputIds: number[][]; attentionMask: number[][] } {
+    if (prompt === undefined) return { inputIds: Array.from({ length: batch }, () => []), attentionMask: Array.from({ length: batch }, () => []) };
+    if (typeof prompt !== 'string') throw invalidParameterError('prompt', 'string', prompt);
+    const ids = this.tokenizer.encode(prompt);
+    return {
+      inputIds: Array.from({ length: batch }, () => [...ids]),
+      attentionMask: Array.from({ length: batch }, () => ids.map(() => 1)),
+    };
+  }
+
+  /**
+   * Scores captions against images (one caption per image): per caption, the mean token cross-entropy and
+   * each token's log-probability under teacher forcing.
+   */
+  async score(images: readonly ImageInput[], captions: readonly string[], options?: ScoreOptions): Promise<CaptionScore[]> {
+    const o = knownKeys('options', options, ['prompt', 'preprocess']);
+    if (!Array.isArray(images) || images.length === 0) throw invalidParameterError('images', 'non-empty array of images', images);
+    if (!Array.isArray(captions) || captions.length !== images.length) {
+      throw invalidParameterError('captions', `array of ${images.length} strings (one per image)`, captions);
+    }
+    captions.forEach((c, i) => {
+      if (typeof c !== 'string' || c.length === 0) throw invalidParameterError(`captions[${i}]`, 'non-empty string', c);
+    });
+    const pixelValues = await this.preprocess(images, o.preprocess as PreprocessOptions | undefined);
+    const { labels } = this.tokenizer.encodeTargets(captions);
+    const prompt = this.promptIds(o.prompt as string | undefined, images.length);
+    const out = await this.model.forward({ pixelValues, ...prompt, labels }, ['token_logprobs']);
+    const logprobs = toRows(out.token_logprobs!.data, out.token_logprobs!.shape);
+    return labels.map((row, i) => {
+      const n = row.findIndex((id) => id === -100);
+      const length = n === -1 ? row.length : n;
+      const tokenLogprobs = logprobs[i]!.slice(0, length);
+      const loss = -tokenLogprobs.reduce((a, b) => a + b, 0) / length;
+      this.logger.debug(`score ${i}: loss ${loss.toFixed(4)} over ${length} tokens`);
+      return { loss, tokenLogprobs, tokenIds: row.slice(0, length) };
+    });
+  }
+
+  /** Frees the model's weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}

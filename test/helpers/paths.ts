@@ -1,0 +1,8 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** test/fixtures */
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+/** The tiny BLIP-2 model directory made with Hugging Face transformers. */
+export const TINY_MODEL = join(FIXTURES, 'blip2-tiny', 'model');
+export const TINY = join(FIXTURES, 'blip2-tiny');

@@ -1,0 +1,64 @@
+// config.json resolution follows transformers 4.44's config classes (defaults, derived values, overrides).
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseBlip2Config } from '../../lib/model/config.js';
+import { TINY, TINY_MODEL } from '../helpers/paths.js';
+
+const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+describe('parseBlip2Config', () => {
+  it('fills the tiny diff config exactly as the fully expanded one written by transformers', () => {
+    const resolved = parseBlip2Config(read(join(TINY_MODEL, 'config.json')));
+    const full = read(join(TINY, 'model-config-full.json'));
+    for (const section of ['vision_config', 'qformer_config', 'text_config'] as const) {
+      for (const [key, value] of Object.entries(resolved[section])) {
+        if (key === 'num_channels') continue; // transformers hard-codes 3 input channels
+        expect([section, key, full[section][key]]).toEqual([section, key, value]);
+      }
+    }
+    expect(resolved.num_query_tokens).toBe(full.num_query_tokens);
+  });
+
+  it('resolves the full-size blip2-flan-t5-xl config', () => {
+    const c = parseBlip2Config(read(join(TINY, 'full-size', 'config.json')));
+    expect(c.vision_config).toMatchObject({ hidden_size: 1408, num_hidden_layers: 39, patch_size: 14, qkv_bias: true });
+    expect(c.qformer_config).toMatchObject({ hidden_size: 768, encoder_hidden_size: 1408, cross_attention_frequency: 2 });
+    expect(c.text_config).toMatchObject({
+      d_model: 2048, d_kv: 64, num_heads: 32, num_layers: 24, num_decoder_layers: 24,
+      is_gated_act: true, dense_act_fn: 'gelu_new', tie_word_embeddings: false, vocab_size: 32128,
+    });
+  });
+
+  it('derives the gated activation from feed_forward_proj when the keys are absent', () => {
+    const c = parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 't5', feed_forward_proj: 'gated-gelu' } });
+    expect([c.text_config.is_gated_act, c.text_config.dense_act_fn]).toEqual([true, 'gelu_new']);
+    const r = parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 't5' } });
+    expect([r.text_config.is_gated_act, r.text_config.dense_act_fn, r.text_config.tie_word_embeddings]).toEqual([false, 'relu', true]);
+    expect(r.text_config.num_decoder_layers).toBe(r.text_config.num_layers);
+  });
+
+  it('forces the Q-Former encoder width to the vision width, as Blip2Config does', () => {
+    const c = parseBlip2Config({
+      model_type: 'blip-2', vision_config: { hidden_size: 64, num_attention_heads: 4 }, qformer_config: { encoder_hidden_size: 999 },
+      text_config: { model_type: 't5' },
+    });
+    expect(c.qformer_config.encoder_hidden_size).toBe(64);
+  });
+
+  it('rejects what it cannot run with a message naming the key', () => {
+    expect(() => parseBlip2Config({ model_type: 'blip-2' })).toThrow(
+      'Unsupported text_config.model_type "opt" of type string in config: only T5 / Flan-T5 language models are supported',
+    );
+    expect(() => parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 't5', feed_forward_proj: 'fancy-gelu' } })).toThrow(
+      'Expected "gated-{ACT_FN}" or "{ACT_FN}" for text_config.feed_forward_proj in config but received "fancy-gelu" of type string',
+    );
+    expect(() => parseBlip2Config({ model_type: 'blip-2', vision_config: { hidden_act: 'mish' }, text_config: { model_type: 't5' } })).toThrow(
+      'for vision_config.hidden_act in config but received "mish" of type string',
+    );
+    expect(() => parseBlip2Config({ model_type: 'blip-2', vision_config: { hidden_size: 30, num_attention_heads: 4 }, text_config: { model_type: 't5' } })).toThrow(
+      'vision_config.hidden_size (30) must be divisible by num_attention_heads (4) in config',
+    );
+    expect(() => parseBlip2Config([1])).toThrow('Expected a JSON object in config but received an array of length 1');
+  });
+});
