@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 
 import { register as registerEval } from './eval.js';
+import { register as registerScore } from './score.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerEval];
+export const commands: RegisterCommand[] = [registerScore, registerEval];

@@ -1,0 +1,42 @@
+/** Flags shared by the commands that load a model: --model, --device, --dtype, --threads. */
+import type { Command } from 'commander';
+import { DTYPES, type Dtype, type ModelLoadOptions } from '../model/blip2-model.js';
+import { parseIntegerFlag, UsageError } from './usage.js';
+
+export interface ModelFlags {
+  model?: string;
+  device?: string;
+  dtype?: Dtype;
+  threads?: number;
+}
+
+function parseDtype(value: string): Dtype {
+  if (!(DTYPES as readonly string[]).includes(value)) {
+    throw new UsageError(`--dtype expects one of ${DTYPES.join(', ')} but received ${JSON.stringify(value)}`);
+  }
+  return value as Dtype;
+}
+
+function parseDevice(value: string): string {
+  if (!/^(cpu|cuda(:\d+)?)$/.test(value)) throw new UsageError(`--device expects cpu, cuda or cuda:N but received ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Adds the model flags to a command. */
+export function addModelFlags(command: Command): Command {
+  return command
+    .option('--model <dir>', 'BLIP-2 model directory (a local Hugging Face snapshot: config.json, model.safetensors, tokenizer.json, preprocessor_config.json)')
+    .option('--device <device>', 'cpu, cuda or cuda:N', parseDevice)
+    .option('--dtype <dtype>', `parameter dtype: ${DTYPES.join(', ')}`, parseDtype)
+    .option('--threads <n>', 'intra-op threads (default: all cores)', parseIntegerFlag('--threads', 1, 1024));
+}
+
+/** The model directory (required until a built-in default exists) and load options from the flags. */
+export function modelFromFlags(flags: ModelFlags): { dir: string; options: ModelLoadOptions } {
+  if (!flags.model) throw new UsageError('--model <dir> is required: point it at a local BLIP-2 (Flan-T5) snapshot directory');
+  const options: ModelLoadOptions = {};
+  if (flags.device !== undefined) options.device = flags.device;
+  if (flags.dtype !== undefined) options.dtype = flags.dtype;
+  if (flags.threads !== undefined) options.threads = flags.threads;
+  return { dir: flags.model, options };
+}

@@ -1,0 +1,51 @@
+/**
+ * `blip2-progressive score`: how well the model explains a caption for an image (teacher-forced loss and
+ * per-token log-probabilities).
+ *
+ *   blip2-progressive score photo.jpg --model ./blip2-flan-t5-xl --caption "a dog on a beach" --json
+ */
+import type { Command } from 'commander';
+import { Blip2Captioner } from '../captioner.js';
+import { streamLogger } from '../logger.js';
+import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js';
+import { UsageError } from './usage.js';
+
+interface ScoreFlags extends ModelFlags {
+  caption: string[];
+  prompt?: string;
+  json?: boolean;
+}
+
+/** Adds the `score` command to the program. */
+export function register(program: Command, stdout: NodeJS.WritableStream = process.stdout): void {
+  const command = program
+    .command('score')
+    .description('teacher-forced loss and token log-probabilities of captions for images')
+    .argument('<images...>', 'image files (one --caption per image, in order)')
+    .option('--caption <text>', 'caption to score (repeat once per image)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--prompt <text>', 'text before the caption (default: none, as Hugging Face)')
+    .option('--json', 'print one JSON object per image: {"image", "loss", "tokenLogprobs"}')
+    .addHelpText('after', `
+Examples:
+  $ blip2-progressive score dog.jpg --model ./blip2-flan-t5-xl --caption "a dog running on the beach"
+  $ blip2-progressive score a.png b.png --model ./m --caption "two cats" --caption "a red car" --prompt "a photo of" --json`);
+  addModelFlags(command).action(async (images: string[], flags: ScoreFlags) => {
+    if (flags.caption.length !== images.length) {
+      throw new UsageError(`--caption must be given once per image: ${images.length} image(s) but ${flags.caption.length} caption(s)`);
+    }
+    const { dir, options } = modelFromFlags(flags);
+    const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger: streamLogger(process.stderr) });
+    try {
+      const scores = await captioner.score(images, flags.caption, flags.prompt === undefined ? {} : { prompt: flags.prompt });
+      scores.forEach((s, i) => {
+        if (flags.json) {
+          stdout.write(`${JSON.stringify({ image: images[i], loss: s.loss, tokenLogprobs: s.tokenLogprobs })}\n`);
+        } else {
+          stdout.write(`${images[i]}\tloss ${s.loss.toFixed(4)}\tperplexity ${Math.exp(s.loss).toFixed(2)}\t${s.tokenIds.length} tokens\n`);
+        }
+      });
+    } finally {
+      captioner.dispose();
+    }
+  });
+}

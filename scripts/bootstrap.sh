@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 / Ubuntu machine for blip2-progressive: the system packages the native addon
+# needs (libtorch, OpenBLAS, CMake, a C++ compiler), then `npm ci`, which builds the addon and the TypeScript.
+# Idempotent: installs only what is missing. Runs as root, or with sudo when available.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libtorch-dev libopenblas0-openmp cmake g++ python3)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "bootstrap: Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "  Install it from your distribution or https://nodejs.org, then rerun this script." >&2
+  exit 1
+fi
+
+# npm ci builds the addon (scripts/install.mjs -> cmake-js, offline) and compiles TypeScript to dist/.
+npm ci --no-audit --no-fund
+echo "bootstrap: ready ($(node -e "import('./dist/native.js').then(m => { const i = m.native().runtimeInfo(); console.log('libtorch ' + i.libtorch + (i.cuda ? ', CUDA' : ', CPU')) })"))"
