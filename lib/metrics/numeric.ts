@@ -4,6 +4,7 @@
  */
 
 /** Characters Python's `str.split()` (no argument) treats as whitespace. */
+const OTHER_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 /**
@@ -11,6 +12,11 @@ const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2
  * strings at both ends, so `"  a  b "` gives `["a", "b"]` and `""` gives `[]`.
  */
 export function pySplit(s: string): string[] {
+  if (!OTHER_WHITESPACE.test(s)) {
+    // Only ASCII spaces: a plain split, dropping the empty strings runs of spaces leave.
+    const parts = s.split(' ');
+    return parts.includes('') ? parts.filter((p) => p !== '') : parts;
+  }
   const parts = s.split(PY_WHITESPACE);
   if (parts.length > 0 && parts[0] === '') parts.shift();
   if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();

@@ -10,7 +10,7 @@
  *
  * Written from the published lexer rules and the behaviour recorded in the fixture
  * `ptb_tokenizer_cases.json`; where 3.4.1 is not documented there, the rules follow the
- * CoreNLP grammar of that era (see `lexLines`' notes).
+ * CoreNLP grammar of that era.
  */
 
 /** Makes ASCII letters of a literal case-insensitive (`cannot` -> `[cC][aA]...`), as JFlex %caseless. */
@@ -101,6 +101,8 @@ interface Action {
 
 interface Rule {
   re: RegExp;
+  /** The characters a match can start with (a one-character class), or null for any. */
+  first: RegExp | null;
   /** Given the matched text (without trailing context), the action. */
   act: (text: string, total: number) => Action;
 }
@@ -113,8 +115,12 @@ const skip = (text: string): Action => ({ token: null, consumed: text.length });
  * Builds a rule from a main pattern and an optional trailing context (JFlex `r1/r2`):
  * the context counts towards the longest match but is not consumed.
  */
-function rule(main: string, context: string | null, act: Rule['act']): Rule {
-  return { re: new RegExp(context === null ? `(${main})` : `(${main})(?:${context})`, 'uy'), act };
+function rule(main: string, context: string | null, act: Rule['act'], first?: string): Rule {
+  return {
+    re: new RegExp(context === null ? `(${main})` : `(${main})(?:${context})`, 'uy'),
+    first: first === undefined ? null : new RegExp(`^${first}$`, 'u'),
+    act,
+  };
 }
 
 /** Pushes back everything after the first `keep` characters (JFlex `yypushback`). */
@@ -127,16 +133,16 @@ function processAcronym(text: string): Action {
 }
 
 const RULES: Rule[] = [
-  rule('[cC]\\+\\+|[cCfF]#', null, asIs),
-  rule(`${ci('cannot')}|${APOS}${ci('twas')}`, null, (t) => keepFirst(t, t.length - 3)),
+  rule('[cC]\\+\\+|[cCfF]#', null, asIs, '[cCfF]'),
+  rule(`${ci('cannot')}|${APOS}${ci('twas')}`, null, (t) => keepFirst(t, t.length - 3), '[cC\'\\u0092\\u2019\\u00B4&]'),
   rule(`${APOS}${ci('tis')}|${ci('gonna')}|${ci('gotta')}|${ci('lemme')}|${ci('gimme')}|${ci('wanna')}`, null, (t) => keepFirst(t, t.length - 2)),
-  rule(SGML, null, (t) => ({ token: t.replace(/ /g, '\u00A0'), consumed: t.length })),
-  rule(`&(?:${ci('MD')}|${ci('mdash')}|${ci('ndash')});|[\\u0096\\u0097\\u2013\\u2014\\u2015]`, null, (t) => ({ token: '--', consumed: t.length })),
-  rule(SPAMP, null, (t) => ({ token: '&', consumed: t.length })),
-  rule(`&(?:${ciAlt('HT|TL|UR|LR|QC|QL|QR|odq|cdq')}|#[0-9]+);`, null, asIs),
-  rule(WORD, REDAUX, (t) => ({ token: removeSoftHyphens(t), consumed: t.length })),
-  rule(SWORD, SREDAUX, (t) => ({ token: removeSoftHyphens(t), consumed: t.length })),
-  rule(WORD, null, (t) => ({ token: removeSoftHyphens(t), consumed: t.length })),
+  rule(SGML, null, (t) => ({ token: t.replace(/ /g, '\u00A0'), consumed: t.length }), '<'),
+  rule(`&(?:${ci('MD')}|${ci('mdash')}|${ci('ndash')});|[\\u0096\\u0097\\u2013\\u2014\\u2015]`, null, (t) => ({ token: '--', consumed: t.length }), '[&\\u0096\\u0097\\u2013\\u2014\\u2015]'),
+  rule(SPAMP, null, (t) => ({ token: '&', consumed: t.length }), '&'),
+  rule(`&(?:${ciAlt('HT|TL|UR|LR|QC|QL|QR|odq|cdq')}|#[0-9]+);`, null, asIs, '&'),
+  rule(WORD, REDAUX, (t) => ({ token: removeSoftHyphens(t), consumed: t.length }), '[\\p{L}\\p{M}\\u00AD&]'),
+  rule(SWORD, SREDAUX, (t) => ({ token: removeSoftHyphens(t), consumed: t.length }), '[A-Za-z\\u00AD]'),
+  rule(WORD, null, (t) => ({ token: removeSoftHyphens(t), consumed: t.length }), '[\\p{L}\\p{M}\\u00AD&]'),
   ...[
     `${APOS}[nN]${APOS}?`,
     `[lLdDjJ]${APOS}`,
@@ -158,81 +164,106 @@ const RULES: Rule[] = [
     `${ci("li'l")}`,
     `${ci("nat'l")}`,
   ].map((alt) => rule(alt, null, asIs)),
-  rule(`[yY]${APOS}`, '\\p{L}', asIs),
-  rule('(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP]):\\/\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},\\-]', null, asIs),
-  rule('(?:(?:www\\.(?:[^ \\t\\n\\f\\r"<>|.!?(){},]+\\.)+[a-zA-Z]{2,4})|(?:(?:[^ \\t\\n\\f\\r"`\'<>|.!?(){},\\-_$]+\\.)+(?:com|net|org|edu)))(?:\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},\\-])?', null, asIs),
-  rule('[a-zA-Z0-9][^ \\t\\n\\f\\r"<>|()\\u00A0]*@(?:[^ \\t\\n\\f\\r"<>|().\\u00A0]+\\.)+[a-zA-Z]{2,4}', null, asIs),
-  rule(REDAUX, '[^A-Za-z]', (t) => ({ token: latexQuotes(t, false), consumed: t.length })),
-  rule(SREDAUX, '[^A-Za-z]', (t) => ({ token: latexQuotes(t, false), consumed: t.length })),
-  rule(`${DIGIT}{1,2}[\\-\\/]${DIGIT}{1,2}[\\-\\/]${DIGIT}{2,4}`, null, asIs),
-  rule(NUMBER, null, (t) => ({ token: removeSoftHyphens(t), consumed: t.length })),
-  rule('[\\u207A\\u207B\\u208A\\u208B]?(?:[\\u2070\\u00B9\\u00B2\\u00B3\\u2074-\\u2079]+|[\\u2080-\\u2089]+)', null, asIs),
-  rule(`(?:${DIGIT}{1,4}[\\- \\u00A0])?${DIGIT}{1,4}(?:\\\\?\\/|\\u2044)${DIGIT}{1,4}`, null, (t) => ({ token: t.replace(/ /g, '\u00A0'), consumed: t.length })),
-  rule('[\\u00BC\\u00BD\\u00BE\\u2153-\\u215E]', null, (t) => ({ token: normalizeFractions(t), consumed: t.length })),
+  rule(`[yY]${APOS}`, '\\p{L}', asIs, '[yY]'),
+  rule('(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP]):\\/\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},\\-]', null, asIs, '[hHfF]'),
+  rule('(?:(?:www\\.(?:[^ \\t\\n\\f\\r"<>|.!?(){},]+\\.)+[a-zA-Z]{2,4})|(?:(?:[^ \\t\\n\\f\\r"`\'<>|.!?(){},\\-_$]+\\.)+(?:com|net|org|edu)))(?:\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},\\-])?', null, asIs, '[^ \\t\\n\\f\\r"<>|.!?(){},]'),
+  rule('[a-zA-Z0-9][^ \\t\\n\\f\\r"<>|()\\u00A0]*@(?:[^ \\t\\n\\f\\r"<>|().\\u00A0]+\\.)+[a-zA-Z]{2,4}', null, asIs, '[a-zA-Z0-9]'),
+  rule(REDAUX, '[^A-Za-z]', (t) => ({ token: latexQuotes(t, false), consumed: t.length }), '[\'\\u0092\\u2019\\u00B4&]'),
+  rule(SREDAUX, '[^A-Za-z]', (t) => ({ token: latexQuotes(t, false), consumed: t.length }), '[nN]'),
+  rule(`${DIGIT}{1,2}[\\-\\/]${DIGIT}{1,2}[\\-\\/]${DIGIT}{2,4}`, null, asIs, '[\\p{Nd}\\u07C0-\\u07C9]'),
+  rule(NUMBER, null, (t) => ({ token: removeSoftHyphens(t), consumed: t.length }), '[\\-+.,\\u066B\\u066C\\p{Nd}\\u07C0-\\u07C9]'),
+  rule('[\\u207A\\u207B\\u208A\\u208B]?(?:[\\u2070\\u00B9\\u00B2\\u00B3\\u2074-\\u2079]+|[\\u2080-\\u2089]+)', null, asIs, '[\\u207A\\u207B\\u208A\\u208B\\u2070\\u00B9\\u00B2\\u00B3\\u2074-\\u2079\\u2080-\\u2089]'),
+  rule(`(?:${DIGIT}{1,4}[\\- \\u00A0])?${DIGIT}{1,4}(?:\\\\?\\/|\\u2044)${DIGIT}{1,4}`, null, (t) => ({ token: t.replace(/ /g, '\u00A0'), consumed: t.length }), '[\\p{Nd}\\u07C0-\\u07C9]'),
+  rule('[\\u00BC\\u00BD\\u00BE\\u2153-\\u215E]', null, (t) => ({ token: normalizeFractions(t), consumed: t.length }), '[\\u00BC\\u00BD\\u00BE\\u2153-\\u215E]'),
   rule(`-(?:${ciAlt('RRB|LRB|RCB|LCB|RSB|LSB')})-|${ci('C.D.s')}|${ci('pro-')}|${ci('anti-')}|[sS](?:&|${SPAMP})[pP]-500|[sS](?:&|${SPAMP})[lL][sS]|${ci('Cap')}${APOS}[nN]|[cC]${APOS}${ci('est')}`, null,
-    (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length })),
-  rule(`${ALNUM}+(?:-\\p{Alphabetic}+){0,2}(?:\\\\?\\/${ALNUM}+(?:-\\p{Alphabetic}+){0,2}){1,2}`, null, asIs),
-  rule('[A-Z]*\\$|#', null, asIs),
+    (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length }), '[\\-cCpPaAsS]'),
+  rule(`${ALNUM}+(?:-\\p{Alphabetic}+){0,2}(?:\\\\?\\/${ALNUM}+(?:-\\p{Alphabetic}+){0,2}){1,2}`, null, asIs, '[\\p{Alphabetic}\\p{Nd}]'),
+  rule('[A-Z]*\\$|#', null, asIs, '[A-Z$#]'),
   rule('[\\u00A2\\u00A3\\u00A4\\u00A5\\u0080\\u20A0\\u20AA\\u20AC\\u20B9\\u060B\\u0E3F\\u20A4\\uFFE0\\uFFE1\\uFFE5\\uFFE6]', null,
-    (t) => ({ token: normalizeCurrency(t), consumed: t.length })),
-  rule(`${ACRO}\\.`, `${SPACE}+(?:${ACRONYM_FOLLOWERS})${SPACE}`, processAcronym),
-  rule(ABBREV1, `${SPACENL}(?:${SPACENL}|\\p{Lu}|${SGML})`, (t) => ({ token: t, consumed: t.length - 1 })),
-  rule(ABBREV1, null, asIs),
-  rule(`${ABBREV4}\\.`, null, asIs),
-  rule(ABBREV4, SPACE, asIs),
-  rule(ACRO, SPACENL, asIs),
-  rule(`${APOS}[0-9][0-9]`, SPACENL, asIs),
-  rule(`${WORD}\\.`, '[,;:]', (t) => ({ token: removeSoftHyphens(t), consumed: t.length })),
+    (t) => ({ token: normalizeCurrency(t), consumed: t.length }), '[\\u00A2\\u00A3\\u00A4\\u00A5\\u0080\\u20A0\\u20AA\\u20AC\\u20B9\\u060B\\u0E3F\\u20A4\\uFFE0\\uFFE1\\uFFE5\\uFFE6]'),
+  rule(`${ACRO}\\.`, `${SPACE}+(?:${ACRONYM_FOLLOWERS})${SPACE}`, processAcronym, '[A-Za-z]'),
+  rule(ABBREV1, `${SPACENL}(?:${SPACENL}|\\p{Lu}|${SGML})`, (t) => ({ token: t, consumed: t.length - 1 }), '[A-Za-z]'),
+  rule(ABBREV1, null, asIs, '[A-Za-z]'),
+  rule(`${ABBREV4}\\.`, null, asIs, '[A-Za-z]'),
+  rule(ABBREV4, SPACE, asIs, '[A-Za-z]'),
+  rule(ACRO, SPACENL, asIs, '[A-Za-z]'),
+  rule(`${APOS}[0-9][0-9]`, SPACENL, asIs, '[\'\\u0092\\u2019\\u00B4&]'),
+  rule(`${WORD}\\.`, '[,;:]', (t) => ({ token: removeSoftHyphens(t), consumed: t.length }), '[\\p{L}\\p{M}\\u00AD&]'),
   rule('(?:\\([0-9]{3}\\)[ \\u00A0]?|[0-9]{3}[\\- \\u00A0.])[0-9]{3}[\\- \\u00A0.][0-9]{4}', null,
-    (t) => ({ token: parens(t.replace(/ /g, '\u00A0')), consumed: t.length })),
-  rule(DBLQUOT, '[A-Za-z0-9$]', (t) => ({ token: latexQuotes(t, true), consumed: t.length })),
-  rule(DBLQUOT, null, (t) => ({ token: latexQuotes(t, false), consumed: t.length })),
-  rule('\\x7F', null, skip),
-  rule(`<|${ci('&lt;')}`, null, emit('<')),
-  rule(`>|${ci('&gt;')}`, null, emit('>')),
-  rule("[<>]?[:;=][\\-o\\*']?[\\(\\)DPdpO\\\\{@\\|\\[\\]]", '[^\\p{Alphabetic}\\p{Nd}]', (t) => ({ token: parens(t), consumed: t.length })),
+    (t) => ({ token: parens(t.replace(/ /g, '\u00A0')), consumed: t.length }), '[(0-9]'),
+  rule(DBLQUOT, '[A-Za-z0-9$]', (t) => ({ token: latexQuotes(t, true), consumed: t.length }), '["&`\'\\u0091\\u0092\\u2018\\u2019]'),
+  rule(DBLQUOT, null, (t) => ({ token: latexQuotes(t, false), consumed: t.length }), '["&`\'\\u0091\\u0092\\u2018\\u2019]'),
+  rule('\\x7F', null, skip, '\\x7F'),
+  rule(`<|${ci('&lt;')}`, null, emit('<'), '[<&]'),
+  rule(`>|${ci('&gt;')}`, null, emit('>'), '[>&]'),
+  rule("[<>]?[:;=][\\-o\\*']?[\\(\\)DPdpO\\\\{@\\|\\[\\]]", '[^\\p{Alphabetic}\\p{Nd}]', (t) => ({ token: parens(t), consumed: t.length }), '[<>:;=]'),
   rule("[\\^x=~<>]\\.[\\^x=~<>]|[\\-\\^x=~<>']_[\\-\\^x=~<>']|\\([\\-\\^x=~<>'][_.]?[\\-\\^x=~<>']\\)|\\([\\^x=~<>']-[\\^x=~<>'`]\\)", null,
-    (t) => ({ token: parens(t), consumed: t.length })),
-  rule('\\{', null, emit('-LCB-')),
-  rule('\\}', null, emit('-RCB-')),
-  rule('\\[', null, emit('-LSB-')),
-  rule('\\]', null, emit('-RSB-')),
-  rule('\\(', null, emit(OPEN_PAREN)),
-  rule('\\)', null, emit(CLOSE_PAREN)),
-  rule('-+', null, (t) => ({ token: t.length >= 3 && t.length <= 4 ? '--' : t, consumed: t.length })),
-  rule('\\.{3,5}|(?:\\.[ \\u00A0]){2,4}\\.|[\\u0085\\u2026]', null, emit('...')),
-  rule('@+|#+|_+', null, asIs),
-  rule('\\*+|(?:\\\\\\*){1,3}', null, asIs),
-  rule('[,;:]', null, asIs),
-  rule('[?!]+', null, asIs),
-  rule('[.\\u00A1\\u00BF\\u037E\\u0589\\u061F\\u06D4\\u0700-\\u0702\\u07FA\\u3002]', null, asIs),
-  rule('=+', null, asIs),
-  rule('\\/', null, asIs),
-  rule(THING, null, (t) => ({ token: removeSoftHyphens(t), consumed: t.length })),
-  rule(`${THINGA}\\.`, '[,;:]', (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length })),
-  rule(THINGA, null, (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length })),
+    (t) => ({ token: parens(t), consumed: t.length }), '[\\^x=~<>\\-\'(]'),
+  rule('\\{', null, emit('-LCB-'), '\\{'),
+  rule('\\}', null, emit('-RCB-'), '\\}'),
+  rule('\\[', null, emit('-LSB-'), '\\['),
+  rule('\\]', null, emit('-RSB-'), '\\]'),
+  rule('\\(', null, emit(OPEN_PAREN), '\\('),
+  rule('\\)', null, emit(CLOSE_PAREN), '\\)'),
+  rule('-+', null, (t) => ({ token: t.length >= 3 && t.length <= 4 ? '--' : t, consumed: t.length }), '-'),
+  rule('\\.{3,5}|(?:\\.[ \\u00A0]){2,4}\\.|[\\u0085\\u2026]', null, emit('...'), '[.\\u0085\\u2026]'),
+  rule('@+|#+|_+', null, asIs, '[@#_]'),
+  rule('\\*+|(?:\\\\\\*){1,3}', null, asIs, '[*\\\\]'),
+  rule('[,;:]', null, asIs, '[,;:]'),
+  rule('[?!]+', null, asIs, '[?!]'),
+  rule('[.\\u00A1\\u00BF\\u037E\\u0589\\u061F\\u06D4\\u0700-\\u0702\\u07FA\\u3002]', null, asIs, '[.\\u00A1\\u00BF\\u037E\\u0589\\u061F\\u06D4\\u0700-\\u0702\\u07FA\\u3002]'),
+  rule('=+', null, asIs, '='),
+  rule('\\/', null, asIs, '\\/'),
+  rule(THING, null, (t) => ({ token: removeSoftHyphens(t), consumed: t.length }), '[\\p{Alphabetic}\\p{Nd}\\-+.,\\u066B\\u066C]'),
+  rule(`${THINGA}\\.`, '[,;:]', (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length }), '[A-Z]'),
+  rule(THINGA, null, (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length }), '[A-Z]'),
   rule(QUOTES, `\\p{L}[^ \\t\\u00A0\\u2000-\\u200A\\u3000\\r\\n\\u2028\\u2029\\u000B\\u000C\\u0085]`, (t) => ({ token: latexQuotes(t, true), consumed: t.length })),
   rule(QUOTES, `[AaIiUu][ \\t\\u00A0\\u2000-\\u200A\\u3000\\r\\n\\u2028\\u2029\\u000B\\u000C\\u0085]`, (t) => ({ token: latexQuotes(t, true), consumed: t.length })),
   rule(QUOTES, null, (t) => ({ token: latexQuotes(t, false), consumed: t.length })),
-  rule(REDAUX, null, (t) => ({ token: latexQuotes(t, false), consumed: t.length })),
-  rule(SREDAUX, null, (t) => ({ token: latexQuotes(t, false), consumed: t.length })),
-  rule('<<|>>', null, asIs),
+  rule(REDAUX, null, (t) => ({ token: latexQuotes(t, false), consumed: t.length }), '[\'\\u0092\\u2019\\u00B4&]'),
+  rule(SREDAUX, null, (t) => ({ token: latexQuotes(t, false), consumed: t.length }), '[nN]'),
+  rule('<<|>>', null, asIs, '[<>]'),
   rule(MISCSYMBOL, null, asIs),
-  rule('[\\u0086\\u0087\\u0089\\u0095\\u0098\\u0099]', null, asIs),
-  rule(`\\0|${SPACE}+|[\\u200B\\u200E\\u200F\\uFEFF]`, null, skip),
-  rule(NEWLINE, null, (t) => ({ token: null, consumed: t.length, newline: true })),
-  rule(ci('&nbsp;'), null, skip),
+  rule('[\\u0086\\u0087\\u0089\\u0095\\u0098\\u0099]', null, asIs, '[\\u0086\\u0087\\u0089\\u0095\\u0098\\u0099]'),
+  rule(`\\0|${SPACE}+|[\\u200B\\u200E\\u200F\\uFEFF]`, null, skip, '[\\0 \\t\\u00A0\\u2000-\\u200A\\u3000\\u200B\\u200E\\u200F\\uFEFF]'),
+  rule(NEWLINE, null, (t) => ({ token: null, consumed: t.length, newline: true }), '[\\r\\n\\u2028\\u2029\\u000B\\u000C\\u0085]'),
+  rule(ci('&nbsp;'), null, skip, '&'),
 ];
 
-/** Plain ASCII words followed by a blank are by far the most common token; they take a fast path. */
-const FAST_WORD = /[A-Za-z]+(?=[ \n]|$)/y;
-const FAST_SPACES = / +/y;
+/** The rules that can match at a character, by its UTF-16 code (filled lazily). */
+const RULES_BY_FIRST = new Map<number, Rule[]>();
+
+function rulesFor(code: number): Rule[] {
+  let rules = RULES_BY_FIRST.get(code);
+  if (rules === undefined) {
+    const ch = String.fromCharCode(code);
+    rules = RULES.filter((r) => r.first === null || r.first.test(ch));
+    RULES_BY_FIRST.set(code, rules);
+  }
+  return rules;
+}
+
 const FAST_EXCLUDED = new Set(['cannot', 'gonna', 'gotta', 'lemme', 'gimme', 'wanna']);
 
-/** Result of {@link lexLines}. */
+/**
+ * Plain ASCII words followed by a space, a newline or the end are by far the most common token;
+ * no other rule can match them longer (checked against every rule's trailing context), except the
+ * assimilations in FAST_EXCLUDED. Returns the end of the word, or -1 when the fast path does not apply.
+ */
+function fastWordEnd(input: string, p: number): number {
+  let q = p;
+  let c = input.charCodeAt(q);
+  while ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)) c = input.charCodeAt(++q);
+  if (q < input.length && c !== 0x20 && c !== 0x0a) return -1;
+  const len = q - p;
+  if ((len === 5 || len === 6) && FAST_EXCLUDED.has(input.slice(p, q).toLowerCase())) return -1;
+  return q;
+}
+
+/** Result of {@link lexTokens}. */
 export interface LexResult {
-  /** Output lines as `PTBTokenizer -preserveLines -lowerCase` prints them (tokens joined by one space). */
-  lines: string[];
+  /** Output lines as `PTBTokenizer -preserveLines -lowerCase` prints them, as lists of tokens. */
+  lines: string[][];
   /** The first untokenizable character (the Java tool logs a warning for it), if any. */
   firstUntokenizable?: string;
 }
@@ -243,34 +274,37 @@ export interface LexResult {
  * U+0085 lexes as an ellipsis. Rules with a trailing context (smileys such as `:)`) need a
  * following character, so they do not fire at the very end of the input.
  */
-export function lexLines(text: string): LexResult {
+export function lexTokens(text: string): LexResult {
   // JFlex 1.4 sees UTF-16 units; a surrogate never matches a rule and is deleted as untokenizable.
-  const input = text.replace(/[\uD800-\uDFFF]/g, '\uFFFF');
-  const lines: string[] = [];
+  const input = /[\uD800-\uDFFF]/.test(text) ? text.replace(/[\uD800-\uDFFF]/g, '\uFFFF') : text;
+  const lines: string[][] = [];
   let line: string[] = [];
   let firstUntokenizable: string | undefined;
   let p = 0;
   while (p < input.length) {
     const ch = input.charCodeAt(p);
     if (ch === 0x20) {
-      FAST_SPACES.lastIndex = p;
-      FAST_SPACES.test(input);
-      p = FAST_SPACES.lastIndex;
+      p++;
+      continue;
+    }
+    if (ch === 0x0a) {
+      lines.push(line);
+      line = [];
+      p++;
       continue;
     }
     if ((ch >= 0x61 && ch <= 0x7a) || (ch >= 0x41 && ch <= 0x5a)) {
-      FAST_WORD.lastIndex = p;
-      const m = FAST_WORD.exec(input);
-      if (m !== null && !FAST_EXCLUDED.has(m[0].toLowerCase())) {
-        line.push(m[0].toLowerCase());
-        p += m[0].length;
+      const q = fastWordEnd(input, p);
+      if (q >= 0) {
+        line.push(input.slice(p, q).toLowerCase());
+        p = q;
         continue;
       }
     }
     let best: Rule | null = null;
     let bestTotal = 0;
     let bestText = '';
-    for (const r of RULES) {
+    for (const r of rulesFor(ch)) {
       r.re.lastIndex = p;
       const m = r.re.exec(input);
       if (m !== null && m[0].length > bestTotal) {
@@ -286,14 +320,14 @@ export function lexLines(text: string): LexResult {
     }
     const action = best.act(bestText, bestTotal);
     if (action.newline) {
-      lines.push(line.join(' '));
+      lines.push(line);
       line = [];
     } else if (action.token !== null) {
       line.push(action.token.toLowerCase());
     }
     p += action.consumed;
   }
-  lines.push(line.join(' '));
+  lines.push(line);
   const result: LexResult = { lines };
   if (firstUntokenizable !== undefined) result.firstUntokenizable = firstUntokenizable;
   return result;

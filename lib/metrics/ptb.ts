@@ -1,9 +1,9 @@
 /**
  * pycocoevalcap's `PTBTokenizer.tokenize` (`tokenizer/ptbtokenizer.py`) without Java: the Stanford
- * PTBTokenizer 3.4.1 run (see {@link lexLines}) plus the Python wrapper around it.
+ * PTBTokenizer 3.4.1 run (see {@link lexTokens}) plus the Python wrapper around it.
  */
 import { invalidParameterError } from '../is.js';
-import { lexLines } from './ptb-lexer.js';
+import { lexTokens } from './ptb-lexer.js';
 
 /** The punctuation tokens pycocoevalcap drops after tokenizing (exact, upper-case matches). */
 export const PTB_PUNCTUATIONS: readonly string[] = [
@@ -11,12 +11,18 @@ export const PTB_PUNCTUATIONS: readonly string[] = [
 ];
 const PUNCT = new Set(PTB_PUNCTUATIONS);
 
-/** Python `str.rstrip()` whitespace. */
-const PY_TRAILING_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
-
-/** The wrapper's per-line post-processing: `' '.join(w for w in line.rstrip().split(' ') if w not in PUNCTUATIONS)`. */
-function filterLine(line: string): string {
-  return line.replace(PY_TRAILING_WHITESPACE, '').split(' ').filter((w) => !PUNCT.has(w)).join(' ');
+/**
+ * The wrapper's per-line post-processing, `' '.join(w for w in line.rstrip().split(' ') if w not
+ * in PUNCTUATIONS)`, on the line's tokens: tokens never contain a space (the lexer turns inner
+ * spaces into U+00A0) nor end in whitespace, so `rstrip().split(' ')` gives back exactly the tokens.
+ */
+function filterLine(tokens: string[]): string {
+  let out = '';
+  for (const w of tokens) {
+    if (PUNCT.has(w)) continue;
+    out = out.length === 0 ? w : `${out} ${w}`;
+  }
+  return out;
 }
 
 function checkCaptions(name: string, captions: unknown): asserts captions is string[] {
@@ -50,8 +56,8 @@ export function ptbTokenize(captions: string[]): string[] {
   checkCaptions('captions', captions);
   if (captions.length === 0) return [];
   const text = captions.map((c) => c.replace(/\n/g, ' ')).join('\n');
-  const { lines } = lexLines(text);
-  return captions.map((_, i) => filterLine(lines[i] ?? ''));
+  const { lines } = lexTokens(text);
+  return captions.map((_, i) => filterLine(lines[i] ?? []));
 }
 
 /**
@@ -60,7 +66,7 @@ export function ptbTokenize(captions: string[]): string[] {
  */
 export function ptbJavaLines(captions: string[]): string[] {
   checkCaptions('captions', captions);
-  return lexLines(captions.map((c) => c.replace(/\n/g, ' ')).join('\n')).lines;
+  return lexTokens(captions.map((c) => c.replace(/\n/g, ' ')).join('\n')).lines.map((tokens) => tokens.join(' '));
 }
 
 /** Captions grouped by image, in evaluation order. */
