@@ -64,10 +64,12 @@ export function valueTables(settings: ProcessorSettings): Float32Array[] {
 export function toChw(image: RgbImage, tables: Float32Array[], out = new Float32Array(3 * image.width * image.height)): Float32Array {
   const plane = image.width * image.height;
   const { data } = image;
-  for (let c = 0; c < 3; c++) {
-    const table = tables[c]!;
-    const base = c * plane;
-    for (let p = 0; p < plane; p++) out[base + p] = table[data[p * 3 + c]!]!;
+  const [t0, t1, t2] = tables as [Float32Array, Float32Array, Float32Array];
+  const plane2 = 2 * plane;
+  for (let p = 0, i = 0; p < plane; p++, i += 3) {
+    out[p] = t0[data[i]!]!;
+    out[plane + p] = t1[data[i + 1]!]!;
+    out[plane2 + p] = t2[data[i + 2]!]!;
   }
   return out;
 }

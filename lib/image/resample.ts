@@ -71,12 +71,16 @@ const PRECISION_BITS = 32 - 8 - 2;
 const ROUNDING = 1 << (PRECISION_BITS - 1);
 const CLIP_HIGH = 1 << (PRECISION_BITS + 8);
 
-/** Fixed-point filter weights for one axis: output i reads `size[i]` inputs from `start[i]`. */
+/**
+ * Fixed-point filter weights for one axis: output i reads `size[i]` inputs from `start[i]`.
+ * The weights are integers (Pillow's INT32 coefficients) stored as doubles: every product and sum
+ * stays an exact integer below 2^53, and V8 keeps the inner loops in float registers.
+ */
 interface AxisCoefficients {
   start: Int32Array;
   size: Int32Array;
   /** `ksize` weights per output, fixed point with PRECISION_BITS fractional bits. */
-  weights: Int32Array;
+  weights: Float64Array;
   ksize: number;
 }
 
@@ -88,7 +92,7 @@ function axisCoefficients(inSize: number, outSize: number, filter: Filter): Axis
   const ksize = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const size = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * ksize);
+  const weights = new Float64Array(outSize * ksize);
   const k = new Float64Array(ksize);
   const ss = 1.0 / filterScale;
   for (let xx = 0; xx < outSize; xx++) {
@@ -113,6 +117,7 @@ function axisCoefficients(inSize: number, outSize: number, filter: Filter): Axis
   return { start, size, weights, ksize };
 }
 
+/** Pillow's clip8 for an exact integer accumulator: `sum >> PRECISION_BITS`, clamped to 0..255. */
 function clip8(sum: number): number {
   if (sum >= CLIP_HIGH) return 255;
   if (sum <= 0) return 0;
@@ -124,20 +129,52 @@ function resampleHorizontal(
   src: Uint8Array, inW: number, rowOffset: number, rows: number,
   dst: Uint8Array, outW: number, channels: number, c: AxisCoefficients,
 ): void {
+  if (channels === 3) {
+    resampleHorizontalRgb(src, inW, rowOffset, rows, dst, outW, c);
+    return;
+  }
   const { start, size, weights, ksize } = c;
   for (let y = 0; y < rows; y++) {
     const srcRow = (y + rowOffset) * inW * channels;
     const dstRow = y * outW * channels;
     for (let xx = 0; xx < outW; xx++) {
-      const xmin = start[xx]!;
       const xmax = size[xx]!;
       const kBase = xx * ksize;
       for (let ch = 0; ch < channels; ch++) {
         let sum = ROUNDING;
-        let p = srcRow + xmin * channels + ch;
+        let p = srcRow + start[xx]! * channels + ch;
         for (let x = 0; x < xmax; x++, p += channels) sum += src[p]! * weights[kBase + x]!;
         dst[dstRow + xx * channels + ch] = clip8(sum);
       }
+    }
+  }
+}
+
+/** The 3-channel horizontal pass with the three sums in one loop, as Pillow does. */
+function resampleHorizontalRgb(
+  src: Uint8Array, inW: number, rowOffset: number, rows: number,
+  dst: Uint8Array, outW: number, c: AxisCoefficients,
+): void {
+  const { start, size, weights, ksize } = c;
+  for (let y = 0; y < rows; y++) {
+    const srcRow = (y + rowOffset) * inW * 3;
+    let d = y * outW * 3;
+    for (let xx = 0; xx < outW; xx++) {
+      const xmax = size[xx]!;
+      const kBase = xx * ksize;
+      let s0 = ROUNDING;
+      let s1 = ROUNDING;
+      let s2 = ROUNDING;
+      let p = srcRow + start[xx]! * 3;
+      for (let x = 0; x < xmax; x++, p += 3) {
+        const w = weights[kBase + x]!;
+        s0 += src[p]! * w;
+        s1 += src[p + 1]! * w;
+        s2 += src[p + 2]! * w;
+      }
+      dst[d++] = clip8(s0);
+      dst[d++] = clip8(s1);
+      dst[d++] = clip8(s2);
     }
   }
 }
@@ -149,14 +186,13 @@ function resampleVertical(
   const { start, size, weights, ksize } = c;
   const stride = width * channels;
   for (let yy = 0; yy < outH; yy++) {
-    const ymin = start[yy]!;
+    const first = start[yy]! * stride;
     const ymax = size[yy]!;
     const kBase = yy * ksize;
     const dstRow = yy * stride;
     for (let i = 0; i < stride; i++) {
       let sum = ROUNDING;
-      let p = ymin * stride + i;
-      for (let y = 0; y < ymax; y++, p += stride) sum += src[p]! * weights[kBase + y]!;
+      for (let y = 0, p = first + i; y < ymax; y++, p += stride) sum += src[p]! * weights[kBase + y]!;
       dst[dstRow + i] = clip8(sum);
     }
   }
