@@ -17,8 +17,9 @@ import { PIL_RESAMPLE, type ResampleFilter } from './resample.js';
 
 export type { ProcessorSettings } from './pipeline.js';
 
-/** OpenAI CLIP normalisation, BLIP's default mean and std. */
+/** OpenAI CLIP normalisation mean, BLIP's default `image_mean`. */
 export const OPENAI_CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
+/** OpenAI CLIP normalisation std, BLIP's default `image_std`. */
 export const OPENAI_CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
 
 /** The keys BlipImageProcessor reads. */
