@@ -1,7 +1,7 @@
 /**
  * Parameters of NLTK's pre-trained English punkt model (`tokenizers/punkt/english.pickle`,
  * nltk_data; Kiss & Strunk (2006), trained by Jan Strunk), transcribed from the protocol-0 pickle.
- * The orthographic context table of the model is not included (see README.md in this folder).
+ * The model's orthographic-context table is in data/punkt-english-ortho.txt (see data/README.md).
  */
 
 /** Known abbreviations (lower case, without the final period). */

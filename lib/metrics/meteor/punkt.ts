@@ -4,6 +4,8 @@
  * by the first-pass (type-based) and second-pass (collocation, orthographic, sentence-starter)
  * annotation of the tokens around it, then boundaries realigned past closing quotes and brackets.
  */
+import { readFileSync } from 'node:fs';
+import { locateDataFile } from './data.js';
 import { ABBREV_TYPES, COLLOCATIONS, SENT_STARTERS } from './punkt-english.js';
 import { PY_NON_SPACE, PY_SPACE, pyRstrip, pyStrip } from './pyre.js';
 
@@ -11,10 +13,24 @@ const ABBREVS: ReadonlySet<string> = new Set(ABBREV_TYPES);
 const STARTERS: ReadonlySet<string> = new Set(SENT_STARTERS);
 const COLLOCS: ReadonlySet<string> = new Set(COLLOCATIONS);
 /**
- * Orthographic context of the English model (bit flags per word type). The pickle's table is not
- * shipped; every type reads as 0 ("never seen"), which is what the decisions below then use.
+ * Orthographic context of the English model: case-context bit flags per word type, from
+ * data/punkt-english-ortho.txt (types without a lower-case flag are left out: for every decision
+ * below they behave like an unseen type, 0). Loaded on first use; most texts never consult it.
  */
-const ORTHO_CONTEXT: ReadonlyMap<string, number> = new Map();
+let orthoContextTable: Map<string, number> | null = null;
+
+function loadOrthoContext(): Map<string, number> {
+  if (orthoContextTable === null) {
+    const table = new Map<string, number>();
+    for (const line of readFileSync(locateDataFile('punkt-english-ortho.txt'), 'utf8').split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const space = line.lastIndexOf(' ');
+      table.set(line.slice(0, space), Number(line.slice(space + 1)));
+    }
+    orthoContextTable = table;
+  }
+  return orthoContextTable;
+}
 
 const ORTHO_BEG_UC = 1 << 1;
 const ORTHO_MID_UC = 1 << 2;
@@ -69,7 +85,7 @@ function makeToken(tok: string): PunktToken {
 const typeNoPeriod = (t: PunktToken): string =>
   t.type.length > 1 && t.type.endsWith('.') ? t.type.slice(0, -1) : t.type;
 const typeNoSentperiod = (t: PunktToken): string => (t.sentbreak ? typeNoPeriod(t) : t.type);
-const orthoContext = (type: string): number => ORTHO_CONTEXT.get(type) ?? 0;
+const orthoContext = (type: string): number => loadOrthoContext().get(type) ?? 0;
 
 /** punkt's word segmentation of a text: per line, punctuation other than periods split off. */
 function tokenizeWords(text: string): PunktToken[] {

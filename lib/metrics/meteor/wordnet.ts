@@ -4,10 +4,9 @@
  * those synsets. Data: WordNet 3.0 (Debian `wordnet-base` 1:3.0-37), reduced by
  * scripts/build-wordnet.mjs to data/wordnet-synonyms.txt.gz and loaded lazily, once.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { locateDataFile } from './data.js';
 
 const DATA_FILE = 'wordnet-synonyms.txt.gz';
 const POS_LIST = ['n', 'v', 'a', 'r'] as const;
@@ -32,25 +31,6 @@ interface WordNetData {
 
 let data: WordNetData | null = null;
 const synonymCache = new Map<string, ReadonlySet<string>>();
-
-/**
- * Finds the data file: next to this module (lib/ or a build that copies data/), else under the
- * package root (the nearest ancestor with a package.json) at lib/metrics/meteor/data/.
- */
-function locateDataFile(): string {
-  const moduleDir = dirname(fileURLToPath(import.meta.url));
-  const beside = join(moduleDir, 'data', DATA_FILE);
-  if (existsSync(beside)) return beside;
-  for (let dir = moduleDir; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const file = join(dir, 'lib', 'metrics', 'meteor', 'data', DATA_FILE);
-      if (existsSync(file)) return file;
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`WordNet data ${DATA_FILE} not found beside ${moduleDir} or under the package root; ` +
-    'regenerate it with `node scripts/build-wordnet.mjs` (needs Debian package wordnet-base)');
-}
 
 function parse(text: string): WordNetData {
   const lines = text.split('\n');
@@ -83,7 +63,7 @@ function parse(text: string): WordNetData {
 }
 
 function load(): WordNetData {
-  if (data === null) data = parse(gunzipSync(readFileSync(locateDataFile())).toString('utf8'));
+  if (data === null) data = parse(gunzipSync(readFileSync(locateDataFile(DATA_FILE))).toString('utf8'));
   return data;
 }
 
