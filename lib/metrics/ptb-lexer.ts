@@ -30,7 +30,8 @@ const SPACENL = `(?:${SPACE}|${NEWLINE})`;
 const SPLET = `&[aeiouAEIOU](?:${ci('acute')}|${ci('grave')}|${ci('uml')});`;
 const LETTER = `(?:[\\p{L}\\p{M}\\u00AD]|${SPLET})`;
 const DIGIT = '[\\p{Nd}\\u07C0-\\u07C9]';
-const ALNUM = '[\\p{Alphabetic}\\p{Nd}]';
+// Letters and digits (Java's Character.isLetter / isDigit): letter numbers such as U+2167 are not in it.
+const ALNUM = '[\\p{L}\\p{Nd}]';
 const WORD = `${LETTER}(?:${LETTER}|${DIGIT})*(?:[.!?]${LETTER}(?:${LETTER}|${DIGIT})*)*`;
 const APOS = "(?:['\\u0092\\u2019\\u00B4]|&apos;)";
 const APOSETC = `(?:${APOS}|[\`\\u0091\\u2018\\u201B])`;
@@ -177,7 +178,7 @@ const RULES: Rule[] = [
   rule('[\\u00BC\\u00BD\\u00BE\\u2153-\\u215E]', null, (t) => ({ token: normalizeFractions(t), consumed: t.length }), '[\\u00BC\\u00BD\\u00BE\\u2153-\\u215E]'),
   rule(`-(?:${ciAlt('RRB|LRB|RCB|LCB|RSB|LSB')})-|${ci('C.D.s')}|${ci('pro-')}|${ci('anti-')}|[sS](?:&|${SPAMP})[pP]-500|[sS](?:&|${SPAMP})[lL][sS]|${ci('Cap')}${APOS}[nN]|[cC]${APOS}${ci('est')}`, null,
     (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length }), '[\\-cCpPaAsS]'),
-  rule(`${ALNUM}+(?:-\\p{Alphabetic}+){0,2}(?:\\\\?\\/${ALNUM}+(?:-\\p{Alphabetic}+){0,2}){1,2}`, null, asIs, '[\\p{Alphabetic}\\p{Nd}]'),
+  rule(`${ALNUM}+(?:-\\p{L}+){0,2}(?:\\\\?\\/${ALNUM}+(?:-\\p{L}+){0,2}){1,2}`, null, asIs, '[\\p{L}\\p{Nd}]'),
   rule('[A-Z]*\\$|#', null, asIs, '[A-Z$#]'),
   rule('[\\u00A2\\u00A3\\u00A4\\u00A5\\u0080\\u20A0\\u20AA\\u20AC\\u20B9\\u060B\\u0E3F\\u20A4\\uFFE0\\uFFE1\\uFFE5\\uFFE6]', null,
     (t) => ({ token: normalizeCurrency(t), consumed: t.length }), '[\\u00A2\\u00A3\\u00A4\\u00A5\\u0080\\u20A0\\u20AA\\u20AC\\u20B9\\u060B\\u0E3F\\u20A4\\uFFE0\\uFFE1\\uFFE5\\uFFE6]'),
@@ -196,7 +197,7 @@ const RULES: Rule[] = [
   rule('\\x7F', null, skip, '\\x7F'),
   rule(`<|${ci('&lt;')}`, null, emit('<'), '[<&]'),
   rule(`>|${ci('&gt;')}`, null, emit('>'), '[>&]'),
-  rule("[<>]?[:;=][\\-o\\*']?[\\(\\)DPdpO\\\\{@\\|\\[\\]]", '[^\\p{Alphabetic}\\p{Nd}]', (t) => ({ token: parens(t), consumed: t.length }), '[<>:;=]'),
+  rule("[<>]?[:;=][\\-o\\*']?[\\(\\)DPdpO\\\\{@\\|\\[\\]]", '[^\\p{L}\\p{Nd}]', (t) => ({ token: parens(t), consumed: t.length }), '[<>:;=]'),
   rule("[\\^x=~<>]\\.[\\^x=~<>]|[\\-\\^x=~<>']_[\\-\\^x=~<>']|\\([\\-\\^x=~<>'][_.]?[\\-\\^x=~<>']\\)|\\([\\^x=~<>']-[\\^x=~<>'`]\\)", null,
     (t) => ({ token: parens(t), consumed: t.length }), '[\\^x=~<>\\-\'(]'),
   rule('\\{', null, emit('-LCB-'), '\\{'),
@@ -214,7 +215,7 @@ const RULES: Rule[] = [
   rule('[.\\u00A1\\u00BF\\u037E\\u0589\\u061F\\u06D4\\u0700-\\u0702\\u07FA\\u3002]', null, asIs, '[.\\u00A1\\u00BF\\u037E\\u0589\\u061F\\u06D4\\u0700-\\u0702\\u07FA\\u3002]'),
   rule('=+', null, asIs, '='),
   rule('\\/', null, asIs, '\\/'),
-  rule(THING, null, (t) => ({ token: removeSoftHyphens(t), consumed: t.length }), '[\\p{Alphabetic}\\p{Nd}\\-+.,\\u066B\\u066C]'),
+  rule(THING, null, (t) => ({ token: removeSoftHyphens(t), consumed: t.length }), '[\\p{L}\\p{Nd}\\-+.,\\u066B\\u066C]'),
   rule(`${THINGA}\\.`, '[,;:]', (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length }), '[A-Z]'),
   rule(THINGA, null, (t) => ({ token: t.replace(/&amp;/gi, '&'), consumed: t.length }), '[A-Z]'),
   rule(QUOTES, `\\p{L}[^ \\t\\u00A0\\u2000-\\u200A\\u3000\\r\\n\\u2028\\u2029\\u000B\\u000C\\u0085]`, (t) => ({ token: latexQuotes(t, true), consumed: t.length })),

@@ -89,3 +89,25 @@ describe('PTB tokenizer on the COCO corpora (real Java output in *_tok)', () => 
     });
   }
 });
+
+describe('PTB tokenizer behaviour documented in the fixture README', () => {
+  const cases: [string, string][] = [
+    ['a man (in a hat)', 'a man -lrb- in a hat -rrb-'],
+    ['really?! yes!!! no??', 'really ?! yes !!! no ??'],
+    ['salt &amp; pepper &lt; 3', 'salt & pepper < 3'],
+    ['\u00a35 and \u20ac5', '# 5 and $ 5'],
+    ['gonna go', 'gon na go'],
+    ['a man \u2013 riding', 'a man riding'],
+    ['a Ⅷ b', 'a b'],
+    ['smile \u{1F600}\u{1F600} now', 'smile now'],
+    ['\u0130stanbul', 'i\u0307stanbul'],
+    ['\u03a3\u039f\u03a6\u039f\u03a3', '\u03c3\u03bf\u03c6\u03bf\u03c2'],
+    ['colour', 'colour'],
+    ['a 10.5 km walk, 1,000 steps', 'a 10.5 km walk 1,000 steps'],
+  ];
+  for (const [input, want] of cases) {
+    it(JSON.stringify(input), () => {
+      expect(ptbTokenize([input, 'next caption'])[0]).toBe(want);
+    });
+  }
+});
