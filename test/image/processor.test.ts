@@ -173,4 +173,24 @@ describe('BlipImageProcessor.preprocess options and errors', () => {
     expect(onPool.shape).toEqual([3, 3, 224, 224]);
     expect(maxAbsDiff(onPool.data, onMain.data)).toBe(0);
   });
+
+  it('leaves the event loop free while the pool works, unlike the main-thread mode', async () => {
+    const big = { data: new Uint8Array(2000 * 1500 * 3).fill(90), width: 2000, height: 1500, channels: 3 as const };
+    for (const [where, expected] of [[pool, true], ['main', false]] as const) {
+      let ticked = false;
+      setTimeout(() => { ticked = true; }, 0);
+      const out = await processor.preprocess([big], { pool: where });
+      expect(out.shape).toEqual([1, 3, 224, 224]);
+      // A timer queued before the call has run by the time a pooled batch resolves; on the main thread the
+      // raw-input pipeline is synchronous work, so the timer is still waiting.
+      expect([where === 'main' ? 'main' : 'pool', ticked]).toEqual([where === 'main' ? 'main' : 'pool', expected]);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  });
+
+  it('rejects work after close', async () => {
+    const closed = new ImageWorkerPool({ size: 1 });
+    await closed.close();
+    await expect(processor.preprocess([`${fixtures}images/img0_rgb_64x48.png`], { pool: closed })).rejects.toThrow('ImageWorkerPool is closed');
+  });
 });
