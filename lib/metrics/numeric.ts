@@ -3,8 +3,9 @@
  * `str.split()` whitespace, numpy's pairwise summation behind `np.mean`, and Python's float `repr`.
  */
 
-/** Characters Python's `str.split()` (no argument) treats as whitespace. */
+/** Python `str.split()` whitespace other than the ASCII space. */
 const OTHER_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+/** Runs of the characters Python's `str.split()` (no argument) treats as whitespace. */
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 /**
