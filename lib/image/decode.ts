@@ -245,6 +245,10 @@ async function openChecked(bytes: Uint8Array, label: string, options: ResolvedLo
   if (meta.format === 'svg' && !options.allowSvg) {
     throw new ImageLoadError(label, 'SVG_REFUSED', 'SVG input is refused unless allowSvg is true');
   }
+  if (meta.format === 'heif' && meta.compression === 'hevc') {
+    // sharp's prebuilt libvips decodes AVIF only; HEVC (iPhone HEIC) needs a custom libvips build.
+    throw new ImageLoadError(label, 'UNSUPPORTED_FORMAT', 'HEIC (HEVC-coded HEIF) is not supported by this sharp build; convert it to JPEG or AVIF');
+  }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width === 0 || height === 0) throw new ImageLoadError(label, 'ZERO_SIZE', `zero-size image (${width}x${height})`);
