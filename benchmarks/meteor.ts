@@ -3,7 +3,7 @@
 // raw captions: word_tokenize + meteor_score per image).
 // Run: npx tsx benchmarks/meteor.ts   -> Markdown table on stdout, JSON in benchmarks/results/meteor.json
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { meteor } from '../lib/metrics/meteor/index.js';
@@ -24,6 +24,7 @@ function time(fn: () => void): number {
 }
 
 interface Row { corpus: string; input: string; run: string; seconds: number; baselineSeconds: number | null; speedup: number | null }
+const loadAtStart = loadavg()[0]!;
 const rows: Row[] = [];
 const corpora = ['coco_derived_5000', 'coco_fakecap_1000'];
 let first = true;
@@ -47,6 +48,7 @@ for (const name of corpora) {
 }
 
 const fmt = (x: number | null, digits: number): string => (x === null ? '–' : x.toFixed(digits));
+console.log(`1-minute load average at start: ${loadAtStart.toFixed(2)} on ${cpus().length} CPUs`);
 console.log('| corpus | input | run | time (s) | NLTK 3.8 reference (s) | speed-up |');
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) {
@@ -58,6 +60,7 @@ writeFileSync(join(root, 'benchmarks', 'results', 'meteor.json'), JSON.stringify
   node: process.version,
   cpu: cpus()[0]?.model ?? 'unknown',
   cpuCount: cpus().length,
+  loadAverage1mAtStart: loadAtStart,
   baseline: 'test/fixtures/caption-metrics/summary.json timing.meteor_nltk_raw (Python 3.11.2, NLTK 3.8, 1 run)',
   rows,
 }, null, 2) + '\n');
