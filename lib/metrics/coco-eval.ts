@@ -132,6 +132,8 @@ function checkOptions(options: unknown): Required<Pick<CocoEvalOptions, 'metrics
  * Evaluates predicted captions against references as pycocoevalcap's `COCOEvalCap.evaluate`.
  *
  * @param refs image id → reference captions (Map or plain object; a single string counts as one).
+ *   Evaluation follows the references' order; note that a plain object lists integer-like keys in
+ *   ascending order, so pass a Map (as the file loaders return) to keep a file's order.
  * @param preds image id → the predicted caption (a string or a one-element array).
  * @param options metrics, METEOR variant, jar paths.
  * @returns corpus scores under `Bleu_1`..`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`, and per-image scores.
