@@ -94,6 +94,8 @@ export class FlatNgrams {
   lengths = new Int32Array(256);
   sentences = 0;
   private unknown: Map<string, number> | null = null;
+  /** `where[id]` = the entry where n-gram `id` was last stored (checked before use, never cleared). */
+  private where = new Int32Array(1024);
   private unknownNext = -2;
 
   constructor(readonly maxN: number) {}
@@ -127,6 +129,12 @@ export class FlatNgrams {
       l.set(this.lengths);
       this.lengths = l;
     }
+  }
+
+  private growWhere(id: number): void {
+    const w = new Int32Array(Math.max(this.where.length * 2, id + 1));
+    w.set(this.where);
+    this.where = w;
   }
 
   /** A fresh id (< -1) for an n-gram absent from a vocabulary that is not being extended. */
@@ -170,9 +178,18 @@ export class FlatNgrams {
         let id = prefix >= -1 && token >= 0 ? vocab.ngramId(prefix, token, insert) : -1;
         if (id === -1) id = this.unknownId(`${prefix},${token}`);
         cur[i] = id;
-        let j = start;
-        while (j < this.size && this.ids[j] !== id) j++;
+        let j: number;
+        if (id >= 0) {
+          // Where this id was last stored; valid only if it lies in this order's segment.
+          if (id >= this.where.length) this.growWhere(id);
+          j = this.where[id]!;
+          if (j < start || j >= this.size || this.ids[j] !== id) j = this.size;
+        } else {
+          j = start;
+          while (j < this.size && this.ids[j] !== id) j++;
+        }
         if (j === this.size) {
+          if (id >= 0) this.where[id] = j;
           this.ids[j] = id;
           this.counts[j] = 1;
           this.size++;
