@@ -15,9 +15,13 @@ export interface RougeResult {
 
 const BETA = 1.2;
 
+let scratchRow = new Int32Array(256);
+
 /** Length of the longest common subsequence of two token-id sequences (one rolling row). */
-export function lcsLength(a: Int32Array, b: Int32Array): number {
-  const row = new Int32Array(b.length + 1);
+export function lcsLength(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (scratchRow.length < b.length + 1) scratchRow = new Int32Array((b.length + 1) * 2);
+  const row = scratchRow;
+  row.fill(0, 0, b.length + 1);
   for (let i = 1; i <= a.length; i++) {
     let diag = 0;
     const ai = a[i - 1]!;
@@ -34,7 +38,7 @@ export function lcsLength(a: Int32Array, b: Int32Array): number {
 function rougeOne(cand: string, refs: string[], ids: Map<string, number>): number {
   const toIds = (s: string) => {
     const tokens = s.split(' ');
-    const out = new Int32Array(tokens.length);
+    const out: number[] = new Array<number>(tokens.length);
     for (let i = 0; i < tokens.length; i++) {
       let id = ids.get(tokens[i]!);
       if (id === undefined) ids.set(tokens[i]!, (id = ids.size));
