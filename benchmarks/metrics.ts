@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { bleu } from '../lib/metrics/bleu.js';
 import { ciderD } from '../lib/metrics/cider.js';
 import { meteor } from '../lib/metrics/meteor/index.js';
@@ -30,6 +30,7 @@ function time(reps: number, fn: () => unknown): { min: number; median: number } 
   return { min: all[0]!, median: all[Math.floor(all.length / 2)]! };
 }
 
+const loadBefore = loadavg()[0]!;
 const rows: { corpus: string; step: string; ts_min_s: number; ts_median_s: number; py_min_s: number; py_median_s: number; speedup_min: number }[] = [];
 for (const name of ['coco_fakecap_1000', 'coco_derived_5000']) {
   const corpus = JSON.parse(readFileSync(`${fixtures}corpus_${name}.json`, 'utf8')) as CorpusItem[];
@@ -39,11 +40,11 @@ for (const name of ['coco_fakecap_1000', 'coco_derived_5000']) {
   const cands = corpus.map((c) => c.candidate_tok);
   const py = summary.corpora[name].timing;
   const steps: [string, string, () => unknown, number][] = [
-    ['PTB tokenize (gts + res)', 'ptb_tokenize_gts_and_res', () => tokenizeForEval(refsRaw, predsRaw), 5],
-    ['Bleu(4)', 'bleu_compute_score_only', () => bleu(refs, cands), 5],
-    ['ROUGE_L', 'rouge_compute_score_only', () => rougeL(refs, cands), 5],
-    ['CIDEr-D', 'cider_compute_score_only', () => ciderD(refs, cands), 5],
-    ['METEOR (NLTK, raw)', 'meteor_nltk_raw', () => meteor(corpus.map((c) => c.refs), corpus.map((c) => c.candidate)), 1],
+    ['PTB tokenize (gts + res)', 'ptb_tokenize_gts_and_res', () => tokenizeForEval(refsRaw, predsRaw), 10],
+    ['Bleu(4)', 'bleu_compute_score_only', () => bleu(refs, cands), 10],
+    ['ROUGE_L', 'rouge_compute_score_only', () => rougeL(refs, cands), 10],
+    ['CIDEr-D', 'cider_compute_score_only', () => ciderD(refs, cands), 10],
+    ['METEOR (NLTK, raw)', 'meteor_nltk_raw', () => meteor(corpus.map((c) => c.refs), corpus.map((c) => c.candidate)), 2],
   ];
   for (const [step, key, fn, reps] of steps) {
     const t = time(reps, fn);
@@ -58,11 +59,13 @@ for (const name of ['coco_fakecap_1000', 'coco_derived_5000']) {
     py_min_s: sum(all, (r) => r.py_min_s), py_median_s: sum(all, (r) => r.py_median_s), speedup_min: sum(all, (r) => r.py_min_s) / sum(all, (r) => r.ts_min_s) });
 }
 
+const loadAfter = loadavg()[0]!;
 const f = (s: number) => s.toFixed(s < 0.1 ? 4 : 3);
-console.log(`Caption metrics, TypeScript vs pycocoevalcap (Python timings from summary.json; ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version})\n`);
+console.log(`Caption metrics, TypeScript vs pycocoevalcap (Python timings from summary.json; ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ` +
+  `Node ${process.version}, 1-min load average ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)})\n`);
 console.log('| corpus | step | TS min / median (s) | pycocoevalcap min / median (s) | speed-up (min) |');
 console.log('|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.corpus} | ${r.step} | ${f(r.ts_min_s)} / ${f(r.ts_median_s)} | ${f(r.py_min_s)} / ${f(r.py_median_s)} | ${r.speedup_min.toFixed(1)}x |`);
 const out = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(out, { recursive: true });
-writeFileSync(`${out}metrics.json`, `${JSON.stringify({ node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, python_reference: summary.environment, rows }, null, 1)}\n`);
+writeFileSync(`${out}metrics.json`, `${JSON.stringify({ node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, load_average_1min: [loadBefore, loadAfter], python_reference: summary.environment, rows }, null, 1)}\n`);
