@@ -246,16 +246,42 @@ function rulesFor(code: number): Rule[] {
 
 const FAST_EXCLUDED = new Set(['cannot', 'gonna', 'gotta', 'lemme', 'gimme', 'wanna']);
 
+const ABBREV1_RE = new RegExp(`^(?:${ABBREV1})$`, 'u');
+const ABBREV2_RE = new RegExp(`^${ABBREV4}\\.$`, 'u');
+const ABBREV_CACHE = new Map<string, boolean>();
+
+/** Whether `word.` is one of the abbreviations (ABBREV1 / ABBREV2), which keep their period. */
+function isAbbreviation(word: string): boolean {
+  let known = ABBREV_CACHE.get(word);
+  if (known === undefined) {
+    known = ABBREV1_RE.test(`${word}.`) || ABBREV2_RE.test(`${word}.`);
+    if (ABBREV_CACHE.size < 100_000) ABBREV_CACHE.set(word, known);
+  }
+  return known;
+}
+
+const isBlankOrEnd = (input: string, i: number) => {
+  if (i >= input.length) return true;
+  const c = input.charCodeAt(i);
+  return c === 0x20 || c === 0x0a;
+};
+
 /**
- * Plain ASCII words followed by a space, a newline or the end are by far the most common token;
- * no other rule can match them longer (checked against every rule's trailing context), except the
- * assimilations in FAST_EXCLUDED. Returns the end of the word, or -1 when the fast path does not apply.
+ * Plain ASCII words are by far the most common token. When one is followed by a space, a newline,
+ * the end, or one of `. , ; : ! ?` that is itself followed by a blank or the end, no other rule
+ * can match longer from its start (checked against every rule, trailing contexts included),
+ * except the assimilations in FAST_EXCLUDED and, before a period, the abbreviations. Returns the
+ * end of the word, or -1 when the fast path does not apply.
  */
 function fastWordEnd(input: string, p: number): number {
   let q = p;
   let c = input.charCodeAt(q);
   while ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)) c = input.charCodeAt(++q);
-  if (q < input.length && c !== 0x20 && c !== 0x0a) return -1;
+  if (q < input.length && c !== 0x20 && c !== 0x0a) {
+    const punct = c === 0x2e || c === 0x2c || c === 0x3b || c === 0x3a || c === 0x21 || c === 0x3f;
+    if (!punct || !isBlankOrEnd(input, q + 1)) return -1;
+    if (c === 0x2e && isAbbreviation(input.slice(p, q))) return -1;
+  }
   const len = q - p;
   if ((len === 5 || len === 6) && FAST_EXCLUDED.has(input.slice(p, q).toLowerCase())) return -1;
   return q;
