@@ -300,8 +300,11 @@ export interface LexResult {
  * Every newline character (`\n`, `\r`, `\r\n`, U+2028, U+2029, `\v`, `\f`) starts a new line;
  * U+0085 lexes as an ellipsis. Rules with a trailing context (smileys such as `:)`) need a
  * following character, so they do not fire at the very end of the input.
+ *
+ * @param exhaustive try every rule at every position (no fast paths, no first-character
+ *   dispatch): slower, and used by the tests to check that the shortcuts change nothing.
  */
-export function lexTokens(text: string): LexResult {
+export function lexTokens(text: string, exhaustive = false): LexResult {
   // JFlex 1.4 sees UTF-16 units; a surrogate never matches a rule and is deleted as untokenizable.
   const input = /[\uD800-\uDFFF]/.test(text) ? text.replace(/[\uD800-\uDFFF]/g, '\uFFFF') : text;
   const lines: string[][] = [];
@@ -310,17 +313,17 @@ export function lexTokens(text: string): LexResult {
   let p = 0;
   while (p < input.length) {
     const ch = input.charCodeAt(p);
-    if (ch === 0x20) {
+    if (ch === 0x20 && !exhaustive) {
       p++;
       continue;
     }
-    if (ch === 0x0a) {
+    if (ch === 0x0a && !exhaustive) {
       lines.push(line);
       line = [];
       p++;
       continue;
     }
-    if ((ch >= 0x61 && ch <= 0x7a) || (ch >= 0x41 && ch <= 0x5a)) {
+    if (!exhaustive && ((ch >= 0x61 && ch <= 0x7a) || (ch >= 0x41 && ch <= 0x5a))) {
       const q = fastWordEnd(input, p);
       if (q >= 0) {
         line.push(input.slice(p, q).toLowerCase());
@@ -331,7 +334,7 @@ export function lexTokens(text: string): LexResult {
     let best: Rule | null = null;
     let bestTotal = 0;
     let bestText = '';
-    for (const r of rulesFor(ch)) {
+    for (const r of exhaustive ? RULES : rulesFor(ch)) {
       r.re.lastIndex = p;
       const m = r.re.exec(input);
       if (m !== null && m[0].length > bestTotal) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ptbTokenize, ptbJavaLines, tokenizeForEval } from '../../lib/metrics/ptb.js';
+import { lexTokens } from '../../lib/metrics/ptb-lexer.js';
 
 interface PtbCase { input: string; java_line: string; pycocoevalcap: string; pycocoevalcap_alone: string; at_eof_in_batch: boolean }
 interface HazardCase {
@@ -110,4 +111,25 @@ describe('PTB tokenizer behaviour documented in the fixture README', () => {
       expect(ptbTokenize([input, 'next caption'])[0]).toBe(want);
     });
   }
+});
+
+describe('PTB lexer shortcuts', () => {
+  it('fast paths and first-character dispatch give the same tokens as trying every rule (20,000 random strings)', () => {
+    const pieces = ['Mr.', 'etc.', 'Inc. ', 'a. ', 'vs. ', 'No. ', 'Ark. ', 'ark. ', 'cannot. ', 'gonna, ', 'dog. ', 'dog, ', 'dog; ',
+      'dog: ', 'dog! ', 'dog? ', 'Jan. ', 'x.', "can't", "it's", 'U.S.', '&amp;', '&quot;', 'http://x.com/a', 'www.x.org',
+      'a@b.com', ':)', ';-(', '^_^', '3 1/2', '(555) 123-4567', '...', '. . .', '---', "'tis", "y'all", "o'clock", 'AT&T',
+      'C++', '$5', 'US$', '<a href="x">', '</b>', '1,000.5', '10:30', '12/25/2015', 'e.g.', "n't", "'s", '-LRB-', 'pro-', "'90",
+      ...'aAbBnNtTsSyY09 .,;:!?\'"`-_/\\()[]{}<>&#$%@*+=^~|\u2019\u2018\u201c\u201d\u00ab\u00bb\u2026\u00a0\u00ad\r\u2028\t\u00e9\u4e2d\u0301'];
+    let seed = 7;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+    let diffs = 0;
+    for (let n = 0; n < 20000; n++) {
+      let s = '';
+      const len = 1 + Math.floor(rnd() * 12);
+      for (let i = 0; i < len; i++) s += pieces[Math.floor(rnd() * pieces.length)]! + (rnd() < 0.3 ? ' ' : '');
+      if (JSON.stringify(lexTokens(s)) !== JSON.stringify(lexTokens(s, true))) diffs++;
+    }
+    console.log(`PTB lexer shortcut check: ${diffs} differences in 20000 random strings`);
+    expect(diffs).toBe(0);
+  });
 });
