@@ -66,3 +66,24 @@ describe('cocoEval on raw captions reproduces pycocoevalcap (coco_fakecap_1000)'
     expect(max).toBeLessThanOrEqual(1e-12);
   });
 });
+
+describe('cocoEval on raw captions reproduces pycocoevalcap (coco_derived_5000)', () => {
+  it('corpus and per-image scores', async () => {
+    const corpus = load('corpus_coco_derived_5000.json') as CorpusItem[];
+    const golden = load('scores_coco_derived_5000.json') as { corpus: Golden; per_image: Golden[] };
+    const r = await cocoEval(new Map(corpus.map((c) => [c.image_id, c.refs])), new Map(corpus.map((c) => [c.image_id, c.candidate])),
+      { metrics: ['bleu', 'meteor', 'rouge', 'cider'] });
+    let maxCorpus = 0;
+    let maxPer = 0;
+    for (const k of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr'] as const) {
+      maxCorpus = Math.max(maxCorpus, Math.abs(r[k]! - golden.corpus[k]!));
+      r.perImage.forEach((p, i) => { maxPer = Math.max(maxPer, Math.abs(p[k]! - golden.per_image[i]![k]!)); });
+    }
+    const dMeteor = Math.abs(r.METEOR! - golden.corpus.METEOR_nltk_raw!);
+    console.log(`cocoEval 5000: corpus max |diff| ${maxCorpus}, per-image max |diff| ${maxPer}, METEOR |diff| ${dMeteor}`);
+    expect(maxCorpus).toBeLessThanOrEqual(1e-13);
+    expect(maxPer).toBeLessThanOrEqual(1e-13);
+    expect(dMeteor).toBeLessThanOrEqual(1e-12);
+    expect(r.notComputed).toBeUndefined();
+  });
+});
