@@ -73,14 +73,13 @@ const CLIP_HIGH = 1 << (PRECISION_BITS + 8);
 
 /**
  * Fixed-point filter weights for one axis: output i reads `size[i]` inputs from `start[i]`.
- * The weights are integers (Pillow's INT32 coefficients) stored as doubles: every product and sum
- * stays an exact integer below 2^53, and V8 keeps the inner loops in float registers.
+ * Accumulation is int32 (`Math.imul` and `| 0`), exactly Pillow's `INT32 ss` arithmetic.
  */
 interface AxisCoefficients {
   start: Int32Array;
   size: Int32Array;
   /** `ksize` weights per output, fixed point with PRECISION_BITS fractional bits. */
-  weights: Float64Array;
+  weights: Int32Array;
   ksize: number;
 }
 
@@ -92,7 +91,7 @@ function axisCoefficients(inSize: number, outSize: number, filter: Filter): Axis
   const ksize = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const size = new Int32Array(outSize);
-  const weights = new Float64Array(outSize * ksize);
+  const weights = new Int32Array(outSize * ksize);
   const k = new Float64Array(ksize);
   const ss = 1.0 / filterScale;
   for (let xx = 0; xx < outSize; xx++) {
@@ -117,7 +116,7 @@ function axisCoefficients(inSize: number, outSize: number, filter: Filter): Axis
   return { start, size, weights, ksize };
 }
 
-/** Pillow's clip8 for an exact integer accumulator: `sum >> PRECISION_BITS`, clamped to 0..255. */
+/** Pillow's clip8: `sum >> PRECISION_BITS`, clamped to 0..255. */
 function clip8(sum: number): number {
   if (sum >= CLIP_HIGH) return 255;
   if (sum <= 0) return 0;
@@ -143,7 +142,7 @@ function resampleHorizontal(
       for (let ch = 0; ch < channels; ch++) {
         let sum = ROUNDING;
         let p = srcRow + start[xx]! * channels + ch;
-        for (let x = 0; x < xmax; x++, p += channels) sum += src[p]! * weights[kBase + x]!;
+        for (let x = 0; x < xmax; x++, p += channels) sum = (sum + Math.imul(src[p]!, weights[kBase + x]!)) | 0;
         dst[dstRow + xx * channels + ch] = clip8(sum);
       }
     }
@@ -168,9 +167,9 @@ function resampleHorizontalRgb(
       let p = srcRow + start[xx]! * 3;
       for (let x = 0; x < xmax; x++, p += 3) {
         const w = weights[kBase + x]!;
-        s0 += src[p]! * w;
-        s1 += src[p + 1]! * w;
-        s2 += src[p + 2]! * w;
+        s0 = (s0 + Math.imul(src[p]!, w)) | 0;
+        s1 = (s1 + Math.imul(src[p + 1]!, w)) | 0;
+        s2 = (s2 + Math.imul(src[p + 2]!, w)) | 0;
       }
       dst[d++] = clip8(s0);
       dst[d++] = clip8(s1);
@@ -192,7 +191,7 @@ function resampleVertical(
     const dstRow = yy * stride;
     for (let i = 0; i < stride; i++) {
       let sum = ROUNDING;
-      for (let y = 0, p = first + i; y < ymax; y++, p += stride) sum += src[p]! * weights[kBase + y]!;
+      for (let y = 0, p = first + i; y < ymax; y++, p += stride) sum = (sum + Math.imul(src[p]!, weights[kBase + y]!)) | 0;
       dst[dstRow + i] = clip8(sum);
     }
   }
