@@ -178,18 +178,36 @@ function resampleHorizontalRgb(
   }
 }
 
-/** Vertical pass: `src` rows are indexed from the first row any output needs (`c.start` already shifted). */
+/**
+ * Vertical pass: `src` rows are indexed from the first row any output needs (`c.start` already shifted).
+ * Three adjacent values share each weight load (any channel count: the row stride is just bytes here).
+ */
 function resampleVertical(
   src: Uint8Array, width: number, dst: Uint8Array, outH: number, channels: number, c: AxisCoefficients,
 ): void {
   const { start, size, weights, ksize } = c;
   const stride = width * channels;
+  const tripleEnd = stride - (stride % 3);
   for (let yy = 0; yy < outH; yy++) {
     const first = start[yy]! * stride;
     const ymax = size[yy]!;
     const kBase = yy * ksize;
     const dstRow = yy * stride;
-    for (let i = 0; i < stride; i++) {
+    for (let i = 0; i < tripleEnd; i += 3) {
+      let s0 = ROUNDING;
+      let s1 = ROUNDING;
+      let s2 = ROUNDING;
+      for (let y = 0, p = first + i; y < ymax; y++, p += stride) {
+        const w = weights[kBase + y]!;
+        s0 = (s0 + Math.imul(src[p]!, w)) | 0;
+        s1 = (s1 + Math.imul(src[p + 1]!, w)) | 0;
+        s2 = (s2 + Math.imul(src[p + 2]!, w)) | 0;
+      }
+      dst[dstRow + i] = clip8(s0);
+      dst[dstRow + i + 1] = clip8(s1);
+      dst[dstRow + i + 2] = clip8(s2);
+    }
+    for (let i = tripleEnd; i < stride; i++) {
       let sum = ROUNDING;
       for (let y = 0, p = first + i; y < ymax; y++, p += stride) sum = (sum + Math.imul(src[p]!, weights[kBase + y]!)) | 0;
       dst[dstRow + i] = clip8(sum);
