@@ -6,6 +6,7 @@
 
 #include "blip2.h"
 #include "convert.h"
+#include "decoder_handle.h"
 #include "model_handle.h"
 #include "safetensors.h"
 #include "workers.h"
@@ -145,6 +146,7 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Model", ModelHandle::Define(env));
+  exports.Set("Decoder", DecoderHandle::Define(env));
   exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
   exports.Set("randomModel", Napi::Function::New<RandomModel>(env, "randomModel"));
   exports.Set("expectedTensors", Napi::Function::New<ExpectedTensors>(env, "expectedTensors"));

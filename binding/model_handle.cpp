@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include "convert.h"
+#include "decoder_handle.h"
 #include "safetensors.h"
 #include "workers.h"
 
@@ -65,6 +66,7 @@ class SaveWorker : public PromiseWorker {
 Napi::Function ModelHandle::Define(Napi::Env env) {
   Napi::Function ctor = DefineClass(env, "Model",
                                     {InstanceMethod<&ModelHandle::Forward>("forward"),
+                                     InstanceMethod<&ModelHandle::StartDecoding>("startDecoding"),
                                      InstanceMethod<&ModelHandle::Save>("save"),
                                      InstanceMethod<&ModelHandle::Info>("info"),
                                      InstanceMethod<&ModelHandle::Dispose>("dispose"),
@@ -120,6 +122,10 @@ Napi::Value ModelHandle::Forward(const Napi::CallbackInfo& info) {
   auto promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+Napi::Value ModelHandle::StartDecoding(const Napi::CallbackInfo& info) {
+  return binding::StartDecoding(info, live(info.Env()));
 }
 
 Napi::Value ModelHandle::Save(const Napi::CallbackInfo& info) {

@@ -28,6 +28,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   std::shared_ptr<ModelState> live(Napi::Env env) const;
 
   Napi::Value Forward(const Napi::CallbackInfo& info);
+  Napi::Value StartDecoding(const Napi::CallbackInfo& info);
   Napi::Value Save(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);

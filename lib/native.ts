@@ -50,6 +50,10 @@ export interface NativeModelInfo {
 }
 
 export interface NativeModel {
+  startDecoding(
+    inputs: Pick<NativeForwardInputs, 'pixelValues' | 'inputIds' | 'attentionMask'>,
+    expand: number,
+  ): Promise<import('./model/decoder.js').NativeDecoder>;
   forward(inputs: NativeForwardInputs, outputs: ForwardOutputName[]): Promise<Partial<Record<ForwardOutputName, OutputTensor>>>;
   save(path: string): Promise<void>;
   info(): NativeModelInfo;

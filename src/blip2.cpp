@@ -18,19 +18,14 @@ Blip2Model::Blip2Model(const Blip2Config& c)
   params.add("query_tokens", {1, c.num_query_tokens, c.qformer.hidden_size}, &query_tokens);
 }
 
-std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in,
-                                                          const std::set<std::string>& want) const {
-  for (const auto& name : want)
-    if (!kForwardOutputs.count(name)) throw std::runtime_error("unknown forward output \"" + name + "\"");
-  std::map<std::string, torch::Tensor> out;
-  auto keep = [&](const char* name, const torch::Tensor& t) {
-    if (want.count(name)) out[name] = t;
-  };
+Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, const torch::Tensor& input_ids_in,
+                                             const torch::Tensor& attention_mask, const Keep& keep,
+                                             bool run_encoder) const {
   const auto dtype = this->dtype();
   const auto dev = device();
-  const int64_t B = in.pixel_values.size(0);
+  const int64_t B = pixel_values.size(0);
 
-  auto vision = vision_model.forward(in.pixel_values.to(dev, dtype));
+  auto vision = vision_model.forward(pixel_values.to(dev, dtype));
   keep("vision_last_hidden_state", vision.last_hidden_state);
   keep("vision_pooler_output", vision.pooler_output);
 
@@ -41,19 +36,55 @@ std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in
   auto projected = language_projection.forward(qf.last_hidden_state);  // (B, Q, d_model)
   keep("language_projection", projected);
 
-  auto input_ids = in.input_ids.to(dev, torch::kLong);
-  auto prompt_mask = in.attention_mask.defined() ? in.attention_mask.to(dev, torch::kLong) : torch::ones_like(input_ids);
+  auto input_ids = input_ids_in.to(dev, torch::kLong);
+  auto prompt_mask = attention_mask.defined() ? attention_mask.to(dev, torch::kLong) : torch::ones_like(input_ids);
   // inputs_embeds = torch.cat([language_model_inputs, inputs_embeds], dim=1): the queries come first
   auto embeds = torch::cat({projected, language_model.embed(input_ids).to(projected.scalar_type())}, 1);
   auto mask = torch::cat({torch::ones({B, projected.size(1)}, prompt_mask.options()), prompt_mask}, 1);
   keep("lm_inputs_embeds", embeds);
   keep("lm_attention_mask", mask);
+  if (!run_encoder) return {embeds, mask};
+  auto hidden = language_model.encoder.encode(embeds, mask);
+  keep("t5_encoder_last_hidden_state", hidden);
+  return {hidden, mask};
+}
 
+Blip2Model::Encoded Blip2Model::encode(const torch::Tensor& pixel_values, const torch::Tensor& input_ids,
+                                       const torch::Tensor& attention_mask) const {
+  return encoder_pass(pixel_values, input_ids, attention_mask, [](const char*, const torch::Tensor&) {}, true);
+}
+
+DecoderCache Blip2Model::start_decoding(const Encoded& encoded, int64_t expand) const {
+  auto hidden = expand > 1 ? encoded.hidden.repeat_interleave(expand, 0) : encoded.hidden;
+  auto mask = expand > 1 ? encoded.mask.repeat_interleave(expand, 0) : encoded.mask;
+  return language_model.decoder.start_cache(hidden, mask);
+}
+
+torch::Tensor Blip2Model::decode_step(DecoderCache& cache, const torch::Tensor& tokens) const {
+  if (tokens.dim() != 1 || tokens.size(0) != cache.rows()) {
+    throw std::runtime_error("decode step needs one token per cache row: " + std::to_string(cache.rows()) +
+                             " rows but " + std::to_string(tokens.numel()) + " tokens");
+  }
+  auto ids = tokens.to(device(), torch::kLong).unsqueeze(1);  // (B, 1)
+  auto hidden = language_model.decoder.decode_step(language_model.embed(ids), cache);
+  return language_model.logits(hidden).squeeze(1).to(torch::kFloat32);
+}
+
+std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in,
+                                                          const std::set<std::string>& want) const {
+  for (const auto& name : want)
+    if (!kForwardOutputs.count(name)) throw std::runtime_error("unknown forward output \"" + name + "\"");
+  std::map<std::string, torch::Tensor> out;
+  auto keep = [&](const char* name, const torch::Tensor& t) {
+    if (want.count(name)) out[name] = t;
+  };
+  const auto dev = device();
   const bool need_decoder = want.count("logits") || want.count("loss") || want.count("token_logprobs");
-  if (!need_decoder && !want.count("t5_encoder_last_hidden_state")) return out;
-  auto encoder_hidden = language_model.encoder.encode(embeds, mask);
-  keep("t5_encoder_last_hidden_state", encoder_hidden);
+  auto encoded = encoder_pass(in.pixel_values, in.input_ids, in.attention_mask, keep,
+                              need_decoder || want.count("t5_encoder_last_hidden_state"));
   if (!need_decoder) return out;
+  const auto& encoder_hidden = encoded.hidden;
+  const auto& mask = encoded.mask;
 
   torch::Tensor labels = in.labels.defined() ? in.labels.to(dev, torch::kLong) : torch::Tensor();
   torch::Tensor decoder_ids;

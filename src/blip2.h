@@ -2,6 +2,7 @@
 // parameter registry equals the checkpoint's key list.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -43,6 +44,24 @@ class Blip2Model {
   // Full forward pass (eval-mode semantics: no dropout). Returns the requested outputs by name
   // (see kForwardOutputs); "loss" needs labels.
   std::map<std::string, torch::Tensor> forward(const ForwardInputs& inputs, const std::set<std::string>& want) const;
+
+  // Image + prompt -> T5 encoder output and its mask (queries first), for decoding.
+  struct Encoded {
+    torch::Tensor hidden;  // (B, Q + L, d_model)
+    torch::Tensor mask;    // (B, Q + L) long
+  };
+  Encoded encode(const torch::Tensor& pixel_values, const torch::Tensor& input_ids,
+                 const torch::Tensor& attention_mask) const;
+  // A decoder cache over `encoded` with each row repeated `expand` times (torch.repeat_interleave order).
+  DecoderCache start_decoding(const Encoded& encoded, int64_t expand) const;
+  // Feeds one token per cache row; returns next-token logits (rows, vocab) in fp32.
+  torch::Tensor decode_step(DecoderCache& cache, const torch::Tensor& tokens) const;
+
+ private:
+  using Keep = std::function<void(const char*, const torch::Tensor&)>;
+  // vision -> Q-Former -> projection -> [queries; prompt] (-> T5 encoder when run_encoder).
+  Encoded encoder_pass(const torch::Tensor& pixel_values, const torch::Tensor& input_ids,
+                       const torch::Tensor& attention_mask, const Keep& keep, bool run_encoder) const;
 };
 
 }  // namespace blip2

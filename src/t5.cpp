@@ -91,18 +91,37 @@ torch::Tensor T5Attention::compute_bias(int64_t q_len, int64_t k_len, int64_t q_
   return values.permute({2, 0, 1}).unsqueeze(0);                      // (1, h, q, k)
 }
 
-torch::Tensor T5Attention::forward(const torch::Tensor& hidden, const torch::Tensor& kv_input,
-                                   const torch::Tensor& bias) const {
-  const int64_t B = hidden.size(0);
-  auto shape = [&](const torch::Tensor& x) { return x.view({B, -1, num_heads, d_kv}).transpose(1, 2); };
-  auto qs = shape(q.forward(hidden));    // (B, h, Tq, d_kv)
-  auto ks = shape(k.forward(kv_input));  // (B, h, Tk, d_kv)
-  auto vs = shape(v.forward(kv_input));
+torch::Tensor T5Attention::split_heads(const torch::Tensor& x) const {
+  return x.view({x.size(0), -1, num_heads, d_kv}).transpose(1, 2);
+}
+
+torch::Tensor T5Attention::attend(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
+                                  const torch::Tensor& bias) const {
+  const int64_t B = qs.size(0);
   // scores = torch.matmul(query_states, key_states.transpose(3, 2)); no 1/sqrt(d_kv) in T5
   auto scores = torch::matmul(qs, ks.transpose(3, 2)) + bias;
   auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
   auto ctx = torch::matmul(weights, vs).transpose(1, 2).contiguous().view({B, -1, num_heads * d_kv});
   return o.forward(ctx);
+}
+
+torch::Tensor T5Attention::forward(const torch::Tensor& hidden, const torch::Tensor& kv_input,
+                                   const torch::Tensor& bias) const {
+  return attend(split_heads(q.forward(hidden)), split_heads(k.forward(kv_input)), split_heads(v.forward(kv_input)),
+                bias);
+}
+
+void DecoderCache::select_rows(const torch::Tensor& index) {
+  auto idx = index.to(cross_bias.device(), torch::kLong);
+  cross_bias = cross_bias.index_select(0, idx);
+  for (auto& layer : layers) {
+    layer.cross_k = layer.cross_k.index_select(0, idx);
+    layer.cross_v = layer.cross_v.index_select(0, idx);
+    if (layer.self_k.defined()) {
+      layer.self_k = layer.self_k.index_select(0, idx);
+      layer.self_v = layer.self_v.index_select(0, idx);
+    }
+  }
 }
 
 T5FeedForward::T5FeedForward(const Scope& scope, const T5Config& c)
@@ -152,6 +171,21 @@ torch::Tensor T5Block::forward(torch::Tensor x, const torch::Tensor& self_bias, 
   return clamp_fp16(x + ff.forward(ff_norm.forward(x)));
 }
 
+torch::Tensor T5Block::step(torch::Tensor x, const torch::Tensor& self_bias, DecoderLayerCache& cache,
+                            const torch::Tensor& cross_bias) const {
+  const auto& sa = self_attention;
+  auto normed = self_attention_norm.forward(x);
+  auto k_new = sa.split_heads(sa.k.forward(normed));
+  auto v_new = sa.split_heads(sa.v.forward(normed));
+  cache.self_k = cache.self_k.defined() ? torch::cat({cache.self_k, k_new}, 2) : k_new;
+  cache.self_v = cache.self_v.defined() ? torch::cat({cache.self_v, v_new}, 2) : v_new;
+  x = clamp_fp16(x + sa.attend(sa.split_heads(sa.q.forward(normed)), cache.self_k, cache.self_v, self_bias));
+  const auto& ca = *cross_attention;
+  auto cross_q = ca.split_heads(ca.q.forward(cross_attention_norm->forward(x)));
+  x = clamp_fp16(x + ca.attend(cross_q, cache.cross_k, cache.cross_v, cross_bias));
+  return clamp_fp16(x + ff.forward(ff_norm.forward(x)));
+}
+
 T5Stack::T5Stack(const Scope& scope, const T5Config& c, bool decoder)
     : final_layer_norm(scope.sub("final_layer_norm"), c.d_model, c.layer_norm_epsilon), is_decoder(decoder) {
   const int64_t n = decoder ? c.num_decoder_layers : c.num_layers;
@@ -177,6 +211,29 @@ torch::Tensor T5Stack::decode(const torch::Tensor& embeds, const torch::Tensor& 
   auto cross_bias = extended_attention_mask(encoder_mask, dtype);
   torch::Tensor x = embeds;
   for (const auto& block : blocks) x = block->forward(x, self_bias, encoder_hidden, cross_bias);
+  return final_layer_norm.forward(x);
+}
+
+DecoderCache T5Stack::start_cache(const torch::Tensor& encoder_hidden, const torch::Tensor& encoder_mask) const {
+  DecoderCache cache;
+  cache.cross_bias = extended_attention_mask(encoder_mask, encoder_hidden.scalar_type());
+  for (const auto& block : blocks) {
+    const auto& ca = *block->cross_attention;
+    DecoderLayerCache layer;
+    layer.cross_k = ca.split_heads(ca.k.forward(encoder_hidden));
+    layer.cross_v = ca.split_heads(ca.v.forward(encoder_hidden));
+    cache.layers.push_back(std::move(layer));
+  }
+  return cache;
+}
+
+torch::Tensor T5Stack::decode_step(const torch::Tensor& embeds, DecoderCache& cache) const {
+  // The new token sits at position `length` and may attend to every cached position and itself, so no
+  // causal mask is needed; the bias row is the one HF slices out with position_bias[:, :, -1:, :].
+  auto self_bias = blocks.front()->self_attention.compute_bias(1, cache.length + 1, cache.length).to(embeds.scalar_type());
+  torch::Tensor x = embeds;
+  for (size_t i = 0; i < blocks.size(); ++i) x = blocks[i]->step(x, self_bias, cache.layers[i], cache.cross_bias);
+  cache.length += 1;
   return final_layer_norm.forward(x);
 }
 

@@ -29,6 +29,27 @@ struct T5Attention {
   torch::Tensor compute_bias(int64_t q_len, int64_t k_len, int64_t q_offset = 0) const;
   // hidden (B, Tq, D); kv_input (B, Tk, D); bias broadcastable to (B, h, Tq, Tk), masks included.
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& kv_input, const torch::Tensor& bias) const;
+  // (B, T, inner) -> (B, h, T, d_kv)
+  torch::Tensor split_heads(const torch::Tensor& x) const;
+  // softmax(q k^T + bias) v, merged and projected by o: qs (B, h, Tq, d), ks/vs (B, h, Tk, d).
+  torch::Tensor attend(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
+                       const torch::Tensor& bias) const;
+};
+
+// Key/value cache of one decoder block: self-attention grows by one position per step; cross-attention
+// keys/values are computed once from the encoder output.
+struct DecoderLayerCache {
+  torch::Tensor self_k, self_v;    // (B, h, t, d_kv)
+  torch::Tensor cross_k, cross_v;  // (B, h, T_enc, d_kv)
+};
+
+struct DecoderCache {
+  std::vector<DecoderLayerCache> layers;
+  torch::Tensor cross_bias;  // (B, 1, 1, T_enc) additive encoder mask
+  int64_t length = 0;        // decoder positions already cached
+  int64_t rows() const { return cross_bias.size(0); }
+  // Re-selects rows: new row i continues old row index[i] (index may shrink, grow or permute the batch).
+  void select_rows(const torch::Tensor& index);
 };
 
 struct T5FeedForward {
@@ -49,6 +70,9 @@ struct T5Block {
   T5Block(const Scope& scope, const T5Config& c, bool is_decoder, bool has_relative_attention_bias);
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
                         const torch::Tensor& cross_bias) const;
+  // One decoder position with the cache: x (B, 1, D).
+  torch::Tensor step(torch::Tensor x, const torch::Tensor& self_bias, DecoderLayerCache& cache,
+                     const torch::Tensor& cross_bias) const;
 };
 
 struct T5Stack {
@@ -61,6 +85,10 @@ struct T5Stack {
   // Decoder (teacher forcing, causal): embeds (B, Td, D) attending to encoder_hidden under encoder_mask.
   torch::Tensor decode(const torch::Tensor& embeds, const torch::Tensor& encoder_hidden,
                        const torch::Tensor& encoder_mask) const;
+  // Decoder: a cache holding every block's cross-attention keys/values for this encoder output.
+  DecoderCache start_cache(const torch::Tensor& encoder_hidden, const torch::Tensor& encoder_mask) const;
+  // Decoder: one new position per row, embeds (B, 1, D) -> hidden (B, 1, D); appends to the cache.
+  torch::Tensor decode_step(const torch::Tensor& embeds, DecoderCache& cache) const;
 };
 
 struct T5ForConditionalGeneration {

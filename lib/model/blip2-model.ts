@@ -15,6 +15,7 @@ import {
 } from '../native.js';
 import { readBlip2Config, type Blip2Config } from './config.js';
 import { intMatrix } from './tensors.js';
+import { NativeDecoderSession, type DecoderSession } from './decoder.js';
 
 /** Parameter storage precision. bfloat16/float16 halve memory; float32 is exact. */
 export type Dtype = 'float32' | 'bfloat16' | 'float16';
@@ -172,6 +173,34 @@ export class Blip2Model {
     return withCallerStack(
       this.live().forward({ pixelValues, inputIds, attentionMask, labels, decoderInputIds }, [...outputs]),
     );
+  }
+
+  /**
+   * Encodes a batch (vision -> Q-Former -> projection -> T5 encoder, once) and opens a KV-cached decoding
+   * session with each image's row repeated `expand` times ([img0 x expand, img1 x expand, ...], like
+   * torch.repeat_interleave). Feed decoder_start_token_id first.
+   */
+  async startDecoding(
+    inputs: Pick<ForwardInputs, 'pixelValues' | 'inputIds' | 'attentionMask'>,
+    options?: { expand?: number },
+  ): Promise<DecoderSession> {
+    const i = knownKeys('inputs', inputs, ['pixelValues', 'inputIds', 'attentionMask']);
+    const o = knownKeys('options', options, ['expand']);
+    const expand = o.expand === undefined ? 1 : integerInRange('expand', o.expand, 1, 4096);
+    const pixelValues = this.checkPixels(i.pixelValues);
+    const batch = pixelValues.shape[0]!;
+    const inputIds = intMatrix('inputIds', i.inputIds as number[][]);
+    if (inputIds.shape[0] !== batch) throw invalidParameterError('inputIds', `${batch} rows (one per image)`, i.inputIds);
+    this.checkIds('inputIds', inputIds, false);
+    let attentionMask: NativeTensor<Int32Array> | undefined;
+    if (i.attentionMask !== undefined) {
+      attentionMask = intMatrix('attentionMask', i.attentionMask as number[][]);
+      if (attentionMask.shape[0] !== batch || attentionMask.shape[1] !== inputIds.shape[1]) {
+        throw invalidParameterError('attentionMask', `${batch} rows of length ${inputIds.shape[1]} like inputIds`, i.attentionMask);
+      }
+    }
+    const decoder = await withCallerStack(this.live().startDecoding({ pixelValues, inputIds, attentionMask }, expand));
+    return new NativeDecoderSession(decoder, batch * expand, this.config.text_config.vocab_size);
   }
 
   /** Writes every parameter to one safetensors file (atomically). */

@@ -1,0 +1,126 @@
+// The KV-cached native decoder: step-by-step logits equal Hugging Face's greedy scores (generation-scores:
+// greedy per-step processed scores, which for plain greedy are the raw logits) and the teacher-forced forward.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Blip2Model } from '../../lib/model/blip2-model.js';
+import { readSafetensorsFile, type SafetensorsFile } from '../../lib/io/safetensors.js';
+import { toRows } from '../../lib/model/tensors.js';
+import { TINY, TINY_MODEL } from '../helpers/paths.js';
+
+let golden: SafetensorsFile;
+let scores: SafetensorsFile;
+let model: Blip2Model;
+const VOCAB = 4128;
+
+beforeAll(async () => {
+  golden = await readSafetensorsFile(join(TINY, 'golden-forward.safetensors'));
+  scores = await readSafetensorsFile(join(TINY, 'generation-scores.safetensors'));
+  model = await Blip2Model.load(TINY_MODEL, { threads: 1 });
+});
+afterAll(() => model?.dispose());
+
+function inputs(prefix: string) {
+  const g = (name: string) => golden.tensors.get(`${prefix}.${name}`)!;
+  return {
+    pixelValues: { data: g('pixel_values').data as Float32Array, shape: g('pixel_values').shape },
+    inputIds: toRows(g('input_ids').data as BigInt64Array, g('input_ids').shape),
+    attentionMask: toRows(g('attention_mask').data as BigInt64Array, g('attention_mask').shape),
+  };
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}
+
+describe('native decoder', () => {
+  it("reproduces HF's greedy tokens and per-step scores (main prompts)", async () => {
+    const golden = scores.tensors.get('greedy.scores')!; // [12, 2, 4128]
+    const expected = [
+      [0, 1796, 1796, 1796, 854, 796, 3460, 3176, 3331, 1297, 3176, 3331, 1297],
+      [0, 1796, 854, 796, 3460, 3176, 3331, 1297, 3176, 1, 0, 0, 0],
+    ];
+    const session = await model.startDecoding(inputs('main'));
+    const tokens = new Int32Array([0, 0]);
+    const seqs = [[0], [0]];
+    const done = [false, false];
+    let maxDiff = 0;
+    for (let step = 0; step < 12; step++) {
+      const logits = await session.step(tokens);
+      for (let r = 0; r < 2; r++) {
+        const row = logits.subarray(r * VOCAB, (r + 1) * VOCAB);
+        const ref = (golden.data as Float32Array).subarray((step * 2 + r) * VOCAB, (step * 2 + r + 1) * VOCAB);
+        if (!done[r]) for (let v = 0; v < VOCAB; v++) maxDiff = Math.max(maxDiff, Math.abs(row[v]! - ref[v]!));
+        const next = done[r] ? 0 : argmax(row);
+        seqs[r]!.push(next);
+        if (next === 1) done[r] = true;
+        tokens[r] = next;
+      }
+    }
+    session.dispose();
+    console.log(`greedy per-step logits: max abs diff ${maxDiff.toExponential(3)} over 12 steps`);
+    expect(seqs).toEqual(expected);
+    expect(maxDiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('gives the teacher-forced forward logits step by step, with right-padded prompts', async () => {
+    const g = (name: string) => golden.tensors.get(`padded_prompts.${name}`)!;
+    const decoderIds = toRows(g('decoder_input_ids').data as BigInt64Array, g('decoder_input_ids').shape);
+    const full = g('logits').data as Float32Array; // [2, 7, 4128]
+    const session = await model.startDecoding(inputs('padded_prompts'));
+    let maxDiff = 0;
+    for (let t = 0; t < 7; t++) {
+      const logits = await session.step(new Int32Array([decoderIds[0]![t]!, decoderIds[1]![t]!]));
+      for (let r = 0; r < 2; r++) {
+        for (let v = 0; v < VOCAB; v++) {
+          maxDiff = Math.max(maxDiff, Math.abs(logits[r * VOCAB + v]! - full[(r * 7 + t) * VOCAB + v]!));
+        }
+      }
+    }
+    session.dispose();
+    console.log(`cached decoding vs golden teacher-forced logits: max abs diff ${maxDiff.toExponential(3)}`);
+    expect(maxDiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('expands rows like repeat_interleave and re-selects them between steps', async () => {
+    const session = await model.startDecoding(inputs('main'), { expand: 3 });
+    expect(session.rows).toBe(6);
+    const first = await session.step(new Int32Array(6));
+    for (let r = 0; r < 6; r++) {
+      const img = Math.floor(r / 3);
+      expect(Array.from(first.subarray(r * VOCAB, r * VOCAB + 8))).toEqual(Array.from(first.subarray(img * 3 * VOCAB, img * 3 * VOCAB + 8)));
+    }
+    // keep rows 5 and 0 only (image 1, then image 0), feed different tokens
+    const second = await session.step(new Int32Array([1796, 854]), { reorder: new Int32Array([5, 0]), output: 'logprobs' });
+    expect(session.rows).toBe(2);
+    const ref = await model.startDecoding(inputs('main'));
+    await ref.step(new Int32Array([0, 0]));
+    const refSecond = await ref.step(new Int32Array([854, 1796]), { output: 'logprobs' });
+    let maxDiff = 0;
+    for (let v = 0; v < VOCAB; v++) {
+      maxDiff = Math.max(maxDiff, Math.abs(second[v]! - refSecond[VOCAB + v]!), Math.abs(second[VOCAB + v]! - refSecond[v]!));
+    }
+    let sum = 0;
+    for (let v = 0; v < VOCAB; v++) sum += Math.exp(second[v]!);
+    expect(Math.abs(sum - 1)).toBeLessThan(1e-4);
+    expect(maxDiff).toBeLessThanOrEqual(1e-5);
+    session.dispose();
+    ref.dispose();
+  });
+
+  it('rejects bad steps by name', async () => {
+    const session = await model.startDecoding(inputs('main'));
+    await expect(session.step(new Int32Array([0]))).rejects.toThrow(
+      'Expected Int32Array of 2 token ids (one per row) for tokens but received an object of type Int32Array',
+    );
+    await expect(session.step(new Int32Array([0, 5000]))).rejects.toThrow(
+      'Expected token ids between 0 and 4127 for tokens but received 5000 of type number',
+    );
+    await expect(session.step(new Int32Array([0]), { reorder: new Int32Array([2]) })).rejects.toThrow(
+      'Expected row indices between 0 and 1 for reorder but received 2 of type number',
+    );
+    session.dispose();
+    await expect(session.step(new Int32Array([0, 0]))).rejects.toThrow('Decoder session has been disposed');
+  });
+});
