@@ -1,5 +1,48 @@
 /**
- * blip2-progressive: BLIP-2 captioning and progressive fine-tuning over libtorch.
+ * blip2-progressive: BLIP-2 (EVA ViT-g + Q-Former + Flan-T5) in Node.js over libtorch.
+ *
+ * - {@link Blip2Captioner}: load a local Hugging Face snapshot, score captions (and, with generation, caption).
+ * - {@link Blip2Model}: the low-level model (forward pass, KV-cached decoding sessions).
+ * - {@link T5Tokenizer}, {@link BlipImageProcessor}: Hugging Face-identical inputs.
+ * - Caption metrics live in `blip2-progressive/metrics`.
  */
+export { Blip2Captioner, type CaptionerOptions, type CaptionScore, type ScoreOptions } from './captioner.js';
+export {
+  Blip2Model,
+  DTYPES,
+  FORWARD_OUTPUTS,
+  defaultThreads,
+  type Dtype,
+  type ForwardInputs,
+  type ModelInfo,
+  type ModelLoadOptions,
+} from './model/blip2-model.js';
+export type { DecoderSession, StepOptions } from './model/decoder.js';
+export {
+  ConfigError,
+  parseBlip2Config,
+  readBlip2Config,
+  type Blip2Config,
+  type QFormerConfig,
+  type T5TextConfig,
+  type VisionConfig,
+} from './model/config.js';
+export type { ForwardOutputName, OutputTensor } from './native.js';
+export { T5Tokenizer, shiftRight, IGNORE_INDEX } from './text/tokenizer.js';
+export type {
+  BatchEncoding,
+  DecodeOptions,
+  EncodeBatchOptions,
+  EncodeOptions,
+  EncodeTargetsOptions,
+  PaddingStrategy,
+  TargetEncoding,
+  TokenIds,
+  TokenizerConfig,
+} from './text/tokenizer.js';
+export { BlipImageProcessor, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, type PixelValues, type PreprocessOptions } from './image/processor.js';
+export { loadImage, ImageLoadError, type ImageInput, type LoadImageOptions, type RgbImage } from './image/decode.js';
+export { ImageWorkerPool } from './image/pool.js';
+export { readSafetensorsFile, parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.js';
 export type { Logger } from './logger.js';
 export { silentLogger, streamLogger } from './logger.js';

@@ -7,7 +7,18 @@ export { ptbTokenize, ptbJavaLines, tokenizeForEval, PTB_PUNCTUATIONS, type Capt
 export { bleu, bleuVerboseText, type BleuResult, type BleuTotals, type BleuOptions } from './bleu.js';
 export { rougeL, type RougeResult } from './rouge.js';
 export { ciderD, CiderDScorer, type CiderResult, type CiderDScorerOptions } from './cider.js';
-export { meteor, type MeteorResult } from './meteor/index.js';
+export {
+  meteor,
+  meteorScore,
+  singleMeteorScore,
+  wordTokenize,
+  sentTokenize,
+  treebankWordTokenize,
+  porterStem,
+  wordnetSynonyms,
+  type MeteorResult,
+  type MeteorOptions,
+} from './meteor/index.js';
 export { meteorJar, spiceJar, type JarOptions, type JarScore } from './jars.js';
 export { cocoEval, METRIC_NAMES, type MetricName, type CocoEvalOptions, type CocoEvalResult, type ImageScores } from './coco-eval.js';
 export { loadReferences, loadPredictions, referencesFromJson, predictionsFromJson, type CaptionMap } from './loaders.js';
