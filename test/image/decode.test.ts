@@ -188,6 +188,23 @@ describe('loadImage: inputs and formats', () => {
     expect([oriented.width, oriented.height]).toEqual([2, 4]);
   });
 
+  it('drops the alpha of grey+alpha and palette PNGs, keeping the stored colour as PIL convert("RGB")', async () => {
+    // LA: grey 40 fully transparent, grey 200 half transparent.
+    const la = await sharp(Uint8Array.from([40, 0, 200, 128]), { raw: { width: 2, height: 1, channels: 2 } }).toColourspace('b-w').png().toBuffer();
+    expect((await sharp(la).metadata()).channels).toBe(2);
+    expect([...(await loadImage(la)).data]).toEqual([40, 40, 40, 200, 200, 200]);
+    expect([...(await loadImage(la, { alpha: 'white' })).data]).toEqual([255, 255, 255, ...Array(3).fill(compositeOnWhite(200, 128))]);
+    // Palette PNG with a tRNS entry: two exact colours, one fully transparent.
+    const rgba = Uint8Array.from([255, 0, 0, 0, 0, 0, 255, 255]);
+    const palette = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } }).png({ palette: true, colours: 2, dither: 0 }).toBuffer();
+    expect((await sharp(palette).metadata()).isPalette).toBe(true);
+    // The quantiser picks the stored colour of the transparent entry; PIL's P -> RGB keeps it, so do we.
+    const stored = await sharp(palette).raw().toBuffer();
+    expect([stored[3], stored[7]]).toEqual([0, 255]);
+    expect([...(await loadImage(palette)).data]).toEqual([stored[0], stored[1], stored[2], 0, 0, 255]);
+    expect([...(await loadImage(palette, { alpha: 'white' })).data]).toEqual([255, 255, 255, 0, 0, 255]);
+  });
+
   it('renders SVG only when allowSvg is true', async () => {
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="4"><rect width="8" height="4" fill="#00ff00"/></svg>');
     const image = await loadImage(svg, { allowSvg: true });
