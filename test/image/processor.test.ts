@@ -133,6 +133,14 @@ describe('BlipImageProcessor.preprocess options and errors', () => {
     expect(diff).toBeLessThan(1);
   });
 
+  it('fastResize accepts raw pixels and keeps a solid colour exact', async () => {
+    const raw = { data: new Uint8Array(40 * 30 * 4).fill(200), width: 40, height: 30, channels: 4 as const };
+    const out = await processor.preprocess([raw], { pool: 'main', fastResize: true });
+    expect(out.shape).toEqual([1, 3, 224, 224]);
+    const expected = Math.fround(Math.fround(Math.fround(200 / 255) - Math.fround(0.4578275)) / Math.fround(0.26130258));
+    expect(out.data[224 * 224 + 1000]).toBe(expected);
+  });
+
   it('reports the first failing input in input order, from the pool', async () => {
     const error = await processor.preprocess(
       [`${fixtures}images/img0_rgb_64x48.png`, '/nonexistent/a.png', Buffer.from('not an image')],
