@@ -17,11 +17,15 @@ import { silentLogger } from '../logger.js';
 import { cmykToRgb, grey16ToRgb, toRgb, type AlphaMode, type Grey16Mode } from './colour.js';
 import type { ResampleFilter } from './resample.js';
 
-/** Decoded pixels: 8-bit RGB, row-major, interleaved (HWC). */
+/**
+ * Decoded pixels: 8-bit RGB, row-major, interleaved (HWC). It is also a valid {@link RawImageInput},
+ * so a decoded (or augmented) image can be passed back to `loadImage` or `BlipImageProcessor.preprocess`.
+ */
 export interface RgbImage {
   data: Uint8Array;
   width: number;
   height: number;
+  channels: 3;
 }
 
 /** Already-decoded pixels: interleaved 8-bit L, LA, RGB or RGBA. */
@@ -173,7 +177,7 @@ function rawToRgb(input: Record<string, unknown>, label: string, options: Resolv
   if (data.length !== w * h * channels) {
     throw invalid(`data has ${data.length} bytes but ${w}x${h}x${channels} needs ${w * h * channels}`);
   }
-  return { data: toRgb(data, w, h, channels, options.alpha), width: w, height: h };
+  return { data: toRgb(data, w, h, channels, options.alpha), width: w, height: h, channels: 3 };
 }
 
 async function readInput(input: unknown, label: string): Promise<Uint8Array> {
@@ -314,7 +318,7 @@ export async function decodeImageResizedFast(
     const { data, info } = await pipeline.toColourspace('srgb')
       .resize(width, height, { fit: 'fill', kernel: SHARP_KERNELS[filter] })
       .raw().toBuffer({ resolveWithObject: true });
-    return { data: toRgb(data, info.width, info.height, info.channels as 1 | 2 | 3 | 4), width: info.width, height: info.height };
+    return { data: toRgb(data, info.width, info.height, info.channels as 1 | 2 | 3 | 4), width: info.width, height: info.height, channels: 3 };
   } catch (error) {
     throw decodeError(error, label, meta, options);
   }
@@ -330,7 +334,7 @@ async function decodePixels(
     const { data, info } = await open().pipelineColourspace('cmyk').toColourspace('cmyk').raw()
       .toBuffer({ resolveWithObject: true });
     const cmyk = info.channels === 4 ? data : selectBands(data, info.channels, 4);
-    return { image: { data: cmykToRgb(cmyk, info.width, info.height), width: info.width, height: info.height }, warnings: [] };
+    return { image: { data: cmykToRgb(cmyk, info.width, info.height), width: info.width, height: info.height, channels: 3 }, warnings: [] };
   }
   if (meta.space === 'grey16' && !meta.hasAlpha) {
     const { data, info } = await open().pipelineColourspace('grey16').toColourspace('grey16').raw({ depth: 'ushort' })
@@ -343,12 +347,12 @@ async function decodePixels(
     const warnings = clamped > 0
       ? [`16-bit greyscale image: ${clamped} of ${grey.length} pixels above 255 were clamped to 255 as Pillow does; pass grey16: 'scale' to keep the high byte instead`]
       : [];
-    return { image: { data: rgb, width: info.width, height: info.height }, warnings };
+    return { image: { data: rgb, width: info.width, height: info.height, channels: 3 }, warnings };
   }
   // 8-bit (16-bit RGB(A) and grey+alpha are reduced to their high byte, as Pillow's ;16B unpackers do).
   const { data, info } = await open().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   const channels = info.channels as 1 | 2 | 3 | 4;
-  return { image: { data: toRgb(data, info.width, info.height, channels, options.alpha), width: info.width, height: info.height }, warnings: [] };
+  return { image: { data: toRgb(data, info.width, info.height, channels, options.alpha), width: info.width, height: info.height, channels: 3 }, warnings: [] };
 }
 
 function selectBands(data: Uint8Array, from: number, to: number): Uint8Array {

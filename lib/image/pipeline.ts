@@ -77,8 +77,8 @@ export function toChw(image: RgbImage, tables: Float32Array[], out = new Float32
 /** Resizes decoded RGB as the processor would (Pillow-exact), or returns it unchanged when `doResize` is off. */
 export function resizeForProcessor(image: RgbImage, settings: ProcessorSettings): RgbImage {
   if (!settings.doResize) return image;
-  const { data, width, height } = resizePil({ ...image, channels: 3 }, settings.size.width, settings.size.height, settings.resample);
-  return { data, width, height };
+  const { data, width, height } = resizePil(image, settings.size.width, settings.size.height, settings.resample);
+  return { data, width, height, channels: 3 };
 }
 
 /** Runs the whole per-image pipeline. */

@@ -105,6 +105,13 @@ describe('loadImage: inputs and formats', () => {
     expect([...rgb.data]).toEqual([1, 2, 3]);
   });
 
+  it('returns an image that can be passed back as raw input', async () => {
+    const image = await loadImage(`${fixtures}images/img2_gray_50x50.png`);
+    expect([image.width, image.height, image.channels]).toEqual([50, 50, 3]);
+    const again = await loadImage(image);
+    expect(Buffer.compare(Buffer.from(again.data), Buffer.from(image.data))).toBe(0);
+  });
+
   it('decodes a Buffer the same as its file', async () => {
     const path = `${fixtures}images/img1_rgb_40x72.jpg`;
     const fromFile = await loadImage(path);
