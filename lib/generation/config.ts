@@ -1,0 +1,265 @@
+/**
+ * GenerationConfig: Hugging Face's `GenerationConfig` options in camelCase, with HF's defaults (transformers 4.44),
+ * overridden by a model directory's `generation_config.json` (snake_case there), overridden by call options.
+ *
+ * Validation uses lib/is.ts, so every bad option reads
+ * `Expected integer between 1 and 64 for numBeams but received 0 of type number`, and unknown keys are errors.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  boolean,
+  integerInRange,
+  invalidParameterError,
+  isDefined,
+  isInteger,
+  isPlainObject,
+  knownKeys,
+  numberInRange,
+  positiveNumber,
+} from '../is.js';
+
+/** `earlyStopping` as in HF: `true` stops at numBeams finished hypotheses, `false` uses a heuristic, `'never'` is exact. */
+export type EarlyStopping = boolean | 'never';
+
+/** A fully resolved generation configuration (every field set). */
+export interface GenerationConfig {
+  /** Tokens generated after the decoder start token. When undefined, `maxLength` applies. HF default: unset. */
+  maxNewTokens: number | undefined;
+  /** Maximum decoder length including the start token; used only when maxNewTokens is unset. HF default 20. */
+  maxLength: number;
+  /** EOS is forbidden until this many tokens are generated. HF default: unset (0). */
+  minNewTokens: number;
+  /** EOS is forbidden while the decoder sequence (start token included) is shorter. HF default 0. */
+  minLength: number;
+  /** Beam width; 1 is greedy search or sampling. HF default 1. */
+  numBeams: number;
+  /** Sequences returned per input (≤ numBeams for beam search; any for sampling; 1 for greedy). HF default 1. */
+  numReturnSequences: number;
+  /** Hypothesis score = sum logprob / generated_len ** lengthPenalty (beam search). HF default 1. */
+  lengthPenalty: number;
+  /** Beam-search stopping rule. HF default false. */
+  earlyStopping: EarlyStopping;
+  /** Multinomial sampling instead of argmax. HF default false. */
+  doSample: boolean;
+  /** Sampling temperature (logits divided by it). HF default 1. */
+  temperature: number;
+  /** Keep the k most likely tokens when sampling; 0 disables. HF default 50. */
+  topK: number;
+  /** Nucleus sampling: keep the smallest set with probability ≥ topP; 1 disables. HF default 1. */
+  topP: number;
+  /** CTRL repetition penalty on every decoder token so far (start token included); 1 disables. HF default 1. */
+  repetitionPenalty: number;
+  /** Forbid repeating any n-gram of this size (start token included); 0 disables. HF default 0. */
+  noRepeatNgramSize: number;
+  /** Token sequences that must never be generated. HF default: none. */
+  badWordsIds: number[][] | undefined;
+  /** Token ids whose scores are always -inf. HF default: none. */
+  suppressTokens: number[] | undefined;
+  /**
+   * Also suppress ids the tokenizer cannot decode (model rows ≥ tokenizer size, e.g. Flan-T5's 32100..32127).
+   * Not an HF option (HF may generate them). Default true.
+   */
+  suppressUndecodable: boolean;
+  /** Seed of the sampling generator (xoshiro128**); undefined draws a fresh seed per call. */
+  seed: number | undefined;
+  /** Return the processed per-step scores (HF `output_scores`); keeps finished rows running as HF does. Default false. */
+  outputScores: boolean;
+  /** Return log p(token) under the model (log-softmax of the raw logits) for every generated token. Default false. */
+  outputTokenLogprobs: boolean;
+  /** First decoder token. T5: 0. */
+  decoderStartTokenId: number;
+  /** End-of-sequence id(s). T5: 1. */
+  eosTokenId: number[];
+  /** Padding after a finished sequence. T5: 0. */
+  padTokenId: number;
+}
+
+/** User-facing options: any subset of {@link GenerationConfig}; eosTokenId may be one id. */
+export type GenerationOptions = Partial<Omit<GenerationConfig, 'eosTokenId'>> & { eosTokenId?: number | number[] };
+
+/** The option names, in the order they are documented. */
+export const GENERATION_KEYS = [
+  'maxNewTokens', 'maxLength', 'minNewTokens', 'minLength', 'numBeams', 'numReturnSequences', 'lengthPenalty',
+  'earlyStopping', 'doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'noRepeatNgramSize',
+  'badWordsIds', 'suppressTokens', 'suppressUndecodable', 'seed', 'outputScores', 'outputTokenLogprobs',
+  'decoderStartTokenId', 'eosTokenId', 'padTokenId',
+] as const;
+
+/** Hugging Face's GenerationConfig defaults (T5 token ids). */
+export const HF_DEFAULTS: Readonly<GenerationConfig> = Object.freeze({
+  maxNewTokens: undefined,
+  maxLength: 20,
+  minNewTokens: 0,
+  minLength: 0,
+  numBeams: 1,
+  numReturnSequences: 1,
+  lengthPenalty: 1,
+  earlyStopping: false,
+  doSample: false,
+  temperature: 1,
+  topK: 50,
+  topP: 1,
+  repetitionPenalty: 1,
+  noRepeatNgramSize: 0,
+  badWordsIds: undefined,
+  suppressTokens: undefined,
+  suppressUndecodable: true,
+  seed: undefined,
+  outputScores: false,
+  outputTokenLogprobs: false,
+  decoderStartTokenId: 0,
+  eosTokenId: [1],
+  padTokenId: 0,
+});
+
+/** generation_config.json keys (snake_case) that map onto options; other keys in the file are ignored. */
+const SNAKE_TO_CAMEL: Record<string, (typeof GENERATION_KEYS)[number]> = {
+  max_new_tokens: 'maxNewTokens',
+  max_length: 'maxLength',
+  min_new_tokens: 'minNewTokens',
+  min_length: 'minLength',
+  num_beams: 'numBeams',
+  num_return_sequences: 'numReturnSequences',
+  length_penalty: 'lengthPenalty',
+  early_stopping: 'earlyStopping',
+  do_sample: 'doSample',
+  temperature: 'temperature',
+  top_k: 'topK',
+  top_p: 'topP',
+  repetition_penalty: 'repetitionPenalty',
+  no_repeat_ngram_size: 'noRepeatNgramSize',
+  bad_words_ids: 'badWordsIds',
+  suppress_tokens: 'suppressTokens',
+  output_scores: 'outputScores',
+  decoder_start_token_id: 'decoderStartTokenId',
+  eos_token_id: 'eosTokenId',
+  pad_token_id: 'padTokenId',
+};
+
+const MAX_TOKENS = 1 << 20;
+const MAX_ID = 2 ** 31 - 1;
+
+function tokenId(name: string, value: unknown): number {
+  return integerInRange(name, value, 0, MAX_ID);
+}
+
+function tokenIdList(name: string, value: unknown): number[] {
+  if (!Array.isArray(value)) throw invalidParameterError(name, 'array of token ids', value);
+  return value.map((v, i) => tokenId(`${name}[${i}]`, v));
+}
+
+/**
+ * Converts a parsed generation_config.json into options (camelCase). `null` values mean "unset" as in HF and
+ * are skipped; keys this library does not use (transformers_version, bos_token_id, ...) are ignored.
+ */
+export function generationOptionsFromJson(json: unknown, source = 'generation_config.json'): GenerationOptions {
+  if (!isPlainObject(json)) throw invalidParameterError(source, 'JSON object', json);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    const camel = SNAKE_TO_CAMEL[key];
+    if (camel === undefined || value === null) continue;
+    out[camel] = value;
+  }
+  if (out.temperature === 0) delete out.temperature;
+  return out as GenerationOptions;
+}
+
+/** Reads `<dir>/generation_config.json` as options; a missing file gives `{}`. */
+export async function readGenerationOptions(dir: string): Promise<GenerationOptions> {
+  const file = join(dir, 'generation_config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`Invalid JSON in ${file}: ${(err as Error).message}`);
+  }
+  return generationOptionsFromJson(json, file);
+}
+
+function earlyStopping(value: unknown): EarlyStopping {
+  if (value === true || value === false || value === 'never') return value;
+  throw invalidParameterError('earlyStopping', 'true, false or "never"', value);
+}
+
+function badWords(value: unknown): number[][] | undefined {
+  if (!isDefined(value)) return undefined;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw invalidParameterError('badWordsIds', 'non-empty array of non-empty token id arrays', value);
+  }
+  return value.map((seq, i) => {
+    if (!Array.isArray(seq) || seq.length === 0) {
+      throw invalidParameterError(`badWordsIds[${i}]`, 'non-empty array of token ids', seq);
+    }
+    return tokenIdList(`badWordsIds[${i}]`, seq);
+  });
+}
+
+function optionalInteger(name: string, value: unknown, min: number, max: number): number | undefined {
+  return isDefined(value) ? integerInRange(name, value, min, max) : undefined;
+}
+
+/**
+ * Resolves options into a full {@link GenerationConfig}: HF defaults, then each layer in order (e.g. the model's
+ * generation_config.json, then the call's options). Every value is validated; unknown keys are errors.
+ */
+export function resolveGenerationConfig(...layers: (GenerationOptions | undefined)[]): GenerationConfig {
+  const merged: Record<string, unknown> = { ...HF_DEFAULTS };
+  layers.forEach((layer, i) => {
+    const o = knownKeys(i === layers.length - 1 ? 'options' : 'generation defaults', layer, GENERATION_KEYS);
+    for (const [k, v] of Object.entries(o)) if (v !== undefined) merged[k] = v;
+  });
+  const m = merged;
+  const numBeams = integerInRange('numBeams', m.numBeams, 1, 64);
+  const doSample = boolean('doSample', m.doSample);
+  const greedy = numBeams === 1 && !doSample;
+  if (greedy && m.numReturnSequences !== 1) {
+    throw invalidParameterError(
+      'numReturnSequences', 'integer between 1 and 1 (greedy search returns one sequence; set numBeams or doSample)', m.numReturnSequences);
+  }
+  const numReturnSequences = integerInRange('numReturnSequences', m.numReturnSequences, 1, numBeams > 1 ? numBeams : 64);
+  const eos = m.eosTokenId;
+  const eosTokenId = isInteger(eos) ? [tokenId('eosTokenId', eos)] : tokenIdList('eosTokenId', eos);
+  if (eosTokenId.length === 0) throw invalidParameterError('eosTokenId', 'token id or non-empty array of token ids', eos);
+  const config: GenerationConfig = {
+    maxNewTokens: optionalInteger('maxNewTokens', m.maxNewTokens, 1, MAX_TOKENS),
+    maxLength: integerInRange('maxLength', m.maxLength, 2, MAX_TOKENS),
+    minNewTokens: integerInRange('minNewTokens', m.minNewTokens, 0, MAX_TOKENS),
+    minLength: integerInRange('minLength', m.minLength, 0, MAX_TOKENS),
+    numBeams,
+    numReturnSequences,
+    lengthPenalty: numberInRange('lengthPenalty', m.lengthPenalty, -1e6, 1e6),
+    earlyStopping: earlyStopping(m.earlyStopping),
+    doSample,
+    temperature: positiveNumber('temperature', m.temperature),
+    topK: integerInRange('topK', m.topK, 0, MAX_ID),
+    topP: numberInRange('topP', m.topP, 0, 1),
+    repetitionPenalty: positiveNumber('repetitionPenalty', m.repetitionPenalty),
+    noRepeatNgramSize: integerInRange('noRepeatNgramSize', m.noRepeatNgramSize, 0, MAX_TOKENS),
+    badWordsIds: badWords(m.badWordsIds),
+    suppressTokens: isDefined(m.suppressTokens) ? tokenIdList('suppressTokens', m.suppressTokens) : undefined,
+    suppressUndecodable: boolean('suppressUndecodable', m.suppressUndecodable),
+    seed: optionalInteger('seed', m.seed, 0, Number.MAX_SAFE_INTEGER),
+    outputScores: boolean('outputScores', m.outputScores),
+    outputTokenLogprobs: boolean('outputTokenLogprobs', m.outputTokenLogprobs),
+    decoderStartTokenId: tokenId('decoderStartTokenId', m.decoderStartTokenId),
+    eosTokenId,
+    padTokenId: tokenId('padTokenId', m.padTokenId),
+  };
+  if (doSample && numBeams > 1) {
+    throw invalidParameterError('numBeams', 'integer 1 when doSample is true (beam sampling is not supported)', numBeams);
+  }
+  return Object.freeze(config) as GenerationConfig;
+}
+
+/** Decoder length limit including the start token: `1 + maxNewTokens`, else `maxLength`. */
+export function maxDecoderLength(config: GenerationConfig): number {
+  return config.maxNewTokens !== undefined ? 1 + config.maxNewTokens : config.maxLength;
+}

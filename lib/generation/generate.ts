@@ -1,0 +1,114 @@
+/**
+ * `generate`: Hugging Face's `generate()` for BLIP-2 (T5) over a KV-cached native decoder session. The strategy
+ * follows the config: greedy search (numBeams 1), multinomial sampling (doSample) or beam search (numBeams > 1).
+ */
+import { integerInRange, invalidParameterError, knownKeys } from '../is.js';
+import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from './config.js';
+import { beamSearch } from './beam-search.js';
+import { buildLogitsProcessors, buildLogitsWarpers } from './processors.js';
+import { randomSeed } from './random.js';
+import { greedyOrSample } from './sample.js';
+import {
+  StepTimer,
+  type DecoderSession,
+  type DecodingInputs,
+  type DecodingModel,
+  type StrategyOutput,
+  type TokenEvent,
+} from './types.js';
+
+/** Options of {@link generate} that are not generation settings. */
+export interface GenerateHooks {
+  /** Called for every generated token of every row (greedy search and sampling only). */
+  onToken?: (event: TokenEvent) => void;
+  /** Ids ≥ this cannot be decoded (the tokenizer's size); they are suppressed unless config.suppressUndecodable is false. */
+  decodableVocabSize?: number;
+  /** Defaults under the call's options, e.g. the model directory's generation_config.json ({@link readGenerationOptions}). */
+  defaults?: GenerationOptions;
+}
+
+/** Wall-time split of one generate call. */
+export interface GenerateTimings {
+  /** Decoder steps run (the first one feeds the start token and includes the encoder pass). */
+  steps: number;
+  /** Whole call, milliseconds. */
+  totalMs: number;
+  /** Awaiting the native side (encoder + decoder steps), milliseconds. */
+  nativeMs: number;
+  /** Everything else (processors, selection, bookkeeping), milliseconds. */
+  jsMs: number;
+}
+
+/** The result of {@link generate}; rows are grouped per input (`numReturnSequences` each, best first for beams). */
+export interface GenerateOutput extends StrategyOutput {
+  /** The resolved configuration that was used. */
+  config: GenerationConfig;
+  /** The sampling seed (given or drawn), when sampling. */
+  seed?: number;
+  /** Where the time went. */
+  timings: GenerateTimings;
+}
+
+function checkIds(config: GenerationConfig, vocab: number): void {
+  const check = (name: string, id: number) => integerInRange(name, id, 0, vocab - 1);
+  check('decoderStartTokenId', config.decoderStartTokenId);
+  check('padTokenId', config.padTokenId);
+  config.eosTokenId.forEach((id, i) => check(`eosTokenId[${i}]`, id));
+  config.suppressTokens?.forEach((id, i) => check(`suppressTokens[${i}]`, id));
+  config.badWordsIds?.forEach((seq, i) => seq.forEach((id, j) => check(`badWordsIds[${i}][${j}]`, id)));
+}
+
+/**
+ * Generates token sequences for a batch of images (and optional right-padded prompts).
+ *
+ * @param model opens the decoding session (Blip2Model)
+ * @param inputs pixel values [B,3,H,W], prompt ids (B rows, may be empty) and mask
+ * @param options generation settings ({@link GenerationOptions}); unknown keys are errors
+ * @param hooks streaming callback, tokenizer size, defaults
+ * @returns HF-shaped sequences (start token first, right-padded), scores and timings
+ */
+export async function generate(
+  model: DecodingModel, inputs: DecodingInputs, options?: GenerationOptions, hooks?: GenerateHooks,
+): Promise<GenerateOutput> {
+  const h = knownKeys('hooks', hooks, ['onToken', 'decodableVocabSize', 'defaults']) as GenerateHooks;
+  const config = resolveGenerationConfig(h.defaults, options);
+  if (h.onToken !== undefined && typeof h.onToken !== 'function') throw invalidParameterError('onToken', 'function', h.onToken);
+  if (h.onToken !== undefined && config.numBeams > 1) {
+    throw invalidParameterError('onToken', 'undefined with beam search (beams are only final at the end)', h.onToken);
+  }
+  if (h.decodableVocabSize !== undefined) integerInRange('decodableVocabSize', h.decodableVocabSize, 1, 2 ** 31 - 1);
+  const started = performance.now();
+  const timer = new StepTimer();
+  const expand = config.numBeams > 1 ? config.numBeams : config.numReturnSequences;
+  const session: DecoderSession = await timer.time(() => model.startDecoding(inputs, { expand }));
+  timer.steps = 0;
+  try {
+    const vocabSize = session.vocabSize;
+    checkIds(config, vocabSize);
+    const seed = config.seed ?? randomSeed();
+    const ctx = {
+      config,
+      processors: buildLogitsProcessors(config, { vocabSize, decodableVocabSize: h.decodableVocabSize }),
+      warpers: config.doSample ? buildLogitsWarpers(config) : [],
+      onToken: h.onToken,
+      seed,
+      timer,
+    };
+    const result = config.numBeams > 1 ? await beamSearch(session, ctx) : await greedyOrSample(session, ctx);
+    const totalMs = performance.now() - started;
+    const out: GenerateOutput = {
+      ...result,
+      config,
+      timings: { steps: timer.steps, totalMs, nativeMs: timer.nativeMs, jsMs: totalMs - timer.nativeMs },
+    };
+    if (config.doSample) out.seed = seed;
+    return out;
+  } finally {
+    session.dispose();
+  }
+}
+
+/** A row of {@link GenerateOutput.sequences} without its trailing padding, as plain numbers. */
+export function trimmedSequence(output: StrategyOutput, row: number): number[] {
+  return Array.from(output.sequences[row]!.subarray(0, output.lengths[row]!));
+}

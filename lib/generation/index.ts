@@ -1,0 +1,35 @@
+/** Text generation: configuration, logits processors, greedy / beam search / sampling over a decoder session. */
+export {
+  GENERATION_KEYS,
+  HF_DEFAULTS,
+  generationOptionsFromJson,
+  maxDecoderLength,
+  readGenerationOptions,
+  resolveGenerationConfig,
+  type EarlyStopping,
+  type GenerationConfig,
+  type GenerationOptions,
+} from './config.js';
+export {
+  applyProcessors,
+  bannedNgramTokens,
+  buildLogitsProcessors,
+  buildLogitsWarpers,
+  MinLengthProcessor,
+  MinNewTokensProcessor,
+  NoBadWordsProcessor,
+  NoRepeatNGramProcessor,
+  RepetitionPenaltyProcessor,
+  SuppressTokensProcessor,
+  TemperatureWarper,
+  TopKWarper,
+  TopPWarper,
+  type LogitsProcessor,
+  type ProcessorContext,
+} from './processors.js';
+export { BeamHypotheses, beamSearch, type Hypothesis } from './beam-search.js';
+export { greedyOrSample } from './sample.js';
+export { generate, trimmedSequence, type GenerateHooks, type GenerateOutput, type GenerateTimings } from './generate.js';
+export { Xoshiro128, sampleFromLogits } from './random.js';
+export { argmax, kthLargest, logSumExp, TopCandidates } from './select.js';
+export type { DecodingInputs, DecodingModel, StrategyOutput, TokenEvent } from './types.js';
