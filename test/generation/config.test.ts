@@ -1,0 +1,49 @@
+// GenerationConfig: HF defaults, generation_config.json layering, validation messages.
+import { describe, expect, it } from 'vitest';
+import {
+  GENERATION_KEYS,
+  generationOptionsFromJson,
+  maxDecoderLength,
+  readGenerationOptions,
+  resolveGenerationConfig,
+} from '../../lib/generation/config.js';
+import { TINY_MODEL } from '../helpers/paths.js';
+
+describe('resolveGenerationConfig', () => {
+  it("starts from Hugging Face's defaults", () => {
+    const c = resolveGenerationConfig();
+    expect([c.maxLength, c.maxNewTokens, c.numBeams, c.topK, c.topP, c.temperature, c.lengthPenalty]).toEqual([20, undefined, 1, 50, 1, 1, 1]);
+    expect([c.earlyStopping, c.doSample, c.decoderStartTokenId, c.padTokenId, c.eosTokenId]).toEqual([false, false, 0, 0, [1]]);
+    expect(maxDecoderLength(c)).toBe(20);
+    expect(maxDecoderLength(resolveGenerationConfig({ maxNewTokens: 12 }))).toBe(13);
+  });
+
+  it("layers the model's generation_config.json under the call options", async () => {
+    const defaults = await readGenerationOptions(TINY_MODEL);
+    expect(defaults).toEqual({ decoderStartTokenId: 0, eosTokenId: 1, padTokenId: 0 });
+    const c = resolveGenerationConfig(generationOptionsFromJson({ num_beams: 4, max_new_tokens: 30, eos_token_id: [1, 2], top_k: null }), { numBeams: 2 });
+    expect([c.numBeams, c.maxNewTokens, c.eosTokenId, c.topK]).toEqual([2, 30, [1, 2], 50]);
+    await expect(readGenerationOptions('/nonexistent-dir')).resolves.toEqual({});
+  });
+
+  it('rejects bad values with the one error format', () => {
+    expect(() => resolveGenerationConfig({ numBeams: 0 })).toThrow('Expected integer between 1 and 64 for numBeams but received 0 of type number');
+    expect(() => resolveGenerationConfig({ numBeams: 3, numReturnSequences: 4 })).toThrow(
+      'Expected integer between 1 and 3 for numReturnSequences but received 4 of type number');
+    expect(() => resolveGenerationConfig({ numReturnSequences: 2 })).toThrow(
+      'Expected integer between 1 and 1 (greedy search returns one sequence; set numBeams or doSample) for numReturnSequences but received 2 of type number');
+    expect(() => resolveGenerationConfig({ earlyStopping: 'sometimes' as never })).toThrow(
+      'Expected true, false or "never" for earlyStopping but received "sometimes" of type string');
+    expect(() => resolveGenerationConfig({ temperature: 0 })).toThrow('Expected positive number for temperature but received 0 of type number');
+    expect(() => resolveGenerationConfig({ topP: 1.5 })).toThrow('Expected number between 0 and 1 for topP but received 1.5 of type number');
+    expect(() => resolveGenerationConfig({ badWordsIds: [[2], []] })).toThrow(
+      'Expected non-empty array of token ids for badWordsIds[1] but received an array of length 0');
+    expect(() => resolveGenerationConfig({ doSample: true, numBeams: 2 })).toThrow(
+      'Expected integer 1 when doSample is true (beam sampling is not supported) for numBeams but received 2 of type number');
+  });
+
+  it('rejects unknown keys', () => {
+    expect(() => resolveGenerationConfig({ maxTokens: 5 } as never)).toThrow(
+      `Unknown option "maxTokens" in options; expected one of ${GENERATION_KEYS.map((k) => JSON.stringify(k)).join(', ')}`);
+  });
+});
