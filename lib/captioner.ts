@@ -10,6 +10,8 @@ import type { ImageInput } from './image/decode.js';
 import { Blip2Model, type ModelLoadOptions } from './model/blip2-model.js';
 import { T5Tokenizer } from './text/tokenizer.js';
 import { toRows } from './model/tensors.js';
+import { captionImages, type Caption, type CaptionOptions } from './generation/caption.js';
+import { readGenerationOptions, type GenerationOptions } from './generation/config.js';
 
 /** Options of {@link Blip2Captioner.fromPretrained}. */
 export interface CaptionerOptions extends ModelLoadOptions {
@@ -36,6 +38,9 @@ export interface CaptionScore {
 }
 
 export class Blip2Captioner {
+  /** Generation defaults: the model's token ids, then its generation_config.json. */
+  private generationDefaults: GenerationOptions = {};
+
   private constructor(
     /** The model (weights and forward pass). */
     readonly model: Blip2Model,
@@ -64,7 +69,12 @@ export class Blip2Captioner {
       `loaded ${dir}: ${info.numParameters.toLocaleString('en-US')} parameters, ${info.dtype} on ${info.device}, ` +
         `${info.threads} threads, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
-    return new Blip2Captioner(model, tokenizer, imageProcessor, log);
+    const captioner = new Blip2Captioner(model, tokenizer, imageProcessor, log);
+    const { decoder_start_token_id, eos_token_id, pad_token_id } = model.config.text_config;
+    captioner.generationDefaults = {
+      decoderStartTokenId: decoder_start_token_id, eosTokenId: eos_token_id, padTokenId: pad_token_id, ...(await readGenerationOptions(dir)),
+    };
+    return captioner;
   }
 
   /** Decodes and preprocesses images into the model's pixel values. */
@@ -109,6 +119,26 @@ export class Blip2Captioner {
       this.logger.debug(`score ${i}: loss ${loss.toFixed(4)} over ${length} tokens`);
       return { loss, tokenLogprobs, tokenIds: row.slice(0, length) };
     });
+  }
+
+  /**
+   * Generates captions (greedy by default; beam search with numBeams, sampling with doSample; every Hugging Face
+   * generation option in camelCase). Images stream through preprocessing and the model in batches of
+   * `batchSize`; a batch gives each image the caption it gets alone.
+   *
+   * @returns per image a {@link Caption} `{ text, tokenIds, score }`, or an array of numReturnSequences of them
+   * (best first) when numReturnSequences > 1
+   */
+  caption(images: readonly ImageInput[], options?: CaptionOptions & { numReturnSequences?: 1 }): Promise<Caption[]>;
+  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<(Caption | Caption[])[]>;
+  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<(Caption | Caption[])[]> {
+    const parts = {
+      model: this.model,
+      tokenizer: this.tokenizer,
+      preprocess: (batch: readonly ImageInput[], o?: PreprocessOptions) => this.preprocess(batch, o),
+      generationDefaults: this.generationDefaults,
+    };
+    return captionImages(parts, images, options);
   }
 
   /** Frees the model's weights. */
