@@ -4,9 +4,10 @@
  */
 import type { Command } from 'commander';
 
+import { register as registerCaption } from './caption.js';
 import { register as registerEval } from './eval.js';
 import { register as registerScore } from './score.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerScore, registerEval];
+export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval];

@@ -23,6 +23,8 @@ export interface CaptionOptions extends GenerationOptions {
   preprocess?: PreprocessOptions;
   /** Called after each batch with the number of images done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Called with each image's result as soon as its batch is done (before the promise resolves). */
+  onResult?: (index: number, result: Caption | Caption[]) => void;
 }
 
 /** One generated caption. */
@@ -44,7 +46,7 @@ export interface CaptionParts {
   generationDefaults: GenerationOptions;
 }
 
-export const CAPTION_KEYS = [...GENERATION_KEYS, 'prompt', 'batchSize', 'preprocess', 'onProgress'] as const;
+export const CAPTION_KEYS = [...GENERATION_KEYS, 'prompt', 'batchSize', 'preprocess', 'onProgress', 'onResult'] as const;
 
 function promptRows(tokenizer: T5Tokenizer, prompt: CaptionOptions['prompt'], images: number): (number[] | undefined)[] {
   if (prompt === undefined) return new Array(images).fill(undefined);
@@ -71,16 +73,17 @@ function padPrompts(rows: (number[] | undefined)[], pad: number): { inputIds: nu
 }
 
 /**
- * Captions images in batches. Returns one {@link Caption} per image, or an array of numReturnSequences
+ * Captions images in batches (with a seed, batch k samples with seed + k). Returns one {@link Caption} per image, or an array of numReturnSequences
  * captions per image (best first for beam search) when numReturnSequences > 1.
  */
 export async function captionImages(
   parts: CaptionParts, images: readonly ImageInput[], options?: CaptionOptions,
 ): Promise<(Caption | Caption[])[]> {
-  const { prompt, batchSize, preprocess, onProgress, ...generation } = knownKeys('options', options, CAPTION_KEYS) as CaptionOptions;
+  const { prompt, batchSize, preprocess, onProgress, onResult, ...generation } = knownKeys('options', options, CAPTION_KEYS) as CaptionOptions;
   if (!Array.isArray(images) || images.length === 0) throw invalidParameterError('images', 'non-empty array of images', images);
   const size = batchSize === undefined ? 8 : integerInRange('batchSize', batchSize, 1, 4096);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidParameterError('onProgress', 'function', onProgress);
+  if (onResult !== undefined && typeof onResult !== 'function') throw invalidParameterError('onResult', 'function', onResult);
   resolveGenerationConfig(parts.generationDefaults, generation);
   const prompts = promptRows(parts.tokenizer, prompt, images.length);
   const pad = parts.tokenizer.padTokenId;
@@ -95,7 +98,9 @@ export async function captionImages(
       pending.catch(() => {});
     }
     const batchPrompts = padPrompts(prompts.slice(start, start + size), pad);
-    const out = await generate(parts.model, { pixelValues, ...batchPrompts }, generation, {
+    // batch k samples with seed + k, so batches do not repeat one random stream
+    const seed = generation.seed === undefined ? undefined : (generation.seed + k) % 2 ** 53;
+    const out = await generate(parts.model, { pixelValues, ...batchPrompts }, { ...generation, seed }, {
       decodableVocabSize: parts.tokenizer.vocabSize,
       defaults: parts.generationDefaults,
     });
@@ -106,7 +111,9 @@ export async function captionImages(
         const tokenIds = trimmedSequence(out, row);
         return { text: parts.tokenizer.decode(tokenIds, { skipSpecialTokens: true }), tokenIds, score: out.sequencesScores[row]! };
       });
-      results.push(perImage === 1 ? captions[0]! : captions);
+      const result = perImage === 1 ? captions[0]! : captions;
+      results.push(result);
+      onResult?.(results.length - 1, result);
     }
     onProgress?.(Math.min(start + size, images.length), images.length);
   }

@@ -1,0 +1,115 @@
+/**
+ * `blip2-progressive caption`: captions for images, with every Hugging Face generation option that matters for
+ * captioning (greedy, beam search, sampling).
+ *
+ *   blip2-progressive caption photo.jpg --model ./blip2-flan-t5-xl --num-beams 5 --max-new-tokens 30 --json
+ */
+import { Command, Option } from 'commander';
+import { Blip2Captioner } from '../captioner.js';
+import type { Caption } from '../generation/caption.js';
+import type { GenerationOptions } from '../generation/config.js';
+import { streamLogger } from '../logger.js';
+import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js';
+import { ProgressBar } from './progress.js';
+import { parseIntegerFlag, parseNumberFlag } from './usage.js';
+
+interface CaptionFlags extends ModelFlags {
+  prompt?: string;
+  maxNewTokens?: number;
+  minNewTokens?: number;
+  numBeams?: number;
+  numReturnSequences?: number;
+  lengthPenalty?: number;
+  earlyStopping?: boolean;
+  noRepeatNgramSize?: number;
+  repetitionPenalty?: number;
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  batchSize?: number;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/** `--no-repeat-ngram-size` is a value flag, not commander's `--no-*` negation of `--repeat-ngram-size`. */
+class ValueOption extends Option {
+  constructor(flags: string, description: string, private readonly attribute: string) {
+    super(flags, description);
+    this.negate = false;
+  }
+
+  override attributeName(): string {
+    return this.attribute;
+  }
+}
+
+const GENERATION_FLAGS = [
+  'maxNewTokens', 'minNewTokens', 'numBeams', 'numReturnSequences', 'lengthPenalty', 'earlyStopping', 'noRepeatNgramSize',
+  'repetitionPenalty', 'doSample', 'temperature', 'topK', 'topP', 'seed',
+] as const;
+
+/** The generation options given on the command line (unset flags are left to the model's defaults). */
+export function generationFromFlags(flags: CaptionFlags): GenerationOptions {
+  const out: Record<string, unknown> = {};
+  for (const key of GENERATION_FLAGS) if (flags[key] !== undefined) out[key] = flags[key];
+  return out as GenerationOptions;
+}
+
+function formatLine(image: string, result: Caption | Caption[], json: boolean): string {
+  const captions = Array.isArray(result) ? result : [result];
+  if (json) return `${JSON.stringify({ image, captions })}\n`;
+  return captions.map((c) => `${image}\t${c.score.toFixed(4)}\t${c.text}\n`).join('');
+}
+
+/** Adds the `caption` command to the program. */
+export function register(program: Command, stdout: NodeJS.WritableStream = process.stdout): void {
+  const command = program
+    .command('caption')
+    .description('generate captions for images (greedy, beam search or sampling, as Hugging Face generate)')
+    .argument('<images...>', 'image files')
+    .option('--prompt <text>', 'text before the caption (default: none, as Hugging Face)')
+    .option('--max-new-tokens <n>', 'tokens to generate at most (default: the model\'s max_length 20 incl. the start token)', parseIntegerFlag('--max-new-tokens', 1, 1 << 20))
+    .option('--min-new-tokens <n>', 'no EOS before this many tokens', parseIntegerFlag('--min-new-tokens', 0, 1 << 20))
+    .option('--num-beams <n>', 'beam search width (1: greedy)', parseIntegerFlag('--num-beams', 1, 64))
+    .option('--num-return-sequences <n>', 'captions per image (≤ num-beams, or with --do-sample)', parseIntegerFlag('--num-return-sequences', 1, 64))
+    .option('--length-penalty <x>', 'beam score = sum log-prob / length^x (default 1)', parseNumberFlag('--length-penalty', -1e6, 1e6))
+    .option('--early-stopping', 'stop beam search as soon as num-beams captions are finished')
+    .addOption(new ValueOption('--no-repeat-ngram-size <n>', 'forbid repeating any n-gram of this size', 'noRepeatNgramSize')
+      .argParser(parseIntegerFlag('--no-repeat-ngram-size', 0, 1 << 20)))
+    .option('--repetition-penalty <x>', 'penalty for tokens already generated (1: none)', parseNumberFlag('--repetition-penalty', 1e-6, 1e6))
+    .option('--do-sample', 'sample instead of taking the most likely token')
+    .option('--temperature <x>', 'sampling temperature', parseNumberFlag('--temperature', 1e-6, 1e6))
+    .option('--top-k <n>', 'sample among the k most likely tokens (0: all; default 50)', parseIntegerFlag('--top-k', 0, 2 ** 31 - 1))
+    .option('--top-p <x>', 'nucleus sampling probability mass', parseNumberFlag('--top-p', 0, 1))
+    .option('--seed <n>', 'sampling seed (reproducible runs)', parseIntegerFlag('--seed', 0, Number.MAX_SAFE_INTEGER))
+    .option('--batch-size <n>', 'images per model batch (default 8)', parseIntegerFlag('--batch-size', 1, 4096))
+    .option('--json', 'print one JSON object per image: {"image", "captions": [{"text", "tokenIds", "score"}]}')
+    .option('--progress', 'show a progress bar on stderr even when it is not a terminal')
+    .addHelpText('after', `
+Output: one line per caption, "<image>\\t<score>\\t<text>"; score is the beam-search sequence score (HF
+sequences_scores) or the mean token log-prob for greedy search and sampling.
+
+Examples:
+  $ blip2-progressive caption dog.jpg --model ./blip2-flan-t5-xl
+  $ blip2-progressive caption *.jpg --model ./m --num-beams 5 --max-new-tokens 30 --batch-size 8 --json
+  $ blip2-progressive caption cat.png --model ./m --do-sample --top-p 0.9 --num-return-sequences 3 --seed 1`);
+  addModelFlags(command).action(async (images: string[], flags: CaptionFlags) => {
+    const { dir, options } = modelFromFlags(flags);
+    const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger: streamLogger(process.stderr) });
+    const showProgress = flags.progress === true || (process.stderr.isTTY === true && images.length > 1);
+    const bar = showProgress ? new ProgressBar(process.stderr, images.length, 'caption', 'img') : undefined;
+    try {
+      await captioner.caption(images, {
+        ...generationFromFlags(flags),
+        ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
+        ...(flags.batchSize === undefined ? {} : { batchSize: flags.batchSize }),
+        onResult: (i, result) => stdout.write(formatLine(images[i]!, result, flags.json === true)),
+        onProgress: (done) => bar?.update(done),
+      });
+    } finally {
+      captioner.dispose();
+    }
+  });
+}
