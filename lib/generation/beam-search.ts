@@ -11,11 +11,15 @@
  *   the hypotheses; the numReturnSequences best are returned per input, best first, EOS appended and
  *   right-padded with pad.
  *
+ * With doSample (HF's beam sampling) the warpers run on the processed log-probs of each beam, the beam score is
+ * added, and 2·numBeams candidates are drawn without replacement from the softmax over beams×vocab, then sorted.
+ *
  * Inputs that are done leave the native cache (unless processed scores are requested, where they keep running
  * on pad tokens from row 0 as in HF).
  */
 import { maxDecoderLength, type EarlyStopping, type GenerationConfig } from './config.js';
 import { applyProcessors } from './processors.js';
+import { Xoshiro128 } from './random.js';
 import { TopCandidates } from './select.js';
 import type { DecoderSession, StrategyContext, StrategyOutput } from './types.js';
 
@@ -111,6 +115,7 @@ export async function beamSearch(session: DecoderSession, ctx: StrategyContext):
   }));
   const stepScores: Float32Array[] = [];
   const candidates = new TopCandidates(2 * K);
+  const rng = config.doSample ? new Xoshiro128(ctx.seed) : undefined;
   let active = Array.from({ length: batch }, (_, b) => b);
   let curLen = 1;
   let logprobs = await timer.time(() =>
@@ -120,6 +125,7 @@ export async function beamSearch(session: DecoderSession, ctx: StrategyContext):
     const sequences = active.flatMap((b) => inputs[b]!.tokens);
     const raw = trackLogprobs ? logprobs.slice() : undefined;
     applyProcessors(ctx.processors, sequences, logprobs, vocab);
+    if (rng) applyProcessors(ctx.warpers, sequences, logprobs, vocab);
     if (keepAll) stepScores.push(logprobs.slice());
     const row0 = inputs[active[0]!]!.tokens[0]!;
     active.forEach((b, position) => {
@@ -128,8 +134,10 @@ export async function beamSearch(session: DecoderSession, ctx: StrategyContext):
         padDoneInput(input, row0, config.padTokenId);
         return;
       }
-      selectCandidates(candidates, logprobs, position * K, K, vocab, input.scores);
-      advanceInput(input, b, candidates.sorted(), { K, vocab, eos, curLen, raw, rawBase: position * K * vocab });
+      const ranked = rng
+        ? sampleCandidates(rng, candidates, logprobs, position * K, K, vocab, input.scores)
+        : selectCandidates(candidates, logprobs, position * K, K, vocab, input.scores);
+      advanceInput(input, b, ranked, { K, vocab, eos, curLen, raw, rawBase: position * K * vocab });
     });
     curLen += 1;
     if (inputs.every((x) => x.done) || curLen >= maxLength) break;
@@ -150,10 +158,12 @@ export async function beamSearch(session: DecoderSession, ctx: StrategyContext):
   return finalize(inputs, curLen, maxLength, config, keepAll ? stepScores : undefined);
 }
 
-/** Fills `candidates` with the best 2K (fp32 beam score + processed log-prob) over the input's K beams. */
+type Ranked = { value: number; index: number }[];
+
+/** The best 2K (fp32 beam score + processed log-prob) over the input's K beams, best first. */
 function selectCandidates(
   candidates: TopCandidates, scores: Float32Array, firstRow: number, K: number, vocab: number, beamScores: Float32Array,
-): void {
+): Ranked {
   candidates.clear();
   for (let j = 0; j < K; j++) {
     const beamScore = beamScores[j]!;
@@ -163,6 +173,34 @@ function selectCandidates(
       if (candidates.accepts(value)) candidates.push(value, j * vocab + v);
     }
   }
+  return candidates.sorted();
+}
+
+/**
+ * Beam sampling: 2K candidates drawn without replacement from softmax(beam score + warped log-prob) over the
+ * input's K beams × vocab (the distribution of torch.multinomial(probs, 2K)), sorted best first. Draws use the
+ * Gumbel-top-k trick (top 2K of value + Gumbel noise), which stays exact when probabilities underflow.
+ */
+function sampleCandidates(
+  rng: Xoshiro128, candidates: TopCandidates, scores: Float32Array, firstRow: number, K: number, vocab: number,
+  beamScores: Float32Array,
+): Ranked {
+  candidates.clear();
+  for (let j = 0; j < K; j++) {
+    const offset = (firstRow + j) * vocab;
+    for (let v = 0; v < vocab; v++) {
+      const value = Math.fround(scores[offset + v]! + beamScores[j]!);
+      if (value === -Infinity) continue;
+      const key = value - Math.log(-Math.log(rng.nextDouble() || 2 ** -53));
+      if (candidates.accepts(key)) candidates.push(key, j * vocab + v);
+    }
+  }
+  return candidates.sorted()
+    .map(({ index }) => {
+      const j = Math.floor(index / vocab);
+      return { value: Math.fround(scores[(firstRow + j) * vocab + index - j * vocab]! + beamScores[j]!), index };
+    })
+    .sort((a, b) => b.value - a.value || a.index - b.index);
 }
 
 interface StepShape {

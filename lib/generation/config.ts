@@ -253,9 +253,6 @@ export function resolveGenerationConfig(...layers: (GenerationOptions | undefine
     eosTokenId,
     padTokenId: tokenId('padTokenId', m.padTokenId),
   };
-  if (doSample && numBeams > 1) {
-    throw invalidParameterError('numBeams', 'integer 1 when doSample is true (beam sampling is not supported)', numBeams);
-  }
   return Object.freeze(config) as GenerationConfig;
 }
 

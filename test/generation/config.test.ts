@@ -38,8 +38,8 @@ describe('resolveGenerationConfig', () => {
     expect(() => resolveGenerationConfig({ topP: 1.5 })).toThrow('Expected number between 0 and 1 for topP but received 1.5 of type number');
     expect(() => resolveGenerationConfig({ badWordsIds: [[2], []] })).toThrow(
       'Expected non-empty array of token ids for badWordsIds[1] but received an array of length 0');
-    expect(() => resolveGenerationConfig({ doSample: true, numBeams: 2 })).toThrow(
-      'Expected integer 1 when doSample is true (beam sampling is not supported) for numBeams but received 2 of type number');
+    expect(() => resolveGenerationConfig({ doSample: true, numReturnSequences: 65 })).toThrow(
+      'Expected integer between 1 and 64 for numReturnSequences but received 65 of type number');
   });
 
   it('rejects unknown keys', () => {

@@ -122,5 +122,10 @@ describe('batches on the real model', () => {
     const b = await run('main', { maxNewTokens: 12, doSample: true, topK: 0, seed: 42, numReturnSequences: 3 });
     expect(rows(a)).toEqual(rows(b));
     expect(a.sequences.length).toBe(6);
+    const beamSample = { maxNewTokens: 12, numBeams: 3, numReturnSequences: 2, doSample: true, seed: 8 };
+    const c = await run('main', beamSample);
+    const d = await run('main', beamSample);
+    expect(rows(c)).toEqual(rows(d));
+    expect(c.sequencesScores).toEqual(d.sequencesScores);
   });
 });

@@ -164,6 +164,19 @@ describe('sampling', () => {
   });
 });
 
+describe('beam sampling', () => {
+  it('is reproducible with a seed and, at a very low temperature, picks what beam search picks', async () => {
+    const options = { numBeams: 2, numReturnSequences: 2, maxNewTokens: 3, doSample: true, topK: 0, seed: 11 };
+    const a = await generate(model(), fakeInputs([0, 1]), options);
+    const b = await generate(model(), fakeInputs([0, 1]), options);
+    expect(a.sequences.map((s) => Array.from(s))).toEqual(b.sequences.map((s) => Array.from(s)));
+    // temperature 0.01 scales every candidate by 100: the draws without replacement follow the ranking
+    const cold = await generate(model(), fakeInputs([0]), { ...options, temperature: 0.01 });
+    expect(cold.sequences.map((s) => Array.from(s))).toEqual([[0, 3, 2, 1], [0, 2, 1, 0]]);
+    expect(cold.sequencesScores[0]).toBeCloseTo(Math.fround((100 * ln(0.35 * 0.8 * 0.7)) / 3), 3);
+  });
+});
+
 describe('generate errors', () => {
   it('rejects onToken with beam search and ids outside the vocabulary', async () => {
     await expect(generate(model(), fakeInputs([0]), { numBeams: 2 }, { onToken: () => {} })).rejects.toThrow(
