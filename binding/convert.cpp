@@ -156,6 +156,27 @@ Napi::Object tensor_to_js(Napi::Env env, const torch::Tensor& tensor) {
   return obj;
 }
 
+blip2::ForwardInputs read_forward_inputs(const Napi::Value& value) {
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected object for inputs");
+  auto in = value.As<Napi::Object>();
+  auto optional = [&](const char* key) {
+    return in.Has(key) && !in.Get(key).IsUndefined() ? read_tensor(in.Get(key), std::string("inputs.") + key)
+                                                     : torch::Tensor();
+  };
+  blip2::ForwardInputs inputs;
+  inputs.pixel_values = read_tensor(in.Get("pixelValues"), "inputs.pixelValues");
+  inputs.input_ids = read_tensor(in.Get("inputIds"), "inputs.inputIds");
+  inputs.attention_mask = optional("attentionMask");
+  inputs.labels = optional("labels");
+  inputs.decoder_input_ids = optional("decoderInputIds");
+  return inputs;
+}
+
+double read_double_or(const Napi::Object& obj, const char* key, double fallback, const std::string& where) {
+  if (!obj.Has(key) || obj.Get(key).IsUndefined()) return fallback;
+  return read_double(obj, key, where);
+}
+
 torch::ScalarType parse_dtype(const std::string& name) {
   if (name == "float32") return torch::kFloat32;
   if (name == "bfloat16") return torch::kBFloat16;

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "blip2.h"
 #include "config.h"
 
 namespace binding {
@@ -26,6 +27,12 @@ torch::Tensor read_tensor(const Napi::Value& value, const std::string& where);
 // A CPU tensor -> {data: Float32Array | BigInt64Array, shape: number[], dtype}. Floating tensors become
 // float32, integer tensors int64. The data are copied.
 Napi::Object tensor_to_js(Napi::Env env, const torch::Tensor& tensor);
+
+// {pixelValues, inputIds, attentionMask?, labels?, decoderInputIds?} -> ForwardInputs (copies the data).
+blip2::ForwardInputs read_forward_inputs(const Napi::Value& value);
+
+// A numeric option with a default when absent/undefined.
+double read_double_or(const Napi::Object& obj, const char* key, double fallback, const std::string& where);
 
 torch::ScalarType parse_dtype(const std::string& name);
 std::string dtype_name(torch::ScalarType type);  // "float32" | "bfloat16" | "float16" | ...

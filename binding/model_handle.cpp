@@ -70,6 +70,21 @@ Napi::Function ModelHandle::Define(Napi::Env env) {
                                      InstanceMethod<&ModelHandle::Save>("save"),
                                      InstanceMethod<&ModelHandle::Info>("info"),
                                      InstanceMethod<&ModelHandle::Dispose>("dispose"),
+                                     InstanceMethod<&ModelHandle::AddLora>("addLora"),
+                                     InstanceMethod<&ModelHandle::RemoveLora>("removeLora"),
+                                     InstanceMethod<&ModelHandle::LoraInfo>("loraInfo"),
+                                     InstanceMethod<&ModelHandle::LoadAdapterWeights>("loadAdapterWeights"),
+                                     InstanceMethod<&ModelHandle::SaveAdapterWeights>("saveAdapterWeights"),
+                                     InstanceMethod<&ModelHandle::MergeLora>("mergeLora"),
+                                     InstanceMethod<&ModelHandle::UnmergeLora>("unmergeLora"),
+                                     InstanceMethod<&ModelHandle::SetTraining>("setTraining"),
+                                     InstanceMethod<&ModelHandle::BackwardCrossEntropy>("backwardCrossEntropy"),
+                                     InstanceMethod<&ModelHandle::BackwardWeighted>("backwardWeighted"),
+                                     InstanceMethod<&ModelHandle::OptimizerStep>("optimizerStep"),
+                                     InstanceMethod<&ModelHandle::ZeroGrad>("zeroGrad"),
+                                     InstanceMethod<&ModelHandle::LoraTensors>("loraTensors"),
+                                     InstanceMethod<&ModelHandle::SaveOptimizerState>("saveOptimizerState"),
+                                     InstanceMethod<&ModelHandle::LoadOptimizerState>("loadOptimizerState"),
                                      InstanceAccessor<&ModelHandle::IsDisposed>("disposed")});
   auto* data = new AddonData();
   data->model_constructor = Napi::Persistent(ctor);
@@ -100,15 +115,7 @@ Napi::Value ModelHandle::Forward(const Napi::CallbackInfo& info) {
   auto state = live(env);
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsArray())
     throw Napi::TypeError::New(env, "forward(inputs, outputs) expects an object and an array of names");
-  auto in = info[0].As<Napi::Object>();
-  blip2::ForwardInputs inputs;
-  inputs.pixel_values = read_tensor(in.Get("pixelValues"), "inputs.pixelValues");
-  inputs.input_ids = read_tensor(in.Get("inputIds"), "inputs.inputIds");
-  if (in.Has("attentionMask") && !in.Get("attentionMask").IsUndefined())
-    inputs.attention_mask = read_tensor(in.Get("attentionMask"), "inputs.attentionMask");
-  if (in.Has("labels") && !in.Get("labels").IsUndefined()) inputs.labels = read_tensor(in.Get("labels"), "inputs.labels");
-  if (in.Has("decoderInputIds") && !in.Get("decoderInputIds").IsUndefined())
-    inputs.decoder_input_ids = read_tensor(in.Get("decoderInputIds"), "inputs.decoderInputIds");
+  auto inputs = read_forward_inputs(info[0]);
   std::set<std::string> want;
   auto names = info[1].As<Napi::Array>();
   for (uint32_t i = 0; i < names.Length(); ++i) {

@@ -8,6 +8,8 @@
 #include <mutex>
 
 #include "blip2.h"
+#include "lora.h"
+#include "trainer.h"
 
 namespace binding {
 
@@ -15,6 +17,8 @@ struct ModelState {
   std::unique_ptr<blip2::Blip2Model> model;
   std::mutex mutex;  // one native call at a time per model
   int threads = 1;
+  blip2::LoraSet lora;                            // adapters attached to the model's Linear layers
+  std::unique_ptr<blip2::LoraTrainer> trainer;    // optimizer state; created with the adapters
 };
 
 class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
@@ -32,6 +36,23 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   Napi::Value Save(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  // Training (binding/training.cpp)
+  Napi::Value AddLora(const Napi::CallbackInfo& info);
+  Napi::Value RemoveLora(const Napi::CallbackInfo& info);
+  Napi::Value LoraInfo(const Napi::CallbackInfo& info);
+  Napi::Value LoadAdapterWeights(const Napi::CallbackInfo& info);
+  Napi::Value SaveAdapterWeights(const Napi::CallbackInfo& info);
+  Napi::Value MergeLora(const Napi::CallbackInfo& info);
+  Napi::Value UnmergeLora(const Napi::CallbackInfo& info);
+  Napi::Value SetTraining(const Napi::CallbackInfo& info);
+  Napi::Value BackwardCrossEntropy(const Napi::CallbackInfo& info);
+  Napi::Value BackwardWeighted(const Napi::CallbackInfo& info);
+  Napi::Value OptimizerStep(const Napi::CallbackInfo& info);
+  Napi::Value ZeroGrad(const Napi::CallbackInfo& info);
+  Napi::Value LoraTensors(const Napi::CallbackInfo& info);
+  Napi::Value SaveOptimizerState(const Napi::CallbackInfo& info);
+  Napi::Value LoadOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
 };
 

@@ -48,4 +48,27 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) final { deferred_.Reject(e.Value()); }
 };
 
+// A PromiseWorker from two lambdas: `run` on the pool, `result` on the main thread.
+class LambdaWorker : public PromiseWorker {
+ public:
+  LambdaWorker(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result)
+      : PromiseWorker(env), run_(std::move(run)), result_(std::move(result)) {}
+
+ protected:
+  void Run() override { run_(); }
+  Napi::Value Result(Napi::Env env) override { return result_(env); }
+
+ private:
+  std::function<void()> run_;
+  std::function<Napi::Value(Napi::Env)> result_;
+};
+
+inline Napi::Promise queue_task(Napi::Env env, std::function<void()> run,
+                                std::function<Napi::Value(Napi::Env)> result) {
+  auto* worker = new LambdaWorker(env, std::move(run), std::move(result));
+  auto promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 }  // namespace binding

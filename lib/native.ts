@@ -57,8 +57,55 @@ export interface NativeModel {
   forward(inputs: NativeForwardInputs, outputs: ForwardOutputName[]): Promise<Partial<Record<ForwardOutputName, OutputTensor>>>;
   save(path: string): Promise<void>;
   info(): NativeModelInfo;
+  addLora(config: NativeLoraConfig): Promise<LoraSummary>;
+  removeLora(): Promise<void>;
+  loraInfo(): LoraSummary;
+  loadAdapterWeights(path: string): Promise<void>;
+  saveAdapterWeights(path: string): Promise<void>;
+  mergeLora(): Promise<void>;
+  unmergeLora(): Promise<void>;
+  setTraining(training: boolean): Promise<void>;
+  backwardCrossEntropy(inputs: NativeForwardInputs, options: { labelSmoothing: number; scale: number }): Promise<number>;
+  backwardWeighted(
+    inputs: NativeForwardInputs,
+    weights: NativeTensor<Float32Array>,
+    options: { scale: number },
+  ): Promise<{ loss: number; sequenceLogprobs: Float64Array }>;
+  optimizerStep(options: NativeAdamWOptions): Promise<{ gradNorm: number; step: number }>;
+  zeroGrad(): Promise<void>;
+  loraTensors(which: 'weights' | 'grads'): Promise<Record<string, OutputTensor>>;
+  saveOptimizerState(path: string): Promise<void>;
+  loadOptimizerState(path: string): Promise<void>;
   dispose(): void;
   readonly disposed: boolean;
+}
+
+export interface NativeLoraConfig {
+  r: number;
+  alpha: number;
+  dropout: number;
+  useRslora: boolean;
+  targets?: string[];
+  targetRegex?: string;
+  seed?: number;
+}
+
+/** What the model reports about its LoRA adapters. */
+export interface LoraSummary {
+  modules: number;
+  trainableParameters: number;
+  totalParameters: number;
+  merged: boolean;
+  moduleNames: string[];
+}
+
+export interface NativeAdamWOptions {
+  lr: number;
+  maxGradNorm: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
 }
 
 export interface NativeLoadOptions {

@@ -25,7 +25,14 @@ Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, 
   const auto dev = device();
   const int64_t B = pixel_values.size(0);
 
-  auto vision = vision_model.forward(pixel_values.to(dev, dtype));
+  // The frozen vision tower needs no autograd graph unless adapters sit inside it.
+  VisionOutput vision;
+  if (torch::GradMode::is_enabled() && !vision_has_adapters()) {
+    torch::NoGradGuard no_grad;
+    vision = vision_model.forward(pixel_values.to(dev, dtype));
+  } else {
+    vision = vision_model.forward(pixel_values.to(dev, dtype));
+  }
   keep("vision_last_hidden_state", vision.last_hidden_state);
   keep("vision_pooler_output", vision.pooler_output);
 
@@ -47,6 +54,12 @@ Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, 
   auto hidden = language_model.encoder.encode(embeds, mask);
   keep("t5_encoder_last_hidden_state", hidden);
   return {hidden, mask};
+}
+
+bool Blip2Model::vision_has_adapters() const {
+  for (const auto& [name, linear] : params.linears())
+    if (linear->lora && name.compare(0, 13, "vision_model.") == 0) return true;
+  return false;
 }
 
 Blip2Model::Encoded Blip2Model::encode(const torch::Tensor& pixel_values, const torch::Tensor& input_ids,

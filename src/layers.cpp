@@ -4,9 +4,20 @@
 
 namespace blip2 {
 
-Linear::Linear(const Scope& scope, int64_t in_features, int64_t out_features, bool with_bias) {
+Linear::Linear(const Scope& scope, int64_t in, int64_t out, bool with_bias) : in_features(in), out_features(out) {
   scope.add("weight", {out_features, in_features}, &weight);
   if (with_bias) scope.add("bias", {out_features}, &bias);
+  scope.params().add_linear(scope.prefix(), this);
+}
+
+torch::Tensor Linear::forward(const torch::Tensor& x) const {
+  auto y = torch::linear(x, weight, bias);
+  if (!lora || merged) return y;
+  // PEFT: result = result + lora_B(lora_A(dropout(x))) * scaling
+  auto h = x.to(lora->A.scalar_type());
+  if (lora->training && lora->dropout > 0) h = torch::dropout(h, lora->dropout, true);
+  auto update = torch::linear(torch::linear(h, lora->A), lora->B) * lora->scaling;
+  return (y + update).to(y.scalar_type());
 }
 
 LayerNorm::LayerNorm(const Scope& scope, int64_t dim_, double eps_) : dim(dim_), eps(eps_) {

@@ -4,17 +4,30 @@
 
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
 
 #include "params.h"
 
 namespace blip2 {
 
-// nn.Linear: y = x W^T + b. weight (out, in), bias (out) when present.
+// A LoRA adapter on a Linear: adds scaling * B(A(dropout(x))). A (r, in), B (out, r).
+struct LoraAdapter {
+  torch::Tensor A, B;
+  double scaling = 1.0;
+  double dropout = 0.0;
+  bool training = false;  // dropout only while training
+};
+
+// nn.Linear: y = x W^T + b. weight (out, in), bias (out) when present; optionally with a LoRA adapter,
+// which keeps the base names (the adapter's tensors are named <module>.lora_A / lora_B).
 struct Linear {
   torch::Tensor weight, bias;
+  std::unique_ptr<LoraAdapter> lora;
+  bool merged = false;  // the adapter's update is folded into weight
+  int64_t in_features, out_features;
   Linear(const Scope& scope, int64_t in_features, int64_t out_features, bool with_bias);
-  torch::Tensor forward(const torch::Tensor& x) const { return torch::linear(x, weight, bias); }
+  torch::Tensor forward(const torch::Tensor& x) const;
 };
 
 // nn.LayerNorm over the last dimension, with weight and bias.

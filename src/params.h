@@ -15,6 +15,8 @@
 
 namespace blip2 {
 
+struct Linear;
+
 struct ParamSlot {
   std::string name;
   std::vector<int64_t> shape;
@@ -40,10 +42,15 @@ class Params {
   // Allocates every parameter uninitialised (for random-weight benchmarks) or as zeros.
   void allocate(torch::ScalarType dtype, const torch::Device& device);
 
+  // Every Linear layer by module name (where LoRA adapters can attach), in construction order.
+  void add_linear(const std::string& module_name, Linear* linear) { linears_.emplace_back(module_name, linear); }
+  const std::vector<std::pair<std::string, Linear*>>& linears() const { return linears_; }
+
  private:
   std::vector<ParamSlot> slots_;
   std::map<std::string, size_t> index_;
   std::map<std::string, std::string> tied_;
+  std::vector<std::pair<std::string, Linear*>> linears_;
 };
 
 // A name prefix inside the registry: Scope("vision_model").sub("encoder") registers "vision_model.encoder.*".
@@ -57,6 +64,7 @@ class Scope {
   }
   std::string join(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
   Params& params() const { return params_; }
+  const std::string& prefix() const { return prefix_; }
 
  private:
   Params& params_;

@@ -3,19 +3,33 @@
  * Most users want {@link Blip2Captioner}; this class is for tests, tools and custom pipelines.
  */
 import { availableParallelism } from 'node:os';
-import { integerInRange, invalidParameterError, knownKeys, oneOf } from '../is.js';
+import { integerInRange, invalidParameterError, knownKeys, numberInRange, oneOf } from '../is.js';
 import {
   native,
   withCallerStack,
   type ForwardOutputName,
   type NativeLoadOptions,
   type NativeModel,
+  type LoraSummary,
+  type NativeForwardInputs,
   type NativeTensor,
   type OutputTensor,
 } from '../native.js';
 import { readBlip2Config, type Blip2Config } from './config.js';
 import { intMatrix } from './tensors.js';
 import { NativeDecoderSession, type DecoderSession } from './decoder.js';
+import { access, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import {
+  nativeLoraConfig,
+  peftAdapterConfig,
+  readPeftAdapterConfig,
+  resolveLoraOptions,
+  type LoraOptions,
+  type ResolvedLoraConfig,
+} from '../train/lora-config.js';
+import { resolveAdamW, type AdamWOptions } from '../train/adamw.js';
 
 /** Parameter storage precision. bfloat16/float16 halve memory; float32 is exact. */
 export type Dtype = 'float32' | 'bfloat16' | 'float16';
@@ -91,6 +105,7 @@ function resolveLoadOptions(options: unknown): NativeLoadOptions {
 
 export class Blip2Model {
   private handle: NativeModel;
+  private lora: ResolvedLoraConfig | undefined;
 
   private constructor(
     /** The resolved config the weights follow. */
@@ -141,11 +156,21 @@ export class Blip2Model {
     inputs: ForwardInputs,
     outputs: readonly ForwardOutputName[],
   ): Promise<Partial<Record<ForwardOutputName, OutputTensor>>> {
-    const i = knownKeys('inputs', inputs, ['pixelValues', 'inputIds', 'attentionMask', 'labels', 'decoderInputIds']);
     if (!Array.isArray(outputs) || outputs.length === 0) {
       throw invalidParameterError('outputs', `non-empty array of ${FORWARD_OUTPUTS.join(', ')}`, outputs);
     }
     outputs.forEach((name, k) => oneOf(`outputs[${k}]`, name, FORWARD_OUTPUTS));
+    const needLabels = outputs.includes('loss') || outputs.includes('token_logprobs');
+    const native = this.nativeInputs(inputs, needLabels ? 'loss or token_logprobs' : undefined);
+    if (outputs.includes('logits') && !native.labels && !native.decoderInputIds) {
+      throw invalidParameterError('inputs.labels', 'labels or decoderInputIds when asking for logits', undefined);
+    }
+    return withCallerStack(this.live().forward(native, [...outputs]));
+  }
+
+  /** Validates forward-style inputs and converts them for the addon; `labelsFor` names why labels are required. */
+  private nativeInputs(inputs: unknown, labelsFor?: string): NativeForwardInputs {
+    const i = knownKeys('inputs', inputs, ['pixelValues', 'inputIds', 'attentionMask', 'labels', 'decoderInputIds']);
     const pixelValues = this.checkPixels(i.pixelValues);
     const batch = pixelValues.shape[0]!;
     const rows = (name: string, value: unknown, required: boolean): NativeTensor<Int32Array> | undefined => {
@@ -161,18 +186,161 @@ export class Blip2Model {
     }
     const labels = rows('labels', i.labels, false);
     const decoderInputIds = rows('decoderInputIds', i.decoderInputIds, false);
-    if ((outputs.includes('loss') || outputs.includes('token_logprobs')) && !labels) {
-      throw invalidParameterError('inputs.labels', 'label rows when asking for loss or token_logprobs', undefined);
-    }
-    if ((outputs.includes('logits')) && !labels && !decoderInputIds) {
-      throw invalidParameterError('inputs.labels', 'labels or decoderInputIds when asking for logits', undefined);
+    if (labelsFor !== undefined && !labels) {
+      throw invalidParameterError('inputs.labels', `label rows when asking for ${labelsFor}`, undefined);
     }
     this.checkIds('inputIds', inputIds, false);
     if (labels) this.checkIds('labels', labels, true);
     if (decoderInputIds) this.checkIds('decoderInputIds', decoderInputIds, false);
-    return withCallerStack(
-      this.live().forward({ pixelValues, inputIds, attentionMask, labels, decoderInputIds }, [...outputs]),
-    );
+    const out: NativeForwardInputs = { pixelValues, inputIds };
+    if (attentionMask) out.attentionMask = attentionMask;
+    if (labels) out.labels = labels;
+    if (decoderInputIds) out.decoderInputIds = decoderInputIds;
+    return out;
+  }
+
+  // ---- LoRA adapters -------------------------------------------------------------------------------
+
+  /**
+   * Attaches fresh LoRA adapters (PEFT initialisation) to the Linear layers selected by `targetModules`
+   * (default: the paper's); everything else stays frozen. Replaces adapters attached before.
+   * Returns the trainable-vs-total parameter report.
+   */
+  async addLora(options?: LoraOptions): Promise<LoraSummary> {
+    const config = resolveLoraOptions(options);
+    const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(config)));
+    this.lora = config;
+    return summary;
+  }
+
+  /** The attached adapters' configuration, or undefined. */
+  get loraConfig(): ResolvedLoraConfig | undefined {
+    return this.lora;
+  }
+
+  /** Trainable (adapter) vs total parameters, module names, merge state. */
+  loraInfo(): LoraSummary {
+    return this.live().loraInfo();
+  }
+
+  /** Removes every adapter (unmerging first). */
+  async removeLora(): Promise<void> {
+    await withCallerStack(this.live().removeLora());
+    this.lora = undefined;
+  }
+
+  /**
+   * Loads a PEFT adapter directory (adapter_config.json + adapter_model.safetensors, as PEFT's
+   * save_pretrained writes it, or {@link saveAdapter}). Strict: every adapter tensor must match.
+   */
+  async loadAdapter(dir: string): Promise<LoraSummary> {
+    if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'adapter directory path', dir);
+    const config = await readPeftAdapterConfig(dir);
+    const weights = join(dir, 'adapter_model.safetensors');
+    try {
+      await access(weights);
+    } catch {
+      throw new Error(`No adapter_model.safetensors in ${JSON.stringify(dir)}`);
+    }
+    const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(config)));
+    this.lora = config;
+    try {
+      await withCallerStack(this.live().loadAdapterWeights(weights));
+    } catch (err) {
+      await this.removeLora();
+      throw err;
+    }
+    return summary;
+  }
+
+  /** Writes the adapters in PEFT's layout into `dir` (created if needed); each file is written atomically. */
+  async saveAdapter(dir: string, options?: { baseModel?: string }): Promise<void> {
+    if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'adapter directory path', dir);
+    const o = knownKeys('options', options, ['baseModel']);
+    if (!this.lora) throw new Error('No LoRA adapters on this model; call addLora() or loadAdapter() first');
+    await mkdir(dir, { recursive: true });
+    await withCallerStack(this.live().saveAdapterWeights(join(dir, 'adapter_model.safetensors')));
+    await writeFileAtomic(join(dir, 'adapter_config.json'), `${JSON.stringify(peftAdapterConfig(this.lora, (o.baseModel as string) ?? null), null, 2)}\n`);
+  }
+
+  /** Folds the adapters into the base weights (faster inference); {@link unmergeLora} restores them. */
+  async mergeLora(): Promise<void> {
+    await withCallerStack(this.live().mergeLora());
+  }
+
+  async unmergeLora(): Promise<void> {
+    await withCallerStack(this.live().unmergeLora());
+  }
+
+  /** Training mode turns adapter dropout on. The base model always runs without dropout. */
+  async setTraining(training: boolean): Promise<void> {
+    if (typeof training !== 'boolean') throw invalidParameterError('training', 'boolean', training);
+    await withCallerStack(this.live().setTraining(training));
+  }
+
+  // ---- training --------------------------------------------------------------------------------------
+
+  /**
+   * Teacher-forced cross-entropy over `labels` (mean over non-ignored tokens); backpropagates
+   * loss × scale into the adapters' gradients (they accumulate until {@link optimizerStep}).
+   * Returns the unscaled loss.
+   */
+  async backwardCrossEntropy(inputs: ForwardInputs, options?: { labelSmoothing?: number; scale?: number }): Promise<number> {
+    const o = knownKeys('options', options, ['labelSmoothing', 'scale']);
+    const labelSmoothing = o.labelSmoothing === undefined ? 0 : numberInRange('labelSmoothing', o.labelSmoothing, 0, 1);
+    const scale = o.scale === undefined ? 1 : numberInRange('scale', o.scale, -1e6, 1e6);
+    const native = this.nativeInputs(inputs, 'a training loss');
+    return withCallerStack(this.live().backwardCrossEntropy(native, { labelSmoothing, scale }));
+  }
+
+  /**
+   * Weighted log-likelihood −(1/B)·Σᵢ wᵢ·Σₜ log p(yᵢₜ) of the given sequences (`labels`, −100 padding; the
+   * log-prob of each token is read where the model predicts it). SCST uses advantages as weights.
+   * Backpropagates loss × scale; returns the loss and each sequence's Σₜ log p.
+   */
+  async backwardWeighted(
+    inputs: ForwardInputs,
+    weights: readonly number[] | Float32Array,
+    options?: { scale?: number },
+  ): Promise<{ loss: number; sequenceLogprobs: Float64Array }> {
+    const o = knownKeys('options', options, ['scale']);
+    const scale = o.scale === undefined ? 1 : numberInRange('scale', o.scale, -1e6, 1e6);
+    const native = this.nativeInputs(inputs, 'a training loss');
+    const rows = native.labels!.shape[0]!;
+    if (!(weights instanceof Float32Array || Array.isArray(weights)) || weights.length !== rows ||
+        !Array.from(weights).every((w) => Number.isFinite(w))) {
+      throw invalidParameterError('weights', `${rows} finite numbers (one per sequence)`, weights);
+    }
+    return withCallerStack(this.live().backwardWeighted(native, { data: Float32Array.from(weights), shape: [rows] }, { scale }));
+  }
+
+  /**
+   * Clips the adapters' gradient to `maxGradNorm` (global L2 norm; 0 = no clipping), applies one AdamW step
+   * (decoupled weight decay, as torch.optim.AdamW) at learning rate `lr`, and zeroes the gradients.
+   * Returns the gradient norm before clipping and the optimizer step count.
+   */
+  async optimizerStep(options: AdamWOptions): Promise<{ gradNorm: number; step: number }> {
+    return withCallerStack(this.live().optimizerStep(resolveAdamW(options)));
+  }
+
+  /** Discards accumulated gradients. */
+  async zeroGrad(): Promise<void> {
+    await withCallerStack(this.live().zeroGrad());
+  }
+
+  /** The adapters' weights or gradients by PEFT name. */
+  async loraTensors(which: 'weights' | 'grads'): Promise<Record<string, OutputTensor>> {
+    oneOf('which', which, ['weights', 'grads'] as const);
+    return withCallerStack(this.live().loraTensors(which));
+  }
+
+  /** Optimizer moments, step and the generator state, as safetensors (atomic). */
+  async saveOptimizerState(path: string): Promise<void> {
+    return withCallerStack(this.live().saveOptimizerState(path));
+  }
+
+  async loadOptimizerState(path: string): Promise<void> {
+    return withCallerStack(this.live().loadOptimizerState(path));
   }
 
   /**

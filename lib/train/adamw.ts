@@ -1,0 +1,33 @@
+/** AdamW hyper-parameters (torch.optim.AdamW's defaults), validated. */
+import { knownKeys, numberInRange, positiveNumber } from '../is.js';
+import type { NativeAdamWOptions } from '../native.js';
+
+/** Options of one optimizer step. */
+export interface AdamWOptions {
+  /** Learning rate for this step (schedules set it per step). */
+  lr: number;
+  /** Clip the global gradient L2 norm to this value first; 0 or absent = no clipping. */
+  maxGradNorm?: number;
+  /** Default [0.9, 0.999]. */
+  betas?: [number, number];
+  /** Default 1e-8. */
+  eps?: number;
+  /** Decoupled weight decay. Default 0.01. */
+  weightDecay?: number;
+}
+
+export function resolveAdamW(options: unknown): NativeAdamWOptions {
+  const o = knownKeys('optimizer options', options, ['lr', 'maxGradNorm', 'betas', 'eps', 'weightDecay']);
+  const betas = (o.betas ?? [0.9, 0.999]) as unknown;
+  if (!Array.isArray(betas) || betas.length !== 2) {
+    throw new TypeError(`Expected [beta1, beta2] for betas but received ${JSON.stringify(betas)}`);
+  }
+  return {
+    lr: numberInRange('lr', o.lr, 0, 10),
+    maxGradNorm: o.maxGradNorm === undefined ? 0 : numberInRange('maxGradNorm', o.maxGradNorm, 0, 1e9),
+    beta1: numberInRange('betas[0]', betas[0], 0, 0.999999),
+    beta2: numberInRange('betas[1]', betas[1], 0, 0.999999999),
+    eps: o.eps === undefined ? 1e-8 : positiveNumber('eps', o.eps),
+    weightDecay: o.weightDecay === undefined ? 0.01 : numberInRange('weightDecay', o.weightDecay, 0, 10),
+  };
+}

@@ -1,0 +1,54 @@
+// LoRA training: objectives that accumulate gradients, global-norm clipping, AdamW (decoupled weight decay,
+// as torch.optim.AdamW) with the learning rate set per step by the caller, and the optimizer state
+// (moments, step, RNG) for checkpoints.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "blip2.h"
+#include "lora.h"
+
+namespace blip2 {
+
+struct AdamWConfig {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.01;
+};
+
+class LoraTrainer {
+ public:
+  LoraTrainer(const Blip2Model& model, LoraSet& lora) : model_(model), lora_(lora) {}
+
+  // Teacher-forced cross-entropy (mean over non-ignored label tokens, optional label smoothing).
+  // Backpropagates loss * scale (e.g. 1 / accumulation steps); returns the unscaled loss.
+  double cross_entropy(const ForwardInputs& inputs, double label_smoothing, double scale);
+
+  // -(1/B) sum_i w_i sum_t log p(y_it) over the given sequences (labels, -100 = padding). The decoder input
+  // at t is the token before y_it (T5 shift-right), so log p is read at the position that predicts y_it.
+  // Backpropagates loss * scale; returns the unscaled loss and fills per-sequence sum log p.
+  double weighted_log_likelihood(const ForwardInputs& inputs, const torch::Tensor& weights, double scale,
+                                 std::vector<double>* sequence_logprobs);
+
+  // Global L2 norm of all adapter gradients; scales them down to max_norm when above it (max_norm > 0).
+  double clip_grad_norm(double max_norm);
+  void adamw_step(double lr, const AdamWConfig& config);
+  void zero_grad();
+
+  int64_t step() const { return step_; }
+  // Optimizer moments and step, plus the CPU generator state (LoRA dropout), by name.
+  std::vector<std::pair<std::string, torch::Tensor>> state() const;
+  void load_state(const Checkpoint& checkpoint);
+
+ private:
+  const Blip2Model& model_;
+  LoraSet& lora_;
+  int64_t step_ = 0;
+  std::map<std::string, torch::Tensor> exp_avg_, exp_avg_sq_;
+  torch::Tensor logits(const ForwardInputs& inputs, torch::Tensor* labels) const;
+};
+
+}  // namespace blip2
