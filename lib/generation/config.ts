@@ -137,6 +137,35 @@ const SNAKE_TO_CAMEL: Record<string, (typeof GENERATION_KEYS)[number]> = {
   pad_token_id: 'padTokenId',
 };
 
+/**
+ * HF options this library does not implement, with the values that mean "off". A generation_config.json that
+ * turns one of them on is an error rather than a silently different result.
+ */
+const UNSUPPORTED_OFF_VALUES: Record<string, unknown[]> = {
+  num_beam_groups: [1],
+  diversity_penalty: [0],
+  penalty_alpha: [],
+  typical_p: [1],
+  epsilon_cutoff: [0],
+  eta_cutoff: [0],
+  min_p: [],
+  encoder_repetition_penalty: [1],
+  encoder_no_repeat_ngram_size: [0],
+  forced_bos_token_id: [],
+  forced_eos_token_id: [],
+  begin_suppress_tokens: [],
+  forced_decoder_ids: [],
+  sequence_bias: [],
+  exponential_decay_length_penalty: [],
+  constraints: [],
+  force_words_ids: [],
+  guidance_scale: [1],
+  max_time: [],
+  stop_strings: [],
+  renormalize_logits: [false],
+  remove_invalid_values: [false],
+};
+
 const MAX_TOKENS = 1 << 20;
 const MAX_ID = 2 ** 31 - 1;
 
@@ -151,17 +180,23 @@ function tokenIdList(name: string, value: unknown): number[] {
 
 /**
  * Converts a parsed generation_config.json into options (camelCase). `null` values mean "unset" as in HF and
- * are skipped; keys this library does not use (transformers_version, bos_token_id, ...) are ignored.
+ * are skipped; bookkeeping keys (transformers_version, bos_token_id, return_dict_in_generate, ...) are ignored;
+ * an HF option this library does not implement, set to a value that changes decoding, is an error.
  */
 export function generationOptionsFromJson(json: unknown, source = 'generation_config.json'): GenerationOptions {
   if (!isPlainObject(json)) throw invalidParameterError(source, 'JSON object', json);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(json)) {
+    const off = UNSUPPORTED_OFF_VALUES[key];
+    if (off !== undefined && value !== null && !off.includes(value)) {
+      throw new Error(`${source} sets ${key} = ${JSON.stringify(value)}, which this library does not implement; remove it or set it to ${off.length ? JSON.stringify(off[0]) : 'null'}`);
+    }
     const camel = SNAKE_TO_CAMEL[key];
     if (camel === undefined || value === null) continue;
     out[camel] = value;
   }
-  if (out.temperature === 0) delete out.temperature;
+  // Some hub configs carry temperature 0 with do_sample false; it only matters for sampling, where HF rejects it too.
+  if (out.temperature === 0 && out.doSample !== true) delete out.temperature;
   return out as GenerationOptions;
 }
 

@@ -30,6 +30,7 @@ export {
 export { BeamHypotheses, beamSearch, type Hypothesis } from './beam-search.js';
 export { greedyOrSample } from './sample.js';
 export { generate, trimmedSequence, type GenerateHooks, type GenerateOutput, type GenerateTimings } from './generate.js';
+export { captionImages, CAPTION_KEYS, type Caption, type CaptionOptions, type CaptionParts } from './caption.js';
 export { Xoshiro128, sampleFromLogits } from './random.js';
 export { argmax, kthLargest, logSumExp, TopCandidates } from './select.js';
-export type { DecodingInputs, DecodingModel, StrategyOutput, TokenEvent } from './types.js';
+export type { DecoderSession, DecodingInputs, DecodingModel, StepOptions, StrategyOutput, TokenEvent } from './types.js';

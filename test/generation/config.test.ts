@@ -24,6 +24,9 @@ describe('resolveGenerationConfig', () => {
     const c = resolveGenerationConfig(generationOptionsFromJson({ num_beams: 4, max_new_tokens: 30, eos_token_id: [1, 2], top_k: null }), { numBeams: 2 });
     expect([c.numBeams, c.maxNewTokens, c.eosTokenId, c.topK]).toEqual([2, 30, [1, 2], 50]);
     await expect(readGenerationOptions('/nonexistent-dir')).resolves.toEqual({});
+    expect(() => generationOptionsFromJson({ num_beam_groups: 2 })).toThrow(
+      'generation_config.json sets num_beam_groups = 2, which this library does not implement; remove it or set it to 1');
+    expect(generationOptionsFromJson({ num_beam_groups: 1, forced_bos_token_id: null, transformers_version: '4.44.0' })).toEqual({});
   });
 
   it('rejects bad values with the one error format', () => {
