@@ -82,7 +82,7 @@ interface InputBeams {
   scores: Float32Array;
   beamIndices: Int32Array[];
   logprobs: Float32Array[] | undefined;
-  /** For each beam, the beam of the previous step it continues. */
+  /** For each beam, the beam of the previous step it continues; -1: session row 0 (HF's padding of done inputs). */
   source: Int32Array;
 }
 
@@ -148,7 +148,8 @@ export async function beamSearch(session: DecoderSession, ctx: StrategyContext):
       const input = inputs[b]!;
       const position = active.indexOf(b);
       for (let j = 0; j < K; j++) {
-        reorder[i * K + j] = input.done ? 0 : position * K + input.source[j]!;
+        const source = input.source[j]!;
+        reorder[i * K + j] = source < 0 ? 0 : position * K + source;
         tokens[i * K + j] = input.tokens[j]![curLen - 1]!;
       }
     });
@@ -250,6 +251,7 @@ function advanceInput(input: InputBeams, b: number, ranked: { value: number; ind
 function padDoneInput(input: InputBeams, row0: Int32Array, pad: number): void {
   input.tokens = input.tokens.map(() => appended(row0, pad));
   input.scores.fill(0);
+  input.source.fill(-1);
 }
 
 /** HF BeamSearchScorer.finalize: open beams join the hypotheses, the best numReturnSequences per input. */

@@ -128,6 +128,21 @@ describe('beam search (2 beams, worked by hand)', () => {
     expect(m.sessions[0]!.reorders.map((r) => r?.length)).toEqual([undefined, 4, 4, 2, 2, 2]);
   });
 
+  it('with scores requested, keeps done inputs running on pad from row 0 as HF (after their last real step)', async () => {
+    const table = tableFrom(TABLES, FALLBACK);
+    const m = new FakeModel(4, (image, history) => (image === 2 ? [0.1, 0.02, 0.5, 0.38] : table(image, history)));
+    const options = { numBeams: 2, maxNewTokens: 6, earlyStopping: true };
+    const plain = await generate(new FakeModel(4, m.table), fakeInputs([0, 2]), options);
+    const out = await generate(m, fakeInputs([0, 2]), { ...options, outputScores: true });
+    expect(out.sequences.map((s) => Array.from(s))).toEqual(plain.sequences.map((s) => Array.from(s)));
+    expect(out.scores!.length).toBe(6);
+    const reorders = m.sessions[0]!.reorders;
+    // image 0 is done after step 3: its next rows still continue its own beams ([0,2,3] twice), then row 0
+    expect(reorders[3]!.slice(0, 2)).toEqual([1, 1]);
+    expect(reorders[4]!.slice(0, 2)).toEqual([0, 0]);
+    expect(reorders[4]!.length).toBe(4);
+  });
+
   it('tracks the model log-prob of every token when asked', async () => {
     const out = await generate(model(), fakeInputs([0]), { numBeams: 2, maxNewTokens: 3, outputTokenLogprobs: true });
     const lp = out.tokenLogprobs![0]!;
