@@ -123,7 +123,8 @@ export class NoBadWordsProcessor implements LogitsProcessor {
       for (const id of this.single) if (id < vocab) scores[base + id] = -Infinity;
       for (const words of this.multi) {
         const prefix = words.length - 1;
-        if (seq.length < prefix) continue;
+        // HF ignores a word longer than the sequence so far (start token included)
+        if (seq.length < words.length) continue;
         let match = true;
         for (let j = 0; j < prefix; j++) {
           if (seq[seq.length - prefix + j] !== words[j]) {

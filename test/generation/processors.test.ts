@@ -45,6 +45,9 @@ describe('processors', () => {
   it('NoBadWords bans single tokens always and the last token of longer words after their prefix', () => {
     const p = new NoBadWordsProcessor([[3], [2, 4], [1]], [1]); // [1] is EOS alone: dropped as in HF
     expect(run(p, [seq(0, 2), seq(0, 4)], [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4]])).toEqual([[0, 1, 2, I, I], [0, 1, 2, I, 4]]);
+    // as HF, a word longer than the sequence so far is ignored: [0, 4] after just [0] bans nothing yet
+    expect(run(new NoBadWordsProcessor([[0, 4]], [1]), [seq(0)], [[0, 1, 2, 3, 4]])).toEqual([[0, 1, 2, 3, 4]]);
+    expect(run(new NoBadWordsProcessor([[0, 4]], [1]), [seq(2, 0)], [[0, 1, 2, 3, 4]])).toEqual([[0, 1, 2, 3, I]]);
   });
 
   it('MinNewTokens masks EOS until N tokens follow the start token; MinLength counts the start token', () => {
