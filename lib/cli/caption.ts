@@ -7,11 +7,11 @@
 import { Command, Option } from 'commander';
 import { Blip2Captioner } from '../captioner.js';
 import type { Caption } from '../generation/caption.js';
-import type { GenerationOptions } from '../generation/config.js';
+import { readGenerationOptions, resolveGenerationConfig, type GenerationOptions } from '../generation/config.js';
 import { streamLogger } from '../logger.js';
 import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js';
 import { ProgressBar } from './progress.js';
-import { parseIntegerFlag, parseNumberFlag } from './usage.js';
+import { parseIntegerFlag, parseNumberFlag, UsageError } from './usage.js';
 
 interface CaptionFlags extends ModelFlags {
   prompt?: string;
@@ -97,12 +97,19 @@ Examples:
   $ blip2-progressive caption cat.png --model ./m --do-sample --top-p 0.9 --num-return-sequences 3 --seed 1`);
   addModelFlags(command).action(async (images: string[], flags: CaptionFlags) => {
     const { dir, options } = modelFromFlags(flags);
+    const generation = generationFromFlags(flags);
+    try {
+      resolveGenerationConfig(await readGenerationOptions(dir), generation);
+    } catch (err) {
+      if (err instanceof TypeError) throw new UsageError(err.message);
+      throw err;
+    }
     const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger: streamLogger(process.stderr) });
     const showProgress = flags.progress === true || (process.stderr.isTTY === true && images.length > 1);
     const bar = showProgress ? new ProgressBar(process.stderr, images.length, 'caption', 'img') : undefined;
     try {
       await captioner.caption(images, {
-        ...generationFromFlags(flags),
+        ...generation,
         ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
         ...(flags.batchSize === undefined ? {} : { batchSize: flags.batchSize }),
         onResult: (i, result) => stdout.write(formatLine(images[i]!, result, flags.json === true)),

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Blip2Captioner } from '../../lib/captioner.js';
 import { register } from '../../lib/cli/caption.js';
+import { UsageError } from '../../lib/cli/usage.js';
 import type { Caption } from '../../lib/generation/caption.js';
 import { ProgressBar, formatDuration } from '../../lib/cli/progress.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
@@ -110,6 +111,9 @@ describe('blip2-progressive caption', () => {
     await expect(runCli([IMAGES[0]!, '--model', TINY_MODEL, '--no-repeat-ngram-size', 'x'])).rejects.toThrow(
       '--no-repeat-ngram-size expects an integer between 0 and 1048576 but received "x"');
     await expect(runCli([IMAGES[0]!])).rejects.toThrow('--model <dir> is required');
+    // checked against the model's generation defaults before the model loads, as a usage error (exit code 2)
+    await expect(runCli([IMAGES[0]!, '--model', TINY_MODEL, '--num-beams', '2', '--num-return-sequences', '3'])).rejects.toThrow(
+      new UsageError('Expected integer between 1 and 2 for numReturnSequences but received 3 of type number'));
   });
 });
 
