@@ -96,6 +96,18 @@ describe('greedy per-step processed scores (generation-scores.safetensors)', () 
   });
 });
 
+describe('token log-probs', () => {
+  it("beam search: without processors the tokens' model log-probs sum to the hypothesis' sum_logprobs", async () => {
+    const out = await run('main', { maxNewTokens: 12, numBeams: 3, numReturnSequences: 3, outputTokenLogprobs: true });
+    const diffs = out.tokenLogprobs!.map((lp, i) => {
+      expect(lp.length).toBe(out.lengths[i]! - 1);
+      return Math.abs(lp.reduce((a, b) => a + b, 0) - out.sequencesScores[i]! * lp.length);
+    });
+    console.log(`beam3_return3: |sum token log-probs - score * length| max ${Math.max(...diffs).toExponential(2)}`);
+    expect(Math.max(...diffs)).toBeLessThan(1e-4);
+  });
+});
+
 describe('batches on the real model', () => {
   it('each padded-prompt row generates what it generates alone (greedy and beam 3)', async () => {
     for (const options of [{ maxNewTokens: 12 }, { maxNewTokens: 12, numBeams: 3 }]) {
