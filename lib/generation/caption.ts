@@ -8,7 +8,7 @@ import type { PixelValues, PreprocessOptions } from '../image/processor.js';
 import type { T5Tokenizer } from '../text/tokenizer.js';
 import { GENERATION_KEYS, resolveGenerationConfig, type GenerationOptions } from './config.js';
 import { generate, trimmedSequence } from './generate.js';
-import type { DecodingModel } from './types.js';
+import type { DecodingModel, TokenEvent } from './types.js';
 
 /** Options of `Blip2Captioner.caption`: generation settings plus these. */
 export interface CaptionOptions extends GenerationOptions {
@@ -25,6 +25,8 @@ export interface CaptionOptions extends GenerationOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called with each image's result as soon as its batch is done (before the promise resolves). */
   onResult?: (index: number, result: Caption | Caption[]) => void;
+  /** Streams every generated token (greedy search and sampling), with the index of its image. */
+  onToken?: (event: TokenEvent & { image: number }) => void;
 }
 
 /** One generated caption. */
@@ -46,7 +48,7 @@ export interface CaptionParts {
   generationDefaults: GenerationOptions;
 }
 
-export const CAPTION_KEYS = [...GENERATION_KEYS, 'prompt', 'batchSize', 'preprocess', 'onProgress', 'onResult'] as const;
+export const CAPTION_KEYS = [...GENERATION_KEYS, 'prompt', 'batchSize', 'preprocess', 'onProgress', 'onResult', 'onToken'] as const;
 
 function promptRows(tokenizer: T5Tokenizer, prompt: CaptionOptions['prompt'], images: number): (number[] | undefined)[] {
   if (prompt === undefined) return new Array(images).fill(undefined);
@@ -79,12 +81,12 @@ function padPrompts(rows: (number[] | undefined)[], pad: number): { inputIds: nu
 export async function captionImages(
   parts: CaptionParts, images: readonly ImageInput[], options?: CaptionOptions,
 ): Promise<(Caption | Caption[])[]> {
-  const { prompt, batchSize, preprocess, onProgress, onResult, ...generation } = knownKeys('options', options, CAPTION_KEYS) as CaptionOptions;
+  const { prompt, batchSize, preprocess, onProgress, onResult, onToken, ...generation } = knownKeys('options', options, CAPTION_KEYS) as CaptionOptions;
   if (!Array.isArray(images) || images.length === 0) throw invalidParameterError('images', 'non-empty array of images', images);
   const size = batchSize === undefined ? 8 : integerInRange('batchSize', batchSize, 1, 4096);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidParameterError('onProgress', 'function', onProgress);
   if (onResult !== undefined && typeof onResult !== 'function') throw invalidParameterError('onResult', 'function', onResult);
-  resolveGenerationConfig(parts.generationDefaults, generation);
+  const perImage = resolveGenerationConfig(parts.generationDefaults, generation).numReturnSequences;
   const prompts = promptRows(parts.tokenizer, prompt, images.length);
   const pad = parts.tokenizer.padTokenId;
   const results: (Caption | Caption[])[] = [];
@@ -103,8 +105,8 @@ export async function captionImages(
     const out = await generate(parts.model, { pixelValues, ...batchPrompts }, { ...generation, seed }, {
       decodableVocabSize: parts.tokenizer.vocabSize,
       defaults: parts.generationDefaults,
+      ...(onToken ? { onToken: (e: TokenEvent) => onToken({ ...e, image: start + Math.floor(e.row / perImage) }) } : {}),
     });
-    const perImage = out.config.numReturnSequences;
     for (let i = 0; i * perImage < out.sequences.length; i++) {
       const captions = Array.from({ length: perImage }, (_, j) => {
         const row = i * perImage + j;

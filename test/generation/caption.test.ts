@@ -68,6 +68,11 @@ describe('Blip2Captioner.caption', () => {
     });
     expect(progress).toEqual(['2/3', '3/3']);
     expect(seen).toEqual([0, 1, 2]);
+    const streamed: number[][] = [[], []];
+    const captions = await captioner.caption(IMAGES, {
+      prompt: 'caption:', maxNewTokens: 12, batchSize: 1, preprocess, onToken: (e) => streamed[e.image]!.push(e.token),
+    });
+    expect(streamed).toEqual(captions.map((c) => c.tokenIds.slice(1)));
   });
 
   it('rejects bad options by name', async () => {
