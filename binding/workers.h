@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "executor.h"
+
 namespace binding {
 
 class PromiseWorker : public Napi::AsyncWorker {
@@ -26,7 +28,7 @@ class PromiseWorker : public Napi::AsyncWorker {
 
   void Execute() final {
     try {
-      Run();
+      Executor::instance().run([this] { Run(); });
     } catch (const c10::Error& e) {
       SetError(e.what_without_backtrace());
     } catch (const std::exception& e) {
