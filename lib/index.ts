@@ -12,12 +12,55 @@ export {
   DTYPES,
   FORWARD_OUTPUTS,
   defaultThreads,
+  SMALL_MODEL_PARAMETERS,
   type Dtype,
   type ForwardInputs,
   type ModelInfo,
   type ModelLoadOptions,
 } from './model/blip2-model.js';
 export type { DecoderSession, StepOptions } from './model/decoder.js';
+export {
+  generate,
+  trimmedSequence,
+  resolveGenerationConfig,
+  readGenerationOptions,
+  generationOptionsFromJson,
+  HF_DEFAULTS,
+  GENERATION_KEYS,
+  buildLogitsProcessors,
+  buildLogitsWarpers,
+  applyProcessors,
+  MinLengthProcessor,
+  MinNewTokensProcessor,
+  RepetitionPenaltyProcessor,
+  NoRepeatNGramProcessor,
+  NoBadWordsProcessor,
+  SuppressTokensProcessor,
+  TemperatureWarper,
+  TopKWarper,
+  TopPWarper,
+  BeamHypotheses,
+  Xoshiro128,
+} from './generation/index.js';
+export type {
+  GenerationConfig,
+  GenerationOptions,
+  EarlyStopping,
+  GenerateOutput,
+  GenerateHooks,
+  GenerateTimings,
+  TokenEvent,
+  DecodingModel,
+  DecodingInputs,
+  LogitsProcessor,
+  Caption,
+  CaptionOptions,
+} from './generation/index.js';
+export { PAPER_TARGET_MODULES, type LoraOptions, type ResolvedLoraConfig } from './train/lora-config.js';
+export type { AdamWOptions } from './train/adamw.js';
+export { learningRate, resolveSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
+export { saveCheckpoint, loadCheckpoint, type TrainingState } from './train/checkpoint.js';
+export type { LoraSummary } from './native.js';
 export {
   ConfigError,
   parseBlip2Config,

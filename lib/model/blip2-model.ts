@@ -85,12 +85,23 @@ export const FORWARD_OUTPUTS: readonly ForwardOutputName[] = [
   'token_logprobs',
 ];
 
-/** The default intra-op thread count: every core this process may use. */
-export function defaultThreads(): number {
+/**
+ * Models below this many parameters run faster on one thread: their matrix products are too small to repay
+ * waking a second one (benchmarks/forward.ts: the 0.36M-parameter fixture forward takes 0.0105 s on 1 thread and
+ * 0.033 s on 2; the 390M base-size forward 17.1 s on 1 and 7.8 s on 2).
+ */
+export const SMALL_MODEL_PARAMETERS = 20_000_000;
+
+/** The default intra-op thread count for a model: 1 for small models, otherwise every core this process may use. */
+export function defaultThreads(config?: Blip2Config): number {
+  if (config !== undefined) {
+    const parameters = native().expectedTensors(config).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+    if (parameters < SMALL_MODEL_PARAMETERS) return 1;
+  }
   return availableParallelism();
 }
 
-function resolveLoadOptions(options: unknown): NativeLoadOptions {
+function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOptions {
   const o = knownKeys('options', options, ['device', 'dtype', 'threads']);
   const device = o.device ?? 'cpu';
   if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
@@ -99,7 +110,7 @@ function resolveLoadOptions(options: unknown): NativeLoadOptions {
   return {
     device,
     dtype: o.dtype === undefined ? 'float32' : oneOf('dtype', o.dtype, DTYPES),
-    threads: o.threads === undefined ? defaultThreads() : integerInRange('threads', o.threads, 1, 1024),
+    threads: o.threads === undefined ? defaultThreads(config) : integerInRange('threads', o.threads, 1, 1024),
   };
 }
 
@@ -118,8 +129,9 @@ export class Blip2Model {
   /** Loads `<dir>/config.json` and its safetensors weights (single file or sharded index). */
   static async load(dir: string, options?: ModelLoadOptions): Promise<Blip2Model> {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'model directory path', dir);
-    const resolved = resolveLoadOptions(options);
+    knownKeys('options', options, ['device', 'dtype', 'threads']);
     const config = await readBlip2Config(dir);
+    const resolved = resolveLoadOptions(options, config);
     const handle = await withCallerStack(native().loadModel(dir, config, resolved));
     return new Blip2Model(config, handle);
   }
@@ -127,7 +139,7 @@ export class Blip2Model {
   /** A model with random weights (normal(0, 0.02) matrices), for benchmarks and tests. */
   static async random(config: Blip2Config, options?: ModelLoadOptions & { seed?: number }): Promise<Blip2Model> {
     const { seed, ...rest } = knownKeys('options', options, ['device', 'dtype', 'threads', 'seed']);
-    const resolved = resolveLoadOptions(rest);
+    const resolved = resolveLoadOptions(rest, config);
     resolved.seed = seed === undefined ? 0 : integerInRange('seed', seed, 0, Number.MAX_SAFE_INTEGER);
     const handle = await withCallerStack(native().randomModel(config, resolved));
     return new Blip2Model(config, handle);
