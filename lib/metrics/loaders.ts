@@ -9,13 +9,16 @@ import { describe, invalidParameterError, isPlainObject } from '../is.js';
 /** Image id → captions, in evaluation order. Ids keep their JSON type (COCO ids are numbers). */
 export type CaptionMap = Map<string | number, string[]>;
 
-type Id = string | number;
+/** An image id as caption files write it: a JSON number or string. */
+export type Id = string | number;
 
-function isId(v: unknown): v is Id {
+/** True for a usable image id: a finite number or a string. */
+export function isId(v: unknown): v is Id {
   return (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string';
 }
 
-function badFile(source: string, expected: string, value: unknown): TypeError {
+/** The error for a malformed caption file: `Expected <what> in <source> but received <value>`. */
+export function badFile(source: string, expected: string, value: unknown): TypeError {
   return new TypeError(`Expected ${expected} in ${source} but received ${describe(value)}`);
 }
 
@@ -25,8 +28,11 @@ function push(map: CaptionMap, id: Id, caption: string): void {
   else list.push(caption);
 }
 
-/** Reads `{image_id, caption}` records (COCO annotations or results), checking their types. */
-function collect(records: unknown[], source: string, into: CaptionMap, keep: (rec: Record<string, unknown>) => boolean = () => true): CaptionMap {
+/**
+ * Reads `{image_id, caption}` records (COCO annotations or results), checking their types, and appends the
+ * captions `keep` accepts to `into`, grouped by image id.
+ */
+export function collect(records: unknown[], source: string, into: CaptionMap, keep: (rec: Record<string, unknown>) => boolean = () => true): CaptionMap {
   records.forEach((rec, i) => {
     if (!isPlainObject(rec)) throw badFile(source, `an object at [${i}]`, rec);
     if (!isId(rec.image_id)) throw badFile(source, `a number or string image_id at [${i}]`, rec.image_id);
@@ -63,9 +69,8 @@ function imagesOrder(images: unknown, source: string): CaptionMap {
 export function referencesFromJson(json: unknown, source = 'references'): CaptionMap {
   if (isPlainObject(json) && Array.isArray(json.annotations)) {
     const anns = json.annotations as unknown[];
-    const vizwiz = anns.some((a) => isPlainObject(a) && ('is_rejected' in a || 'is_precanned' in a));
     const map = imagesOrder(json.images, source);
-    return collect(anns, source, map, vizwiz ? (a) => a.is_rejected !== true && a.is_precanned !== true : undefined);
+    return collect(anns, source, map, isVizWizAnnotations(anns) ? isVizWizReference : undefined);
   }
   if (Array.isArray(json)) {
     if (json.length > 0 && isPlainObject(json[0]) && 'captions' in json[0]) {
@@ -99,6 +104,16 @@ export function predictionsFromJson(json: unknown, source = 'predictions'): Capt
     return map;
   }
   throw badFile(source, 'a COCO result list [{image_id, caption}]', json);
+}
+
+/** True when a VizWiz-Captions annotation list marks rejected or precanned captions. */
+export function isVizWizAnnotations(annotations: readonly unknown[]): boolean {
+  return annotations.some((a) => isPlainObject(a) && ('is_rejected' in a || 'is_precanned' in a));
+}
+
+/** The VizWiz evaluation's filter: rejected and precanned captions are not references. */
+export function isVizWizReference(annotation: Record<string, unknown>): boolean {
+  return annotation.is_rejected !== true && annotation.is_precanned !== true;
 }
 
 async function readJson(path: string, name: string): Promise<unknown> {
