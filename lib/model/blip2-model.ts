@@ -117,6 +117,7 @@ function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOp
 export class Blip2Model {
   private handle: NativeModel;
   private lora: ResolvedLoraConfig | undefined;
+  private isTraining = false;
 
   private constructor(
     /** The resolved config the weights follow. */
@@ -222,6 +223,7 @@ export class Blip2Model {
     const config = resolveLoraOptions(options);
     const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(config)));
     this.lora = config;
+    if (this.isTraining) await withCallerStack(this.live().setTraining(true));
     return summary;
   }
 
@@ -256,6 +258,7 @@ export class Blip2Model {
     }
     const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(config)));
     this.lora = config;
+    if (this.isTraining) await withCallerStack(this.live().setTraining(true));
     try {
       await withCallerStack(this.live().loadAdapterWeights(weights));
     } catch (err) {
@@ -288,6 +291,12 @@ export class Blip2Model {
   async setTraining(training: boolean): Promise<void> {
     if (typeof training !== 'boolean') throw invalidParameterError('training', 'boolean', training);
     await withCallerStack(this.live().setTraining(training));
+    this.isTraining = training;
+  }
+
+  /** Whether adapter dropout is on ({@link setTraining}). */
+  get training(): boolean {
+    return this.isTraining;
   }
 
   // ---- training --------------------------------------------------------------------------------------

@@ -1,0 +1,213 @@
+/**
+ * Self-Critical Sequence Training (Rennie et al. 2017), done the way the paper's code should have:
+ * several samples per image, a greedy (Rennie) or mean-of-the-other-samples (Luo 2020) baseline, rewards from a
+ * caller-supplied function (CIDEr-D against all of an image's references with document frequencies from the
+ * whole training corpus: {@link ciderReward}), and the log-probability of each sampled token read at the
+ * position that predicts it. loss = ceWeight·CE(references) + rlWeight·RL.
+ */
+import { integerInRange, invalidParameterError, knownKeys, numberInRange, oneOf } from '../is.js';
+import { generate } from '../generation/generate.js';
+import type { GenerationOptions } from '../generation/config.js';
+import type { Blip2Model } from '../model/blip2-model.js';
+import type { CiderDScorer } from '../metrics/cider.js';
+import type { T5Tokenizer } from '../text/tokenizer.js';
+
+/** Rewards for sampled captions: one number per caption, rows aligned with `imageIds`. */
+export type RewardFunction = (imageIds: readonly string[], captions: readonly string[]) => ArrayLike<number>;
+
+/** CIDEr-D rewards from a scorer built once over the training corpus's references. */
+export function ciderReward(scorer: CiderDScorer): RewardFunction {
+  return (imageIds, captions) => scorer.score([...imageIds], [...captions]);
+}
+
+export interface ScstOptions {
+  /** Sampled captions per image. Default 5. */
+  samples?: number;
+  /** 'greedy': the greedy caption's reward (Rennie); 'mean': the mean reward of the image's other samples (Luo). Default 'greedy'. */
+  baseline?: 'greedy' | 'mean';
+  /** Weight of the cross-entropy on reference captions. Default 0.3. */
+  ceWeight?: number;
+  /** Weight of the policy-gradient loss. Default 0.7. */
+  rlWeight?: number;
+  /** Sampling temperature. Default 1. */
+  temperature?: number;
+  /** Nucleus sampling threshold. Default 1 (off). */
+  topP?: number;
+  /** Top-k sampling. Default 0 (off). */
+  topK?: number;
+  /** Longest sampled caption. Default 24. */
+  maxNewTokens?: number;
+  /** Extra generation settings (e.g. suppressTokens) for both the samples and the greedy baseline. */
+  generation?: GenerationOptions;
+}
+
+export type ResolvedScstOptions = Required<Omit<ScstOptions, 'generation'>> & { generation: GenerationOptions };
+
+/** Validates SCST options and applies the defaults (the paper's 0.3 / 0.7 loss weights). */
+export function resolveScstOptions(options: unknown): ResolvedScstOptions {
+  const o = knownKeys('scst options', options, [
+    'samples', 'baseline', 'ceWeight', 'rlWeight', 'temperature', 'topP', 'topK', 'maxNewTokens', 'generation',
+  ]);
+  const baseline = o.baseline === undefined ? 'greedy' : oneOf('baseline', o.baseline, ['greedy', 'mean'] as const);
+  const samples = o.samples === undefined ? 5 : integerInRange('samples', o.samples, 1, 64);
+  if (baseline === 'mean' && samples < 2) throw invalidParameterError('samples', 'integer >= 2 with the mean baseline', samples);
+  return {
+    samples,
+    baseline,
+    ceWeight: o.ceWeight === undefined ? 0.3 : numberInRange('ceWeight', o.ceWeight, 0, 100),
+    rlWeight: o.rlWeight === undefined ? 0.7 : numberInRange('rlWeight', o.rlWeight, 0, 100),
+    temperature: o.temperature === undefined ? 1 : numberInRange('temperature', o.temperature, 1e-3, 100),
+    topP: o.topP === undefined ? 1 : numberInRange('topP', o.topP, 1e-6, 1),
+    topK: o.topK === undefined ? 0 : integerInRange('topK', o.topK, 0, 1_000_000),
+    maxNewTokens: o.maxNewTokens === undefined ? 24 : integerInRange('maxNewTokens', o.maxNewTokens, 1, 1024),
+    generation: (o.generation as GenerationOptions | undefined) ?? {},
+  };
+}
+
+/** One SCST batch: images with their ids (for rewards), the prompt, and reference labels for the CE term. */
+export interface ScstBatch {
+  imageIds: readonly string[];
+  pixelValues: { data: Float32Array; shape: number[] };
+  inputIds: number[][];
+  attentionMask?: number[][];
+  /** Reference caption labels (-100 padded) for the CE term; required when ceWeight > 0. */
+  labels?: number[][];
+}
+
+/** Summary statistics of a set of numbers. */
+export interface Stats {
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
+
+export interface ScstStepResult {
+  /** ceWeight·CE + rlWeight·RL. */
+  loss: number;
+  ceLoss: number | undefined;
+  rlLoss: number;
+  reward: Stats;
+  baseline: Stats;
+  advantage: Stats;
+  /** The sampled captions, grouped per image. */
+  captions: string[];
+}
+
+export function stats(values: ArrayLike<number>): Stats {
+  const n = values.length;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    sum += values[i]!;
+    min = Math.min(min, values[i]!);
+    max = Math.max(max, values[i]!);
+  }
+  const mean = n ? sum / n : 0;
+  let sq = 0;
+  for (let i = 0; i < n; i++) sq += (values[i]! - mean) ** 2;
+  return { mean, std: n ? Math.sqrt(sq / n) : 0, min: n ? min : 0, max: n ? max : 0 };
+}
+
+/** Baselines per sample: the greedy reward of its image, or the mean reward of the image's other samples. */
+export function baselines(rewards: ArrayLike<number>, samples: number, greedy?: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(rewards.length);
+  for (let i = 0; i < rewards.length; i++) {
+    const image = Math.floor(i / samples);
+    if (greedy) {
+      out[i] = greedy[image]!;
+    } else {
+      let sum = 0;
+      for (let k = 0; k < samples; k++) sum += rewards[image * samples + k]!;
+      out[i] = (sum - rewards[i]!) / (samples - 1);
+    }
+  }
+  return out;
+}
+
+/** Generated rows (start token first) -> label rows: the tokens after the start, EOS included, -100 padded. */
+export function sequencesToLabels(sequences: readonly Int32Array[], lengths: readonly number[]): number[][] {
+  const rows = sequences.map((seq, i) => Array.from(seq.subarray(1, Math.max(2, lengths[i]!))));
+  const width = Math.max(...rows.map((r) => r.length));
+  return rows.map((r) => [...r, ...new Array<number>(width - r.length).fill(-100)]);
+}
+
+/** Repeats every image's pixels and prompt `n` times (torch.repeat_interleave order). */
+function repeatBatch(batch: ScstBatch, n: number) {
+  const [b, ...rest] = batch.pixelValues.shape;
+  const plane = rest.reduce((a, c) => a * c, 1);
+  const data = new Float32Array(b! * n * plane);
+  for (let i = 0; i < b!; i++) for (let k = 0; k < n; k++) data.set(batch.pixelValues.data.subarray(i * plane, (i + 1) * plane), (i * n + k) * plane);
+  const rep = <T>(rows: T[]) => rows.flatMap((r) => Array.from({ length: n }, () => r));
+  return {
+    pixelValues: { data, shape: [b! * n, ...rest] },
+    inputIds: rep(batch.inputIds),
+    ...(batch.attentionMask ? { attentionMask: rep(batch.attentionMask) } : {}),
+  };
+}
+
+/**
+ * Samples captions, scores them, and backpropagates rlWeight·RL (+ ceWeight·CE on the references) into the
+ * adapters' gradients; the caller applies the optimizer step. Sampling and the greedy baseline run with adapter
+ * dropout off; the model's training flag is restored for the backward pass.
+ */
+export async function scstBackward(
+  model: Blip2Model,
+  tokenizer: T5Tokenizer,
+  batch: ScstBatch,
+  reward: RewardFunction,
+  options: ResolvedScstOptions,
+  seed: number,
+): Promise<ScstStepResult> {
+  const n = batch.imageIds.length;
+  if (batch.pixelValues.shape[0] !== n) throw invalidParameterError('imageIds', `${batch.pixelValues.shape[0]} ids (one per image)`, batch.imageIds);
+  if (options.ceWeight > 0 && !batch.labels) throw invalidParameterError('labels', 'reference label rows when ceWeight > 0', undefined);
+  const inputs = { pixelValues: batch.pixelValues, inputIds: batch.inputIds, ...(batch.attentionMask ? { attentionMask: batch.attentionMask } : {}) };
+  const hooks = { decodableVocabSize: tokenizer.vocabSize };
+  const wasTraining = model.training;
+  await model.setTraining(false);
+  let sampled;
+  let greedy;
+  try {
+    sampled = await generate(model, inputs, {
+      ...options.generation, doSample: true, numReturnSequences: options.samples, temperature: options.temperature,
+      topP: options.topP, topK: options.topK, maxNewTokens: options.maxNewTokens, seed,
+    }, hooks);
+    if (options.baseline === 'greedy') {
+      greedy = await generate(model, inputs, { ...options.generation, maxNewTokens: options.maxNewTokens }, hooks);
+    }
+  } finally {
+    await model.setTraining(wasTraining);
+  }
+  const captions = sampled.sequences.map((s) => tokenizer.decode(Array.from(s), { skipSpecialTokens: true }));
+  const sampleIds = batch.imageIds.flatMap((id) => Array.from({ length: options.samples }, () => id));
+  const rewards = Float64Array.from(reward(sampleIds, captions));
+  let greedyRewards: Float64Array | undefined;
+  if (greedy) {
+    const texts = greedy.sequences.map((s) => tokenizer.decode(Array.from(s), { skipSpecialTokens: true }));
+    greedyRewards = Float64Array.from(reward(batch.imageIds, texts));
+  }
+  const base = baselines(rewards, options.samples, greedyRewards);
+  const advantages = rewards.map((r, i) => r - base[i]!);
+
+  let rlLoss = 0;
+  if (options.rlWeight > 0) {
+    const labels = sequencesToLabels(sampled.sequences, sampled.lengths);
+    const repeated = repeatBatch(batch, options.samples);
+    ({ loss: rlLoss } = await model.backwardWeighted({ ...repeated, labels }, Float32Array.from(advantages), { scale: options.rlWeight }));
+  }
+  let ceLoss: number | undefined;
+  if (options.ceWeight > 0) {
+    ceLoss = await model.backwardCrossEntropy({ ...inputs, labels: batch.labels! }, { scale: options.ceWeight });
+  }
+  return {
+    loss: options.rlWeight * rlLoss + options.ceWeight * (ceLoss ?? 0),
+    ceLoss,
+    rlLoss,
+    reward: stats(rewards),
+    baseline: stats(base),
+    advantage: stats(advantages),
+    captions,
+  };
+}
