@@ -2,6 +2,9 @@
  * The per-image work of the BLIP image processor — decode, resize, rescale, normalize, HWC → CHW —
  * as plain functions over plain data, so the same code runs on the calling thread and in worker threads.
  */
+import { integerInRange, knownKeys } from '../is.js';
+import { augmentImage, parseImageAugmentSpec, parseSeed, type ImageAugmentSpec } from './augment.js';
+import { corruptImage, corruptionKind } from './corrupt.js';
 import { decodeImage, decodeImageResizedFast, type ImageInput, type ResolvedLoadOptions, type RgbImage } from './decode.js';
 import { resizePil, type ResampleFilter } from './resample.js';
 
@@ -24,6 +27,17 @@ export interface ProcessorSettings {
   imageStd: [number, number, number];
 }
 
+/**
+ * Per-image transforms applied after decoding and before the resize: augmentation first, then corruption.
+ * Plain data (structured-clone friendly), so it travels to worker threads.
+ */
+export interface ImageTransform {
+  /** Seeded augmentation (see `augmentImage`). */
+  augment?: { spec: ImageAugmentSpec; seed: number };
+  /** Seeded corruption at severity 1–5 (see `corruptImage`); `kind` is a `CorruptionKind` or an alias ("blur"). */
+  corrupt?: { kind: string; severity: number; seed: number };
+}
+
 /** One image to process: everything a worker needs, structured-clone friendly. */
 export interface ImageTask {
   input: ImageInput;
@@ -31,6 +45,8 @@ export interface ImageTask {
   load: ResolvedLoadOptions;
   /** Use sharp's resize (fast, not bit-identical to Pillow). */
   fastResize: boolean;
+  /** Optional augmentation / corruption of the decoded image. */
+  transform?: ImageTransform;
 }
 
 /** A processed image: float32 CHW pixel values and any warnings from decoding. */
@@ -39,6 +55,8 @@ export interface ImageTaskResult {
   width: number;
   height: number;
   warnings: string[];
+  /** Whether the augmentation flipped the image horizontally (swap left/right in its caption). */
+  flipped: boolean;
 }
 
 /**
@@ -81,17 +99,58 @@ export function resizeForProcessor(image: RgbImage, settings: ProcessorSettings)
   return { data, width, height, channels: 3 };
 }
 
+/**
+ * Validates one transform (`name` labels errors, e.g. `transforms[2]`); unknown keys are errors.
+ * Returns a normalised plain-data copy (augment spec with every field, kind resolved from an alias).
+ */
+export function parseImageTransform(name: string, value: unknown): ImageTransform {
+  const t = knownKeys(name, value, ['augment', 'corrupt']);
+  const out: ImageTransform = {};
+  if (t.augment !== undefined) {
+    const a = knownKeys(`${name}.augment`, t.augment, ['spec', 'seed']);
+    out.augment = { spec: parseImageAugmentSpec(a.spec), seed: parseSeed(`${name}.augment.seed`, a.seed) };
+  }
+  if (t.corrupt !== undefined) {
+    const c = knownKeys(`${name}.corrupt`, t.corrupt, ['kind', 'severity', 'seed']);
+    out.corrupt = {
+      kind: corruptionKind(c.kind),
+      severity: integerInRange(`${name}.corrupt.severity`, c.severity, 1, 5),
+      seed: parseSeed(`${name}.corrupt.seed`, c.seed),
+    };
+  }
+  return out;
+}
+
+/** Applies a transform to decoded pixels: augmentation, then corruption. */
+export async function applyImageTransform(image: RgbImage, transform: ImageTransform): Promise<{ image: RgbImage; flipped: boolean }> {
+  let out = image;
+  let flipped = false;
+  if (transform.augment !== undefined) {
+    ({ image: out, flipped } = augmentImage(out, transform.augment.spec, transform.augment.seed));
+  }
+  if (transform.corrupt !== undefined) {
+    const { kind, severity, seed } = transform.corrupt;
+    out = await corruptImage(out, kind, severity, seed);
+  }
+  return { image: out, flipped };
+}
+
 /** Runs the whole per-image pipeline. */
 export async function processImageTask(task: ImageTask): Promise<ImageTaskResult> {
-  const { settings } = task;
+  const { settings, transform } = task;
   let image: RgbImage;
   let warnings: string[] = [];
-  if (task.fastResize && settings.doResize) {
+  let flipped = false;
+  if (task.fastResize && settings.doResize && transform === undefined) {
     image = await decodeImageResizedFast(task.input, task.load, settings.size.width, settings.size.height, settings.resample);
   } else {
     const decoded = await decodeImage(task.input, task.load);
     warnings = decoded.warnings;
-    image = resizeForProcessor(decoded.image, settings);
+    image = decoded.image;
+    if (transform !== undefined) ({ image, flipped } = await applyImageTransform(image, transform));
+    image = task.fastResize && settings.doResize
+      ? await decodeImageResizedFast(image, task.load, settings.size.width, settings.size.height, settings.resample)
+      : resizeForProcessor(image, settings);
   }
-  return { data: toChw(image, valueTables(settings)), width: image.width, height: image.height, warnings };
+  return { data: toChw(image, valueTables(settings)), width: image.width, height: image.height, warnings, flipped };
 }

@@ -124,7 +124,7 @@ export class ImageWorkerPool {
       slot.busy = null;
       worker.unref();
       if (reply.ok) {
-        busy.pending.resolve({ data: reply.data, width: reply.width, height: reply.height, warnings: reply.warnings });
+        busy.pending.resolve({ data: reply.data, width: reply.width, height: reply.height, warnings: reply.warnings, flipped: reply.flipped });
       } else {
         busy.pending.reject(deserialise(reply.error));
       }

@@ -11,11 +11,11 @@ import { boolean, integerInRange, invalidParameterError, isNumber, isPlainObject
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { resolveLoadOptions, type ImageInput, type LoadImageOptions } from './decode.js';
-import { processImageTask, type ImageTask, type ImageTaskResult, type ProcessorSettings } from './pipeline.js';
+import { parseImageTransform, processImageTask, type ImageTask, type ImageTaskResult, type ImageTransform, type ProcessorSettings } from './pipeline.js';
 import { defaultImagePool, type ImageWorkerPool } from './pool.js';
 import { PIL_RESAMPLE, type ResampleFilter } from './resample.js';
 
-export type { ProcessorSettings } from './pipeline.js';
+export type { ImageTransform, ProcessorSettings } from './pipeline.js';
 
 /** OpenAI CLIP normalisation mean, BLIP's default `image_mean`. */
 export const OPENAI_CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
@@ -56,12 +56,19 @@ export interface PreprocessOptions {
   fastResize?: boolean;
   /** Receives decoder warnings. Default silent. */
   logger?: Logger;
+  /**
+   * Per-input augmentation / corruption, applied after decoding and before the resize; one entry per input
+   * (`undefined` for none). Without it the output is Hugging Face-exact.
+   */
+  transforms?: (ImageTransform | undefined)[];
 }
 
 /** A batch of pixel values, NCHW float32. */
 export interface PixelValues {
   data: Float32Array;
   shape: [number, number, number, number];
+  /** Present when `transforms` was given: whether each image was flipped horizontally (swap left/right in its caption). */
+  flipped?: boolean[];
 }
 
 function parseSize(value: unknown): { height: number; width: number } {
@@ -150,17 +157,33 @@ export class BlipImageProcessor {
    * @throws ImageLoadError for an image that cannot be loaded (the first failure, in input order).
    */
   async preprocess(inputs: readonly ImageInput[], options?: PreprocessOptions): Promise<PixelValues> {
-    const o = knownKeys('preprocess options', options, ['pool', 'load', 'fastResize', 'logger']);
+    const o = knownKeys('preprocess options', options, ['pool', 'load', 'fastResize', 'logger', 'transforms']);
     if (!Array.isArray(inputs) || inputs.length === 0) throw invalidParameterError('inputs', 'non-empty array of images', inputs);
+    const transforms = parseTransforms(o.transforms, inputs.length);
     const { logger: _ignored, ...load } = resolveLoadOptions(o.load as LoadImageOptions | undefined);
     const fastResize = o.fastResize === undefined ? false : boolean('fastResize', o.fastResize);
     const logger = (o.logger as Logger | undefined) ?? silentLogger;
-    const tasks: ImageTask[] = inputs.map((input) => ({ input, settings: this.settings, load, fastResize }));
+    const tasks: ImageTask[] = inputs.map((input, i) => {
+      const task: ImageTask = { input, settings: this.settings, load, fastResize };
+      const transform = transforms?.[i];
+      if (transform !== undefined) task.transform = transform;
+      return task;
+    });
     const pool = (o.pool as ImageWorkerPool | 'main' | undefined) ?? defaultImagePool();
     const results = pool === 'main' ? await runSequentially(tasks) : await runOnPool(pool, tasks);
     for (const result of results) for (const warning of result.warnings) logger.warn(warning);
-    return stack(results);
+    const pixels = stack(results);
+    if (transforms !== undefined) pixels.flipped = results.map((r) => r.flipped);
+    return pixels;
   }
+}
+
+function parseTransforms(value: unknown, count: number): (ImageTransform | undefined)[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length !== count) {
+    throw invalidParameterError('transforms', `array of ${count} transforms (one per input)`, value);
+  }
+  return value.map((t, i) => (t === undefined ? undefined : parseImageTransform(`transforms[${i}]`, t)));
 }
 
 async function runSequentially(tasks: ImageTask[]): Promise<ImageTaskResult[]> {

@@ -14,7 +14,7 @@ export interface WorkerRequest {
 
 /** A reply to the pool. */
 export type WorkerReply =
-  | { id: number; ok: true; data: Float32Array; width: number; height: number; warnings: string[] }
+  | { id: number; ok: true; data: Float32Array; width: number; height: number; warnings: string[]; flipped: boolean }
   | { id: number; ok: false; error: SerialisedError };
 
 /** An error as it crosses the thread boundary. */

@@ -1,0 +1,469 @@
+/**
+ * The paper's image augmentations with torchvision's semantics on PIL images: RandomResizedCrop,
+ * RandomHorizontalFlip, RandomRotation (bilinear, black fill), ColorJitter (random order) and
+ * RandomGrayscale, seeded and deterministic.
+ *
+ * Randomness is drawn first ({@link sampleImageAugment} → {@link ImageAugmentParams}, plain data that can be
+ * logged) and applied second ({@link applyImageAugment}); the pixel operations are pure functions that
+ * reproduce Pillow's arithmetic (bilinear affine transform, `Image.blend`, `convert("L")`).
+ * The random stream is ours (xoshiro128**), not torch's: the distributions match torchvision, the draws do not.
+ */
+import { Xoshiro128 } from '../generation/random.js';
+import { integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, numberInRange } from '../is.js';
+import type { RgbImage } from './decode.js';
+import { resizePil } from './resample.js';
+
+/** RandomResizedCrop settings: area fraction and aspect-ratio ranges (torchvision's `scale`, `ratio`). */
+export interface CropSpec {
+  /** Fraction of the image area kept, `[min, max]`, 0 < min ≤ max ≤ 1. */
+  scale: [number, number];
+  /** Aspect ratio (width / height) of the crop, `[min, max]`, 0 < min ≤ max. */
+  ratio: [number, number];
+}
+
+/** ColorJitter strengths (torchvision's `brightness`, `contrast`, `saturation`, `hue`). */
+export interface ColorJitterSpec {
+  /** Brightness factor drawn from [max(0, 1 − b), 1 + b]. */
+  brightness: number;
+  /** Contrast factor drawn from [max(0, 1 − c), 1 + c]. */
+  contrast: number;
+  /** Saturation factor drawn from [max(0, 1 − s), 1 + s]. */
+  saturation: number;
+  /** Hue shift drawn from [−h, h], 0 ≤ h ≤ 0.5 (0 keeps colour words true). */
+  hue: number;
+}
+
+/** Which augmentations to apply; an absent or zero/false entry is off. */
+export interface ImageAugmentSpec {
+  /** RandomResizedCrop back to the input size (bilinear, antialiased as torchvision on PIL). */
+  crop?: CropSpec | false;
+  /** Probability of a horizontal flip. */
+  hflip?: number;
+  /** Maximum rotation in degrees: the angle is drawn from [−rotate, rotate]. */
+  rotate?: number;
+  /** ColorJitter, applied in a random order as torchvision does. */
+  colorJitter?: ColorJitterSpec | false;
+  /** Probability of converting to 3-channel greyscale. */
+  grayscale?: number;
+}
+
+/** The paper's set: crop 0.8–1.0 / 3:4–4:3, flip 0.5, rotation ±10°, jitter 0.2 (hue 0), greyscale 0.1. */
+export const PAPER_IMAGE_AUGMENT: ImageAugmentSpec = Object.freeze({
+  crop: Object.freeze({ scale: [0.8, 1.0], ratio: [3 / 4, 4 / 3] }) as CropSpec,
+  hflip: 0.5,
+  rotate: 10,
+  colorJitter: Object.freeze({ brightness: 0.2, contrast: 0.2, saturation: 0.2, hue: 0 }),
+  grayscale: 0.1,
+});
+
+/** A crop rectangle in pixels (torchvision's `i, j, h, w` as top, left, height, width). */
+export interface CropBox {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
+
+/** One colour operation of ColorJitter. */
+export type JitterOp = 'brightness' | 'contrast' | 'saturation' | 'hue';
+
+/** The drawn ColorJitter: the order of the operations and their factors (operations that are off are left out of `order`). */
+export interface JitterParams {
+  order: JitterOp[];
+  brightness: number;
+  contrast: number;
+  saturation: number;
+  hue: number;
+}
+
+/** Everything an augmentation drew, as plain data. */
+export interface ImageAugmentParams {
+  crop: CropBox | null;
+  flip: boolean;
+  /** Rotation angle in degrees (counter-clockwise, as PIL); 0 when off. */
+  angle: number;
+  jitter: JitterParams | null;
+  grayscale: boolean;
+}
+
+/** The result of {@link augmentImage}; `flipped` tells the caller to swap left/right in the caption. */
+export interface AugmentedImage {
+  image: RgbImage;
+  flipped: boolean;
+  params: ImageAugmentParams;
+}
+
+const SPEC_KEYS = ['crop', 'hflip', 'rotate', 'colorJitter', 'grayscale'] as const;
+const JITTER_OPS: readonly JitterOp[] = ['brightness', 'contrast', 'saturation', 'hue'];
+
+function parseRange(name: string, value: unknown, min: number, max: number): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every(isNumber) || !(value[0] > min) || value[0] > value[1] || value[1] > max) {
+    throw invalidParameterError(name, `[min, max] with ${min} < min <= max <= ${max}`, value);
+  }
+  return [value[0], value[1]];
+}
+
+/**
+ * Validates an augmentation spec (as found in a stage config); unknown keys are errors.
+ * @returns a normalised copy with every field present.
+ */
+export function parseImageAugmentSpec(spec: unknown): Required<ImageAugmentSpec> {
+  if (spec === undefined) throw invalidParameterError('image augment spec', 'plain object', spec);
+  const s = knownKeys('image augment spec', spec, SPEC_KEYS);
+  let crop: CropSpec | false = false;
+  if (s.crop !== undefined && s.crop !== false) {
+    const c = knownKeys('crop', s.crop, ['scale', 'ratio']);
+    crop = { scale: parseRange('crop.scale', c.scale, 0, 1), ratio: parseRange('crop.ratio', c.ratio, 0, Number.MAX_VALUE) };
+  }
+  let colorJitter: ColorJitterSpec | false = false;
+  if (s.colorJitter !== undefined && s.colorJitter !== false) {
+    const j = knownKeys('colorJitter', s.colorJitter, JITTER_OPS);
+    colorJitter = {
+      brightness: numberInRange('colorJitter.brightness', j.brightness ?? 0, 0, 1e6),
+      contrast: numberInRange('colorJitter.contrast', j.contrast ?? 0, 0, 1e6),
+      saturation: numberInRange('colorJitter.saturation', j.saturation ?? 0, 0, 1e6),
+      hue: numberInRange('colorJitter.hue', j.hue ?? 0, 0, 0.5),
+    };
+  }
+  return {
+    crop,
+    hflip: numberInRange('hflip', s.hflip ?? 0, 0, 1),
+    rotate: numberInRange('rotate', s.rotate ?? 0, 0, 180),
+    colorJitter,
+    grayscale: numberInRange('grayscale', s.grayscale ?? 0, 0, 1),
+  };
+}
+
+/** Validates a seed: an integer in [0, 2^53). */
+export function parseSeed(name: string, seed: unknown): number {
+  return integerInRange(name, seed, 0, Number.MAX_SAFE_INTEGER);
+}
+
+/** Python's `round()` (half to even). */
+function pyRound(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+function uniform(rng: Xoshiro128, low: number, high: number): number {
+  return low + (high - low) * rng.nextDouble();
+}
+
+/** An integer in [0, n) (torch.randint(0, n)). */
+function randomInt(rng: Xoshiro128, n: number): number {
+  return Math.min(n - 1, Math.floor(rng.nextDouble() * n));
+}
+
+/**
+ * torchvision `RandomResizedCrop.get_params`: up to 10 attempts at a random area fraction and log-uniform
+ * aspect ratio; if none fits, the centre crop clamped to the ratio range (or the whole image).
+ */
+export function sampleCropBox(width: number, height: number, crop: CropSpec, rng: Xoshiro128): CropBox {
+  const area = width * height;
+  const logRatio = [Math.log(crop.ratio[0]), Math.log(crop.ratio[1])] as const;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const targetArea = area * uniform(rng, crop.scale[0], crop.scale[1]);
+    const aspect = Math.exp(uniform(rng, logRatio[0], logRatio[1]));
+    const w = pyRound(Math.sqrt(targetArea * aspect));
+    const h = pyRound(Math.sqrt(targetArea / aspect));
+    if (w > 0 && w <= width && h > 0 && h <= height) {
+      const top = randomInt(rng, height - h + 1);
+      const left = randomInt(rng, width - w + 1);
+      return { top, left, height: h, width: w };
+    }
+  }
+  const inRatio = width / height;
+  let w = width;
+  let h = height;
+  if (inRatio < crop.ratio[0]) {
+    h = pyRound(w / crop.ratio[0]);
+  } else if (inRatio > crop.ratio[1]) {
+    w = pyRound(h * crop.ratio[1]);
+  }
+  return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), height: h, width: w };
+}
+
+/** Draws every random decision of `spec` for an image of the given size (see {@link applyImageAugment}). */
+export function sampleImageAugment(spec: ImageAugmentSpec, width: number, height: number, seed: number): ImageAugmentParams {
+  const s = parseImageAugmentSpec(spec);
+  integerInRange('width', width, 1, 1 << 30);
+  integerInRange('height', height, 1, 1 << 30);
+  // One independent stream per transform, so switching one off does not change the others' draws.
+  const master = new Xoshiro128(parseSeed('seed', seed));
+  const [cropRng, flipRng, rotateRng, jitterRng, grayRng] = Array.from({ length: 5 }, () => new Xoshiro128(master.nextUint32()));
+  return {
+    crop: s.crop === false ? null : sampleCropBox(width, height, s.crop, cropRng!),
+    flip: s.hflip > 0 && flipRng!.nextDouble() < s.hflip,
+    angle: s.rotate > 0 ? uniform(rotateRng!, -s.rotate, s.rotate) : 0,
+    jitter: s.colorJitter === false ? null : sampleJitter(s.colorJitter, jitterRng!),
+    grayscale: s.grayscale > 0 && grayRng!.nextDouble() < s.grayscale,
+  };
+}
+
+/** torchvision `ColorJitter.get_params`: a random permutation of the four operations and their factors. */
+export function sampleJitter(spec: ColorJitterSpec, rng: Xoshiro128): JitterParams {
+  const order = [...JITTER_OPS];
+  for (let i = order.length - 1; i > 0; i--) {
+    const k = randomInt(rng, i + 1);
+    [order[i], order[k]] = [order[k]!, order[i]!];
+  }
+  const factor = (strength: number) => (strength > 0 ? uniform(rng, Math.max(0, 1 - strength), 1 + strength) : 1);
+  const params: JitterParams = {
+    order: [],
+    brightness: factor(spec.brightness),
+    contrast: factor(spec.contrast),
+    saturation: factor(spec.saturation),
+    hue: spec.hue > 0 ? uniform(rng, -spec.hue, spec.hue) : 0,
+  };
+  params.order = order.filter((op) => spec[op] > 0);
+  return params;
+}
+
+/** Applies drawn parameters in torchvision's order: crop, flip, rotation, jitter, greyscale. */
+export function applyImageAugment(image: RgbImage, params: ImageAugmentParams): RgbImage {
+  let out = image;
+  if (params.crop !== null) out = resizedCrop(out, params.crop, image.width, image.height);
+  if (params.flip) out = hflip(out);
+  if (params.angle !== 0) out = rotate(out, params.angle);
+  if (params.jitter !== null) {
+    for (const op of params.jitter.order) {
+      if (op === 'brightness') out = adjustBrightness(out, params.jitter.brightness);
+      else if (op === 'contrast') out = adjustContrast(out, params.jitter.contrast);
+      else if (op === 'saturation') out = adjustSaturation(out, params.jitter.saturation);
+      else out = adjustHue(out, params.jitter.hue);
+    }
+  }
+  if (params.grayscale) out = grayscale(out);
+  return out;
+}
+
+/**
+ * Augments one image, deterministically for a given seed.
+ * @param image decoded RGB
+ * @param spec which augmentations (e.g. {@link PAPER_IMAGE_AUGMENT})
+ * @param seed integer in [0, 2^53)
+ * @returns the augmented image (same size as the input), whether it was flipped, and the drawn parameters
+ */
+export function augmentImage(image: RgbImage, spec: ImageAugmentSpec, seed: number): AugmentedImage {
+  checkImage(image);
+  const params = sampleImageAugment(spec, image.width, image.height, seed);
+  return { image: applyImageAugment(image, params), flipped: params.flip, params };
+}
+
+/** Asserts a well-formed 8-bit RGB image. */
+export function checkImage(image: RgbImage): void {
+  if (!isPlainObject(image) || !(image.data instanceof Uint8Array)) throw invalidParameterError('image', 'RgbImage {data, width, height, channels: 3}', image);
+  integerInRange('image.width', image.width, 1, 1 << 30);
+  integerInRange('image.height', image.height, 1, 1 << 30);
+  if (image.channels !== 3) throw invalidParameterError('image.channels', '3', image.channels);
+  if (image.data.length !== image.width * image.height * 3) {
+    throw new RangeError(`Pixel buffer has ${image.data.length} bytes but ${image.width}x${image.height}x3 needs ${image.width * image.height * 3}`);
+  }
+}
+
+/** `img.crop(box).resize((outWidth, outHeight), BILINEAR)` — torchvision's `resized_crop` on PIL images. */
+export function resizedCrop(image: RgbImage, box: CropBox, outWidth: number, outHeight: number): RgbImage {
+  const { width } = image;
+  const cropped = new Uint8Array(box.width * box.height * 3);
+  for (let y = 0; y < box.height; y++) {
+    const start = ((box.top + y) * width + box.left) * 3;
+    cropped.set(image.data.subarray(start, start + box.width * 3), y * box.width * 3);
+  }
+  const resized = resizePil({ data: cropped, width: box.width, height: box.height, channels: 3 }, outWidth, outHeight, 'bilinear');
+  return { data: resized.data, width: resized.width, height: resized.height, channels: 3 };
+}
+
+/** Mirrors the image left to right (PIL `FLIP_LEFT_RIGHT`). */
+export function hflip(image: RgbImage): RgbImage {
+  const { data, width, height } = image;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * 3;
+    for (let x = 0; x < width; x++) {
+      const s = row + x * 3;
+      const d = row + (width - 1 - x) * 3;
+      out[d] = data[s]!;
+      out[d + 1] = data[s + 1]!;
+      out[d + 2] = data[s + 2]!;
+    }
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
+/** Python `round(x, 15)`, as Pillow rounds the rotation matrix. */
+function round15(x: number): number {
+  return Number(x.toFixed(15));
+}
+
+/**
+ * PIL `Image.rotate(angle, BILINEAR, expand=False, fillcolor=0)`: counter-clockwise by `angle` degrees about
+ * the centre, same size, outside pixels black. Bilinear sampling with Pillow's edge clamping and truncation.
+ */
+export function rotate(image: RgbImage, angle: number): RgbImage {
+  const { data, width, height } = image;
+  const degrees = ((angle % 360) + 360) % 360;
+  if (degrees === 0) return { data: data.slice(), width, height, channels: 3 };
+  const radians = -degrees * Math.PI / 180;
+  const a = round15(Math.cos(radians));
+  const b = round15(Math.sin(radians));
+  const d = round15(-Math.sin(radians));
+  const e = a;
+  const cx = width / 2;
+  const cy = height / 2;
+  const c = a * -cx + b * -cy + cx;
+  const f = d * -cx + e * -cy + cy;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const xin = a * (x + 0.5) + b * (y + 0.5) + c;
+      const yin = d * (x + 0.5) + e * (y + 0.5) + f;
+      if (!(xin >= 0 && xin < width && yin >= 0 && yin < height)) continue;
+      bilinearPixel(data, width, height, xin - 0.5, yin - 0.5, out, (y * width + x) * 3);
+    }
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
+/** Pillow's `bilinear_filter32RGB` body: clamped neighbours, interpolation in double, truncation to 8 bits. */
+function bilinearPixel(data: Uint8Array, width: number, height: number, xs: number, ys: number, out: Uint8Array, o: number): void {
+  const x = Math.floor(xs);
+  const y = Math.floor(ys);
+  const dx = xs - x;
+  const dy = ys - y;
+  const x0 = Math.min(Math.max(x, 0), width - 1) * 3;
+  const x1 = Math.min(Math.max(x + 1, 0), width - 1) * 3;
+  const row0 = Math.min(Math.max(y, 0), height - 1) * width * 3;
+  const hasRow1 = y + 1 >= 0 && y + 1 < height;
+  const row1 = (y + 1) * width * 3;
+  for (let band = 0; band < 3; band++) {
+    const p = data[row0 + x0 + band]!;
+    const v1 = p + (data[row0 + x1 + band]! - p) * dx;
+    let v2 = v1;
+    if (hasRow1) {
+      const q = data[row1 + x0 + band]!;
+      v2 = q + (data[row1 + x1 + band]! - q) * dx;
+    }
+    out[o + band] = Math.trunc(v1 + (v2 - v1) * dy);
+  }
+}
+
+/**
+ * Pillow `Image.blend(degenerate, image, factor)` in its float32 arithmetic:
+ * `degenerate + factor·(image − degenerate)`, truncated, clipped to [0, 255] when extrapolating.
+ * `degenerate` gives the value for each byte index (a constant or a per-pixel image).
+ */
+function blend(image: RgbImage, degenerate: (i: number) => number, factor: number): RgbImage {
+  const { data } = image;
+  const alpha = Math.fround(factor);
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const base = degenerate(i);
+    const v = Math.fround(base + Math.fround(alpha * (data[i]! - base)));
+    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+  }
+  return { data: out, width: image.width, height: image.height, channels: 3 };
+}
+
+/** torchvision `adjust_brightness` (PIL `ImageEnhance.Brightness`): blend with black. Factor 1 is the identity. */
+export function adjustBrightness(image: RgbImage, factor: number): RgbImage {
+  return blend(image, () => 0, factor);
+}
+
+/** PIL `convert("L")` luma, ITU-R 601-2 in Pillow's fixed point: (19595 R + 38470 G + 7471 B + 2^15) >> 16. */
+export function luma(r: number, g: number, b: number): number {
+  return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+}
+
+function lumaPlane(image: RgbImage): Uint8Array {
+  const { data } = image;
+  const out = new Uint8Array(image.width * image.height);
+  for (let p = 0, i = 0; p < out.length; p++, i += 3) out[p] = luma(data[i]!, data[i + 1]!, data[i + 2]!);
+  return out;
+}
+
+/**
+ * torchvision `adjust_contrast` (PIL `ImageEnhance.Contrast`): blend with a flat grey at the rounded mean
+ * luma `int(mean(L) + 0.5)`.
+ */
+export function adjustContrast(image: RgbImage, factor: number): RgbImage {
+  const l = lumaPlane(image);
+  let sum = 0;
+  for (let p = 0; p < l.length; p++) sum += l[p]!;
+  const mean = Math.trunc(sum / l.length + 0.5);
+  return blend(image, () => mean, factor);
+}
+
+/** torchvision `adjust_saturation` (PIL `ImageEnhance.Color`): blend with the image's own greyscale. */
+export function adjustSaturation(image: RgbImage, factor: number): RgbImage {
+  const l = lumaPlane(image);
+  return blend(image, (i) => l[(i / 3) | 0]!, factor);
+}
+
+/** torchvision `rgb_to_grayscale(img, 3)` on PIL: `convert("L")` copied into three channels. */
+export function grayscale(image: RgbImage): RgbImage {
+  const l = lumaPlane(image);
+  const out = new Uint8Array(l.length * 3);
+  for (let p = 0, i = 0; p < l.length; p++, i += 3) out[i] = out[i + 1] = out[i + 2] = l[p]!;
+  return { data: out, width: image.width, height: image.height, channels: 3 };
+}
+
+/**
+ * torchvision `adjust_hue` on PIL: convert to Pillow's 8-bit HSV, add `uint8(hueFactor·255)` to H (wrapping),
+ * convert back. `hueFactor` in [−0.5, 0.5]; 0 is the identity.
+ */
+export function adjustHue(image: RgbImage, hueFactor: number): RgbImage {
+  numberInRange('hueFactor', hueFactor, -0.5, 0.5);
+  const { data } = image;
+  const shift = ((Math.trunc(hueFactor * 255) % 256) + 256) % 256;
+  if (shift === 0) return { data: data.slice(), width: image.width, height: image.height, channels: 3 };
+  const out = new Uint8Array(data.length);
+  const hsv = [0, 0, 0];
+  for (let i = 0; i < data.length; i += 3) {
+    rgbToHsv(data[i]!, data[i + 1]!, data[i + 2]!, hsv);
+    hsvToRgb((hsv[0]! + shift) & 255, hsv[1]!, hsv[2]!, out, i);
+  }
+  return { data: out, width: image.width, height: image.height, channels: 3 };
+}
+
+/** Pillow's `rgb2hsv_row` (8-bit H, S, V). */
+function rgbToHsv(r: number, g: number, b: number, hsv: number[]): void {
+  const maxc = Math.max(r, g, b);
+  const minc = Math.min(r, g, b);
+  hsv[2] = maxc;
+  if (maxc === minc) {
+    hsv[0] = 0;
+    hsv[1] = 0;
+    return;
+  }
+  const cr = maxc - minc;
+  const s = Math.fround(cr / maxc);
+  const rc = Math.fround((maxc - r) / cr);
+  const gc = Math.fround((maxc - g) / cr);
+  const bc = Math.fround((maxc - b) / cr);
+  let h: number;
+  if (r === maxc) h = Math.fround(bc - gc);
+  else if (g === maxc) h = Math.fround(2 + rc - bc);
+  else h = Math.fround(4 + gc - rc);
+  h = Math.fround((h / 6 + 1) % 1);
+  hsv[0] = Math.min(255, Math.max(0, Math.trunc(h * 255)));
+  hsv[1] = Math.min(255, Math.max(0, Math.trunc(s * 255)));
+}
+
+/** Pillow's `hsv2rgb`. */
+function hsvToRgb(h: number, s: number, v: number, out: Uint8Array, o: number): void {
+  if (s === 0) {
+    out[o] = out[o + 1] = out[o + 2] = v;
+    return;
+  }
+  const i = Math.floor((h * 6) / 255);
+  const f = Math.fround((h * 6) / 255 - i);
+  const fs = Math.fround(s / 255);
+  const clip = (x: number) => Math.min(255, Math.max(0, Math.round(x)));
+  const p = clip(v * (1 - fs));
+  const q = clip(v * (1 - fs * f));
+  const t = clip(v * (1 - fs * (1 - f)));
+  const rgb = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6]!;
+  out[o] = rgb[0]!;
+  out[o + 1] = rgb[1]!;
+  out[o + 2] = rgb[2]!;
+}
