@@ -41,6 +41,11 @@ export class Blip2Captioner {
   /** Generation defaults: the model's token ids, then its generation_config.json. */
   private generationDefaults: GenerationOptions = {};
 
+  /** The model directory's generation defaults (generation_config.json and token ids). */
+  get generationOptions(): GenerationOptions {
+    return this.generationDefaults;
+  }
+
   private constructor(
     /** The model (weights and forward pass). */
     readonly model: Blip2Model,

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { register as registerCaption } from './caption.js';
 import { register as registerEval } from './eval.js';
 import { register as registerScore } from './score.js';
+import { register as registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval];
+export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval, registerTrain];

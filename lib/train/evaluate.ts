@@ -1,0 +1,79 @@
+/**
+ * Evaluation of a captioner on a dataset: generate a caption per image (optionally under a corruption, for
+ * robustness), then score them with the pycocoevalcap-identical metrics against all of each image's references.
+ */
+import { integerInRange, knownKeys } from '../is.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { Blip2Captioner } from '../captioner.js';
+import type { CaptionDataset } from '../data/readers.js';
+import { generate } from '../generation/generate.js';
+import type { GenerationOptions } from '../generation/config.js';
+import { cocoEval, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
+
+/** A corruption applied to every evaluated image (see lib/image/corrupt.ts). */
+export interface Corruption {
+  kind: string;
+  severity: number;
+}
+
+export interface EvaluateOptions {
+  /** Decoding settings. Default: the model's generation defaults with maxNewTokens 24. */
+  generation?: GenerationOptions;
+  /** Prompt before the caption. Default none. */
+  prompt?: string;
+  /** Images per model batch. Default 16. */
+  batchSize?: number;
+  /** Evaluate only the first N images. */
+  maxImages?: number;
+  /** Corrupt every image first (robustness). */
+  corrupt?: Corruption;
+  /** Seed of the corruption noise. Default 0. */
+  seed?: number;
+  /** Metrics (default bleu, meteor, rouge, cider). */
+  metrics?: MetricName[];
+  logger?: Logger;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvaluationResult {
+  /** pycocoevalcap's corpus scores and per-image scores. */
+  scores: CocoEvalResult;
+  /** Predictions in COCO result format. */
+  predictions: { image_id: string; caption: string }[];
+}
+
+/** Captions every image of `dataset` and scores the captions against the dataset's references. */
+export async function evaluateCaptioner(
+  captioner: Blip2Captioner,
+  dataset: CaptionDataset,
+  options?: EvaluateOptions,
+): Promise<EvaluationResult> {
+  const o = knownKeys('evaluate options', options, [
+    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'logger', 'onProgress',
+  ]) as EvaluateOptions;
+  const batchSize = o.batchSize === undefined ? 16 : integerInRange('batchSize', o.batchSize, 1, 4096);
+  const samples = o.maxImages === undefined ? dataset.samples : dataset.samples.slice(0, integerInRange('maxImages', o.maxImages, 1, 1e9));
+  const logger = o.logger ?? silentLogger;
+  const predictions: { image_id: string; caption: string }[] = [];
+  const generation = { maxNewTokens: 24, ...o.generation };
+  for (let start = 0; start < samples.length; start += batchSize) {
+    const batch = samples.slice(start, start + batchSize);
+    const transforms = o.corrupt
+      ? batch.map((_, i) => ({ corrupt: { kind: o.corrupt!.kind, severity: o.corrupt!.severity, seed: (o.seed ?? 0) * 1_000_003 + start + i } }))
+      : undefined;
+    const pixelValues = await captioner.preprocess(batch.map((s) => s.image), transforms ? ({ transforms } as never) : undefined);
+    const prompt = captioner.promptIds(o.prompt, batch.length);
+    const out = await generate(captioner.model, { pixelValues, ...prompt }, generation, {
+      decodableVocabSize: captioner.tokenizer.vocabSize,
+      defaults: captioner.generationOptions,
+    });
+    out.sequences.forEach((seq, i) => {
+      predictions.push({ image_id: batch[i]!.imageId, caption: captioner.tokenizer.decode(Array.from(seq), { skipSpecialTokens: true }) });
+    });
+    o.onProgress?.(Math.min(start + batchSize, samples.length), samples.length);
+  }
+  const refs = new Map(samples.map((s) => [s.imageId, s.captions]));
+  const preds = new Map(predictions.map((p) => [p.image_id, [p.caption]]));
+  const scores = await cocoEval(refs, preds, { metrics: o.metrics ?? ['bleu', 'meteor', 'rouge', 'cider'], logger });
+  return { scores, predictions };
+}

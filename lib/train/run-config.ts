@@ -1,0 +1,177 @@
+/**
+ * The progressive fine-tuning run, as data: model, data, LoRA, evaluation and the list of stages. Parsed from
+ * JSON with every key validated (unknown keys are errors, naming their path) and defaults applied.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
+import { resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
+import { resolveScstOptions, type ResolvedScstOptions } from './scst.js';
+import type { DatasetFormat } from '../data/readers.js';
+import type { MetricName } from '../metrics/coco-eval.js';
+
+export interface DataSpec {
+  file: string;
+  imageRoot?: string;
+  format: DatasetFormat | 'auto';
+}
+
+export interface StageSpec {
+  name: string;
+  /** Passes over the training set. */
+  epochs: number;
+  /** Stop the stage after this many optimizer steps (0 = no limit). */
+  maxSteps: number;
+  lr: number;
+  schedule: 'constant' | 'linear' | 'cosine';
+  warmupSteps: number;
+  minLrRatio: number;
+  batchSize: number;
+  /** Micro-batches accumulated per optimizer step. */
+  gradAccum: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  /** The paper's image and caption augmentation. Always off during SCST. */
+  augment: boolean;
+  /** Start from fresh adapters on the base model instead of the previous stage's best. */
+  freshAdapter: boolean;
+  /** Self-critical sequence training instead of cross-entropy. */
+  scst: ResolvedScstOptions | undefined;
+  /** Stop when val CIDEr has not improved by minDelta for `patience` evaluations (patience 0 = never stop). */
+  earlyStopping: { patience: number; minDelta: number };
+  /** Validate every N optimizer steps as well as at each epoch end (0 = epoch ends only). */
+  evalEverySteps: number;
+  /** Write a resumable checkpoint every N optimizer steps. */
+  checkpointEverySteps: number;
+}
+
+export interface RunSpec {
+  model: string;
+  outDir: string;
+  seed: number;
+  prompt: string | undefined;
+  train: DataSpec;
+  val: DataSpec;
+  lora: ResolvedLoraConfig;
+  eval: { maxNewTokens: number; numBeams: number; batchSize: number; maxImages: number; metrics: MetricName[] };
+  /** Evaluate the model before any stage (the paper's first table row). */
+  zeroShot: boolean;
+  stages: StageSpec[];
+  device: string | undefined;
+  dtype: 'float32' | 'bfloat16' | 'float16' | undefined;
+  threads: number | undefined;
+}
+
+type Raw = Record<string, unknown>;
+
+function obj(path: string, value: unknown): Raw {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw invalidParameterError(path, 'object', value);
+  return value;
+}
+
+function data(path: string, value: unknown, base: string): DataSpec {
+  if (!isPlainObject(value)) throw invalidParameterError(path, 'object {file, imageRoot?, format?}', value);
+  const o = knownKeys(path, value, ['file', 'imageRoot', 'format']);
+  const spec: DataSpec = {
+    file: resolve(base, nonEmptyString(`${path}.file`, o.file)),
+    format: o.format === undefined ? 'auto' : oneOf(`${path}.format`, o.format, ['auto', 'vizwiz', 'coco', 'karpathy', 'processed', 'jsonl'] as const),
+  };
+  if (o.imageRoot !== undefined) spec.imageRoot = resolve(base, nonEmptyString(`${path}.imageRoot`, o.imageRoot));
+  return spec;
+}
+
+const STAGE_KEYS = [
+  'name', 'epochs', 'maxSteps', 'lr', 'schedule', 'warmupSteps', 'minLrRatio', 'batchSize', 'gradAccum', 'weightDecay',
+  'maxGradNorm', 'augment', 'freshAdapter', 'scst', 'earlyStopping', 'evalEverySteps', 'checkpointEverySteps',
+];
+
+function stage(path: string, value: unknown, index: number): StageSpec {
+  if (!isPlainObject(value)) throw invalidParameterError(path, 'object', value);
+  const o = knownKeys(path, value, STAGE_KEYS);
+  const p = (k: string) => `${path}.${k}`;
+  const es = obj(p('earlyStopping'), o.earlyStopping);
+  knownKeys(p('earlyStopping'), es, ['patience', 'minDelta']);
+  const scst = o.scst === undefined || o.scst === false ? undefined : resolveScstOptions(o.scst === true ? {} : o.scst);
+  return {
+    name: o.name === undefined ? `stage${index + 1}` : nonEmptyString(p('name'), o.name),
+    epochs: o.epochs === undefined ? 1 : integerInRange(p('epochs'), o.epochs, 1, 10_000),
+    maxSteps: o.maxSteps === undefined ? 0 : integerInRange(p('maxSteps'), o.maxSteps, 0, 1e9),
+    lr: o.lr === undefined ? (scst ? 2e-5 : 1e-4) : numberInRange(p('lr'), o.lr, 0, 10),
+    schedule: o.schedule === undefined ? 'cosine' : oneOf(p('schedule'), o.schedule, ['constant', 'linear', 'cosine'] as const),
+    warmupSteps: o.warmupSteps === undefined ? 0 : integerInRange(p('warmupSteps'), o.warmupSteps, 0, 1e9),
+    minLrRatio: o.minLrRatio === undefined ? 0 : numberInRange(p('minLrRatio'), o.minLrRatio, 0, 1),
+    batchSize: o.batchSize === undefined ? 8 : integerInRange(p('batchSize'), o.batchSize, 1, 4096),
+    gradAccum: o.gradAccum === undefined ? 1 : integerInRange(p('gradAccum'), o.gradAccum, 1, 4096),
+    weightDecay: o.weightDecay === undefined ? 0.01 : numberInRange(p('weightDecay'), o.weightDecay, 0, 10),
+    maxGradNorm: o.maxGradNorm === undefined ? 1 : numberInRange(p('maxGradNorm'), o.maxGradNorm, 0, 1e9),
+    augment: o.augment === undefined ? false : boolean(p('augment'), o.augment) && scst === undefined,
+    freshAdapter: o.freshAdapter === undefined ? false : boolean(p('freshAdapter'), o.freshAdapter),
+    scst,
+    earlyStopping: {
+      patience: es.patience === undefined ? 0 : integerInRange(p('earlyStopping.patience'), es.patience, 0, 1e6),
+      minDelta: es.minDelta === undefined ? 0 : numberInRange(p('earlyStopping.minDelta'), es.minDelta, 0, 1e6),
+    },
+    evalEverySteps: o.evalEverySteps === undefined ? 0 : integerInRange(p('evalEverySteps'), o.evalEverySteps, 0, 1e9),
+    checkpointEverySteps: o.checkpointEverySteps === undefined ? 50 : integerInRange(p('checkpointEverySteps'), o.checkpointEverySteps, 1, 1e9),
+  };
+}
+
+const RUN_KEYS = ['model', 'outDir', 'seed', 'prompt', 'data', 'lora', 'eval', 'zeroShot', 'stages', 'device', 'dtype', 'threads'];
+
+/** Validates a run config object; relative paths resolve against `base` (the config file's directory). */
+export function parseRunConfig(json: unknown, base = process.cwd()): RunSpec {
+  const o = knownKeys('config', json, RUN_KEYS);
+  const d = obj('data', o.data);
+  knownKeys('data', d, ['train', 'val']);
+  const e = obj('eval', o.eval);
+  knownKeys('eval', e, ['maxNewTokens', 'numBeams', 'batchSize', 'maxImages', 'metrics']);
+  if (!Array.isArray(o.stages) || o.stages.length === 0) throw invalidParameterError('stages', 'non-empty array of stages', o.stages);
+  const stages = o.stages.map((s, i) => stage(`stages[${i}]`, s, i));
+  const names = new Set<string>();
+  for (const s of stages) {
+    if (names.has(s.name)) throw new TypeError(`Stage names must be unique; "${s.name}" appears twice`);
+    names.add(s.name);
+  }
+  const metrics = (e.metrics ?? ['bleu', 'meteor', 'rouge', 'cider']) as unknown;
+  if (!Array.isArray(metrics) || !metrics.every((m) => ['bleu', 'meteor', 'rouge', 'cider', 'spice'].includes(m as string)) || !metrics.includes('cider')) {
+    throw invalidParameterError('eval.metrics', 'array of bleu, meteor, rouge, cider, spice that includes cider', metrics);
+  }
+  const spec: RunSpec = {
+    model: resolve(base, nonEmptyString('model', o.model)),
+    outDir: resolve(base, o.outDir === undefined ? 'runs/progressive' : nonEmptyString('outDir', o.outDir)),
+    seed: o.seed === undefined ? 0 : integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER),
+    prompt: o.prompt === undefined || o.prompt === null ? undefined : nonEmptyString('prompt', o.prompt),
+    train: data('data.train', d.train, base),
+    val: data('data.val', d.val, base),
+    lora: resolveLoraOptions(o.lora ?? {}),
+    eval: {
+      maxNewTokens: e.maxNewTokens === undefined ? 24 : integerInRange('eval.maxNewTokens', e.maxNewTokens, 1, 1024),
+      numBeams: e.numBeams === undefined ? 1 : integerInRange('eval.numBeams', e.numBeams, 1, 64),
+      batchSize: e.batchSize === undefined ? 16 : integerInRange('eval.batchSize', e.batchSize, 1, 4096),
+      maxImages: e.maxImages === undefined ? 0 : integerInRange('eval.maxImages', e.maxImages, 0, 1e9),
+      metrics: metrics as MetricName[],
+    },
+    zeroShot: o.zeroShot === undefined ? true : boolean('zeroShot', o.zeroShot),
+    stages,
+    device: o.device === undefined ? undefined : nonEmptyString('device', o.device),
+    dtype: o.dtype === undefined ? undefined : oneOf('dtype', o.dtype, ['float32', 'bfloat16', 'float16'] as const),
+    threads: o.threads === undefined ? undefined : integerInRange('threads', o.threads, 1, 1024),
+  };
+  return spec;
+}
+
+/** Reads and validates a run config file; relative paths in it are relative to the file. */
+export async function readRunConfig(file: string): Promise<RunSpec> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`Cannot read run config ${JSON.stringify(file)}: ${(err as Error).message}`);
+  }
+  try {
+    return parseRunConfig(json, dirname(isAbsolute(file) ? file : resolve(file)));
+  } catch (err) {
+    throw new TypeError(`Invalid run config ${file}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The progressive fine-tuning run (the paper's method): an optional zero-shot evaluation, then each stage in
+ * turn — cross-entropy LoRA, LoRA with augmentation, SCST — each starting from the previous stage's best adapter
+ * (or fresh adapters), validating with all metrics, early-stopping on val CIDEr, keeping the best adapter, and
+ * checkpointing so that a crash or kill -9 resumes where it stopped.
+ *
+ * Run directory:
+ *   config.json            the resolved configuration
+ *   run-state.json         finished stages (best adapter, scores) and the zero-shot scores
+ *   log.jsonl              one line per optimizer step (loss, lr, gradient norm, SCST reward statistics)
+ *   stages/<k>-<name>/     best/ (adapter), checkpoint/ (while running), eval-<n>/ (metrics.json, predictions.json)
+ *   results.md, results.json   the table, one row per stage
+ */
+import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { Blip2Captioner } from '../captioner.js';
+import { loadDataset, imageCaptions, type CaptionDataset } from '../data/readers.js';
+import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
+import { PAPER_IMAGE_AUGMENT } from '../image/augment.js';
+import { PAPER_CAPTION_AUGMENT } from '../text/augment.js';
+import { CiderDScorer } from '../metrics/cider.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
+import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
+import type { RunSpec, StageSpec } from './run-config.js';
+import { learningRate, resolveSchedule, type Schedule } from './schedule.js';
+import { ciderReward, scstBackward, type ScstStepResult } from './scst.js';
+
+/** One optimizer step, as logged. */
+export interface StepEvent {
+  stage: string;
+  stageIndex: number;
+  epoch: number;
+  step: number;
+  totalSteps: number;
+  lr: number;
+  loss: number;
+  gradNorm: number;
+  scst?: Pick<ScstStepResult, 'reward' | 'baseline' | 'advantage'>;
+}
+
+/** One validation. */
+export interface EvalEvent {
+  stage: string;
+  step: number;
+  cider: number;
+  best: boolean;
+}
+
+export interface RunEvents {
+  onStageStart?(stage: StageSpec, index: number, totalSteps: number): void;
+  onStep?(event: StepEvent): void;
+  onEvalProgress?(done: number, total: number): void;
+  onEval?(event: EvalEvent): void;
+  onStageEnd?(stage: StageSpec, index: number, row: ResultRow): void;
+}
+
+export interface RunOptions {
+  /** Continue a run directory that holds an unfinished run of the same config. */
+  resume?: boolean;
+  logger?: Logger;
+  events?: RunEvents;
+}
+
+interface StageRecord {
+  name: string;
+  bestDir: string;
+  bestCider: number;
+  scores: ResultRow['scores'];
+}
+
+interface RunState {
+  zeroShot?: ResultRow['scores'];
+  stages: StageRecord[];
+}
+
+interface StageProgress {
+  epoch: number;
+  nextBatch: number;
+  evals: number;
+  bestCider: number | null;
+  bestScores: ResultRow['scores'] | null;
+  badEvals: number;
+  done: boolean;
+}
+
+export interface RunSummary {
+  rows: ResultRow[];
+  markdown: string;
+  outDir: string;
+}
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** Runs (or resumes) a progressive fine-tuning run and returns the results table. */
+export async function runProgressive(spec: RunSpec, options: RunOptions = {}): Promise<RunSummary> {
+  const logger = options.logger ?? silentLogger;
+  const events = options.events ?? {};
+  await mkdir(spec.outDir, { recursive: true });
+  const configPath = join(spec.outDir, 'config.json');
+  const statePath = join(spec.outDir, 'run-state.json');
+  const configText = `${JSON.stringify(spec, null, 2)}\n`;
+  if (await exists(configPath)) {
+    if (!options.resume) {
+      throw new Error(`${spec.outDir} already holds a run; resume it (--resume) or choose another outDir`);
+    }
+    if ((await readFile(configPath, 'utf8')) !== configText) {
+      throw new Error(`${spec.outDir} holds a run of a different config; resume needs the same config (or choose another outDir)`);
+    }
+  } else {
+    await writeFileAtomic(configPath, configText);
+  }
+  const state: RunState = (await exists(statePath)) ? await readJson<RunState>(statePath) : { stages: [] };
+  const saveState = () => writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`);
+
+  const captioner = await Blip2Captioner.fromPretrained(spec.model, {
+    logger, ...(spec.device ? { device: spec.device } : {}), ...(spec.dtype ? { dtype: spec.dtype } : {}),
+    ...(spec.threads ? { threads: spec.threads } : {}),
+  });
+  try {
+    const train = await loadDataset({ ...spec.train, logger, name: 'train' });
+    const val = await loadDataset({ ...spec.val, logger, name: 'val' });
+    logger.info(`data: ${train.samples.length} training images, ${val.samples.length} validation images`);
+    const evaluate = async (): Promise<EvaluationResult> => {
+      const wasTraining = captioner.model.training;
+      await captioner.model.setTraining(false);
+      try {
+        return await evaluateCaptioner(captioner, val, {
+          generation: { maxNewTokens: spec.eval.maxNewTokens, numBeams: spec.eval.numBeams },
+          ...(spec.prompt ? { prompt: spec.prompt } : {}),
+          batchSize: spec.eval.batchSize,
+          ...(spec.eval.maxImages ? { maxImages: spec.eval.maxImages } : {}),
+          metrics: spec.eval.metrics,
+          logger,
+          onProgress: events.onEvalProgress,
+        });
+      } finally {
+        await captioner.model.setTraining(wasTraining);
+      }
+    };
+
+    if (spec.zeroShot && !state.zeroShot) {
+      logger.info('zero-shot evaluation');
+      const result = await evaluate();
+      await writeEvaluation(join(spec.outDir, 'zero-shot'), result);
+      state.zeroShot = corpusScores(result.scores);
+      await saveState();
+    }
+
+    let scorer: CiderDScorer | undefined;
+    for (let i = 0; i < spec.stages.length; i++) {
+      const stage = spec.stages[i]!;
+      if (state.stages[i]) continue;
+      if (stage.scst && !scorer) scorer = new CiderDScorer(imageCaptions(train));
+      const previous = i > 0 ? state.stages[i - 1] : undefined;
+      const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events });
+      state.stages[i] = record;
+      await saveState();
+      events.onStageEnd?.(stage, i, { stage: stage.name, scores: record.scores });
+    }
+
+    const rows: ResultRow[] = [];
+    if (state.zeroShot) rows.push({ stage: 'zero-shot', scores: state.zeroShot });
+    for (const r of state.stages) rows.push({ stage: r.name, scores: r.scores });
+    const markdown = resultsMarkdown(rows);
+    await writeFileAtomic(join(spec.outDir, 'results.md'), markdown);
+    await writeFileAtomic(join(spec.outDir, 'results.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    return { rows, markdown, outDir: spec.outDir };
+  } finally {
+    captioner.dispose();
+  }
+}
+
+async function writeEvaluation(dir: string, result: EvaluationResult): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const { perImage, ...corpus } = result.scores;
+  await writeFileAtomic(join(dir, 'metrics.json'), `${JSON.stringify({ corpus, perImage }, null, 2)}\n`);
+  await writeFileAtomic(join(dir, 'predictions.json'), `${JSON.stringify(result.predictions, null, 2)}\n`);
+}
+
+/** Replaces `dir` with a fresh copy of the model's adapter, atomically. */
+async function saveBestAdapter(captioner: Blip2Captioner, dir: string): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await captioner.model.saveAdapter(tmp);
+  const old = `${dir}.old-${process.pid}`;
+  const had = await exists(dir);
+  if (had) await rename(dir, old);
+  await rename(tmp, dir);
+  if (had) await rm(old, { recursive: true, force: true });
+}
+
+interface StageContext {
+  captioner: Blip2Captioner;
+  train: CaptionDataset;
+  evaluate: () => Promise<EvaluationResult>;
+  previous: StageRecord | undefined;
+  scorer: CiderDScorer | undefined;
+  logger: Logger;
+  events: RunEvents;
+}
+
+async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: StageContext): Promise<StageRecord> {
+  const { captioner, logger, events } = ctx;
+  const model = captioner.model;
+  const dir = join(spec.outDir, 'stages', `${index + 1}-${stage.name}`);
+  const checkpointDir = join(dir, 'checkpoint');
+  const bestDir = join(dir, 'best');
+  await mkdir(dir, { recursive: true });
+
+  const loader = new CaptionLoader(ctx.train, {
+    batchSize: stage.batchSize,
+    seed: spec.seed + 7919 * (index + 1),
+    processor: captioner.imageProcessor,
+    ...(stage.augment ? { imageAugment: PAPER_IMAGE_AUGMENT, captionAugment: PAPER_CAPTION_AUGMENT } : {}),
+  });
+  const stepsPerEpoch = Math.max(1, Math.floor(loader.batchesPerEpoch / stage.gradAccum));
+  const totalSteps = stage.maxSteps > 0 ? Math.min(stage.maxSteps, stepsPerEpoch * stage.epochs) : stepsPerEpoch * stage.epochs;
+  let schedule: Schedule = resolveSchedule({
+    kind: stage.schedule, lr: stage.lr, warmupSteps: stage.warmupSteps, totalSteps, minLrRatio: stage.minLrRatio,
+  });
+
+  let step = 0;
+  let progress: StageProgress = { epoch: 0, nextBatch: 0, evals: 0, bestCider: null, bestScores: null, badEvals: 0, done: false };
+  if (await exists(join(checkpointDir, 'trainer_state.json'))) {
+    const saved = await loadCheckpoint(model, checkpointDir);
+    step = saved.step;
+    schedule = saved.schedule;
+    progress = saved.extra as unknown as StageProgress;
+    logger.info(`${stage.name}: resuming at step ${step} (epoch ${progress.epoch + 1}, batch ${progress.nextBatch})`);
+  } else if (stage.freshAdapter || !ctx.previous) {
+    const summary = await model.addLora({ ...loraOptions(spec), seed: spec.seed + index });
+    logger.info(`${stage.name}: fresh LoRA on ${summary.modules} modules, ${summary.trainableParameters.toLocaleString('en-US')} trainable of ${summary.totalParameters.toLocaleString('en-US')} parameters`);
+  } else {
+    await model.loadAdapter(ctx.previous.bestDir);
+    logger.info(`${stage.name}: starting from ${ctx.previous.name}'s best adapter`);
+  }
+  await model.setTraining(true);
+  events.onStageStart?.(stage, index, totalSteps);
+
+  const checkpoint = () => saveCheckpoint(model, checkpointDir, { step, epoch: progress.epoch, schedule, extra: { ...progress } });
+  const validate = async () => {
+    const result = await ctx.evaluate();
+    progress.evals += 1;
+    await writeEvaluation(join(dir, `eval-${progress.evals}`), result);
+    const cider = result.scores.CIDEr ?? 0;
+    const improved = progress.bestCider === null || cider > progress.bestCider + stage.earlyStopping.minDelta;
+    if (improved) {
+      progress.bestCider = cider;
+      progress.bestScores = corpusScores(result.scores);
+      progress.badEvals = 0;
+      await saveBestAdapter(captioner, bestDir);
+    } else {
+      progress.badEvals += 1;
+    }
+    logger.info(`${stage.name}: step ${step}, val CIDEr ${cider.toFixed(4)}${improved ? ' (best)' : ''}`);
+    events.onEval?.({ stage: stage.name, step, cider, best: improved });
+    if (stage.earlyStopping.patience > 0 && progress.badEvals >= stage.earlyStopping.patience) progress.done = true;
+  };
+
+  while (!progress.done && progress.epoch < stage.epochs && step < totalSteps) {
+    let micro = 0;
+    for await (const batch of loader.epoch(progress.epoch, { startBatch: progress.nextBatch })) {
+      const loss = await microStep(spec, stage, ctx, batch, step);
+      micro += 1;
+      progress.nextBatch = batch.index + 1;
+      if (micro % stage.gradAccum !== 0) continue;
+      const lr = learningRate(schedule, step);
+      const { gradNorm } = await model.optimizerStep({ lr, maxGradNorm: stage.maxGradNorm, weightDecay: stage.weightDecay });
+      step += 1;
+      const event: StepEvent = {
+        stage: stage.name, stageIndex: index, epoch: progress.epoch, step, totalSteps, lr, loss: loss.loss, gradNorm,
+        ...(loss.scst ? { scst: loss.scst } : {}),
+      };
+      await appendFile(join(spec.outDir, 'log.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+      events.onStep?.(event);
+      if (stage.evalEverySteps > 0 && step % stage.evalEverySteps === 0) await validate();
+      if (step % stage.checkpointEverySteps === 0) await checkpoint();
+      if (progress.done || step >= totalSteps) break;
+    }
+    if (progress.nextBatch >= loader.batchesPerEpoch || step >= totalSteps) {
+      if (stage.evalEverySteps === 0 || step % stage.evalEverySteps !== 0) await validate();
+      progress.epoch += 1;
+      progress.nextBatch = 0;
+    }
+    await checkpoint();
+  }
+  if (progress.bestCider === null) await validate();
+  await rm(checkpointDir, { recursive: true, force: true });
+  return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
+}
+
+function loraOptions(spec: RunSpec) {
+  return { r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, targetModules: spec.lora.targetModules, useRslora: spec.lora.useRslora };
+}
+
+async function microStep(
+  spec: RunSpec, stage: StageSpec, ctx: StageContext, batch: CaptionBatch, step: number,
+): Promise<{ loss: number; scst?: StepEvent['scst'] }> {
+  const { captioner } = ctx;
+  const { labels } = captioner.tokenizer.encodeTargets(batch.captions);
+  const prompt = captioner.promptIds(spec.prompt, batch.samples.length);
+  if (!stage.scst) {
+    const loss = await captioner.model.backwardCrossEntropy({ pixelValues: batch.pixelValues, ...prompt, labels }, { scale: 1 / stage.gradAccum });
+    return { loss };
+  }
+  const options = { ...stage.scst, ceWeight: stage.scst.ceWeight / stage.gradAccum, rlWeight: stage.scst.rlWeight / stage.gradAccum };
+  const result = await scstBackward(
+    captioner.model, captioner.tokenizer,
+    { imageIds: batch.samples.map((s) => s.imageId), pixelValues: batch.pixelValues, ...prompt, labels },
+    ciderReward(ctx.scorer!), options, spec.seed * 1_000_003 + step * 7 + batch.index,
+  );
+  return { loss: result.loss * stage.gradAccum, scst: { reward: result.reward, baseline: result.baseline, advantage: result.advantage } };
+}

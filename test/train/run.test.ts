@@ -1,0 +1,94 @@
+// The progressive run end to end on the tiny fixture model and a small on-disk dataset: every stage runs for a
+// few steps, checkpoints, produces the table; a kill -9 in the middle resumes and finishes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseRunConfig } from '../../lib/train/run-config.js';
+import { runProgressive } from '../../lib/train/run.js';
+import { TINY_MODEL } from '../helpers/paths.js';
+import { writeTinyVizWiz } from '../helpers/tiny-dataset.js';
+
+let root: string;
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'blip2-run-'));
+  await writeTinyVizWiz(root, 'train', 8);
+  await writeTinyVizWiz(root, 'val', 4, 100);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function config(outDir: string, extra: Record<string, unknown> = {}) {
+  return {
+    model: TINY_MODEL,
+    outDir,
+    seed: 3,
+    threads: 1,
+    data: { train: { file: join(root, 'train.json'), imageRoot: join(root, 'train') }, val: { file: join(root, 'val.json'), imageRoot: join(root, 'val') } },
+    lora: { r: 4, alpha: 8, dropout: 0.05 },
+    eval: { maxNewTokens: 4, batchSize: 4 },
+    stages: [
+      { name: 'lora', epochs: 1, lr: 1e-3, batchSize: 4 },
+      { name: 'lora+aug', epochs: 1, lr: 1e-3, batchSize: 4, augment: true, freshAdapter: true },
+      { name: 'scst', epochs: 1, lr: 1e-4, batchSize: 4, maxSteps: 1, scst: { samples: 2, maxNewTokens: 4 } },
+    ],
+    ...extra,
+  };
+}
+
+describe('runProgressive', () => {
+  it('runs every stage, keeps the best adapters, and writes the table', async () => {
+    const outDir = join(root, 'run');
+    const summary = await runProgressive(parseRunConfig(config(outDir)));
+    expect(summary.rows.map((r) => r.stage)).toEqual(['zero-shot', 'lora', 'lora+aug', 'scst']);
+    for (const row of summary.rows) expect(Object.keys(row.scores).sort()).toEqual(['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'CIDEr', 'METEOR', 'ROUGE_L']);
+    const md = readFileSync(join(outDir, 'results.md'), 'utf8');
+    expect(md.split('\n')[0]).toBe('| model | B-1 | B-2 | B-3 | B-4 | METEOR | ROUGE-L | CIDEr |');
+    expect(md.split('\n').length).toBe(7);
+    const log = readFileSync(join(outDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.map((l) => `${l.stage}:${l.step}`)).toEqual(['lora:1', 'lora:2', 'lora+aug:1', 'lora+aug:2', 'scst:1']);
+    expect(log[4].scst.reward.mean).toBeGreaterThanOrEqual(0);
+    for (const stage of ['1-lora', '2-lora+aug', '3-scst']) {
+      expect(readdirSync(join(outDir, 'stages', stage, 'best')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+      expect(existsSync(join(outDir, 'stages', stage, 'checkpoint'))).toBe(false);
+      expect(JSON.parse(readFileSync(join(outDir, 'stages', stage, 'eval-1', 'predictions.json'), 'utf8')).length).toBe(4);
+    }
+    await expect(runProgressive(parseRunConfig(config(outDir)))).rejects.toThrow(`${outDir} already holds a run; resume it (--resume) or choose another outDir`);
+    const resumed = await runProgressive(parseRunConfig(config(outDir)), { resume: true });
+    expect(resumed.rows).toEqual(summary.rows);
+  });
+
+  it('validates the config, naming the bad key', () => {
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a', epoch: 1 }] })).toThrow('Unknown option "epoch" in stages[0]');
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a' }, { name: 'a' }] })).toThrow('Stage names must be unique; "a" appears twice');
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ scst: { samples: 0 } }] })).toThrow('Expected integer between 1 and 64 for samples but received 0 of type number');
+  });
+
+  it('resumes after kill -9', async () => {
+    const outDir = join(root, 'killed');
+    const cfgFile = join(root, 'killed.json');
+    writeFileSync(cfgFile, JSON.stringify(config(outDir, {
+      zeroShot: false,
+      stages: [{ name: 'lora', epochs: 6, lr: 1e-3, batchSize: 2, checkpointEverySteps: 1 }],
+    })));
+    const cli = resolve('lib/cli/main.ts');
+    const tsx = resolve('node_modules/tsx/dist/cli.mjs');
+    const child = spawn(process.execPath, [tsx, cli, 'train', '--config', cfgFile], { stdio: 'ignore' });
+    const checkpoint = join(outDir, 'stages', '1-lora', 'checkpoint', 'trainer_state.json');
+    const started = Date.now();
+    while (!existsSync(checkpoint) || JSON.parse(readFileSync(checkpoint, 'utf8')).step < 3) {
+      if (Date.now() - started > 90_000) throw new Error('no checkpoint within 90 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const stepAtKill = JSON.parse(readFileSync(checkpoint, 'utf8')).step as number;
+    expect(stepAtKill).toBeGreaterThanOrEqual(3);
+    expect(stepAtKill).toBeLessThan(24);
+    const summary = await runProgressive(parseRunConfig(JSON.parse(readFileSync(cfgFile, 'utf8'))), { resume: true });
+    expect(summary.rows.map((r) => r.stage)).toEqual(['lora']);
+    const steps = readFileSync(join(outDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step as number);
+    console.log(`kill -9 at step ${stepAtKill}; resumed and finished at step ${steps.at(-1)} of 24`);
+    expect(steps.at(-1)).toBe(24);
+  });
+});
