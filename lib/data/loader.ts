@@ -1,0 +1,285 @@
+/**
+ * CaptionLoader: seeded, resumable epochs of image–caption batches, with decoding, preprocessing and
+ * augmentation running on the image worker pool `prefetch` batches ahead of the consumer, so that
+ * preparing images overlaps model work.
+ *
+ * Every random choice is a pure function of (seed, epoch, entry index) — see {@link deriveSeed} — so an
+ * epoch is the same whatever the prefetch depth, and starting an epoch at batch k gives exactly the tail of
+ * the full epoch.
+ */
+import { Xoshiro128 } from '../generation/random.js';
+import { parseImageAugmentSpec, type ImageAugmentSpec } from '../image/augment.js';
+import { corruptionKind, type Corruption } from '../image/corrupt.js';
+import type { ImageInput } from '../image/decode.js';
+import type { ImageTransform } from '../image/pipeline.js';
+import type { PixelValues, PreprocessOptions } from '../image/processor.js';
+import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, oneOf } from '../is.js';
+import { augmentCaption, parseCaptionAugmentSpec, swapLeftRight, type CaptionAugmentSpec } from '../text/augment.js';
+import type { CaptionDataset, CaptionSample } from './readers.js';
+import { deriveSeed } from './seeds.js';
+
+/** What the loader needs of an image processor: {@link BlipImageProcessor} fits (the loader adds `transforms`). */
+export interface BatchImageProcessor {
+  preprocess(inputs: readonly ImageInput[], options?: PreprocessOptions): Promise<PixelValues>;
+}
+
+/** Preprocessing options the loader passes through (it sets `transforms` itself). */
+export type LoaderPreprocessOptions = Omit<PreprocessOptions, 'transforms'>;
+
+/** How target captions are chosen. */
+export type CaptionMode = 'random' | 'first' | 'all';
+
+/** Options of {@link CaptionLoader}. */
+export interface CaptionLoaderOptions {
+  /** Turns image files into pixel values (usually a {@link BlipImageProcessor}). */
+  processor: BatchImageProcessor;
+  /** Samples per batch, 1–65536. */
+  batchSize: number;
+  /** Run seed, an integer in [0, 2^53). Default 0. */
+  seed?: number;
+  /** Shuffle each epoch (seeded by seed and epoch). Default true. */
+  shuffle?: boolean;
+  /** Drop the last batch of an epoch when it is smaller than batchSize. Default false. */
+  dropLast?: boolean;
+  /**
+   * Target captions: `'random'` (default) one caption per image per epoch drawn by the seeded generator;
+   * `'first'` the first caption; `'all'` every caption as its own sample (an image appears once per caption).
+   */
+  captions?: CaptionMode;
+  /** Batches prepared ahead of the one being consumed, 0–64. Default 2. */
+  prefetch?: number;
+  /** Passed to the processor's `preprocess` (pool, load, fastResize, logger). */
+  preprocess?: LoaderPreprocessOptions;
+  /** Image augmentation (seeded per image); mirrored images get left/right swapped in their caption. */
+  imageAugment?: ImageAugmentSpec;
+  /** Caption augmentation (seeded per image), applied to the target caption. */
+  captionAugment?: CaptionAugmentSpec;
+  /** A corruption applied to every image (seeded per image), e.g. `{ kind: 'gaussian_blur', severity: 3 }`; aliases accepted. */
+  corrupt?: Corruption;
+}
+
+/** One unit of an epoch: a sample and which of its captions is the target. */
+export interface LoaderEntry {
+  /** Index into `dataset.samples`. */
+  sample: number;
+  /** Index into that sample's `captions`. */
+  caption: number;
+}
+
+/** A prepared batch. */
+export interface CaptionBatch {
+  /** The epoch this batch belongs to. */
+  epoch: number;
+  /** Its position in the epoch, 0-based. */
+  index: number;
+  /** The samples, in batch order. */
+  samples: CaptionSample[];
+  /** The entries (sample and caption indices) the batch was made from. */
+  entries: LoaderEntry[];
+  /** Pixel values, NCHW float32, row i for samples[i]. */
+  pixelValues: PixelValues;
+  /** Target captions after augmentation (and left/right swapped for mirrored images). */
+  captions: string[];
+  /** Whether each image was mirrored by augmentation. */
+  flipped: boolean[];
+}
+
+/** Options of {@link CaptionLoader.epoch}. */
+export interface EpochOptions {
+  /** First batch to produce (for resuming mid-epoch): 0 to batchesPerEpoch. Default 0. */
+  startBatch?: number;
+}
+
+const OPTION_KEYS = [
+  'processor', 'batchSize', 'seed', 'shuffle', 'dropLast', 'captions', 'prefetch', 'preprocess', 'imageAugment', 'captionAugment', 'corrupt',
+] as const;
+
+function checkDataset(dataset: unknown): CaptionDataset {
+  if (!isPlainObject(dataset) || !Array.isArray(dataset.samples) || dataset.samples.length === 0) {
+    throw invalidParameterError('dataset', 'a CaptionDataset with at least one sample', isPlainObject(dataset) ? dataset.samples : dataset);
+  }
+  dataset.samples.forEach((s: unknown, i: number) => {
+    if (!isPlainObject(s) || typeof s.image !== 'string' || !Array.isArray(s.captions) || s.captions.length === 0) {
+      throw invalidParameterError(`dataset.samples[${i}]`, 'a sample with an image path and at least one caption', s);
+    }
+  });
+  return dataset as unknown as CaptionDataset;
+}
+
+function checkCorruption(value: unknown): Corruption {
+  const c = knownKeys('corrupt', value, ['kind', 'severity']);
+  return { kind: corruptionKind(c.kind), severity: integerInRange('corrupt.severity', c.severity, 1, 5) };
+}
+
+/** Seeded, prefetching batches of (image, target caption) for training and evaluation. */
+export class CaptionLoader {
+  /** The dataset batches are drawn from. */
+  readonly dataset: CaptionDataset;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly captionMode: CaptionMode;
+  readonly prefetch: number;
+  private readonly processor: BatchImageProcessor;
+  private readonly preprocessOptions: LoaderPreprocessOptions;
+  /** The validated image augmentation (every field present), or undefined when off. */
+  readonly imageAugment: Required<ImageAugmentSpec> | undefined;
+  /** The validated caption augmentation (every field present), or undefined when off. */
+  readonly captionAugment: Required<CaptionAugmentSpec> | undefined;
+  /** The validated corruption, or undefined when off. */
+  readonly corrupt: Corruption | undefined;
+  /** Entries per epoch: one per sample, or one per caption in `'all'` mode. */
+  readonly entriesPerEpoch: number;
+
+  /**
+   * @param dataset samples from {@link loadDataset} (or built by hand).
+   * @throws TypeError for an empty dataset or invalid options.
+   */
+  constructor(dataset: CaptionDataset, options: CaptionLoaderOptions) {
+    this.dataset = checkDataset(dataset);
+    if (options === undefined) throw invalidParameterError('CaptionLoader options', 'plain object', options);
+    const o = knownKeys('CaptionLoader options', options, OPTION_KEYS);
+    if (typeof (o.processor as Partial<BatchImageProcessor> | undefined)?.preprocess !== 'function') {
+      throw invalidParameterError('processor', 'an image processor with a preprocess method', o.processor);
+    }
+    this.processor = o.processor as BatchImageProcessor;
+    this.batchSize = integerInRange('batchSize', o.batchSize, 1, 65536);
+    this.seed = o.seed === undefined ? 0 : integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
+    this.shuffle = o.shuffle === undefined ? true : boolean('shuffle', o.shuffle);
+    this.dropLast = o.dropLast === undefined ? false : boolean('dropLast', o.dropLast);
+    this.captionMode = o.captions === undefined ? 'random' : oneOf('captions', o.captions, ['random', 'first', 'all'] as const);
+    this.prefetch = o.prefetch === undefined ? 2 : integerInRange('prefetch', o.prefetch, 0, 64);
+    this.preprocessOptions = knownKeys('preprocess', o.preprocess, ['pool', 'load', 'fastResize', 'logger']) as LoaderPreprocessOptions;
+    this.imageAugment = o.imageAugment === undefined ? undefined : parseImageAugmentSpec(o.imageAugment);
+    this.captionAugment = o.captionAugment === undefined ? undefined : parseCaptionAugmentSpec(o.captionAugment);
+    this.corrupt = o.corrupt === undefined ? undefined : checkCorruption(o.corrupt);
+    this.entriesPerEpoch = this.captionMode === 'all'
+      ? this.dataset.samples.reduce((n, s) => n + s.captions.length, 0)
+      : this.dataset.samples.length;
+    if (this.dropLast && this.entriesPerEpoch < this.batchSize) {
+      throw new TypeError(`Expected at least batchSize (${this.batchSize}) entries with dropLast but ${this.dataset.name} has ${this.entriesPerEpoch}`);
+    }
+  }
+
+  /** Batches per epoch (the last one smaller unless dropLast). */
+  get batchesPerEpoch(): number {
+    return this.dropLast ? Math.floor(this.entriesPerEpoch / this.batchSize) : Math.ceil(this.entriesPerEpoch / this.batchSize);
+  }
+
+  /**
+   * The epoch's entries in order, before batching: in `'random'` mode each sample's target caption is drawn
+   * from its own seed (seed, epoch, sample); the order is a Fisher–Yates shuffle seeded by (seed, epoch).
+   */
+  order(epoch: number): LoaderEntry[] {
+    integerInRange('epoch', epoch, 0, Number.MAX_SAFE_INTEGER);
+    const entries: LoaderEntry[] = [];
+    this.dataset.samples.forEach((sample, i) => {
+      if (this.captionMode === 'all') {
+        for (let c = 0; c < sample.captions.length; c++) entries.push({ sample: i, caption: c });
+      } else if (this.captionMode === 'first') {
+        entries.push({ sample: i, caption: 0 });
+      } else {
+        const rng = new Xoshiro128(deriveSeed(this.seed, epoch, i, 'caption'));
+        entries.push({ sample: i, caption: Math.min(sample.captions.length - 1, Math.floor(rng.nextDouble() * sample.captions.length)) });
+      }
+    });
+    if (this.shuffle) {
+      const rng = new Xoshiro128(deriveSeed(this.seed, epoch, 0, 'order'));
+      for (let i = entries.length - 1; i > 0; i--) {
+        const j = Math.floor(rng.nextDouble() * (i + 1));
+        [entries[i], entries[j]] = [entries[j]!, entries[i]!];
+      }
+    }
+    return entries;
+  }
+
+  /** The entries of every batch of an epoch (what {@link epoch} will prepare, without any image work). */
+  plan(epoch: number): LoaderEntry[][] {
+    const entries = this.order(epoch);
+    const batches: LoaderEntry[][] = [];
+    for (let b = 0; b < this.batchesPerEpoch; b++) batches.push(entries.slice(b * this.batchSize, (b + 1) * this.batchSize));
+    return batches;
+  }
+
+  /**
+   * The batches of one epoch, prepared `prefetch` batches ahead on the processor's worker pool.
+   * Breaking out of the loop stops scheduling new batches (those already in flight finish and are dropped).
+   *
+   * @param epoch the epoch number (0-based); it seeds the order, captions and augmentation.
+   * @param options `startBatch` to resume mid-epoch: the batches are exactly those of a full epoch from that index.
+   * @throws Error (on iteration) when a batch cannot be prepared, naming the batch and the failing image.
+   */
+  epoch(epoch: number, options?: EpochOptions): AsyncIterable<CaptionBatch> {
+    const o = knownKeys('epoch options', options, ['startBatch']);
+    const plan = this.plan(epoch);
+    const start = o.startBatch === undefined ? 0 : integerInRange('startBatch', o.startBatch, 0, plan.length);
+    return { [Symbol.asyncIterator]: () => this.iterate(epoch, plan, start) };
+  }
+
+  private async *iterate(epoch: number, plan: LoaderEntry[][], start: number): AsyncGenerator<CaptionBatch> {
+    const inFlight: Promise<CaptionBatch>[] = [];
+    let next = start;
+    const schedule = (depth: number) => {
+      while (next < plan.length && inFlight.length < depth) {
+        const batch = this.prepare(epoch, next, plan[next]!);
+        batch.catch(() => {});
+        inFlight.push(batch);
+        next += 1;
+      }
+    };
+    for (;;) {
+      schedule(Math.max(1, this.prefetch));
+      const pending = inFlight.shift();
+      if (pending === undefined) return;
+      const batch = await pending;
+      // While the consumer holds this batch, `prefetch` batches are being prepared.
+      schedule(this.prefetch);
+      yield batch;
+    }
+  }
+
+  /** The per-image transforms for a batch, or undefined when neither augmentation nor corruption is on. */
+  private transforms(epoch: number, entries: LoaderEntry[]): ImageTransform[] | undefined {
+    const augment = this.imageAugment;
+    const corrupt = this.corrupt;
+    if (augment === undefined && corrupt === undefined) return undefined;
+    return entries.map((entry) => {
+      const index = this.entryIndex(entry);
+      const transform: ImageTransform = {};
+      if (augment !== undefined) transform.augment = { spec: augment, seed: deriveSeed(this.seed, epoch, index, 'imageAugment') };
+      if (corrupt !== undefined) transform.corrupt = { ...corrupt, seed: deriveSeed(this.seed, epoch, index, 'corrupt') };
+      return transform;
+    });
+  }
+
+  /** A stable index for an entry: the sample index, or in `'all'` mode the caption's position in the dataset. */
+  private entryIndex(entry: LoaderEntry): number {
+    if (this.captionMode !== 'all') return entry.sample;
+    let index = entry.caption;
+    for (let s = 0; s < entry.sample; s++) index += this.dataset.samples[s]!.captions.length;
+    return index;
+  }
+
+  private async prepare(epoch: number, index: number, entries: LoaderEntry[]): Promise<CaptionBatch> {
+    const samples = entries.map((e) => this.dataset.samples[e.sample]!);
+    const transforms = this.transforms(epoch, entries);
+    let pixelValues: PixelValues;
+    try {
+      const options: PreprocessOptions = transforms === undefined ? { ...this.preprocessOptions } : { ...this.preprocessOptions, transforms };
+      pixelValues = await this.processor.preprocess(samples.map((s) => s.image), options);
+    } catch (error) {
+      throw new Error(`Cannot prepare batch ${index} of epoch ${epoch} of ${this.dataset.name}: ${(error as Error).message}`, { cause: error });
+    }
+    const flipped = entries.map((_, i) => pixelValues.flipped?.[i] === true);
+    const captions = entries.map((entry, i) => {
+      let text = samples[i]!.captions[entry.caption]!;
+      if (this.captionAugment !== undefined) {
+        text = augmentCaption(text, this.captionAugment, deriveSeed(this.seed, epoch, this.entryIndex(entry), 'captionAugment'));
+      }
+      return flipped[i] ? swapLeftRight(text) : text;
+    });
+    const { flipped: _flipped, ...pixels } = pixelValues;
+    return { epoch, index, samples, entries, pixelValues: pixels, captions, flipped };
+  }
+}
