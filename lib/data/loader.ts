@@ -131,6 +131,8 @@ export class CaptionLoader {
   readonly corrupt: Corruption | undefined;
   /** Entries per epoch: one per sample, or one per caption in `'all'` mode. */
   readonly entriesPerEpoch: number;
+  /** In `'all'` mode, the index of each sample's first caption among all captions (for per-entry seeds). */
+  private readonly captionOffsets: number[];
 
   /**
    * @param dataset samples from {@link loadDataset} (or built by hand).
@@ -154,9 +156,13 @@ export class CaptionLoader {
     this.imageAugment = o.imageAugment === undefined ? undefined : parseImageAugmentSpec(o.imageAugment);
     this.captionAugment = o.captionAugment === undefined ? undefined : parseCaptionAugmentSpec(o.captionAugment);
     this.corrupt = o.corrupt === undefined ? undefined : checkCorruption(o.corrupt);
-    this.entriesPerEpoch = this.captionMode === 'all'
-      ? this.dataset.samples.reduce((n, s) => n + s.captions.length, 0)
-      : this.dataset.samples.length;
+    this.captionOffsets = [];
+    let captions = 0;
+    for (const sample of this.dataset.samples) {
+      this.captionOffsets.push(captions);
+      captions += sample.captions.length;
+    }
+    this.entriesPerEpoch = this.captionMode === 'all' ? captions : this.dataset.samples.length;
     if (this.dropLast && this.entriesPerEpoch < this.batchSize) {
       throw new TypeError(`Expected at least batchSize (${this.batchSize}) entries with dropLast but ${this.dataset.name} has ${this.entriesPerEpoch}`);
     }
@@ -255,10 +261,7 @@ export class CaptionLoader {
 
   /** A stable index for an entry: the sample index, or in `'all'` mode the caption's position in the dataset. */
   private entryIndex(entry: LoaderEntry): number {
-    if (this.captionMode !== 'all') return entry.sample;
-    let index = entry.caption;
-    for (let s = 0; s < entry.sample; s++) index += this.dataset.samples[s]!.captions.length;
-    return index;
+    return this.captionMode === 'all' ? this.captionOffsets[entry.sample]! + entry.caption : entry.sample;
   }
 
   private async prepare(epoch: number, index: number, entries: LoaderEntry[]): Promise<CaptionBatch> {

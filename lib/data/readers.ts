@@ -6,7 +6,7 @@
  * file and the offending entry.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { boolean, describe, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -395,7 +395,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
   const split = o.split === undefined ? 'all' : oneOf('split', o.split, KARPATHY_SPLITS);
   const includeRestval = o.includeRestval === undefined ? false : boolean('includeRestval', o.includeRestval);
   const checkImages = o.checkImages === undefined ? true : boolean('checkImages', o.checkImages);
-  const name = o.name === undefined ? file.slice(dirname(file).length + 1) : nonEmptyString('name', o.name);
+  const name = o.name === undefined ? basename(file) : nonEmptyString('name', o.name);
   const logger = (o.logger as Logger | undefined) ?? silentLogger;
   if (o.logger !== undefined && typeof (o.logger as Partial<Logger> | null)?.warn !== 'function') {
     throw invalidParameterError('logger', 'a Logger {debug, info, warn}', o.logger);

@@ -222,6 +222,21 @@ describe('CaptionLoader: augmentation requests', () => {
     });
   });
 
+  it('seeds each caption of an image separately in "all" mode', async () => {
+    const processor = new FakeProcessor();
+    const loader = new CaptionLoader(dataset(5), { processor, batchSize: 4, captions: 'all', seed: 8, imageAugment: { hflip: 0.5 } });
+    const seedByCaption = new Map<string, number>();
+    for await (const batch of loader.epoch(1)) {
+      const call = processor.calls[batch.index]!;
+      batch.captions.forEach((c, i) => seedByCaption.set(c, call.options!.transforms![i]!.augment!.seed));
+    }
+    expect(seedByCaption.size).toBe(9);
+    expect(new Set(seedByCaption.values()).size).toBe(9);
+    // Captions in dataset order: s0 c0 (0), s1 c0 (1), s1 c1 (2), s2 c0 (3), s2 c1 (4), ...
+    expect(seedByCaption.get('s2 c1')).toBe(deriveSeed(8, 1, 4, 'imageAugment'));
+    expect(seedByCaption.get('s4 c1')).toBe(deriveSeed(8, 1, 8, 'imageAugment'));
+  });
+
   it('passes no transforms when augmentation and corruption are off', async () => {
     const processor = new FakeProcessor();
     const loader = new CaptionLoader(dataset(3), { processor, batchSize: 3, preprocess: { fastResize: true } });
