@@ -328,12 +328,19 @@ function blurPlane(src: Float64Array, width: number, height: number, kernel: Flo
   return out;
 }
 
-/** Defocus blur: 2-D convolution with {@link defocusKernel} (OpenCV `filter2D`, reflect-101 border), zero taps skipped. */
+/** Defocus blur: 2-D correlation with {@link defocusKernel} (OpenCV `filter2D`, reflect-101 border). */
 export function defocusBlur(image: RgbImage, radius: number, aliasSigma: number): RgbImage {
   const { size, weights } = defocusKernel(radius, aliasSigma);
+  return fromFloat(convolve2d(image, size, weights), image);
+}
+
+/**
+ * 2-D correlation of interleaved RGB with a square `size`×`size` kernel (row-major), reflect-101 border,
+ * in float. The image is padded once and zero taps are skipped, so the inner loop is a plain weighted sum.
+ */
+export function convolve2d(image: RgbImage, size: number, weights: Float64Array): Float32Array {
   const half = (size - 1) / 2;
   const { width, height, data } = image;
-  // Pad once so that the inner loop is a plain weighted sum over precomputed offsets.
   const pw = width + 2 * half;
   const ph = height + 2 * half;
   const padded = new Float32Array(pw * ph * 3);
@@ -378,5 +385,5 @@ export function defocusBlur(image: RgbImage, radius: number, aliasSigma: number)
       out[o + 2] = s2;
     }
   }
-  return fromFloat(out, image);
+  return out;
 }

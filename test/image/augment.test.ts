@@ -313,3 +313,35 @@ describe('transforms in BlipImageProcessor.preprocess', () => {
     );
   });
 });
+
+describe('parity with Pillow (test/fixtures/augment/golden.json)', () => {
+  const golden = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/augment/golden.json', import.meta.url)), 'utf8')) as {
+    width: number; height: number; input: number[]; grayscale: number[];
+    rotate: Record<string, number[]>; brightness: Record<string, number[]>; contrast: Record<string, number[]>;
+    saturation: Record<string, number[]>; hue: Record<string, number[]>;
+    resized_crop: { box: [number, number, number, number]; out: number[] }[];
+  };
+  const image: RgbImage = { data: Uint8Array.from(golden.input), width: golden.width, height: golden.height, channels: 3 };
+  const cases: [string, Record<string, number[]>, (f: number) => RgbImage][] = [
+    ['rotate', golden.rotate, (a) => rotate(image, a)],
+    ['brightness', golden.brightness, (f) => adjustBrightness(image, f)],
+    ['contrast', golden.contrast, (f) => adjustContrast(image, f)],
+    ['saturation', golden.saturation, (f) => adjustSaturation(image, f)],
+    ['hue', golden.hue, (f) => adjustHue(image, f)],
+  ];
+  for (const [name, table, apply] of cases) {
+    it(`${name} is bit-identical for ${Object.keys(table).join(', ')}`, () => {
+      const diffs = Object.entries(table).map(([param, want]) => maxAbsDiff(apply(Number(param)).data, want));
+      console.log(`${name} vs Pillow: max abs diff ${diffs.join(', ')} (levels)`);
+      expect(diffs.every((d) => d === 0)).toBe(true);
+    });
+  }
+
+  it('greyscale and resized crops are bit-identical', () => {
+    expect(maxAbsDiff(grayscale(image).data.filter((_, i) => i % 3 === 0), golden.grayscale)).toBe(0);
+    const diffs = golden.resized_crop.map(({ box: [top, left, height, width], out }) =>
+      maxAbsDiff(resizedCrop(image, { top, left, height, width }, golden.width, golden.height).data, out));
+    console.log(`resized crop vs Pillow: max abs diff ${diffs.join(', ')} (levels)`);
+    expect(diffs).toEqual([0, 0, 0]);
+  });
+});
