@@ -1,10 +1,11 @@
 /**
  * Training checkpoints: the adapter (PEFT layout), the optimizer state (moments, step, generator state) and a
- * JSON state (step, epoch, schedule, the caller's RNG and loop state), written to a temporary directory that
- * replaces the checkpoint directory only when complete, so a crash or kill -9 never leaves a half-written one.
+ * JSON state (step, epoch, schedule, the caller's RNG and loop state), in a directory per step with a `latest`
+ * pointer that is replaced only once the checkpoint is complete, so a crash or kill -9 never leaves a
+ * half-written one in use.
  */
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../io/atomic.js';
 import { isPlainObject } from '../is.js';
 import type { Blip2Model } from '../model/blip2-model.js';
@@ -24,44 +25,57 @@ export interface TrainingState {
 
 const STATE_FILE = 'trainer_state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
+const LATEST = 'latest';
+const CHECKPOINT_NAME = /^step-\d+-\d+$/;
 
-/** Writes a complete checkpoint to `dir` (replacing an older one there) atomically. */
+/**
+ * Writes a complete checkpoint under `dir`: the files go to a new `dir/step-<n>-<k>/` (never the one in use),
+ * then the one-line file `dir/latest` names it (replaced atomically), then older checkpoint directories are
+ * removed. A kill at any moment leaves `latest` naming a complete checkpoint.
+ */
 export async function saveCheckpoint(model: Blip2Model, dir: string, state: TrainingState): Promise<void> {
-  const parent = dirname(dir);
-  await mkdir(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp);
-  try {
-    await model.saveAdapter(tmp);
-    await model.saveOptimizerState(join(tmp, OPTIMIZER_FILE));
-    await writeFileAtomic(join(tmp, STATE_FILE), `${JSON.stringify({ format: 1, ...state }, null, 2)}\n`);
-    await fsyncDirectory(tmp);
-    const old = `${tmp}.old`;
-    const exists = await stat(dir).then(() => true, () => false);
-    if (exists) await rename(dir, old);
-    await rename(tmp, dir);
-    await fsyncDirectory(parent);
-    if (exists) await rm(old, { recursive: true, force: true });
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
+  await mkdir(dir, { recursive: true });
+  const existing = new Set(await readdir(dir));
+  let k = 0;
+  while (existing.has(`step-${state.step}-${k}`)) k += 1;
+  const name = `step-${state.step}-${k}`;
+  const target = join(dir, name);
+  await mkdir(target);
+  await model.saveAdapter(target);
+  await model.saveOptimizerState(join(target, OPTIMIZER_FILE));
+  await writeFileAtomic(join(target, STATE_FILE), `${JSON.stringify({ format: 1, ...state }, null, 2)}\n`);
+  await fsyncDirectory(target);
+  await writeFileAtomic(join(dir, LATEST), `${name}\n`);
+  for (const entry of await readdir(dir)) {
+    if (entry !== name && entry !== LATEST && CHECKPOINT_NAME.test(entry)) await rm(join(dir, entry), { recursive: true, force: true });
   }
 }
 
-/** Loads a checkpoint into `model` (adapter + optimizer + generator state) and returns its training state. */
+/** The directory of the newest complete checkpoint under `dir`, or undefined when there is none. */
+export async function latestCheckpoint(dir: string): Promise<string | undefined> {
+  try {
+    const name = (await readFile(join(dir, LATEST), 'utf8')).trim();
+    return CHECKPOINT_NAME.test(name) ? join(dir, name) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads the newest checkpoint under `dir` into `model` (adapter + optimizer + generator state) and returns its training state. */
 export async function loadCheckpoint(model: Blip2Model, dir: string): Promise<TrainingState> {
+  const target = await latestCheckpoint(dir);
+  if (target === undefined) throw new Error(`Cannot read checkpoint ${JSON.stringify(dir)}: no "${LATEST}" file naming a checkpoint`);
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8'));
+    raw = JSON.parse(await readFile(join(target, STATE_FILE), 'utf8'));
   } catch (err) {
-    throw new Error(`Cannot read checkpoint ${JSON.stringify(dir)}: ${STATE_FILE} is missing or not JSON (${(err as Error).message})`);
+    throw new Error(`Cannot read checkpoint ${JSON.stringify(target)}: ${STATE_FILE} is missing or not JSON (${(err as Error).message})`);
   }
   if (!isPlainObject(raw) || raw.format !== 1 || typeof raw.step !== 'number' || typeof raw.epoch !== 'number' ||
       !isPlainObject(raw.schedule) || !isPlainObject(raw.extra)) {
-    throw new Error(`Cannot read checkpoint ${JSON.stringify(dir)}: ${STATE_FILE} is not a format-1 training state`);
+    throw new Error(`Cannot read checkpoint ${JSON.stringify(target)}: ${STATE_FILE} is not a format-1 training state`);
   }
-  await model.loadAdapter(dir);
-  await model.loadOptimizerState(join(dir, OPTIMIZER_FILE));
+  await model.loadAdapter(target);
+  await model.loadOptimizerState(join(target, OPTIMIZER_FILE));
   return { step: raw.step, epoch: raw.epoch, schedule: raw.schedule as unknown as Schedule, extra: raw.extra };
 }

@@ -21,7 +21,7 @@ import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
 import { PAPER_IMAGE_AUGMENT } from '../image/augment.js';
 import { PAPER_CAPTION_AUGMENT } from '../text/augment.js';
 import { CiderDScorer } from '../metrics/cider.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import type { RunSpec, StageSpec } from './run-config.js';
@@ -228,11 +228,12 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
 
   let step = 0;
   let progress: StageProgress = { epoch: 0, nextBatch: 0, evals: 0, bestCider: null, bestScores: null, badEvals: 0, done: false };
-  if (await exists(join(checkpointDir, 'trainer_state.json'))) {
+  if ((await latestCheckpoint(checkpointDir)) !== undefined) {
     const saved = await loadCheckpoint(model, checkpointDir);
     step = saved.step;
     schedule = saved.schedule;
     progress = saved.extra as unknown as StageProgress;
+    await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, step);
     logger.info(`${stage.name}: resuming at step ${step} (epoch ${progress.epoch + 1}, batch ${progress.nextBatch})`);
   } else if (stage.freshAdapter || !ctx.previous) {
     const summary = await model.addLora({ ...loraOptions(spec), seed: spec.seed + index });
@@ -294,6 +295,21 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   if (progress.bestCider === null) await validate();
   await rm(checkpointDir, { recursive: true, force: true });
   return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
+}
+
+/** Removes the step-log lines a killed run wrote after its last checkpoint (they are about to be redone). */
+async function dropLogLinesAfter(file: string, stage: string, step: number): Promise<void> {
+  if (!(await exists(file))) return;
+  const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => {
+    if (line.trim() === '') return false;
+    try {
+      const entry = JSON.parse(line) as { stage?: string; step?: number };
+      return !(entry.stage === stage && (entry.step ?? 0) > step);
+    } catch {
+      return false; // a line cut short by the kill
+    }
+  });
+  await writeFileAtomic(file, lines.length ? `${lines.join('\n')}\n` : '');
 }
 
 function loraOptions(spec: RunSpec) {

@@ -58,7 +58,8 @@ describe('resumable training', () => {
     await saveCheckpoint(first, ckpt, { step: STOP_AT, epoch: 0, schedule, extra: { note: 'k' } });
     first.dispose();
     expect(readdirSync(root)).toEqual(['checkpoint']); // no temporary directory left behind
-    expect(readdirSync(ckpt).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
+    expect(readdirSync(ckpt).sort()).toEqual(['latest', 'step-3-0']);
+    expect(readdirSync(join(ckpt, 'step-3-0')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
 
     // Disturb the process-wide generator, as a new process would start from another state.
     const disturb = await fresh();
@@ -90,10 +91,10 @@ describe('resumable training', () => {
     await saveCheckpoint(model, ckpt, { step: 0, epoch: 0, schedule, extra: {} });
     await run(model, schedule, 0, 1);
     await saveCheckpoint(model, ckpt, { step: 1, epoch: 0, schedule, extra: {} });
-    expect(existsSync(join(ckpt, 'trainer_state.json'))).toBe(true);
+    expect(readdirSync(ckpt).sort()).toEqual(['latest', 'step-1-0']);
     const other = await Blip2Model.load(TINY_MODEL, { threads: 1 });
     expect((await loadCheckpoint(other, ckpt)).step).toBe(1);
-    await expect(loadCheckpoint(other, join(root, 'missing'))).rejects.toThrow(/^Cannot read checkpoint ".*missing": trainer_state\.json is missing or not JSON/);
+    await expect(loadCheckpoint(other, join(root, 'missing'))).rejects.toThrow(/^Cannot read checkpoint ".*missing": no "latest" file naming a checkpoint$/);
     other.dispose();
     model.dispose();
   });
