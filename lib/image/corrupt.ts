@@ -286,7 +286,8 @@ export async function jpegCompress(image: RgbImage, quality: number): Promise<Rg
 /**
  * ImageNet-C's `disk(radius, alias_blur)`: the indicator of x² + y² ≤ radius² on a (2L+1)² grid
  * (L = max(8, radius)), normalised, then OpenCV `GaussianBlur` with a 3×3 (radius ≤ 8) or 5×5 kernel.
- * Returned as a flattened (2L+1)² float64 array.
+ * Returned as a flattened (2L+1)² float64 array. As in ImageNet-C, the disks of radius 8 and 10 touch the
+ * grid, so the reflect-101 anti-alias adds mass (sums 1.013 and 1.011): severities 4–5 brighten slightly.
  */
 export function defocusKernel(radius: number, aliasSigma: number): { size: number; weights: Float64Array } {
   const half = Math.max(8, radius);
