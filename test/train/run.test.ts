@@ -72,8 +72,8 @@ describe('runProgressive', () => {
       stages: [{ name: 'lora', epochs: 6, lr: 1e-3, batchSize: 2, checkpointEverySteps: 1 }],
     })));
     const cli = resolve('lib/cli/main.ts');
-    const tsx = resolve('node_modules/tsx/dist/cli.mjs');
-    const child = spawn(process.execPath, [tsx, cli, 'train', '--config', cfgFile], { stdio: 'ignore' });
+    // one process (node --import tsx), so that SIGKILL stops the training itself and not a wrapper
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'train', '--config', cfgFile], { stdio: 'ignore' });
     const latest = join(outDir, 'stages', '1-lora', 'checkpoint', 'latest');
     const savedStep = () => (existsSync(latest) ? Number(/step-(\d+)/.exec(readFileSync(latest, 'utf8'))?.[1] ?? 0) : 0);
     const started = Date.now();
