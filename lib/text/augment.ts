@@ -186,8 +186,11 @@ const INTENSIFIED = new Set([
   'now', 'away', 'next', 'behind', 'beside', 'above', 'below', 'under', 'underneath', 'in', 'on', 'at', 'there',
   'here', 'after', 'before', 'by', 'through', 'into', 'up', 'down', 'over', 'outside', 'inside', 'near', 'against',
 ]);
-/** Words before "left"/"right" that make it a side ("the right", "her left"). */
-const DETERMINERS = new Set(['the', 'a', 'his', 'her', 'their', 'my', 'your', 'its', 'our', 'far', 'upper', 'lower', 'top', 'bottom', 'to']);
+/** Words before "left"/"right" that make it a side ("the right", "her left", "turn right"). */
+const DETERMINERS = new Set([
+  'the', 'a', 'his', 'her', 'their', 'my', 'your', 'its', 'our', 'far', 'upper', 'lower', 'top', 'bottom', 'to',
+  'turn', 'turns', 'turning', 'turned', 'go', 'goes', 'going', 'keep', 'bear', 'veer', 'facing', 'faces', 'pointing', 'points',
+]);
 
 const SIDE = /\b(left|right)(-hand(?:ed)?|most|wards?)?\b/gi;
 
