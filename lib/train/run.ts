@@ -11,7 +11,7 @@
  *   stages/<k>-<name>/     best/ (adapter), checkpoint/ (while running), eval-<n>/ (metrics.json, predictions.json)
  *   results.md, results.json   the table, one row per stage
  */
-import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -100,22 +100,61 @@ async function readJson<T>(path: string): Promise<T> {
 
 /** Runs (or resumes) a progressive fine-tuning run and returns the results table. */
 export async function runProgressive(spec: RunSpec, options: RunOptions = {}): Promise<RunSummary> {
+  await mkdir(spec.outDir, { recursive: true });
+  const unlock = await lockRunDirectory(spec.outDir);
+  try {
+    const configPath = join(spec.outDir, 'config.json');
+    const configText = `${JSON.stringify(spec, null, 2)}\n`;
+    if (await exists(configPath)) {
+      if (!options.resume) {
+        throw new Error(`${spec.outDir} already holds a run; resume it (--resume) or choose another outDir`);
+      }
+      if ((await readFile(configPath, 'utf8')) !== configText) {
+        throw new Error(`${spec.outDir} holds a run of a different config; resume needs the same config (or choose another outDir)`);
+      }
+    } else {
+      await writeFileAtomic(configPath, configText);
+    }
+    return await runLocked(spec, options, join(spec.outDir, 'run-state.json'));
+  } finally {
+    await unlock();
+  }
+}
+
+/**
+ * One process per run directory: `<outDir>/run.lock` holds the owner's pid. A lock left by a process that no
+ * longer exists (a kill -9) is taken over.
+ */
+async function lockRunDirectory(outDir: string): Promise<() => Promise<void>> {
+  const lock = join(outDir, 'run.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      return () => rm(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new Error(`${outDir} is in use by another training process (pid ${pid}); wait for it or stop it first`);
+      }
+      await rm(lock, { force: true });
+    }
+  }
+  throw new Error(`Cannot lock ${outDir}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function runLocked(spec: RunSpec, options: RunOptions, statePath: string): Promise<RunSummary> {
   const logger = options.logger ?? silentLogger;
   const events = options.events ?? {};
-  await mkdir(spec.outDir, { recursive: true });
-  const configPath = join(spec.outDir, 'config.json');
-  const statePath = join(spec.outDir, 'run-state.json');
-  const configText = `${JSON.stringify(spec, null, 2)}\n`;
-  if (await exists(configPath)) {
-    if (!options.resume) {
-      throw new Error(`${spec.outDir} already holds a run; resume it (--resume) or choose another outDir`);
-    }
-    if ((await readFile(configPath, 'utf8')) !== configText) {
-      throw new Error(`${spec.outDir} holds a run of a different config; resume needs the same config (or choose another outDir)`);
-    }
-  } else {
-    await writeFileAtomic(configPath, configText);
-  }
   const state: RunState = (await exists(statePath)) ? await readJson<RunState>(statePath) : { stages: [] };
   const saveState = () => writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`);
 

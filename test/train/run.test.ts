@@ -54,6 +54,11 @@ describe('runProgressive', () => {
       expect(JSON.parse(readFileSync(join(outDir, 'stages', stage, 'eval-1', 'predictions.json'), 'utf8')).length).toBe(4);
     }
     await expect(runProgressive(parseRunConfig(config(outDir)))).rejects.toThrow(`${outDir} already holds a run; resume it (--resume) or choose another outDir`);
+    writeFileSync(join(outDir, 'run.lock'), `${process.ppid}\n`); // a live process holds the directory
+    await expect(runProgressive(parseRunConfig(config(outDir)), { resume: true })).rejects.toThrow(
+      `${outDir} is in use by another training process (pid ${process.ppid}); wait for it or stop it first`,
+    );
+    writeFileSync(join(outDir, 'run.lock'), '999999999\n'); // a stale lock from a killed process
     const resumed = await runProgressive(parseRunConfig(config(outDir)), { resume: true });
     expect(resumed.rows).toEqual(summary.rows);
   });
