@@ -4,14 +4,17 @@
  *
  *   blip2-progressive eval --refs captions_val2014.json --preds results.json [--json]
  *
- * Today it reads a reference file and a prediction file (refs/preds mode); model-based evaluation
- * (`--model/--data`) is meant to join as a second mode that produces the predictions itself.
+ * or, with --model, captions a dataset itself (optionally with an adapter and under a corruption) and scores that:
+ *
+ *   blip2-progressive eval --model ./blip2 --adapter runs/x/stages/3-scst/best --data val.json --corrupt blur:3
  */
 import type { Command } from 'commander';
 import { streamLogger } from '../logger.js';
 import { cocoEval, METRIC_NAMES, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
 import { loadPredictions, loadReferences } from '../metrics/loaders.js';
-import { UsageError } from './usage.js';
+import { UsageError, parseIntegerFlag } from './usage.js';
+import { addModelFlags } from './model-flags.js';
+import { evaluateWithModel, parseCorruptFlag, type ModelEvalFlags } from './eval-model.js';
 
 /** Where the command writes; tests pass their own streams. */
 export interface EvalIO {
@@ -19,7 +22,7 @@ export interface EvalIO {
   stderr: NodeJS.WritableStream;
 }
 
-interface EvalFlags {
+interface EvalFlags extends ModelEvalFlags {
   refs?: string;
   preds?: string;
   metrics?: MetricName[];
@@ -73,7 +76,7 @@ export function evalTable(result: CocoEvalResult): string {
 
 /** Adds the `eval` command to the program. */
 export function register(program: Command, io: EvalIO = { stdout: process.stdout, stderr: process.stderr }): void {
-  program
+  const command = program
     .command('eval')
     .description('score predicted captions against references (pycocoevalcap-identical BLEU, METEOR, ROUGE-L, CIDEr-D; SPICE via its jar)')
     .option('--refs <file>', 'references: COCO annotations, VizWiz-Captions annotations or the processed [{image_id, captions}] json')
@@ -84,9 +87,30 @@ export function register(program: Command, io: EvalIO = { stdout: process.stdout
     .option('--meteor-jar <path>', 'official meteor-1.5.jar (replaces the built-in NLTK METEOR)')
     .option('--java <path>', 'java executable for the jars', 'java')
     .option('--json', 'print one JSON object with pycocoevalcap keys')
-    .action(async (flags: EvalFlags) => {
+    .option('--adapter <dir>', 'with --model: a LoRA adapter directory (PEFT layout)')
+    .option('--data <file>', 'with --model: the dataset to caption (VizWiz, COCO, Karpathy, processed json or JSONL)')
+    .option('--image-root <dir>', 'with --model: where the dataset\'s images are (default: next to --data)')
+    .option('--corrupt <kind:severity>', 'with --model: corrupt every image first, e.g. blur:3 (noise, blur, motion, dark, jpeg, defocus; 1-5)', parseCorruptFlag)
+    .option('--max-images <n>', 'with --model: only the first N images', parseIntegerFlag('--max-images', 1, 1e9))
+    .option('--num-beams <n>', 'with --model: beam search width', parseIntegerFlag('--num-beams', 1, 64))
+    .option('--max-new-tokens <n>', 'with --model: longest caption (default 24)', parseIntegerFlag('--max-new-tokens', 1, 1024))
+    .option('--prompt <text>', 'with --model: text before the caption')
+    .option('--batch-size <n>', 'with --model: images per batch', parseIntegerFlag('--batch-size', 1, 4096))
+    .option('--preds-out <file>', 'with --model: also write the predictions (COCO result format)')
+    .option('--progress', 'with --model: draw a progress bar even when stderr is not a terminal')
+    .addHelpText('after', `
+Examples:
+  $ blip2-progressive eval --refs captions_val2014.json --preds results.json --json
+  $ blip2-progressive eval --model ./blip2 --adapter runs/x/stages/3-scst/best --data val.json --corrupt blur:3`);
+  addModelFlags(command).action(async (flags: EvalFlags) => {
+      if (flags.model !== undefined) {
+        if (flags.refs !== undefined || flags.preds !== undefined) throw new UsageError('use either --model with --data, or --refs with --preds');
+        const { scores } = await evaluateWithModel(flags, streamLogger(io.stderr), io.stderr);
+        io.stdout.write(flags.json ? `${JSON.stringify(evalJson(scores))}\n` : evalTable(scores));
+        return;
+      }
       if (flags.refs === undefined || flags.preds === undefined) {
-        throw new UsageError('eval needs --refs <file> and --preds <file>');
+        throw new UsageError('eval needs --refs <file> and --preds <file> (or --model <dir> --data <file>)');
       }
       const [refs, preds] = await Promise.all([loadReferences(flags.refs), loadPredictions(flags.preds)]);
       const result = await cocoEval(refs, preds, {

@@ -10,11 +10,7 @@ import { generate } from '../generation/generate.js';
 import type { GenerationOptions } from '../generation/config.js';
 import { cocoEval, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
 
-/** A corruption applied to every evaluated image (see lib/image/corrupt.ts). */
-export interface Corruption {
-  kind: string;
-  severity: number;
-}
+import type { Corruption } from '../image/corrupt.js';
 
 export interface EvaluateOptions {
   /** Decoding settings. Default: the model's generation defaults with maxNewTokens 24. */
@@ -51,6 +47,12 @@ export async function evaluateCaptioner(
   const o = knownKeys('evaluate options', options, [
     'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'logger', 'onProgress',
   ]) as EvaluateOptions;
+  if (dataset.samples.length === 0) {
+    const { missing, unreadable, noCaptions } = dataset.skipped;
+    throw new Error(`No usable images in ${dataset.name} (${[
+      missing ? `${missing} missing` : '', unreadable ? `${unreadable} unreadable` : '', noCaptions ? `${noCaptions} without captions` : '',
+    ].filter(Boolean).join(', ') || 'empty'})`);
+  }
   const batchSize = o.batchSize === undefined ? 16 : integerInRange('batchSize', o.batchSize, 1, 4096);
   const samples = o.maxImages === undefined ? dataset.samples : dataset.samples.slice(0, integerInRange('maxImages', o.maxImages, 1, 1e9));
   const logger = o.logger ?? silentLogger;
@@ -61,7 +63,7 @@ export async function evaluateCaptioner(
     const transforms = o.corrupt
       ? batch.map((_, i) => ({ corrupt: { kind: o.corrupt!.kind, severity: o.corrupt!.severity, seed: (o.seed ?? 0) * 1_000_003 + start + i } }))
       : undefined;
-    const pixelValues = await captioner.preprocess(batch.map((s) => s.image), transforms ? ({ transforms } as never) : undefined);
+    const pixelValues = await captioner.preprocess(batch.map((s) => s.image), transforms ? { transforms } : undefined);
     const prompt = captioner.promptIds(o.prompt, batch.length);
     const out = await generate(captioner.model, { pixelValues, ...prompt }, generation, {
       decodableVocabSize: captioner.tokenizer.vocabSize,

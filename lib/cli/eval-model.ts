@@ -1,0 +1,76 @@
+/**
+ * The model mode of `blip2-progressive eval`: caption a dataset with a model (and adapter), optionally under a
+ * corruption, and score the captions against the dataset's references.
+ *
+ *   blip2-progressive eval --model ./blip2 --adapter runs/x/stages/3-scst/best --data val.json --corrupt blur:3
+ */
+import { writeFileAtomic } from '../io/atomic.js';
+import type { Logger } from '../logger.js';
+import { Blip2Captioner } from '../captioner.js';
+import { loadDataset, type DatasetFormat } from '../data/readers.js';
+import { parseCorruption, type Corruption } from '../image/corrupt.js';
+import type { MetricName } from '../metrics/coco-eval.js';
+import { evaluateCaptioner, type EvaluationResult } from '../train/evaluate.js';
+import { modelFromFlags, type ModelFlags } from './model-flags.js';
+import { ProgressBar } from './progress.js';
+import { UsageError } from './usage.js';
+
+export interface ModelEvalFlags extends ModelFlags {
+  adapter?: string;
+  data?: string;
+  imageRoot?: string;
+  format?: DatasetFormat | 'auto';
+  corrupt?: Corruption;
+  maxImages?: number;
+  numBeams?: number;
+  maxNewTokens?: number;
+  prompt?: string;
+  batchSize?: number;
+  predsOut?: string;
+  metrics?: MetricName[];
+  progress?: boolean;
+}
+
+/** `--corrupt blur:3` as a flag parser (usage error naming the flag). */
+export function parseCorruptFlag(value: string): Corruption {
+  try {
+    return parseCorruption(value);
+  } catch (err) {
+    throw new UsageError(`--corrupt: ${(err as Error).message}`);
+  }
+}
+
+export async function evaluateWithModel(flags: ModelEvalFlags, logger: Logger, stderr: NodeJS.WritableStream): Promise<EvaluationResult> {
+  if (flags.data === undefined) throw new UsageError('eval --model needs --data <annotation file>');
+  const { dir, options } = modelFromFlags(flags);
+  const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger });
+  try {
+    if (flags.adapter !== undefined) {
+      const summary = await captioner.model.loadAdapter(flags.adapter);
+      logger.info(`adapter ${flags.adapter}: ${summary.modules} LoRA modules`);
+    }
+    const dataset = await loadDataset({
+      file: flags.data, ...(flags.imageRoot ? { imageRoot: flags.imageRoot } : {}), format: flags.format ?? 'auto', logger,
+    });
+    const draw = Boolean((stderr as { isTTY?: boolean }).isTTY) || flags.progress === true;
+    let bar: ProgressBar | undefined;
+    const result = await evaluateCaptioner(captioner, dataset, {
+      generation: { ...(flags.numBeams ? { numBeams: flags.numBeams } : {}), maxNewTokens: flags.maxNewTokens ?? 24 },
+      ...(flags.prompt !== undefined ? { prompt: flags.prompt } : {}),
+      ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
+      ...(flags.maxImages ? { maxImages: flags.maxImages } : {}),
+      ...(flags.corrupt ? { corrupt: flags.corrupt } : {}),
+      ...(flags.metrics ? { metrics: flags.metrics } : {}),
+      logger,
+      onProgress(done, total) {
+        if (!draw) return;
+        bar ??= new ProgressBar(stderr, total, 'eval', 'img');
+        bar.update(done);
+      },
+    });
+    if (flags.predsOut !== undefined) await writeFileAtomic(flags.predsOut, `${JSON.stringify(result.predictions, null, 2)}\n`);
+    return result;
+  } finally {
+    captioner.dispose();
+  }
+}
