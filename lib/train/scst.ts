@@ -92,6 +92,8 @@ export interface ScstStepResult {
   advantage: Stats;
   /** The sampled captions, grouped per image. */
   captions: string[];
+  /** Where the time went, milliseconds: sampling and the greedy baseline, rewards, backward passes. */
+  timings: { generateMs: number; rewardMs: number; backwardMs: number };
 }
 
 export function stats(values: ArrayLike<number>): Stats {
@@ -165,6 +167,7 @@ export async function scstBackward(
   if (options.ceWeight > 0 && !batch.labels) throw invalidParameterError('labels', 'reference label rows when ceWeight > 0', undefined);
   const inputs = { pixelValues: batch.pixelValues, inputIds: batch.inputIds, ...(batch.attentionMask ? { attentionMask: batch.attentionMask } : {}) };
   const hooks = { decodableVocabSize: tokenizer.vocabSize };
+  const t0 = performance.now();
   const wasTraining = model.training;
   await model.setTraining(false);
   let sampled;
@@ -180,6 +183,7 @@ export async function scstBackward(
   } finally {
     await model.setTraining(wasTraining);
   }
+  const t1 = performance.now();
   const captions = sampled.sequences.map((s) => tokenizer.decode(Array.from(s), { skipSpecialTokens: true }));
   const sampleIds = batch.imageIds.flatMap((id) => Array.from({ length: options.samples }, () => id));
   const rewards = Float64Array.from(reward(sampleIds, captions));
@@ -190,6 +194,7 @@ export async function scstBackward(
   }
   const base = baselines(rewards, options.samples, greedyRewards);
   const advantages = rewards.map((r, i) => r - base[i]!);
+  const t2 = performance.now();
 
   let rlLoss = 0;
   if (options.rlWeight > 0) {
@@ -209,5 +214,6 @@ export async function scstBackward(
     baseline: stats(base),
     advantage: stats(advantages),
     captions,
+    timings: { generateMs: t1 - t0, rewardMs: t2 - t1, backwardMs: performance.now() - t2 },
   };
 }
