@@ -348,25 +348,28 @@ function bilinearPixel(data: Uint8Array, width: number, height: number, xs: numb
 }
 
 /**
- * Pillow `Image.blend(degenerate, image, factor)` in its float32 arithmetic:
- * `degenerate + factor·(image − degenerate)`, truncated, clipped to [0, 255] when extrapolating.
- * `degenerate` gives the value for each byte index (a constant or a per-pixel image).
+ * Pillow `Image.blend(degenerate, image, factor)` for one value pair, in its float32 arithmetic:
+ * `degenerate + factor·(value − degenerate)`, truncated, clipped to [0, 255] when extrapolating.
  */
-function blend(image: RgbImage, degenerate: (i: number) => number, factor: number): RgbImage {
-  const { data } = image;
+function blendValue(base: number, value: number, alpha: number): number {
+  const v = Math.fround(base + Math.fround(alpha * (value - base)));
+  return v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+}
+
+/** Blend with a constant degenerate image: every 8-bit value maps through one 256-entry table. */
+function blendConstant(image: RgbImage, base: number, factor: number): RgbImage {
   const alpha = Math.fround(factor);
+  const table = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) table[v] = blendValue(base, v, alpha);
+  const { data } = image;
   const out = new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const base = degenerate(i);
-    const v = Math.fround(base + Math.fround(alpha * (data[i]! - base)));
-    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
-  }
+  for (let i = 0; i < data.length; i++) out[i] = table[data[i]!]!;
   return { data: out, width: image.width, height: image.height, channels: 3 };
 }
 
 /** torchvision `adjust_brightness` (PIL `ImageEnhance.Brightness`): blend with black. Factor 1 is the identity. */
 export function adjustBrightness(image: RgbImage, factor: number): RgbImage {
-  return blend(image, () => 0, factor);
+  return blendConstant(image, 0, factor);
 }
 
 /** PIL `convert("L")` luma, ITU-R 601-2 in Pillow's fixed point: (19595 R + 38470 G + 7471 B + 2^15) >> 16. */
@@ -389,14 +392,24 @@ export function adjustContrast(image: RgbImage, factor: number): RgbImage {
   const l = lumaPlane(image);
   let sum = 0;
   for (let p = 0; p < l.length; p++) sum += l[p]!;
-  const mean = Math.trunc(sum / l.length + 0.5);
-  return blend(image, () => mean, factor);
+  return blendConstant(image, Math.trunc(sum / l.length + 0.5), factor);
 }
 
 /** torchvision `adjust_saturation` (PIL `ImageEnhance.Color`): blend with the image's own greyscale. */
 export function adjustSaturation(image: RgbImage, factor: number): RgbImage {
-  const l = lumaPlane(image);
-  return blend(image, (i) => l[(i / 3) | 0]!, factor);
+  const alpha = Math.fround(factor);
+  // (grey, value) -> blended, for all 2^16 pairs: cheaper than the float arithmetic per value of a large image.
+  const table = new Uint8Array(65536);
+  for (let grey = 0; grey < 256; grey++) for (let v = 0; v < 256; v++) table[(grey << 8) | v] = blendValue(grey, v, alpha);
+  const { data } = image;
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i += 3) {
+    const grey = luma(data[i]!, data[i + 1]!, data[i + 2]!) << 8;
+    out[i] = table[grey | data[i]!]!;
+    out[i + 1] = table[grey | data[i + 1]!]!;
+    out[i + 2] = table[grey | data[i + 2]!]!;
+  }
+  return { data: out, width: image.width, height: image.height, channels: 3 };
 }
 
 /** torchvision `rgb_to_grayscale(img, 3)` on PIL: `convert("L")` copied into three channels. */

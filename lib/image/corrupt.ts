@@ -121,18 +121,17 @@ function fromFloat(values: Float32Array, image: RgbImage): RgbImage {
   return { data: out, width: image.width, height: image.height, channels: 3 };
 }
 
-/** A standard normal draw (Box–Muller). */
-function normal(rng: Xoshiro128): number {
-  const u = 1 - rng.nextDouble();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextDouble());
-}
-
-/** Adds i.i.d. N(0, std²) noise (std on the [0, 1] scale) to every channel value, then clips. */
+/** Adds i.i.d. N(0, std²) noise (std on the [0, 1] scale) to every channel value, then clips. Box–Muller, both outputs used. */
 export function gaussianNoise(image: RgbImage, std: number, rng: Xoshiro128): RgbImage {
   const { data } = image;
   const out = new Uint8Array(data.length);
   const scale = std * 255;
-  for (let i = 0; i < data.length; i++) out[i] = toByte(data[i]! + scale * normal(rng));
+  for (let i = 0; i < data.length; i += 2) {
+    const radius = scale * Math.sqrt(-2 * Math.log(1 - rng.nextDouble()));
+    const angle = 2 * Math.PI * rng.nextDouble();
+    out[i] = toByte(data[i]! + radius * Math.cos(angle));
+    if (i + 1 < data.length) out[i + 1] = toByte(data[i + 1]! + radius * Math.sin(angle));
+  }
   return { data: out, width: image.width, height: image.height, channels: 3 };
 }
 
@@ -172,31 +171,26 @@ export function convolveSeparable(image: RgbImage, kernel: Float64Array, border:
       line[d + 1] = data[s + 1]!;
       line[d + 2] = data[s + 2]!;
     }
-    convolveLine(line, kernel, tmp, row, 3, width);
+    convolveLine(line, kernel, tmp, row, width);
   }
+  // Vertical pass row by row (contiguous reads), with the border rows resolved per tap.
   const out = new Float32Array(data.length);
-  const column = new Float32Array(height * 3);
-  for (let x = 0; x < width; x++) {
-    for (let yy = -r; yy < height + r; yy++) {
-      const s = (borderIndex(yy, height, border) * width + x) * 3;
-      const d = (yy + r) * 3;
-      line[d] = tmp[s]!;
-      line[d + 1] = tmp[s + 1]!;
-      line[d + 2] = tmp[s + 2]!;
+  const rowLength = width * 3;
+  const acc = new Float64Array(rowLength);
+  for (let y = 0; y < height; y++) {
+    acc.fill(0);
+    for (let k = 0; k < kernel.length; k++) {
+      const w = kernel[k]!;
+      const s = borderIndex(y + k - r, height, border) * rowLength;
+      for (let i = 0; i < rowLength; i++) acc[i] += w * tmp[s + i]!;
     }
-    convolveLine(line, kernel, column, 0, 3, height);
-    for (let y = 0; y < height; y++) {
-      const d = (y * width + x) * 3;
-      out[d] = column[y * 3]!;
-      out[d + 1] = column[y * 3 + 1]!;
-      out[d + 2] = column[y * 3 + 2]!;
-    }
+    out.set(acc, y * rowLength);
   }
   return out;
 }
 
-/** out[offset + i·stride + c] = Σ_k kernel[k] · line[(i + k)·3 + c] for i < count. */
-function convolveLine(line: Float32Array, kernel: Float64Array, out: Float32Array, offset: number, stride: number, count: number): void {
+/** out[offset + 3i + c] = Σ_k kernel[k] · line[3(i + k) + c] for i < count. */
+function convolveLine(line: Float32Array, kernel: Float64Array, out: Float32Array, offset: number, count: number): void {
   const taps = kernel.length;
   for (let i = 0; i < count; i++) {
     let s0 = 0;
@@ -208,7 +202,7 @@ function convolveLine(line: Float32Array, kernel: Float64Array, out: Float32Arra
       s1 += w * line[p + 1]!;
       s2 += w * line[p + 2]!;
     }
-    const o = offset + i * stride;
+    const o = offset + i * 3;
     out[o] = s0;
     out[o + 1] = s1;
     out[o + 2] = s2;
@@ -239,20 +233,36 @@ export function motionBlur(image: RgbImage, radius: number, sigma: number, angle
     dy[i] = Math.round(i * Math.sin(theta));
   }
   for (let i = 0; i < taps; i++) weights[i]! /= sum;
+  const delta = new Int32Array(taps);
+  for (let i = 0; i < taps; i++) delta[i] = (dy[i]! * width + dx[i]!) * 3;
+  const [minDx, maxDx] = [Math.min(...dx), Math.max(...dx)];
+  const [minDy, maxDy] = [Math.min(...dy), Math.max(...dy)];
   const out = new Uint8Array(data.length);
   for (let y = 0; y < height; y++) {
+    const rowInside = y + minDy >= 0 && y + maxDy < height;
     for (let x = 0; x < width; x++) {
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
-      for (let i = 0; i < taps; i++) {
-        const sx = Math.min(Math.max(x + dx[i]!, 0), width - 1);
-        const sy = Math.min(Math.max(y + dy[i]!, 0), height - 1);
-        const p = (sy * width + sx) * 3;
-        const w = weights[i]!;
-        s0 += w * data[p]!;
-        s1 += w * data[p + 1]!;
-        s2 += w * data[p + 2]!;
+      if (rowInside && x + minDx >= 0 && x + maxDx < width) {
+        const base = (y * width + x) * 3;
+        for (let i = 0; i < taps; i++) {
+          const p = base + delta[i]!;
+          const w = weights[i]!;
+          s0 += w * data[p]!;
+          s1 += w * data[p + 1]!;
+          s2 += w * data[p + 2]!;
+        }
+      } else {
+        for (let i = 0; i < taps; i++) {
+          const sx = Math.min(Math.max(x + dx[i]!, 0), width - 1);
+          const sy = Math.min(Math.max(y + dy[i]!, 0), height - 1);
+          const p = (sy * width + sx) * 3;
+          const w = weights[i]!;
+          s0 += w * data[p]!;
+          s1 += w * data[p + 1]!;
+          s2 += w * data[p + 2]!;
+        }
       }
       const o = (y * width + x) * 3;
       out[o] = toByte(s0);
@@ -355,17 +365,10 @@ export function convolve2d(image: RgbImage, size: number, weights: Float64Array)
       padded[d + 2] = data[s + 2]!;
     }
   }
-  const offsets: number[] = [];
-  const taps: number[] = [];
-  for (let ky = 0; ky < size; ky++) {
-    for (let kx = 0; kx < size; kx++) {
-      const w = weights[ky * size + kx]!;
-      if (w !== 0) {
-        offsets.push((ky * pw + kx) * 3);
-        taps.push(w);
-      }
-    }
-  }
+  const nonZero: number[] = [];
+  for (let k = 0; k < weights.length; k++) if (weights[k] !== 0) nonZero.push(k);
+  const offsets = Int32Array.from(nonZero, (k) => (Math.floor(k / size) * pw + (k % size)) * 3);
+  const taps = Float64Array.from(nonZero, (k) => weights[k]!);
   const out = new Float32Array(data.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
