@@ -88,7 +88,7 @@ describe('augmentImage', () => {
     expect([noCrop.flip, noCrop.angle, noCrop.jitter, noCrop.grayscale]).toEqual([all.flip, all.angle, all.jitter, all.grayscale]);
   });
 
-  it('reports flipped and mirrors exactly when hflip = 1; an empty spec returns an equal copy', () => {
+  it('reports flipped and mirrors exactly when hflip = 1; an empty spec leaves the pixels unchanged', () => {
     const image = redBlue(8, 4);
     const flipped = augmentImage(image, { hflip: 1 }, 1);
     expect(flipped.flipped).toBe(true);
