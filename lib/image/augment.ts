@@ -264,6 +264,9 @@ export function checkImage(image: RgbImage): void {
 /** `img.crop(box).resize((outWidth, outHeight), BILINEAR)` — torchvision's `resized_crop` on PIL images. */
 export function resizedCrop(image: RgbImage, box: CropBox, outWidth: number, outHeight: number): RgbImage {
   const { width } = image;
+  const inside = [box.top, box.left, box.height, box.width].every(Number.isInteger) && box.top >= 0 && box.left >= 0 &&
+    box.height > 0 && box.width > 0 && box.top + box.height <= image.height && box.left + box.width <= width;
+  if (!inside) throw invalidParameterError('box', `a crop inside the ${width}x${image.height} image`, box);
   const cropped = new Uint8Array(box.width * box.height * 3);
   for (let y = 0; y < box.height; y++) {
     const start = ((box.top + y) * width + box.left) * 3;
@@ -300,6 +303,7 @@ function round15(x: number): number {
  * the centre, same size, outside pixels black. Bilinear sampling with Pillow's edge clamping and truncation.
  */
 export function rotate(image: RgbImage, angle: number): RgbImage {
+  if (!isNumber(angle)) throw invalidParameterError('angle', 'finite number', angle);
   const { data, width, height } = image;
   const degrees = ((angle % 360) + 360) % 360;
   if (degrees === 0) return { data: data.slice(), width, height, channels: 3 };
@@ -356,6 +360,12 @@ function blendValue(base: number, value: number, alpha: number): number {
   return v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
 }
 
+/** torchvision's check on enhancement factors: finite and non-negative. */
+function nonNegativeFactor(factor: unknown): number {
+  if (!isNumber(factor) || factor < 0) throw invalidParameterError('factor', 'non-negative number', factor);
+  return factor;
+}
+
 /** Blend with a constant degenerate image: every 8-bit value maps through one 256-entry table. */
 function blendConstant(image: RgbImage, base: number, factor: number): RgbImage {
   const alpha = Math.fround(factor);
@@ -369,7 +379,7 @@ function blendConstant(image: RgbImage, base: number, factor: number): RgbImage 
 
 /** torchvision `adjust_brightness` (PIL `ImageEnhance.Brightness`): blend with black. Factor 1 is the identity. */
 export function adjustBrightness(image: RgbImage, factor: number): RgbImage {
-  return blendConstant(image, 0, factor);
+  return blendConstant(image, 0, nonNegativeFactor(factor));
 }
 
 /** PIL `convert("L")` luma, ITU-R 601-2 in Pillow's fixed point: (19595 R + 38470 G + 7471 B + 2^15) >> 16. */
@@ -392,12 +402,12 @@ export function adjustContrast(image: RgbImage, factor: number): RgbImage {
   const l = lumaPlane(image);
   let sum = 0;
   for (let p = 0; p < l.length; p++) sum += l[p]!;
-  return blendConstant(image, Math.trunc(sum / l.length + 0.5), factor);
+  return blendConstant(image, Math.trunc(sum / l.length + 0.5), nonNegativeFactor(factor));
 }
 
 /** torchvision `adjust_saturation` (PIL `ImageEnhance.Color`): blend with the image's own greyscale. */
 export function adjustSaturation(image: RgbImage, factor: number): RgbImage {
-  const alpha = Math.fround(factor);
+  const alpha = Math.fround(nonNegativeFactor(factor));
   // (grey, value) -> blended, for all 2^16 pairs: cheaper than the float arithmetic per value of a large image.
   const table = new Uint8Array(65536);
   for (let grey = 0; grey < 256; grey++) for (let v = 0; v < 256; v++) table[(grey << 8) | v] = blendValue(grey, v, alpha);

@@ -345,3 +345,15 @@ describe('parity with Pillow (test/fixtures/augment/golden.json)', () => {
     expect(diffs).toEqual([0, 0, 0]);
   });
 });
+
+describe('primitive argument checks', () => {
+  it('rejects negative factors, non-finite angles and crops outside the image', () => {
+    const image = solid(4, 3, [9, 9, 9]);
+    expect(() => adjustBrightness(image, -0.1)).toThrow('Expected non-negative number for factor but received -0.1 of type number');
+    expect(() => adjustSaturation(image, Number.NaN)).toThrow('Expected non-negative number for factor but received NaN of type number');
+    expect(() => rotate(image, Number.POSITIVE_INFINITY)).toThrow('Expected finite number for angle but received Infinity of type number');
+    expect(() => resizedCrop(image, { top: 1, left: 0, height: 3, width: 4 }, 4, 3)).toThrow(
+      'Expected a crop inside the 4x3 image for box but received an object of type Object',
+    );
+  });
+});
