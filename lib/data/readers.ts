@@ -40,6 +40,8 @@ export interface SkippedImages {
 export interface CaptionDataset {
   /** A display name: the file's base name (e.g. `val.json`), or what the caller passed. */
   name: string;
+  /** The format the file was read as (set by {@link loadDataset}). */
+  format?: DatasetFormat;
   samples: CaptionSample[];
   skipped: SkippedImages;
 }
@@ -297,35 +299,45 @@ export function detectFormat(json: unknown): Exclude<DatasetFormat, 'jsonl'> | u
   return isVizWizAnnotations(json.annotations) || textFlag ? 'vizwiz' : 'coco';
 }
 
-/** Parses the file's text as one JSON document, or returns `undefined` when it looks like JSONL. */
-function parseDocument(text: string, source: string, jsonlLikely: boolean): unknown {
+/** True when text looks like JSONL: more than one non-blank line, the first an object. */
+function looksLikeJsonl(text: string): boolean {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
+  return lines.length > 1 && lines[0]!.trim().startsWith('{');
+}
+
+function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
-    if (jsonlLikely || (lines.length > 1 && lines[0]!.trim().startsWith('{'))) return undefined;
     throw new TypeError(`Expected JSON in ${source} but it does not parse: ${(error as Error).message}`);
   }
 }
 
+/** The format of a file: the given one, `.jsonl` by extension, else JSONL-looking text, else from the JSON content. */
+function resolveFormat(text: string, source: string, format: DatasetFormat | 'auto'): { format: DatasetFormat; json?: unknown } {
+  if (format === 'jsonl' || (format === 'auto' && extname(source).toLowerCase() === '.jsonl')) return { format: 'jsonl' };
+  if (format !== 'auto') return { format, json: parseJson(text, source) };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    if (looksLikeJsonl(text)) return { format: 'jsonl' };
+    throw new TypeError(`Expected JSON in ${source} but it does not parse: ${(error as Error).message}`);
+  }
+  const detected = detectFormat(json);
+  if (detected !== undefined) return { format: detected, json };
+  // A one-line JSONL file is also a JSON document.
+  if (isPlainObject(json) && 'image' in json && 'captions' in json) return { format: 'jsonl' };
+  throw new TypeError(
+    `Cannot detect the dataset format of ${source}: expected VizWiz-Captions or COCO annotations {images, annotations}, ` +
+    `Karpathy's {images: [{filename, split, sentences}]}, a processed list [{image, image_id, captions}] or JSONL; ` +
+    `received ${describe(json)}`,
+  );
+}
+
 /** Samples from a file's text in the given (or detected) format. */
 function parseText(text: string, ctx: ParseContext, format: DatasetFormat | 'auto', split: KarpathySplit, includeRestval: boolean): { format: DatasetFormat; samples: CaptionSample[] } {
-  if (format === 'jsonl') return { format, samples: parseJsonl(text, ctx) };
-  const json = parseDocument(text, ctx.source, format === 'auto' && extname(ctx.source).toLowerCase() === '.jsonl');
-  let resolved: DatasetFormat;
-  if (json === undefined) resolved = 'jsonl';
-  else if (format !== 'auto') resolved = format;
-  else {
-    const detected = detectFormat(json);
-    if (detected === undefined) {
-      throw new TypeError(
-        `Cannot detect the dataset format of ${ctx.source}: expected VizWiz-Captions or COCO annotations {images, annotations}, ` +
-        `Karpathy's {images: [{filename, split, sentences}]}, a processed list [{image, image_id, captions}] or JSONL; ` +
-        `received ${describe(json)}`,
-      );
-    }
-    resolved = detected;
-  }
+  const { format: resolved, json } = resolveFormat(text, ctx.source, format);
   switch (resolved) {
     case 'jsonl': return { format: resolved, samples: parseJsonl(text, ctx) };
     case 'vizwiz': return { format: resolved, samples: parseVizWiz(json, ctx) };
@@ -414,7 +426,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
     throw new TypeError(`Options split and includeRestval apply to Karpathy files only, but ${file} is ${parsed.format}`);
   }
   const samples = checkImages ? await checkImageFiles(parsed.samples, skipped) : parsed.samples;
-  const dataset: CaptionDataset = { name, samples, skipped };
+  const dataset: CaptionDataset = { name, format: parsed.format, samples, skipped };
   if (skipped.missing + skipped.unreadable + skipped.noCaptions > 0) logger.warn(describeSkipped(dataset));
   return dataset;
 }

@@ -215,6 +215,26 @@ describe('format detection and file errors', () => {
     expect((await loadDataset({ file })).samples.map((s) => s.imageId)).toEqual(['0', '1']);
   });
 
+  it('reads one-line JSONL files, and honours an explicit format', async () => {
+    const line = JSON.stringify({ image: 'images/a.png', captions: ['only'] });
+    const oneJsonl = write('one.jsonl', `${line}\n`);
+    const oneJson = write('one.json', line);
+    for (const file of [oneJsonl, oneJson]) {
+      const data = await loadDataset({ file });
+      expect(data.format).toBe('jsonl');
+      expect(data.samples).toEqual([{ imageId: '0', image: join(dir, 'images', 'a.png'), captions: ['only'] }]);
+    }
+    const twoLines = write('two.json', `${line}\n${line}\n`);
+    await expect(loadDataset({ file: twoLines, format: 'coco' })).rejects.toThrow(
+      new RegExp(`^Expected JSON in .*two\\.json but it does not parse: `),
+    );
+    const coco = write('captions_fmt.json', { images: [{ id: 1, file_name: 'images/a.png' }], annotations: [{ image_id: 1, caption: 'x' }] });
+    expect((await loadDataset({ file: coco })).format).toBe('coco');
+    await expect(loadDataset({ file: coco, format: 'processed' })).rejects.toThrow(
+      `Expected a processed caption list [{image, image_id, captions}] in ${coco} but received an object of type Object`,
+    );
+  });
+
   it('reports undetectable, unparsable and unreadable files and bad options', async () => {
     const results = write('results.json', [{ image_id: 1, caption: 'x' }]);
     await expect(loadDataset({ file: results })).rejects.toThrow(
