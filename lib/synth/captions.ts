@@ -116,10 +116,11 @@ function singleDescriptions(o: SceneObject, words: Words, clean: boolean): strin
 function pairDescriptions(scene: Scene, words: Words, clean: boolean): string[] {
   const [a, b] = scene.objects.map((o) => nounPhrase(o, words)) as [string, string];
   if (scene.layout === 'horizontal') {
-    const out = [`a ${a} ${words.nextTo} a ${b}`, `a ${a} to the left of a ${b}`, `a ${b} to the right of a ${a}`, `a ${a} and a ${b}`];
-    out.push(clean ? `a ${a} and a ${b} side by side` : `a ${b} ${words.nextTo} a ${a}`);
-    if (clean) out.push(`two shapes, a ${a} and a ${b}`);
-    return out;
+    if (!clean) return [`a ${a} ${words.nextTo} a ${b}`, `a ${b} ${words.nextTo} a ${a}`, `a ${a} and a ${b}`];
+    return [
+      `a ${a} ${words.nextTo} a ${b}`, `a ${a} to the left of a ${b}`, `a ${b} to the right of a ${a}`, `a ${a} and a ${b}`,
+      `a ${a} and a ${b} side by side`, `two shapes, a ${a} and a ${b}`,
+    ];
   }
   const out = [`a ${a} above a ${b}`, `a ${b} below a ${a}`, `a ${a} over a ${b}`, `a ${b} under a ${a}`, `a ${a} and a ${b}`];
   if (clean) out.push(`a ${a} on top of a ${b}`);
@@ -138,6 +139,8 @@ function rowDescriptions(scene: Scene, words: Words, clean: boolean): string[] {
   }
   const list = listColours(colours);
   const shape = words.shape(first);
+  // assistive captions also name the degradation, so their row phrases are the compact ones
+  if (!clean) return [`three ${plural}: ${list}`, `${list} ${plural}`, `three ${list} ${plural}`];
   const out = [
     `a row of three ${plural}: ${list}`,
     `three ${plural} in a row: ${list}`,
@@ -145,7 +148,7 @@ function rowDescriptions(scene: Scene, words: Words, clean: boolean): string[] {
     `${list} ${plural} in a row`,
     `a row of ${plural}: ${list}`,
   ];
-  if (clean) out.push(`a ${colours[0]} ${shape}, a ${colours[1]} ${shape} and a ${colours[2]} ${shape}`);
+  out.push(`a ${colours[0]} ${shape}, a ${colours[1]} ${shape} and a ${colours[2]} ${shape}`);
   return out;
 }
 
@@ -170,6 +173,8 @@ export function describeScene(scene: Scene, domain: Domain): string[] {
 interface Frame {
   form: 'adjective' | 'predicate';
   wrap: (x: string, d: string) => string;
+  /** Only around single-object phrases, to keep captions within 24 tokens. */
+  singleOnly?: boolean;
 }
 
 /** Ways an assistive caption names the degradation around a content phrase `x` with degradation word `d`. */
@@ -178,7 +183,7 @@ const ASSISTIVE_FRAMES: readonly Frame[] = [
   { form: 'adjective', wrap: (x, d) => `${x} in a ${d} image` },
   { form: 'adjective', wrap: (x, d) => `a ${d} image showing ${x}` },
   { form: 'predicate', wrap: (x, d) => `${x}, the image is ${d}` },
-  { form: 'adjective', wrap: (x, d) => `a ${d} close up of ${x}` },
+  { form: 'adjective', wrap: (x, d) => `a ${d} close up of ${x}`, singleOnly: true },
 ];
 
 /** "a orange" → "an orange" (the grammar writes "a" everywhere and fixes it here). */
@@ -203,7 +208,7 @@ export function sampleCaptions(
     pool = descriptions;
   } else {
     if (degradation === undefined) throw new TypeError('Expected a degradation kind for assistive captions but received undefined');
-    const frames = rng.shuffle(ASSISTIVE_FRAMES);
+    const frames = rng.shuffle(ASSISTIVE_FRAMES.filter((f) => f.singleOnly !== true || scene.objects.length <= 1));
     const degradationWords = DEGRADATION_WORDS[degradation];
     const paired = descriptions.map((x, k) => {
       const frame = frames[k % frames.length]!;
