@@ -115,11 +115,17 @@ function checkCorruption(value: unknown): Corruption {
 export class CaptionLoader {
   /** The dataset batches are drawn from. */
   readonly dataset: CaptionDataset;
+  /** Entries per batch. */
   readonly batchSize: number;
+  /** The run seed every random choice derives from. */
   readonly seed: number;
+  /** Whether each epoch is shuffled. */
   readonly shuffle: boolean;
+  /** Whether a short last batch is dropped. */
   readonly dropLast: boolean;
+  /** How target captions are chosen. */
   readonly captionMode: CaptionMode;
+  /** Batches prepared ahead of the consumer. */
   readonly prefetch: number;
   private readonly processor: BatchImageProcessor;
   private readonly preprocessOptions: LoaderPreprocessOptions;
@@ -127,6 +133,8 @@ export class CaptionLoader {
   readonly imageAugment: Required<ImageAugmentSpec> | undefined;
   /** The validated caption augmentation (every field present), or undefined when off. */
   readonly captionAugment: Required<CaptionAugmentSpec> | undefined;
+  /** The caption spec as given: re-validating the normalised copy's synonym table on every caption costs 4×. */
+  private readonly captionAugmentSpec: CaptionAugmentSpec | undefined;
   /** The validated corruption, or undefined when off. */
   readonly corrupt: Corruption | undefined;
   /** Entries per epoch: one per sample, or one per caption in `'all'` mode. */
@@ -155,6 +163,7 @@ export class CaptionLoader {
     this.preprocessOptions = knownKeys('preprocess', o.preprocess, ['pool', 'load', 'fastResize', 'logger']) as LoaderPreprocessOptions;
     this.imageAugment = o.imageAugment === undefined ? undefined : parseImageAugmentSpec(o.imageAugment);
     this.captionAugment = o.captionAugment === undefined ? undefined : parseCaptionAugmentSpec(o.captionAugment);
+    this.captionAugmentSpec = o.captionAugment as CaptionAugmentSpec | undefined;
     this.corrupt = o.corrupt === undefined ? undefined : checkCorruption(o.corrupt);
     this.captionOffsets = [];
     let captions = 0;
@@ -277,8 +286,8 @@ export class CaptionLoader {
     const flipped = entries.map((_, i) => pixelValues.flipped?.[i] === true);
     const captions = entries.map((entry, i) => {
       let text = samples[i]!.captions[entry.caption]!;
-      if (this.captionAugment !== undefined) {
-        text = augmentCaption(text, this.captionAugment, deriveSeed(this.seed, epoch, this.entryIndex(entry), 'captionAugment'));
+      if (this.captionAugmentSpec !== undefined) {
+        text = augmentCaption(text, this.captionAugmentSpec, deriveSeed(this.seed, epoch, this.entryIndex(entry), 'captionAugment'));
       }
       return flipped[i] ? swapLeftRight(text) : text;
     });

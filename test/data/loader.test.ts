@@ -201,6 +201,17 @@ describe('CaptionLoader: augmentation requests', () => {
     expect(batch!.pixelValues).toEqual({ data: new Float32Array([0, 0, 0, 1, 1, 1]), shape: [2, 3, 1, 1] });
   });
 
+  it('augments the target caption, then swaps left/right for mirrored images', async () => {
+    const processor = new FakeProcessor(0, (n) => n === 1);
+    const loader = new CaptionLoader(leftRight, {
+      processor, batchSize: 2, shuffle: false, imageAugment: { hflip: 0.5 },
+      captionAugment: { synonymProb: 1, synonyms: { dog: ['puppy'], cup: ['mug'] } },
+    });
+    const [batch] = await collect(loader.epoch(0));
+    expect(batch!.captions).toEqual(['A mug on the left of a plate.', 'A puppy to the left of a cat.']);
+    expect(loader.captionAugment).toEqual({ synonymProb: 1, shuffleProb: 0, synonyms: { dog: ['puppy'], cup: ['mug'] } });
+  });
+
   it('asks for per-image transforms seeded by (seed, epoch, sample), not by batch position', async () => {
     const spec = { hflip: 0.5, rotate: 10 };
     const corrupt = { kind: 'gaussian_noise', severity: 3 };
