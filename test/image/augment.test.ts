@@ -298,6 +298,14 @@ describe('transforms in BlipImageProcessor.preprocess', () => {
     expect(out.flipped).toEqual([true]);
   });
 
+  it('with fastResize, transforms run on the full-size decode before sharp\'s resize', async () => {
+    const image = textured(48, 40);
+    const expected = await processor.preprocess([hflip(image)], { pool: 'main', fastResize: true });
+    const out = await processor.preprocess([image], { pool, fastResize: true, transforms: [{ augment: { spec: { hflip: 1 }, seed: 0 } }] });
+    expect(maxAbsDiff(out.data, expected.data)).toBe(0);
+    expect(out.flipped).toEqual([true]);
+  });
+
   it('validates transforms with exact messages', async () => {
     await expect(processor.preprocess(files, { transforms: [undefined] })).rejects.toThrow(
       'Expected array of 4 transforms (one per input) for transforms but received an array of length 1',
