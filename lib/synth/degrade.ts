@@ -113,29 +113,29 @@ export function gaussianKernel(sigma: number): Float64Array {
 export function gaussianBlur(image: FloatImage, sigma: number): void {
   const { width, height, data } = image;
   const kernel = gaussianKernel(sigma);
+  // rows: stride 3 along x; columns: stride 3·width along y
+  convolveLines(data, kernel, height, width, 3 * width, 3);
+  convolveLines(data, kernel, width, height, 3, 3 * width);
+}
+
+/**
+ * Convolves `lines` lines of `length` samples (per channel) with `kernel`, edges replicated. Line i starts at
+ * i·lineStep; consecutive samples are `step` apart; the three channels are interleaved.
+ */
+function convolveLines(data: Float32Array, kernel: Float64Array, lines: number, length: number, lineStep: number, step: number): void {
   const radius = (kernel.length - 1) / 2;
-  const tmp = new Float32Array(data.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
-        let acc = 0;
-        for (let k = -radius; k <= radius; k++) {
-          const xx = Math.min(width - 1, Math.max(0, x + k));
-          acc += kernel[k + radius]! * data[(y * width + xx) * 3 + c]!;
-        }
-        tmp[(y * width + x) * 3 + c] = acc;
+  const padded = new Float64Array(length + 2 * radius);
+  for (let line = 0; line < lines; line++) {
+    for (let c = 0; c < 3; c++) {
+      const base = line * lineStep + c;
+      for (let i = 0; i < padded.length; i++) {
+        const j = Math.min(length - 1, Math.max(0, i - radius));
+        padded[i] = data[base + j * step]!;
       }
-    }
-  }
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < length; i++) {
         let acc = 0;
-        for (let k = -radius; k <= radius; k++) {
-          const yy = Math.min(height - 1, Math.max(0, y + k));
-          acc += kernel[k + radius]! * tmp[(yy * width + x) * 3 + c]!;
-        }
-        data[(y * width + x) * 3 + c] = acc;
+        for (let k = 0; k < kernel.length; k++) acc += kernel[k]! * padded[i + k]!;
+        data[base + i * step] = acc;
       }
     }
   }
