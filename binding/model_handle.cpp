@@ -85,6 +85,8 @@ Napi::Function ModelHandle::Define(Napi::Env env) {
                                      InstanceMethod<&ModelHandle::LoraTensors>("loraTensors"),
                                      InstanceMethod<&ModelHandle::SaveOptimizerState>("saveOptimizerState"),
                                      InstanceMethod<&ModelHandle::LoadOptimizerState>("loadOptimizerState"),
+                                     InstanceMethod<&ModelHandle::SetFullTraining>("setFullTraining"),
+                                     InstanceMethod<&ModelHandle::LoadWeights>("loadWeights"),
                                      InstanceAccessor<&ModelHandle::IsDisposed>("disposed")});
   auto* data = new AddonData();
   data->model_constructor = Napi::Persistent(ctor);

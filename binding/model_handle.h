@@ -18,7 +18,8 @@ struct ModelState {
   std::mutex mutex;  // one native call at a time per model
   int threads = 1;
   blip2::LoraSet lora;                            // adapters attached to the model's Linear layers
-  std::unique_ptr<blip2::LoraTrainer> trainer;    // optimizer state; created with the adapters
+  std::unique_ptr<blip2::Trainer> trainer;        // optimizer state: over the adapters, or every parameter
+  bool full_training = false;                     // every model parameter trainable (no adapters)
 };
 
 class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
@@ -53,6 +54,8 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   Napi::Value LoraTensors(const Napi::CallbackInfo& info);
   Napi::Value SaveOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value LoadOptimizerState(const Napi::CallbackInfo& info);
+  Napi::Value SetFullTraining(const Napi::CallbackInfo& info);
+  Napi::Value LoadWeights(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
 };
 

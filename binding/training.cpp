@@ -27,6 +27,23 @@ void require_lora(Napi::Env env, const ModelState& state) {
   if (state.lora.empty()) throw Napi::Error::New(env, "No LoRA adapters on this model; call addLora() first");
 }
 
+void require_trainer(Napi::Env env, const ModelState& state) {
+  if (!state.trainer)
+    throw Napi::Error::New(env, "Nothing to train on this model; call addLora() (or setFullTraining(true)) first");
+}
+
+blip2::Trainables lora_trainables(ModelState& s) {
+  return [&s] { return s.lora.tensors(); };
+}
+
+blip2::Trainables all_parameters(ModelState& s) {
+  return [&s] {
+    std::vector<std::pair<std::string, torch::Tensor*>> out;
+    for (const auto& slot : s.model->params.slots()) out.emplace_back(slot.name, slot.tensor);
+    return out;
+  };
+}
+
 // Runs `work` on the pool with the model locked and the thread count applied.
 Napi::Value run_locked(Napi::Env env, std::shared_ptr<ModelState> state, std::function<void(ModelState&)> work,
                        std::function<Napi::Value(Napi::Env)> result) {
@@ -80,9 +97,10 @@ Napi::Value ModelHandle::AddLora(const Napi::CallbackInfo& info) {
   return run_locked(
       env, state,
       [config, seed](ModelState& s) {
+        if (s.full_training) throw std::runtime_error("full training is on; call setFullTraining(false) before adding adapters");
         s.trainer.reset();
         s.lora.attach(s.model->params, config, s.model->device(), seed);
-        s.trainer = std::make_unique<blip2::LoraTrainer>(*s.model, s.lora);
+        s.trainer = std::make_unique<blip2::Trainer>(*s.model, lora_trainables(s));
       },
       [state](Napi::Env e) { return lora_summary(e, *state); });
 }
@@ -155,7 +173,7 @@ Napi::Value ModelHandle::SetTraining(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::BackwardCrossEntropy(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
-  require_lora(env, *state);
+  require_trainer(env, *state);
   auto inputs = read_forward_inputs(info[0]);
   auto o = options_arg(info, 1);
   const double smoothing = read_double_or(o, "labelSmoothing", 0.0, "options");
@@ -174,7 +192,7 @@ Napi::Value ModelHandle::BackwardCrossEntropy(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::BackwardWeighted(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
-  require_lora(env, *state);
+  require_trainer(env, *state);
   auto inputs = read_forward_inputs(info[0]);
   auto weights = read_tensor(info[1], "weights");
   auto o = options_arg(info, 2);
@@ -201,7 +219,7 @@ Napi::Value ModelHandle::BackwardWeighted(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::OptimizerStep(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
-  require_lora(env, *state);
+  require_trainer(env, *state);
   auto o = options_arg(info, 0);
   const double lr = read_double(o, "lr", "options");
   const double max_norm = read_double_or(o, "maxGradNorm", 0.0, "options");
@@ -231,9 +249,49 @@ Napi::Value ModelHandle::OptimizerStep(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::ZeroGrad(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
-  require_lora(env, *state);
+  require_trainer(env, *state);
   return run_locked(
       env, state, [](ModelState& s) { s.trainer->zero_grad(); }, [](Napi::Env e) { return e.Undefined(); });
+}
+
+Napi::Value ModelHandle::SetFullTraining(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto state = live(env);
+  if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(env, "setFullTraining(boolean)");
+  const bool on = info[0].As<Napi::Boolean>().Value();
+  return run_locked(
+      env, state,
+      [on](ModelState& s) {
+        if (on && !s.lora.empty()) throw std::runtime_error("remove the LoRA adapters before training every parameter");
+        for (const auto& slot : s.model->params.slots()) {
+          slot.tensor->set_requires_grad(on);
+          if (!on) slot.tensor->mutable_grad() = torch::Tensor();
+        }
+        s.full_training = on;
+        s.trainer = on ? std::make_unique<blip2::Trainer>(*s.model, all_parameters(s)) : nullptr;
+      },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
+Napi::Value ModelHandle::LoadWeights(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto state = live(env);
+  auto path = string_arg(info, 0, "weights file path");
+  return run_locked(
+      env, state,
+      [path](ModelState& s) {
+        auto checkpoint = blip2::Checkpoint::open_file(path);
+        torch::NoGradGuard no_grad;
+        // strict like loading: the same names and shapes, then copied into the existing tensors in place
+        std::vector<std::pair<torch::Tensor*, torch::Tensor>> staged;
+        blip2::Params probe;
+        for (const auto& slot : s.model->params.slots()) probe.add(slot.name, slot.shape, nullptr);
+        for (const auto& [name, target] : s.model->params.tied()) probe.tie(name, target);
+        probe.check(checkpoint);
+        for (const auto& slot : s.model->params.slots())
+          slot.tensor->copy_(checkpoint.read(slot.name, slot.tensor->scalar_type(), slot.tensor->device()));
+      },
+      [](Napi::Env e) { return e.Undefined(); });
 }
 
 Napi::Value ModelHandle::LoraTensors(const Napi::CallbackInfo& info) {
@@ -261,7 +319,7 @@ Napi::Value ModelHandle::LoraTensors(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::SaveOptimizerState(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
-  require_lora(env, *state);
+  require_trainer(env, *state);
   auto path = string_arg(info, 0, "optimizer state file path");
   return run_locked(
       env, state, [path](ModelState& s) { blip2::save_safetensors(path, s.trainer->state()); },
@@ -271,7 +329,7 @@ Napi::Value ModelHandle::SaveOptimizerState(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::LoadOptimizerState(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
-  require_lora(env, *state);
+  require_trainer(env, *state);
   auto path = string_arg(info, 0, "optimizer state file path");
   return run_locked(
       env, state, [path](ModelState& s) { s.trainer->load_state(blip2::Checkpoint::open_file(path)); },

@@ -76,6 +76,8 @@ export interface NativeModel {
   loraTensors(which: 'weights' | 'grads'): Promise<Record<string, OutputTensor>>;
   saveOptimizerState(path: string): Promise<void>;
   loadOptimizerState(path: string): Promise<void>;
+  setFullTraining(on: boolean): Promise<void>;
+  loadWeights(path: string): Promise<void>;
   dispose(): void;
   readonly disposed: boolean;
 }

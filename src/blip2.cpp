@@ -27,7 +27,7 @@ Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, 
 
   // The frozen vision tower needs no autograd graph unless adapters sit inside it.
   VisionOutput vision;
-  if (torch::GradMode::is_enabled() && !vision_has_adapters()) {
+  if (torch::GradMode::is_enabled() && !vision_needs_grad()) {
     torch::NoGradGuard no_grad;
     vision = vision_model.forward(pixel_values.to(dev, dtype));
   } else {
@@ -56,7 +56,8 @@ Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, 
   return {hidden, mask};
 }
 
-bool Blip2Model::vision_has_adapters() const {
+bool Blip2Model::vision_needs_grad() const {
+  if (vision_model.embeddings.patch_weight.requires_grad()) return true;  // full training
   for (const auto& [name, linear] : params.linears())
     if (linear->lora && name.compare(0, 13, "vision_model.") == 0) return true;
   return false;

@@ -58,7 +58,7 @@ class Blip2Model {
   torch::Tensor decode_step(DecoderCache& cache, const torch::Tensor& tokens) const;
 
  private:
-  bool vision_has_adapters() const;
+  bool vision_needs_grad() const;
   using Keep = std::function<void(const char*, const torch::Tensor&)>;
   // vision -> Q-Former -> projection -> [queries; prompt] (-> T5 encoder when run_encoder).
   Encoded encoder_pass(const torch::Tensor& pixel_values, const torch::Tensor& input_ids,

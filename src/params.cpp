@@ -36,6 +36,11 @@ const ParamSlot* Params::find(const std::string& name) const {
 }
 
 void Params::load(const Checkpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device) {
+  check(checkpoint);
+  for (auto& slot : slots_) *slot.tensor = checkpoint.read(slot.name, dtype, device);
+}
+
+void Params::check(const Checkpoint& checkpoint) const {
   std::vector<std::string> missing, mis_shaped, unexpected;
   for (const auto& slot : slots_) {
     if (!checkpoint.contains(slot.name)) {
@@ -73,7 +78,6 @@ void Params::load(const Checkpoint& checkpoint, torch::ScalarType dtype, const t
     list("unexpected tensors", unexpected);
     throw std::runtime_error(msg);
   }
-  for (auto& slot : slots_) *slot.tensor = checkpoint.read(slot.name, dtype, device);
 }
 
 void Params::allocate(torch::ScalarType dtype, const torch::Device& device) {

@@ -38,6 +38,8 @@ class Params {
   // Checks every expected tensor against the checkpoint (missing, unexpected, mis-shaped, all reported
   // together by name with the shape found and expected), then copies each one in, converted to dtype/device.
   void load(const Checkpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device);
+  // The name/shape/dtype checks of load() alone.
+  void check(const Checkpoint& checkpoint) const;
 
   // Allocates every parameter uninitialised (for random-weight benchmarks) or as zeros.
   void allocate(torch::ScalarType dtype, const torch::Device& device);

@@ -5,14 +5,14 @@
 
 namespace blip2 {
 
-torch::Tensor LoraTrainer::logits(const ForwardInputs& inputs, torch::Tensor* labels) const {
+torch::Tensor Trainer::logits(const ForwardInputs& inputs, torch::Tensor* labels) const {
   if (!inputs.labels.defined()) throw std::runtime_error("training needs labels");
   *labels = inputs.labels.to(model_.device(), torch::kLong);
   auto out = model_.forward(inputs, {"logits"});
   return out.at("logits").to(torch::kFloat32);
 }
 
-double LoraTrainer::cross_entropy(const ForwardInputs& inputs, double label_smoothing, double scale) {
+double Trainer::cross_entropy(const ForwardInputs& inputs, double label_smoothing, double scale) {
   torch::Tensor labels;
   auto lg = logits(inputs, &labels);
   auto loss = torch::nn::functional::cross_entropy(
@@ -22,7 +22,7 @@ double LoraTrainer::cross_entropy(const ForwardInputs& inputs, double label_smoo
   return loss.item<double>();
 }
 
-double LoraTrainer::weighted_log_likelihood(const ForwardInputs& inputs, const torch::Tensor& weights, double scale,
+double Trainer::weighted_log_likelihood(const ForwardInputs& inputs, const torch::Tensor& weights, double scale,
                                             std::vector<double>* sequence_logprobs) {
   torch::Tensor labels;
   auto lg = logits(inputs, &labels);
@@ -45,11 +45,11 @@ double LoraTrainer::weighted_log_likelihood(const ForwardInputs& inputs, const t
   return loss.item<double>();
 }
 
-double LoraTrainer::clip_grad_norm(double max_norm) {
+double Trainer::clip_grad_norm(double max_norm) {
   torch::NoGradGuard no_grad;
   double total_sq = 0;
   std::vector<torch::Tensor*> grads;
-  for (auto& [name, t] : lora_.tensors()) {
+  for (auto& [name, t] : trainables_()) {
     if (!t->grad().defined()) continue;
     grads.push_back(t);
     total_sq += t->grad().to(torch::kFloat64).pow(2).sum().item<double>();
@@ -64,14 +64,14 @@ double LoraTrainer::clip_grad_norm(double max_norm) {
   return total;
 }
 
-void LoraTrainer::adamw_step(double lr, const AdamWConfig& c) {
+void Trainer::adamw_step(double lr, const AdamWConfig& c) {
   torch::NoGradGuard no_grad;
   step_ += 1;
   const double bias_correction1 = 1 - std::pow(c.beta1, static_cast<double>(step_));
   const double bias_correction2 = 1 - std::pow(c.beta2, static_cast<double>(step_));
   const double step_size = lr / bias_correction1;
   const double bias_correction2_sqrt = std::sqrt(bias_correction2);
-  for (auto& [name, p] : lora_.tensors()) {
+  for (auto& [name, p] : trainables_()) {
     if (!p->grad().defined()) continue;
     const auto& grad = p->grad();
     auto& m = exp_avg_[name];
@@ -89,12 +89,12 @@ void LoraTrainer::adamw_step(double lr, const AdamWConfig& c) {
   }
 }
 
-void LoraTrainer::zero_grad() {
-  for (auto& [name, t] : lora_.tensors())
+void Trainer::zero_grad() {
+  for (auto& [name, t] : trainables_())
     if (t->grad().defined()) t->mutable_grad() = torch::Tensor();
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> LoraTrainer::state() const {
+std::vector<std::pair<std::string, torch::Tensor>> Trainer::state() const {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (const auto& [name, m] : exp_avg_) out.emplace_back("exp_avg." + name, m);
   for (const auto& [name, v] : exp_avg_sq_) out.emplace_back("exp_avg_sq." + name, v);
@@ -105,14 +105,14 @@ std::vector<std::pair<std::string, torch::Tensor>> LoraTrainer::state() const {
   return out;
 }
 
-void LoraTrainer::load_state(const Checkpoint& checkpoint) {
+void Trainer::load_state(const Checkpoint& checkpoint) {
   std::map<std::string, torch::Tensor> m, v;
-  for (const auto& [name, t] : lora_.tensors()) {
+  for (const auto& [name, t] : trainables_()) {
     for (const char* which : {"exp_avg.", "exp_avg_sq."}) {
       const std::string key = which + name;
       if (!checkpoint.contains(key)) continue;
       if (checkpoint.info(key).shape != t->sizes().vec())
-        throw std::runtime_error("optimizer state " + key + " does not match the adapter's shape");
+        throw std::runtime_error("optimizer state " + key + " does not match the shape of " + name);
       (std::string(which) == "exp_avg." ? m : v)[name] = checkpoint.read(key, torch::kFloat32, t->device());
     }
   }
@@ -122,7 +122,7 @@ void LoraTrainer::load_state(const Checkpoint& checkpoint) {
     const auto dot = name.find('.');
     const std::string param = dot == std::string::npos ? name : name.substr(dot + 1);
     if ((m.count(param) == 0 && v.count(param) == 0))
-      throw std::runtime_error("optimizer state has " + name + ", which matches no adapter tensor");
+      throw std::runtime_error("optimizer state has " + name + ", which matches no trainable tensor");
   }
   exp_avg_ = std::move(m);
   exp_avg_sq_ = std::move(v);

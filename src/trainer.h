@@ -3,6 +3,7 @@
 // (moments, step, RNG) for checkpoints.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,9 +20,12 @@ struct AdamWConfig {
   double weight_decay = 0.01;
 };
 
-class LoraTrainer {
+// The tensors an optimizer updates, by name (adapter tensors, or every model parameter for full training).
+using Trainables = std::function<std::vector<std::pair<std::string, torch::Tensor*>>()>;
+
+class Trainer {
  public:
-  LoraTrainer(const Blip2Model& model, LoraSet& lora) : model_(model), lora_(lora) {}
+  Trainer(const Blip2Model& model, Trainables trainables) : model_(model), trainables_(std::move(trainables)) {}
 
   // Teacher-forced cross-entropy (mean over non-ignored label tokens, optional label smoothing).
   // Backpropagates loss * scale (e.g. 1 / accumulation steps); returns the unscaled loss.
@@ -45,7 +49,7 @@ class LoraTrainer {
 
  private:
   const Blip2Model& model_;
-  LoraSet& lora_;
+  Trainables trainables_;
   int64_t step_ = 0;
   std::map<std::string, torch::Tensor> exp_avg_, exp_avg_sq_;
   torch::Tensor logits(const ForwardInputs& inputs, torch::Tensor* labels) const;

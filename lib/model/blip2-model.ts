@@ -118,6 +118,7 @@ export class Blip2Model {
   private handle: NativeModel;
   private lora: ResolvedLoraConfig | undefined;
   private isTraining = false;
+  private full = false;
 
   private constructor(
     /** The resolved config the weights follow. */
@@ -353,6 +354,27 @@ export class Blip2Model {
   async loraTensors(which: 'weights' | 'grads'): Promise<Record<string, OutputTensor>> {
     oneOf('which', which, ['weights', 'grads'] as const);
     return withCallerStack(this.live().loraTensors(which));
+  }
+
+  /**
+   * Makes every model parameter trainable (pretraining or full fine-tuning; adapters must be removed first), or
+   * freezes them again. The optimizer then updates all parameters.
+   */
+  async setFullTraining(on: boolean): Promise<void> {
+    if (typeof on !== 'boolean') throw invalidParameterError('on', 'boolean', on);
+    await withCallerStack(this.live().setFullTraining(on));
+    this.full = on;
+  }
+
+  /** Whether every parameter is trainable ({@link setFullTraining}). */
+  get fullTraining(): boolean {
+    return this.full;
+  }
+
+  /** Replaces every parameter with the tensors of a safetensors file (strict: same names and shapes), in place. */
+  async loadWeights(path: string): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'safetensors file path', path);
+    await withCallerStack(this.live().loadWeights(path));
   }
 
   /** Optimizer moments, step and the generator state, as safetensors (atomic). */

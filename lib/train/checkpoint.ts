@@ -1,5 +1,6 @@
 /**
- * Training checkpoints: the adapter (PEFT layout), the optimizer state (moments, step, generator state) and a
+ * Training checkpoints: the adapter (PEFT layout) — or every weight when the model trains all of its parameters —
+ * the optimizer state (moments, step, generator state) and a
  * JSON state (step, epoch, schedule, the caller's RNG and loop state), in a directory per step with a `latest`
  * pointer that is replaced only once the checkpoint is complete, so a crash or kill -9 never leaves a
  * half-written one in use.
@@ -26,6 +27,7 @@ export interface TrainingState {
 const STATE_FILE = 'trainer_state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const LATEST = 'latest';
+const WEIGHTS_FILE = 'model.safetensors';
 const CHECKPOINT_NAME = /^step-\d+-\d+$/;
 
 /**
@@ -41,7 +43,8 @@ export async function saveCheckpoint(model: Blip2Model, dir: string, state: Trai
   const name = `step-${state.step}-${k}`;
   const target = join(dir, name);
   await mkdir(target);
-  await model.saveAdapter(target);
+  if (model.fullTraining) await model.save(join(target, WEIGHTS_FILE));
+  else await model.saveAdapter(target);
   await model.saveOptimizerState(join(target, OPTIMIZER_FILE));
   await writeFileAtomic(join(target, STATE_FILE), `${JSON.stringify({ format: 1, ...state }, null, 2)}\n`);
   await fsyncDirectory(target);
@@ -75,7 +78,8 @@ export async function loadCheckpoint(model: Blip2Model, dir: string): Promise<Tr
       !isPlainObject(raw.schedule) || !isPlainObject(raw.extra)) {
     throw new Error(`Cannot read checkpoint ${JSON.stringify(target)}: ${STATE_FILE} is not a format-1 training state`);
   }
-  await model.loadAdapter(target);
+  if (model.fullTraining) await model.loadWeights(join(target, WEIGHTS_FILE));
+  else await model.loadAdapter(target);
   await model.loadOptimizerState(join(target, OPTIMIZER_FILE));
   return { step: raw.step, epoch: raw.epoch, schedule: raw.schedule as unknown as Schedule, extra: raw.extra };
 }

@@ -174,6 +174,6 @@ describe('adapter errors', () => {
   });
 
   it('training without adapters', async () => {
-    await expect(model.backwardCrossEntropy(inputs)).rejects.toThrow('No LoRA adapters on this model; call addLora() first');
+    await expect(model.backwardCrossEntropy(inputs)).rejects.toThrow('Nothing to train on this model; call addLora() (or setFullTraining(true)) first');
   });
 });
