@@ -96,7 +96,7 @@ Examples:
   $ blip2-progressive caption *.jpg --model ./m --num-beams 5 --max-new-tokens 30 --batch-size 8 --json
   $ blip2-progressive caption cat.png --model ./m --do-sample --top-p 0.9 --num-return-sequences 3 --seed 1`);
   addModelFlags(command).action(async (images: string[], flags: CaptionFlags) => {
-    const { dir, options } = modelFromFlags(flags);
+    const { dir, options } = await modelFromFlags(flags);
     const generation = generationFromFlags(flags);
     try {
       resolveGenerationConfig(await readGenerationOptions(dir), generation);

@@ -42,7 +42,7 @@ export function parseCorruptFlag(value: string): Corruption {
 
 export async function evaluateWithModel(flags: ModelEvalFlags, logger: Logger, stderr: NodeJS.WritableStream): Promise<EvaluationResult> {
   if (flags.data === undefined) throw new UsageError('eval --model needs --data <annotation file>');
-  const { dir, options } = modelFromFlags(flags);
+  const { dir, options } = await modelFromFlags(flags);
   const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger });
   try {
     if (flags.adapter !== undefined) {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { DTYPES, type Dtype, type ModelLoadOptions } from '../model/blip2-model.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
+import { defaultModelDir } from '../synth/default-model.js';
 
 export interface ModelFlags {
   model?: string;
@@ -31,12 +32,18 @@ export function addModelFlags(command: Command): Command {
     .option('--threads <n>', 'intra-op threads (default: all cores)', parseIntegerFlag('--threads', 1, 1024));
 }
 
-/** The model directory (required until a built-in default exists) and load options from the flags. */
-export function modelFromFlags(flags: ModelFlags): { dir: string; options: ModelLoadOptions } {
-  if (!flags.model) throw new UsageError('--model <dir> is required: point it at a local BLIP-2 (Flan-T5) snapshot directory');
+/** The model directory (--model, else the built-in default model) and load options from the flags. */
+export async function modelFromFlags(flags: ModelFlags): Promise<{ dir: string; options: ModelLoadOptions }> {
+  const dir = flags.model ?? (await defaultModelDir());
+  if (!dir) {
+    throw new UsageError(
+      '--model <dir> is required until the built-in default model exists: point it at a local BLIP-2 (Flan-T5) snapshot directory, ' +
+        'or run `npm start` (blip2-progressive bench) once to pretrain the default',
+    );
+  }
   const options: ModelLoadOptions = {};
   if (flags.device !== undefined) options.device = flags.device;
   if (flags.dtype !== undefined) options.dtype = flags.dtype;
   if (flags.threads !== undefined) options.threads = flags.threads;
-  return { dir: flags.model, options };
+  return { dir, options };
 }

@@ -33,7 +33,7 @@ Examples:
     if (flags.caption.length !== images.length) {
       throw new UsageError(`--caption must be given once per image: ${images.length} image(s) but ${flags.caption.length} caption(s)`);
     }
-    const { dir, options } = modelFromFlags(flags);
+    const { dir, options } = await modelFromFlags(flags);
     const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger: streamLogger(process.stderr) });
     try {
       const scores = await captioner.score(images, flags.caption, flags.prompt === undefined ? {} : { prompt: flags.prompt });

@@ -248,7 +248,7 @@ interface StageContext {
 async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: StageContext): Promise<StageRecord> {
   const { captioner, logger, events } = ctx;
   const model = captioner.model;
-  const dir = join(spec.outDir, 'stages', `${index + 1}-${stage.name}`);
+  const dir = stageDirectory(spec.outDir, index, stage.name);
   const checkpointDir = join(dir, 'checkpoint');
   const bestDir = join(dir, 'best');
   await mkdir(dir, { recursive: true });
@@ -325,7 +325,9 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
       if (progress.done || step >= totalSteps) break;
     }
     if (progress.nextBatch >= loader.batchesPerEpoch || step >= totalSteps) {
-      if (stage.evalEverySteps === 0 || step % stage.evalEverySteps !== 0) await validate();
+      // validate at every epoch end, or (with evalEverySteps) at the end of the stage if that step was not one
+      const last = step >= totalSteps || progress.epoch + 1 >= stage.epochs;
+      if (stage.evalEverySteps === 0 || (last && step % stage.evalEverySteps !== 0)) await validate();
       progress.epoch += 1;
       progress.nextBatch = 0;
     }
@@ -334,6 +336,12 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   if (progress.bestCider === null) await validate();
   await rm(checkpointDir, { recursive: true, force: true });
   return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
+}
+
+/** The folder of stage `index` (0-based) of a run: stages/<k>-<name in lower case, other characters as "-">. */
+export function stageDirectory(outDir: string, index: number, name: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'stage';
+  return join(outDir, 'stages', `${index + 1}-${slug}`);
 }
 
 /** Removes the step-log lines a killed run wrote after its last checkpoint (they are about to be redone). */

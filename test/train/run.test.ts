@@ -48,7 +48,7 @@ describe('runProgressive', () => {
     const log = readFileSync(join(outDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log.map((l) => `${l.stage}:${l.step}`)).toEqual(['lora:1', 'lora:2', 'lora+aug:1', 'lora+aug:2', 'scst:1']);
     expect(log[4].scst.reward.mean).toBeGreaterThanOrEqual(0);
-    for (const stage of ['1-lora', '2-lora+aug', '3-scst']) {
+    for (const stage of ['1-lora', '2-lora-aug', '3-scst']) {
       expect(readdirSync(join(outDir, 'stages', stage, 'best')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
       expect(existsSync(join(outDir, 'stages', stage, 'checkpoint'))).toBe(false);
       expect(JSON.parse(readFileSync(join(outDir, 'stages', stage, 'eval-1', 'predictions.json'), 'utf8')).length).toBe(4);

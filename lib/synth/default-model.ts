@@ -1,0 +1,26 @@
+/**
+ * The built-in default model: the tiny BLIP-2 that `blip2-progressive bench` (npm start) pretrains on the synthetic
+ * dataset. Commands that take --model fall back to it.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { packageRoot } from '../native.js';
+
+/** Where the built-in benchmark keeps its data, models and runs: $BLIP2_PROGRESSIVE_HOME or <package>/runs. */
+export function benchHome(): string {
+  return process.env.BLIP2_PROGRESSIVE_HOME ?? join(packageRoot(), 'runs');
+}
+
+const POINTER = 'default-model.txt';
+
+/** Records `dir` as the default model. */
+export async function setDefaultModel(dir: string): Promise<void> {
+  await writeFileAtomic(join(benchHome(), POINTER), `${dir}\n`);
+}
+
+/** The default model directory, or undefined when the benchmark has not been run yet. */
+export async function defaultModelDir(): Promise<string | undefined> {
+  const text = await readFile(join(benchHome(), POINTER), 'utf8').catch(() => undefined);
+  return text?.trim() || undefined;
+}

@@ -1,0 +1,124 @@
+/**
+ * report.html of the built-in benchmark: self-contained (inline SVG charts, images as data URIs, no CDN), with
+ * the results table, training-loss and validation-CIDEr curves per stage, sample images with every stage's
+ * caption, and CIDEr against corruption severity per stage.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { RunSummary } from '../train/run.js';
+import { stageDirectory } from '../train/run.js';
+import { resultsMarkdown } from '../train/results.js';
+import { lineChart, type Series } from './svg-chart.js';
+
+export interface ReportInput {
+  path: string;
+  runDir: string;
+  summary: RunSummary;
+  robustness: { stage: string; corruption: string; severity: number; cider: number }[];
+  valImages: { annotations: string; imageRoot: string };
+  pretrainedDir: string;
+  /** Sample images shown. Default 8. */
+  samples?: number;
+}
+
+const escapeHtml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+interface LogLine { stage: string; step: number; loss: number }
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  return readFile(path, 'utf8').then((t) => JSON.parse(t) as T, () => undefined);
+}
+
+/** Every evaluation of a stage: step order is the folder order (eval-1, eval-2, ...). */
+async function stageEvaluations(dir: string): Promise<{ index: number; cider: number; predictions: { image_id: string; caption: string }[] }[]> {
+  const entries = (await readdir(dir).catch(() => [] as string[])).filter((e) => /^eval-\d+$/.test(e));
+  const out = [];
+  for (const e of entries.sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))) {
+    const metrics = await readJson<{ corpus: { CIDEr?: number } }>(join(dir, e, 'metrics.json'));
+    const predictions = (await readJson<{ image_id: string; caption: string }[]>(join(dir, e, 'predictions.json'))) ?? [];
+    out.push({ index: Number(e.slice(5)), cider: metrics?.corpus.CIDEr ?? 0, predictions });
+  }
+  return out;
+}
+
+export async function writeReport(input: ReportInput): Promise<void> {
+  const stages = input.summary.rows.filter((r) => r.stage !== 'zero-shot').map((r) => r.stage);
+  const log = ((await readFile(join(input.runDir, 'log.jsonl'), 'utf8').catch(() => '')) || '')
+    .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LogLine);
+  const lossSeries: Series[] = stages.map((name) => ({ name, points: log.filter((l) => l.stage === name).map((l) => [l.step, l.loss] as [number, number]) }));
+
+  const evals = await Promise.all(stages.map((name, i) => stageEvaluations(stageDirectory(input.runDir, i, name))));
+  const ciderSeries: Series[] = stages.map((name, i) => ({ name, points: evals[i]!.map((e) => [e.index, e.cider] as [number, number]) }));
+  const zeroShot = (await readJson<{ image_id: string; caption: string }[]>(join(input.runDir, 'zero-shot', 'predictions.json'))) ?? [];
+
+  // sample images with each stage's caption (from the stage's best evaluation)
+  const annotations = JSON.parse(await readFile(input.valImages.annotations, 'utf8')) as {
+    images: { id: number | string; file_name: string }[];
+    annotations: { image_id: number | string; caption: string }[];
+  };
+  const count = input.samples ?? 8;
+  const chosen = annotations.images.slice(0, count);
+  const bestPredictions = evals.map((list) => list.reduce((best, e) => (e.cider > best.cider ? e : best), list[0] ?? { cider: -1, predictions: [], index: 0 }).predictions);
+  const captionOf = (preds: { image_id: string; caption: string }[], id: string) => preds.find((p) => p.image_id === id)?.caption ?? '';
+  const cards: string[] = [];
+  for (const image of chosen) {
+    const id = String(image.id);
+    const png = await readFile(join(input.valImages.imageRoot, image.file_name));
+    const refs = annotations.annotations.filter((a) => String(a.image_id) === id).map((a) => a.caption);
+    const rows = [['zero-shot', captionOf(zeroShot, id)], ...stages.map((s, i) => [s, captionOf(bestPredictions[i]!, id)])]
+      .map(([stage, caption]) => `<tr><th scope="row">${escapeHtml(stage!)}</th><td>${escapeHtml(caption!)}</td></tr>`).join('');
+    cards.push(`<figure class="sample"><img src="data:image/png;base64,${png.toString('base64')}" alt="validation image ${escapeHtml(id)}" width="128" height="128">` +
+      `<figcaption><table>${rows}<tr><th scope="row">reference</th><td>${escapeHtml(refs[0] ?? '')}</td></tr></table></figcaption></figure>`);
+  }
+
+  const corruptions = [...new Set(input.robustness.map((p) => p.corruption))];
+  const robustnessCharts = corruptions.map((c) => lineChart(
+    [...new Set(input.robustness.map((p) => p.stage))].map((stage) => ({
+      name: stage,
+      points: input.robustness.filter((p) => p.corruption === c && p.stage === stage).map((p) => [p.severity, p.cider] as [number, number]),
+    })),
+    { title: `CIDEr under ${c.replace(/_/g, ' ')}`, xLabel: 'severity (0 = clean)', yLabel: 'CIDEr', markers: true, width: 420, height: 280 },
+  ));
+
+  const table = input.summary.rows.map((r) => {
+    const cell = (v: number | undefined) => `<td>${v === undefined ? '' : v.toFixed(4)}</td>`;
+    const s = r.scores;
+    return `<tr><th scope="row">${escapeHtml(r.stage)}</th>${cell(s.Bleu_1)}${cell(s.Bleu_2)}${cell(s.Bleu_3)}${cell(s.Bleu_4)}${cell(s.METEOR)}${cell(s.ROUGE_L)}${cell(s.CIDEr)}</tr>`;
+  }).join('');
+
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>blip2-progressive: built-in benchmark report</title>
+<style>
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
+table.results{border-collapse:collapse}table.results td,table.results th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+table.results th[scope=row]{text-align:left}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{max-width:100%;height:auto;border:1px solid #eee}
+.samples{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
+.sample{display:flex;gap:10px;margin:0;border:1px solid #eee;padding:8px}
+.sample img{image-rendering:pixelated;flex:none}.sample table{font-size:13px}.sample th{text-align:left;padding-right:6px;white-space:nowrap;color:#555}
+</style></head><body>
+<h1>Progressive fine-tuning on the built-in synthetic benchmark</h1>
+<p>A tiny BLIP-2 pretrained on clean synthetic scenes (<code>${escapeHtml(input.pretrainedDir)}</code>), adapted to the assistive
+domain (blur, darkness, noise, glare, off-centre framing): zero-shot, then LoRA, LoRA with the paper's augmentation, and SCST with
+a CIDEr-D reward. Validation: the assistive validation set; metrics as pycocoevalcap computes them (METEOR: NLTK variant).</p>
+<h2>Results</h2>
+<table class="results" id="results"><thead><tr><th>model</th><th>B-1</th><th>B-2</th><th>B-3</th><th>B-4</th><th>METEOR</th><th>ROUGE-L</th><th>CIDEr</th></tr></thead>
+<tbody>${table}</tbody></table>
+<h2>Training</h2>
+<div class="charts" id="training-charts">
+${lineChart(lossSeries, { title: 'Training loss per step', xLabel: 'optimizer step (within the stage)', yLabel: 'loss' })}
+${lineChart(ciderSeries, { title: 'Validation CIDEr per evaluation', xLabel: 'evaluation', yLabel: 'CIDEr', markers: true })}
+</div>
+<h2>Robustness</h2>
+<div class="charts" id="robustness-charts">${robustnessCharts.join('\n')}</div>
+<h2>Samples</h2>
+<div class="samples">${cards.join('\n')}</div>
+<h2>Table (Markdown)</h2>
+<pre>${escapeHtml(resultsMarkdown(input.summary.rows))}</pre>
+</body></html>
+`;
+  await writeFileAtomic(input.path, html);
+}

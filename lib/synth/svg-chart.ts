@@ -1,0 +1,80 @@
+/** Small self-contained SVG line charts (no libraries, no CDN) for the HTML report. */
+
+export interface Series {
+  name: string;
+  points: [number, number][];
+}
+
+export interface ChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  width?: number;
+  height?: number;
+  /** Draw markers on every point (for sparse series). */
+  markers?: boolean;
+}
+
+export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#b07aa1', '#edc948', '#9c755f'];
+
+const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+
+/** "Nice" tick values covering [lo, hi]. */
+export function ticks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => raw <= s)!;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+const format = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
+
+/** A line chart with axes, ticks, a legend and one polyline per series. */
+export function lineChart(series: readonly Series[], options: ChartOptions): string {
+  const width = options.width ?? 560;
+  const height = options.height ?? 300;
+  const m = { left: 56, right: 16, top: 32, bottom: 48 };
+  const all = series.flatMap((s) => s.points);
+  const xs = all.map((p) => p[0]);
+  const ys = all.map((p) => p[1]);
+  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  let [y0, y1] = [Math.min(0, ...ys), Math.max(...ys)];
+  if (!Number.isFinite(x0)) [x0, x1, y0, y1] = [0, 1, 0, 1];
+  if (x1 === x0) x1 = x0 + 1;
+  if (y1 === y0) y1 = y0 + 1;
+  const px = (x: number) => m.left + ((x - x0) / (x1 - x0)) * (width - m.left - m.right);
+  const py = (y: number) => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}">`,
+    `<title>${escapeXml(options.title)}</title>`,
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="600">${escapeXml(options.title)}</text>`,
+  ];
+  for (const t of ticks(y0, y1)) {
+    parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${m.left - 6}" y="${py(t) + 4}" text-anchor="end" font-size="11">${format(t)}</text>`);
+  }
+  for (const t of ticks(x0, x1)) {
+    parts.push(`<text x="${px(t)}" y="${height - m.bottom + 16}" text-anchor="middle" font-size="11">${format(t)}</text>`);
+  }
+  parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}" stroke="#333"/>`);
+  parts.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${height - m.bottom}" stroke="#333"/>`);
+  parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 10}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(options.yLabel)}</text>`);
+  series.forEach((s, i) => {
+    const colour = PALETTE[i % PALETTE.length]!;
+    if (s.points.length > 1) {
+      const d = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
+      parts.push(`<polyline class="series" data-series="${escapeXml(s.name)}" fill="none" stroke="${colour}" stroke-width="2" points="${d}"/>`);
+    }
+    if (options.markers || s.points.length === 1) {
+      for (const [x, y] of s.points) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${colour}"><title>${escapeXml(s.name)}: ${format(y)}</title></circle>`);
+    }
+    parts.push(`<rect x="${m.left + 8 + i * 130}" y="${m.top - 4}" width="10" height="10" fill="${colour}"/>`);
+    parts.push(`<text x="${m.left + 22 + i * 130}" y="${m.top + 5}" font-size="11">${escapeXml(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
