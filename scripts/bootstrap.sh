@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libopenblas0-openmp cmake g++ python3)
+# chromium: the report test renders report.html headless (playwright-core drives Debian's browser)
+packages=(libtorch-dev libopenblas0-openmp cmake g++ python3 chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

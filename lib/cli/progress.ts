@@ -22,6 +22,7 @@ export function formatDuration(seconds: number): string {
 export class ProgressBar {
   private readonly started: number;
   private lastLength = 0;
+  private lastDecile = -1;
 
   /**
    * @param stream where to draw
@@ -60,6 +61,10 @@ export class ProgressBar {
       this.lastLength = line.length;
       if (done >= this.total) this.stream.write('\n');
     } else {
+      // not a terminal: one line per tenth of the work, and at the end
+      const decile = this.total > 0 ? Math.floor((done / this.total) * 10) : 10;
+      if (decile === this.lastDecile && done < this.total) return;
+      this.lastDecile = decile;
       this.stream.write(`${line}\n`);
     }
   }

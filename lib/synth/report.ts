@@ -24,7 +24,7 @@ export interface ReportInput {
 
 const escapeHtml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-interface LogLine { stage: string; step: number; loss: number }
+interface LogLine { stage: string; step: number; loss: number; scst?: { reward: { mean: number } } }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
   return readFile(path, 'utf8').then((t) => JSON.parse(t) as T, () => undefined);
@@ -46,7 +46,9 @@ export async function writeReport(input: ReportInput): Promise<void> {
   const stages = input.summary.rows.filter((r) => r.stage !== 'zero-shot').map((r) => r.stage);
   const log = ((await readFile(join(input.runDir, 'log.jsonl'), 'utf8').catch(() => '')) || '')
     .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LogLine);
-  const lossSeries: Series[] = stages.map((name) => ({ name, points: log.filter((l) => l.stage === name).map((l) => [l.step, l.loss] as [number, number]) }));
+  const isScst = (name: string) => log.some((l) => l.stage === name && l.scst);
+  const lossSeries: Series[] = stages.filter((n) => !isScst(n)).map((name) => ({ name, points: log.filter((l) => l.stage === name).map((l) => [l.step, l.loss] as [number, number]) }));
+  const rewardSeries: Series[] = stages.filter(isScst).map((name) => ({ name: `${name}: mean sampled CIDEr-D`, points: log.filter((l) => l.stage === name && l.scst).map((l) => [l.step, l.scst!.reward.mean] as [number, number]) }));
 
   const evals = await Promise.all(stages.map((name, i) => stageEvaluations(stageDirectory(input.runDir, i, name))));
   const ciderSeries: Series[] = stages.map((name, i) => ({ name, points: evals[i]!.map((e) => [e.index, e.cider] as [number, number]) }));
@@ -109,7 +111,8 @@ a CIDEr-D reward. Validation: the assistive validation set; metrics as pycocoeva
 <tbody>${table}</tbody></table>
 <h2>Training</h2>
 <div class="charts" id="training-charts">
-${lineChart(lossSeries, { title: 'Training loss per step', xLabel: 'optimizer step (within the stage)', yLabel: 'loss' })}
+${lineChart(lossSeries, { title: 'Training loss per step (cross-entropy stages)', xLabel: 'optimizer step (within the stage)', yLabel: 'loss' })}
+${rewardSeries.length ? lineChart(rewardSeries, { title: 'SCST reward per step', xLabel: 'optimizer step', yLabel: 'CIDEr-D', markers: true }) : ''}
 ${lineChart(ciderSeries, { title: 'Validation CIDEr per evaluation', xLabel: 'evaluation', yLabel: 'CIDEr', markers: true })}
 </div>
 <h2>Robustness</h2>

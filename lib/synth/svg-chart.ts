@@ -63,8 +63,11 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   parts.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${height - m.bottom}" stroke="#333"/>`);
   parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 10}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(options.yLabel)}</text>`);
+  const perRow = Math.max(1, Math.floor((width - m.left - m.right) / 130));
   series.forEach((s, i) => {
     const colour = PALETTE[i % PALETTE.length]!;
+    const lx = m.left + 8 + (i % perRow) * 130;
+    const ly = m.top - 4 + Math.floor(i / perRow) * 14;
     if (s.points.length > 1) {
       const d = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
       parts.push(`<polyline class="series" data-series="${escapeXml(s.name)}" fill="none" stroke="${colour}" stroke-width="2" points="${d}"/>`);
@@ -72,8 +75,8 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
     if (options.markers || s.points.length === 1) {
       for (const [x, y] of s.points) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${colour}"><title>${escapeXml(s.name)}: ${format(y)}</title></circle>`);
     }
-    parts.push(`<rect x="${m.left + 8 + i * 130}" y="${m.top - 4}" width="10" height="10" fill="${colour}"/>`);
-    parts.push(`<text x="${m.left + 22 + i * 130}" y="${m.top + 5}" font-size="11">${escapeXml(s.name)}</text>`);
+    parts.push(`<rect x="${lx}" y="${ly}" width="10" height="10" fill="${colour}"/>`);
+    parts.push(`<text x="${lx + 14}" y="${ly + 9}" font-size="11">${escapeXml(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');

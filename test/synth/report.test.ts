@@ -1,0 +1,58 @@
+// The built-in benchmark, shrunken (--quick scale): every part runs end to end, and report.html renders in headless
+// Chromium with the table and the charts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { QUICK_SCALE, runSynthBenchmark, type SynthBenchmarkResult } from '../../lib/synth/benchmark.js';
+import { TINY_MODEL } from '../helpers/paths.js';
+
+let root: string;
+let result: SynthBenchmarkResult;
+let browser: Browser;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'blip2-bench-'));
+  result = await runSynthBenchmark({ outDir: root, scale: QUICK_SCALE, tokenizerDir: TINY_MODEL, threads: 1 });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 300_000);
+afterAll(async () => {
+  await browser?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('built-in benchmark (quick scale)', () => {
+  it('runs every stage and writes the paper-style table', () => {
+    expect(result.summary.rows.map((r) => r.stage)).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST']);
+    expect(result.summary.markdown.split('\n')[0]).toBe('| model | B-1 | B-2 | B-3 | B-4 | METEOR | ROUGE-L | CIDEr |');
+    // every stage x (clean + 1 corruption x 2 severities)
+    expect(result.robustness.length).toBe(4 * 3);
+    expect(existsSync(join(result.pretrainedDir, 'model.safetensors'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(result.pretrainedDir, 'pretrain.json'), 'utf8')).losses.length).toBe(QUICK_SCALE.pretrainSteps);
+  });
+
+  it('report.html renders offline: table, charts and samples', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
+    await page.goto(`file://${result.reportPath}`);
+    expect(await page.locator('#results tbody tr').count()).toBe(4);
+    expect(await page.locator('#results tbody tr th').allTextContents()).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST']);
+    expect(await page.locator('#training-charts svg').count()).toBe(3); // loss, SCST reward, validation CIDEr
+    expect(await page.locator('#training-charts svg polyline.series').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('#robustness-charts svg').count()).toBe(1);
+    expect(await page.locator('.sample img').count()).toBe(8);
+    const natural = await page.locator('.sample img').first().evaluate((img: HTMLImageElement) => img.naturalWidth);
+    expect(natural).toBe(64);
+    expect(requests).toEqual([]);
+    const artefacts = resolve('test-artifacts');
+    mkdirSync(artefacts, { recursive: true });
+    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.screenshot({ path: join(artefacts, 'report.png'), fullPage: true });
+    await page.close();
+  });
+});
