@@ -49,7 +49,7 @@ Examples:
         outDir,
         seed: flags.seed,
         scale: flags.quick ? QUICK_SCALE : FULL_SCALE,
-        tokenizerDir: join(packageRoot(), 'test', 'fixtures', 'blip2-tiny', 'model'),
+        tokenizerDir: join(packageRoot(), 'data', 'tokenizer'),
         ...(flags.threads ? { threads: flags.threads } : {}),
         logger,
         onDataProgress: (done, total) => draw && bar('data', total, 'synthetic data', 'img').update(done),
