@@ -10,30 +10,13 @@
  * after one warm-up, at 1 thread and at every core. Loading: peak RSS while loading the checkpoint, against
  * the checkpoint's size on disk. Prints a Markdown table and writes benchmarks/results/forward.json.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Blip2Model } from '../lib/model/blip2-model.js';
-import { parseBlip2Config } from '../lib/model/config.js';
 import { native } from '../lib/native.js';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..');
-const TINY_DIR = join(ROOT, 'test/fixtures/blip2-tiny/model');
-const BASE_CONFIG = join(ROOT, 'test/fixtures/base-size/config.json');
-
-function rssMiB(field: 'VmHWM' | 'VmRSS'): number {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]);
-  return kb / 1024;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { machineLine, median, rssMiB, runChild as runScript, TINY_DIR, writeBaseCheckpoint, writeResults } from './common.js';
 
 /** Child: load a model directory and report the load's time and memory. */
 async function childLoad(dir: string): Promise<object> {
@@ -74,24 +57,7 @@ async function childForward(dir: string, threads: number, runs: number): Promise
   return { threads, batch, runs, medianSeconds: median(times), minSeconds: Math.min(...times), peakMiB: rssMiB('VmHWM'), parameters: info.numParameters };
 }
 
-function runChild(args: string[]): Record<string, number> {
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-}
-
-async function makeBaseCheckpoint(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'blip2-base-'));
-  const raw = JSON.parse(readFileSync(BASE_CONFIG, 'utf8'));
-  const model = await Blip2Model.random(parseBlip2Config(raw, BASE_CONFIG), { seed: 0 });
-  await model.save(join(dir, 'model.safetensors'));
-  model.dispose();
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(raw));
-  return dir;
-}
+const runChild = (args: string[]) => runScript(fileURLToPath(import.meta.url), args);
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -107,7 +73,7 @@ async function main(): Promise<void> {
   const models: { name: string; dir: string; temp?: boolean }[] = [{ name: 'tiny (fixture)', dir: TINY_DIR }];
   if (!argv.includes('--skip-base')) {
     process.stderr.write('writing a base-size random checkpoint...\n');
-    models.push({ name: 'base-size (random)', dir: await makeBaseCheckpoint(), temp: true });
+    models.push({ name: 'base-size (random)', dir: await writeBaseCheckpoint(), temp: true });
   }
   const results: object[] = [];
   const rows: string[] = [
@@ -137,12 +103,9 @@ async function main(): Promise<void> {
   } finally {
     for (const m of models) if (m.temp) rmSync(m.dir, { recursive: true, force: true });
   }
-  const runtime = native().runtimeInfo();
-  const header = `forward: batch 8, prompt 4 tokens, 20 label tokens, median of ${runs} after a warm-up; ` +
-    `libtorch ${runtime.libtorch}, ${cpus()[0]?.model ?? 'cpu'} x${cores}`;
+  const header = `forward: batch 8, prompt 4 tokens, 20 label tokens, median of ${runs} after a warm-up; ${machineLine()}`;
   process.stdout.write(`${header}\n\n${rows.join('\n')}\n`);
-  mkdirSync(join(HERE, 'results'), { recursive: true });
-  writeFileSync(join(HERE, 'results', 'forward.json'), `${JSON.stringify({ header, date: new Date().toISOString(), results }, null, 2)}\n`);
+  writeResults('forward', { header, date: new Date().toISOString(), results });
 }
 
 await main();
