@@ -87,6 +87,7 @@ Napi::Function ModelHandle::Define(Napi::Env env) {
                                      InstanceMethod<&ModelHandle::LoadOptimizerState>("loadOptimizerState"),
                                      InstanceMethod<&ModelHandle::SetFullTraining>("setFullTraining"),
                                      InstanceMethod<&ModelHandle::LoadWeights>("loadWeights"),
+                                     InstanceMethod<&ModelHandle::SetGradientCheckpointing>("setGradientCheckpointing"),
                                      InstanceAccessor<&ModelHandle::IsDisposed>("disposed")});
   auto* data = new AddonData();
   data->model_constructor = Napi::Persistent(ctor);

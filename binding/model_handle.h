@@ -56,6 +56,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   Napi::Value LoadOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value SetFullTraining(const Napi::CallbackInfo& info);
   Napi::Value LoadWeights(const Napi::CallbackInfo& info);
+  Napi::Value SetGradientCheckpointing(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
 };
 

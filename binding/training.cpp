@@ -273,6 +273,21 @@ Napi::Value ModelHandle::SetFullTraining(const Napi::CallbackInfo& info) {
       [](Napi::Env e) { return e.Undefined(); });
 }
 
+Napi::Value ModelHandle::SetGradientCheckpointing(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto state = live(env);
+  if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(env, "setGradientCheckpointing(boolean)");
+  const bool on = info[0].As<Napi::Boolean>().Value();
+  return run_locked(
+      env, state,
+      [on](ModelState& s) {
+        s.model->vision_model.gradient_checkpointing = on;
+        s.model->language_model.encoder.gradient_checkpointing = on;
+        s.model->language_model.decoder.gradient_checkpointing = on;
+      },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
 Napi::Value ModelHandle::LoadWeights(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);

@@ -78,6 +78,7 @@ export interface NativeModel {
   loadOptimizerState(path: string): Promise<void>;
   setFullTraining(on: boolean): Promise<void>;
   loadWeights(path: string): Promise<void>;
+  setGradientCheckpointing(on: boolean): Promise<void>;
   dispose(): void;
   readonly disposed: boolean;
 }

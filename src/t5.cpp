@@ -1,5 +1,7 @@
 #include "t5.h"
 
+#include "checkpoint.h"
+
 #include <cmath>
 #include <limits>
 
@@ -171,6 +173,13 @@ torch::Tensor T5Block::forward(torch::Tensor x, const torch::Tensor& self_bias, 
   return clamp_fp16(x + ff.forward(ff_norm.forward(x)));
 }
 
+torch::Tensor T5Block::run(const torch::Tensor& x, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
+                           const torch::Tensor& cross_bias, bool checkpoint) const {
+  if (!checkpoint) return forward(x, self_bias, encoder_hidden, cross_bias);
+  return checkpointed([this](const std::vector<torch::Tensor>& in) { return forward(in[0], in[1], in[2], in[3]); },
+                      {x, self_bias, encoder_hidden, cross_bias});
+}
+
 torch::Tensor T5Block::step(torch::Tensor x, const torch::Tensor& self_bias, DecoderLayerCache& cache,
                             const torch::Tensor& cross_bias) const {
   const auto& sa = self_attention;
@@ -197,7 +206,7 @@ torch::Tensor T5Stack::encode(const torch::Tensor& embeds, const torch::Tensor& 
   auto bias = blocks.front()->self_attention.compute_bias(T, T).to(embeds.scalar_type()) +
               extended_attention_mask(mask, embeds.scalar_type());
   torch::Tensor x = embeds;
-  for (const auto& block : blocks) x = block->forward(x, bias, {}, {});
+  for (const auto& block : blocks) x = block->run(x, bias, {}, {}, gradient_checkpointing);
   return final_layer_norm.forward(x);
 }
 
@@ -210,7 +219,7 @@ torch::Tensor T5Stack::decode(const torch::Tensor& embeds, const torch::Tensor& 
   auto self_bias = blocks.front()->self_attention.compute_bias(T, T).to(dtype) + causal_bias;
   auto cross_bias = extended_attention_mask(encoder_mask, dtype);
   torch::Tensor x = embeds;
-  for (const auto& block : blocks) x = block->forward(x, self_bias, encoder_hidden, cross_bias);
+  for (const auto& block : blocks) x = block->run(x, self_bias, encoder_hidden, cross_bias, gradient_checkpointing);
   return final_layer_norm.forward(x);
 }
 

@@ -70,6 +70,9 @@ struct T5Block {
   T5Block(const Scope& scope, const T5Config& c, bool is_decoder, bool has_relative_attention_bias);
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
                         const torch::Tensor& cross_bias) const;
+  // forward(), checkpointed when `checkpoint` is set and gradients are being recorded.
+  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
+                    const torch::Tensor& cross_bias, bool checkpoint) const;
   // One decoder position with the cache: x (B, 1, D).
   torch::Tensor step(torch::Tensor x, const torch::Tensor& self_bias, DecoderLayerCache& cache,
                      const torch::Tensor& cross_bias) const;
@@ -79,6 +82,7 @@ struct T5Stack {
   std::vector<std::unique_ptr<T5Block>> blocks;
   T5LayerNorm final_layer_norm;
   bool is_decoder;
+  bool gradient_checkpointing = false;  // recompute each block in backward instead of keeping its activations
   T5Stack(const Scope& scope, const T5Config& c, bool is_decoder);
   // Encoder: embeds (B, T, D), mask (B, T) of 0/1.
   torch::Tensor encode(const torch::Tensor& embeds, const torch::Tensor& mask) const;

@@ -1,5 +1,7 @@
 #include "vision.h"
 
+#include "checkpoint.h"
+
 #include <cmath>
 
 namespace blip2 {
@@ -64,7 +66,14 @@ VisionModel::VisionModel(const Scope& scope, const VisionConfig& c)
 
 VisionOutput VisionModel::forward(const torch::Tensor& pixel_values) const {
   auto x = embeddings.forward(pixel_values);
-  for (const auto& layer : layers) x = layer->forward(x);
+  for (const auto& layer : layers) {
+    if (gradient_checkpointing) {
+      const VisionEncoderLayer* l = layer.get();
+      x = checkpointed([l](const std::vector<torch::Tensor>& in) { return l->forward(in[0]); }, {x});
+    } else {
+      x = layer->forward(x);
+    }
+  }
   VisionOutput out;
   out.last_hidden_state = post_layernorm.forward(x);
   // pooled_output = last_hidden_state[:, 0, :]; pooled_output = self.post_layernorm(pooled_output)

@@ -52,6 +52,7 @@ struct VisionModel {
   VisionEmbeddings embeddings;
   std::vector<std::unique_ptr<VisionEncoderLayer>> layers;
   LayerNorm post_layernorm;
+  bool gradient_checkpointing = false;  // recompute each layer in backward (only matters when it is trained)
   VisionModel(const Scope& scope, const VisionConfig& c);
   VisionOutput forward(const torch::Tensor& pixel_values) const;
 };

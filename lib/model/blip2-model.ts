@@ -371,6 +371,15 @@ export class Blip2Model {
     return this.full;
   }
 
+  /**
+   * Gradient checkpointing of the vision encoder layers and the T5 blocks: their activations are not kept for
+   * backward but recomputed (with the same dropout masks), trading about one extra forward for memory.
+   */
+  async setGradientCheckpointing(on: boolean): Promise<void> {
+    if (typeof on !== 'boolean') throw invalidParameterError('on', 'boolean', on);
+    await withCallerStack(this.live().setGradientCheckpointing(on));
+  }
+
   /** Replaces every parameter with the tensors of a safetensors file (strict: same names and shapes), in place. */
   async loadWeights(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'safetensors file path', path);
