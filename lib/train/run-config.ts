@@ -35,6 +35,8 @@ export interface StageSpec {
   augment: boolean;
   /** Start from fresh adapters on the base model instead of the previous stage's best. */
   freshAdapter: boolean;
+  /** Start from this (earlier) stage's best adapter instead of the previous stage's (ablations). */
+  from: string | undefined;
   /** Self-critical sequence training instead of cross-entropy. */
   scst: ResolvedScstOptions | undefined;
   /** Stop when val CIDEr has not improved by minDelta for `patience` evaluations (patience 0 = never stop). */
@@ -83,7 +85,7 @@ function data(path: string, value: unknown, base: string): DataSpec {
 
 const STAGE_KEYS = [
   'name', 'epochs', 'maxSteps', 'lr', 'schedule', 'warmupSteps', 'minLrRatio', 'batchSize', 'gradAccum', 'weightDecay',
-  'maxGradNorm', 'augment', 'freshAdapter', 'scst', 'earlyStopping', 'evalEverySteps', 'checkpointEverySteps',
+  'maxGradNorm', 'augment', 'freshAdapter', 'from', 'scst', 'earlyStopping', 'evalEverySteps', 'checkpointEverySteps',
 ];
 
 function stage(path: string, value: unknown, index: number): StageSpec {
@@ -107,6 +109,7 @@ function stage(path: string, value: unknown, index: number): StageSpec {
     maxGradNorm: o.maxGradNorm === undefined ? 1 : numberInRange(p('maxGradNorm'), o.maxGradNorm, 0, 1e9),
     augment: o.augment === undefined ? false : boolean(p('augment'), o.augment) && scst === undefined,
     freshAdapter: o.freshAdapter === undefined ? false : boolean(p('freshAdapter'), o.freshAdapter),
+    from: o.from === undefined ? undefined : nonEmptyString(p('from'), o.from),
     scst,
     earlyStopping: {
       patience: es.patience === undefined ? 0 : integerInRange(p('earlyStopping.patience'), es.patience, 0, 1e6),
@@ -131,6 +134,9 @@ export function parseRunConfig(json: unknown, base = process.cwd()): RunSpec {
   const names = new Set<string>();
   for (const s of stages) {
     if (names.has(s.name)) throw new TypeError(`Stage names must be unique; "${s.name}" appears twice`);
+    if (s.from !== undefined && !names.has(s.from)) {
+      throw new TypeError(`Stage "${s.name}" starts from "${s.from}", which is not an earlier stage`);
+    }
     names.add(s.name);
   }
   const metrics = (e.metrics ?? ['bleu', 'meteor', 'rouge', 'cider']) as unknown;

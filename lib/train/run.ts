@@ -26,7 +26,7 @@ import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import type { RunSpec, StageSpec } from './run-config.js';
 import { learningRate, resolveSchedule, type Schedule } from './schedule.js';
-import { ciderReward, scstBackward, type ScstStepResult } from './scst.js';
+import { batchCiderReward, ciderReward, scstBackward, type RewardFunction, type ScstStepResult } from './scst.js';
 
 /** One optimizer step, as logged. */
 export interface StepEvent {
@@ -197,7 +197,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
       const stage = spec.stages[i]!;
       if (state.stages[i]) continue;
       if (stage.scst && !scorer) scorer = new CiderDScorer(imageCaptions(train));
-      const previous = i > 0 ? state.stages[i - 1] : undefined;
+      const previous = stage.from !== undefined ? state.stages.find((s) => s.name === stage.from) : i > 0 ? state.stages[i - 1] : undefined;
       const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events });
       state.stages[i] = record;
       await saveState();
@@ -359,6 +359,16 @@ async function dropLogLinesAfter(file: string, stage: string, step: number): Pro
   await writeFileAtomic(file, lines.length ? `${lines.join('\n')}\n` : '');
 }
 
+const batchRewards = new WeakMap<CaptionDataset, RewardFunction>();
+
+/** The stage's SCST reward: corpus CIDEr-D (default) or the paper's per-batch variant. */
+function rewardFor(stage: StageSpec, ctx: StageContext): RewardFunction {
+  if (stage.scst!.reward === 'corpus') return ciderReward(ctx.scorer!);
+  let reward = batchRewards.get(ctx.train);
+  if (!reward) batchRewards.set(ctx.train, (reward = batchCiderReward(imageCaptions(ctx.train))));
+  return reward;
+}
+
 function loraOptions(spec: RunSpec) {
   return { r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, targetModules: spec.lora.targetModules, useRslora: spec.lora.useRslora };
 }
@@ -377,7 +387,7 @@ async function microStep(
   const result = await scstBackward(
     captioner.model, captioner.tokenizer,
     { imageIds: batch.samples.map((s) => s.imageId), pixelValues: batch.pixelValues, ...prompt, labels },
-    ciderReward(ctx.scorer!), options, spec.seed * 1_000_003 + step * 7 + batch.index,
+    rewardFor(stage, ctx), options, spec.seed * 1_000_003 + step * 7 + batch.index,
   );
   return { loss: result.loss * stage.gradAccum, scst: { reward: result.reward, baseline: result.baseline, advantage: result.advantage } };
 }

@@ -9,7 +9,7 @@ import { integerInRange, invalidParameterError, knownKeys, numberInRange, oneOf 
 import { generate } from '../generation/generate.js';
 import type { GenerationOptions } from '../generation/config.js';
 import type { Blip2Model } from '../model/blip2-model.js';
-import type { CiderDScorer } from '../metrics/cider.js';
+import { CiderDScorer, CiderDScorer as CiderDScorerImpl } from '../metrics/cider.js';
 import type { T5Tokenizer } from '../text/tokenizer.js';
 
 /** Rewards for sampled captions: one number per caption, rows aligned with `imageIds`. */
@@ -18,6 +18,22 @@ export type RewardFunction = (imageIds: readonly string[], captions: readonly st
 /** CIDEr-D rewards from a scorer built once over the training corpus's references. */
 export function ciderReward(scorer: CiderDScorer): RewardFunction {
   return (imageIds, captions) => scorer.score([...imageIds], [...captions]);
+}
+
+/**
+ * The paper's code's reward, kept for the ablation: CIDEr-D with document frequencies from the current batch's
+ * references only, and one reference per image (the first).
+ */
+export function batchCiderReward(references: ReadonlyMap<string, readonly string[]>): RewardFunction {
+  return (imageIds, captions) => {
+    const refs = new Map<string, string[]>();
+    for (const id of imageIds) {
+      const r = references.get(id);
+      if (!r || r.length === 0) throw new Error(`No references for image ${JSON.stringify(id)}`);
+      refs.set(id, [r[0]!]);
+    }
+    return new CiderDScorerImpl(refs).score([...imageIds], [...captions]);
+  };
 }
 
 export interface ScstOptions {
@@ -39,6 +55,11 @@ export interface ScstOptions {
   maxNewTokens?: number;
   /** Extra generation settings (e.g. suppressTokens) for both the samples and the greedy baseline. */
   generation?: GenerationOptions;
+  /**
+   * 'corpus' (default): CIDEr-D against all references, document frequencies from the whole training corpus.
+   * 'batch': the paper's code — document frequencies from the batch, one reference per image (for ablations).
+   */
+  reward?: 'corpus' | 'batch';
 }
 
 export type ResolvedScstOptions = Required<Omit<ScstOptions, 'generation'>> & { generation: GenerationOptions };
@@ -46,7 +67,7 @@ export type ResolvedScstOptions = Required<Omit<ScstOptions, 'generation'>> & { 
 /** Validates SCST options and applies the defaults (the paper's 0.3 / 0.7 loss weights). */
 export function resolveScstOptions(options: unknown): ResolvedScstOptions {
   const o = knownKeys('scst options', options, [
-    'samples', 'baseline', 'ceWeight', 'rlWeight', 'temperature', 'topP', 'topK', 'maxNewTokens', 'generation',
+    'samples', 'baseline', 'ceWeight', 'rlWeight', 'temperature', 'topP', 'topK', 'maxNewTokens', 'generation', 'reward',
   ]);
   const baseline = o.baseline === undefined ? 'greedy' : oneOf('baseline', o.baseline, ['greedy', 'mean'] as const);
   const samples = o.samples === undefined ? 5 : integerInRange('samples', o.samples, 1, 64);
@@ -61,6 +82,7 @@ export function resolveScstOptions(options: unknown): ResolvedScstOptions {
     topK: o.topK === undefined ? 0 : integerInRange('topK', o.topK, 0, 1_000_000),
     maxNewTokens: o.maxNewTokens === undefined ? 24 : integerInRange('maxNewTokens', o.maxNewTokens, 1, 1024),
     generation: (o.generation as GenerationOptions | undefined) ?? {},
+    reward: o.reward === undefined ? 'corpus' : oneOf('reward', o.reward, ['corpus', 'batch'] as const),
   };
 }
 

@@ -27,7 +27,7 @@ afterAll(async () => {
 
 describe('built-in benchmark (quick scale)', () => {
   it('runs every stage and writes the paper-style table', () => {
-    expect(result.summary.rows.map((r) => r.stage)).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST']);
+    expect(result.summary.rows.map((r) => r.stage)).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST', 'SCST, per-batch CIDEr (ablation)']);
     expect(result.summary.markdown.split('\n')[0]).toBe('| model | B-1 | B-2 | B-3 | B-4 | METEOR | ROUGE-L | CIDEr |');
     // every stage x (clean + 1 corruption x 2 severities)
     expect(result.robustness.length).toBe(4 * 3);
@@ -40,9 +40,9 @@ describe('built-in benchmark (quick scale)', () => {
     const requests: string[] = [];
     page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
     await page.goto(`file://${result.reportPath}`);
-    expect(await page.locator('#results tbody tr').count()).toBe(4);
-    expect(await page.locator('#results tbody tr th').allTextContents()).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST']);
-    expect(await page.locator('#training-charts svg').count()).toBe(3); // loss, SCST reward, validation CIDEr
+    expect(await page.locator('#results tbody tr').count()).toBe(5);
+    expect(await page.locator('#results tbody tr th').allTextContents()).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST', 'SCST, per-batch CIDEr (ablation)']);
+    expect(await page.locator('#training-charts svg').count()).toBe(3); // loss, SCST rewards, validation CIDEr
     expect(await page.locator('#training-charts svg polyline.series').count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#robustness-charts svg').count()).toBe(1);
     expect(await page.locator('.sample img').count()).toBe(8);

@@ -67,6 +67,7 @@ describe('runProgressive', () => {
     expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a', epoch: 1 }] })).toThrow('Unknown option "epoch" in stages[0]');
     expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a' }, { name: 'a' }] })).toThrow('Stage names must be unique; "a" appears twice');
     expect(() => parseRunConfig({ ...config('x'), stages: [{ scst: { samples: 0 } }] })).toThrow('Expected integer between 1 and 64 for samples but received 0 of type number');
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a' }, { name: 'b', from: 'c' }] })).toThrow('Stage "b" starts from "c", which is not an earlier stage');
   });
 
   it('resumes after kill -9', async () => {

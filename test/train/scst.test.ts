@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Blip2Model } from '../../lib/model/blip2-model.js';
 import { T5Tokenizer } from '../../lib/text/tokenizer.js';
 import { CiderDScorer } from '../../lib/metrics/cider.js';
-import { baselines, ciderReward, resolveScstOptions, scstBackward, sequencesToLabels, stats } from '../../lib/train/scst.js';
+import { baselines, batchCiderReward, ciderReward, resolveScstOptions, scstBackward, sequencesToLabels, stats } from '../../lib/train/scst.js';
 import { readSafetensorsFile } from '../../lib/io/safetensors.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 
@@ -30,6 +30,16 @@ describe('SCST arithmetic', () => {
       'Expected integer >= 2 with the mean baseline for samples but received 1 of type number',
     );
     expect(() => resolveScstOptions({ baselines: 'greedy' })).toThrow('Unknown option "baselines" in scst options');
+  });
+
+  it("the paper's per-batch reward: document frequencies from the batch, first reference only", () => {
+    const refs = new Map([['a', ['a red box', 'a red square']], ['b', ['two blue stars', 'blue stars']], ['c', ['a green ring']]]);
+    const got = batchCiderReward(refs)(['a', 'b'], ['a red box', 'blue stars']);
+    const expected = new CiderDScorer({ a: ['a red box'], b: ['two blue stars'] }).score(['a', 'b'], ['a red box', 'blue stars']);
+    expect(Array.from(got)).toEqual(Array.from(expected));
+    // with corpus document frequencies and all references the numbers differ
+    const corpus = ciderReward(new CiderDScorer(Object.fromEntries(refs)))(['a', 'b'], ['a red box', 'blue stars']);
+    expect(Array.from(corpus)).not.toEqual(Array.from(got));
   });
 
   it('CIDEr-D rewards come from the corpus scorer', () => {
