@@ -1,0 +1,121 @@
+/** The OpenAPI 3.1 description of the demo server's API (`GET /openapi.json`). */
+import type { ServerLimits } from './server.js';
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+/** The OpenAPI 3.1 document for a server with these models and limits. */
+export function openApiDocument(models: readonly string[], limits: ServerLimits): Record<string, unknown> {
+  const o = limits.options;
+  const optionsSchema = {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Generation options; unknown keys are refused (400, naming the key).',
+    properties: {
+      prompt: { type: 'string', maxLength: o.maxPromptLength, description: 'Text before the caption (e.g. "a photo of").' },
+      maxNewTokens: { type: 'integer', minimum: 1, maximum: o.maxNewTokens },
+      numBeams: { type: 'integer', minimum: 1, maximum: o.maxBeams, description: '1: greedy search (or sampling with doSample).' },
+      doSample: { type: 'boolean' },
+      temperature: { type: 'number', minimum: 0.01, maximum: 10 },
+      topP: { type: 'number', minimum: 0, maximum: 1 },
+      seed: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Sampling seed (reproducible captions).' },
+    },
+  };
+  const imageBody = { type: 'string', contentMediaType: 'application/octet-stream', maxLength: limits.uploadBytes };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'blip2-progressive demo API',
+      version: '1',
+      description: `BLIP-2 captions for an uploaded image from ${models.map((m) => JSON.stringify(m)).join(', ')}. ` +
+        'The image format is judged from its bytes (JPEG, PNG, GIF, WebP, TIFF, AVIF; SVG refused), never from its name or Content-Type.',
+    },
+    paths: {
+      '/api/caption': {
+        post: {
+          summary: 'Caption one image with every loaded model',
+          parameters: [
+            { name: 'options', in: 'query', required: false, description: 'Options as JSON (raw-body requests).', schema: { type: 'string' } },
+            { name: 'X-Caption-Options', in: 'header', required: false, description: 'Options as JSON (raw-body requests).', schema: { type: 'string' } },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['image'],
+                  properties: { image: imageBody, options: { type: 'string', description: 'JSON text of CaptionOptions' } },
+                },
+              },
+              'image/*': { schema: imageBody },
+              'application/octet-stream': { schema: imageBody },
+            },
+          },
+          responses: {
+            200: { description: 'Captions side by side and timings', content: { 'application/json': { schema: { $ref: '#/components/schemas/CaptionResponse' } } } },
+            400: error('Invalid options (the message names the option)'),
+            413: error(`Upload over ${limits.uploadBytes} bytes, or image over ${limits.maxPixels} pixels`),
+            415: error('Not an image of a supported format, or SVG'),
+            422: error('Corrupt or truncated image'),
+            503: { ...error(`Queue full (${limits.maxWaiting} waiting)`), headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds' } } },
+            504: error(`Not done within ${limits.timeoutMs} ms`),
+          },
+        },
+      },
+      '/api/health': {
+        get: {
+          summary: 'Liveness, loaded models and queue counters (answers while captions run)',
+          responses: { 200: { description: 'Health', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } },
+        },
+      },
+      '/': { get: { summary: 'The demo page', responses: { 200: { description: 'HTML', content: { 'text/html': {} } } } } },
+    },
+    components: {
+      schemas: {
+        CaptionOptions: optionsSchema,
+        Caption: {
+          type: 'object',
+          required: ['model', 'text', 'tokenIds', 'score'],
+          properties: {
+            model: { type: 'string', enum: [...models] },
+            text: { type: 'string' },
+            tokenIds: { type: 'array', items: { type: 'integer' } },
+            score: { type: 'number', description: 'Beam search: sequences score; otherwise mean token log-probability' },
+          },
+        },
+        CaptionResponse: {
+          type: 'object',
+          required: ['captions', 'timings'],
+          properties: {
+            captions: { type: 'array', items: { $ref: '#/components/schemas/Caption' } },
+            timings: {
+              type: 'object',
+              required: ['preprocessMs', 'generateMs', 'totalMs'],
+              properties: { preprocessMs: { type: 'number' }, generateMs: { type: 'number' }, totalMs: { type: 'number' } },
+            },
+          },
+        },
+        Health: {
+          type: 'object',
+          required: ['status', 'models', 'queue'],
+          properties: {
+            status: { const: 'ok' },
+            models: { type: 'array', items: { type: 'string' } },
+            queue: {
+              type: 'object',
+              properties: Object.fromEntries(['running', 'waiting', 'concurrency', 'maxWaiting', 'completed', 'timedOut', 'rejected'].map((k) => [k, { type: 'integer' }])),
+            },
+          },
+        },
+        Error: {
+          type: 'object',
+          required: ['statusCode', 'error', 'message'],
+          properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The caption options a client may send to `POST /api/caption`: a small, validated subset of the library's
+ * generation options (the server is public-facing, so work per request is bounded by these limits).
+ */
+import { boolean, integerInRange, invalidParameterError, knownKeys, numberInRange } from '../is.js';
+import type { CaptionOptions } from '../generation/caption.js';
+
+/** The options accepted by the API, with their meaning in {@link CaptionOptions}. */
+export interface ApiCaptionOptions {
+  /** Text before the caption (e.g. "a photo of"). At most {@link ApiOptionLimits.maxPromptLength} characters. */
+  prompt?: string;
+  /** Tokens to generate at most, 1..{@link ApiOptionLimits.maxNewTokens}. */
+  maxNewTokens?: number;
+  /** Beam width, 1..{@link ApiOptionLimits.maxBeams} (1: greedy search or sampling). */
+  numBeams?: number;
+  /** Sample instead of taking the most likely token. */
+  doSample?: boolean;
+  /** Sampling temperature, 0.01..10. */
+  temperature?: number;
+  /** Nucleus sampling mass, 0..1. */
+  topP?: number;
+  /** Sampling seed (reproducible captions), 0..2^53-1. */
+  seed?: number;
+}
+
+/** Upper bounds on the work one request may ask for. */
+export interface ApiOptionLimits {
+  /** Largest maxNewTokens. Default 64. */
+  maxNewTokens: number;
+  /** Largest numBeams. Default 8. */
+  maxBeams: number;
+  /** Longest prompt in characters. Default 500. */
+  maxPromptLength: number;
+}
+
+/** The default {@link ApiOptionLimits}. */
+export const DEFAULT_OPTION_LIMITS: Readonly<ApiOptionLimits> = Object.freeze({ maxNewTokens: 64, maxBeams: 8, maxPromptLength: 500 });
+
+/** The option names the API accepts. */
+export const API_OPTION_KEYS = ['prompt', 'maxNewTokens', 'numBeams', 'doSample', 'temperature', 'topP', 'seed'] as const;
+
+/**
+ * Parses the options' JSON text (from a multipart field, the `options` query parameter or the
+ * `X-Caption-Options` header).
+ *
+ * @throws TypeError naming the source when the text is not JSON
+ */
+export function parseOptionsJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new TypeError(`Expected JSON for ${source} but received ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)}`);
+  }
+}
+
+/**
+ * Validates API options (unknown keys, types and ranges, with the library's error messages) and returns them
+ * as library {@link CaptionOptions}.
+ *
+ * @throws TypeError `Expected integer between 1 and 8 for numBeams but received 0 of type number`,
+ *   `Unknown option "beams" in options; expected one of …`
+ */
+export function validateApiOptions(value: unknown, limits: ApiOptionLimits = DEFAULT_OPTION_LIMITS): CaptionOptions {
+  const o = knownKeys('options', value ?? undefined, API_OPTION_KEYS);
+  const out: CaptionOptions = {};
+  if (o.prompt !== undefined) {
+    if (typeof o.prompt !== 'string' || o.prompt.length > limits.maxPromptLength) {
+      throw invalidParameterError('prompt', `string of at most ${limits.maxPromptLength} characters`, o.prompt);
+    }
+    if (o.prompt.length > 0) out.prompt = o.prompt;
+  }
+  if (o.maxNewTokens !== undefined) out.maxNewTokens = integerInRange('maxNewTokens', o.maxNewTokens, 1, limits.maxNewTokens);
+  if (o.numBeams !== undefined) out.numBeams = integerInRange('numBeams', o.numBeams, 1, limits.maxBeams);
+  if (o.doSample !== undefined) out.doSample = boolean('doSample', o.doSample);
+  if (o.temperature !== undefined) out.temperature = numberInRange('temperature', o.temperature, 0.01, 10);
+  if (o.topP !== undefined) out.topP = numberInRange('topP', o.topP, 0, 1);
+  if (o.seed !== undefined) out.seed = integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
+  return out;
+}

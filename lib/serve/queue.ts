@@ -1,0 +1,131 @@
+/**
+ * A bounded work queue: at most `concurrency` tasks run (model calls share the machine's cores, so the default
+ * is one), at most `maxWaiting` wait; a further task is refused at once with a retry estimate, and a task that
+ * is not done within its deadline is answered with a timeout (while waiting it is dropped; while running its
+ * slot stays taken until the native work really ends, so the queue never over-commits the machine).
+ */
+import { integerInRange, knownKeys } from '../is.js';
+
+/** Options of {@link WorkQueue}. */
+export interface WorkQueueOptions {
+  /** Tasks run at once. Default 1. */
+  concurrency?: number;
+  /** Tasks allowed to wait; 0 refuses any task while all slots are busy. Default 8. */
+  maxWaiting?: number;
+}
+
+/** The queue is full; `retryAfterSeconds` estimates when a slot frees up. */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  constructor(readonly retryAfterSeconds: number, waiting: number) {
+    super(`The server is busy: ${waiting} requests are already waiting; retry in about ${retryAfterSeconds} s`);
+  }
+}
+
+/** A task did not finish within its deadline. */
+export class QueueTimeoutError extends Error {
+  override name = 'QueueTimeoutError';
+  constructor(readonly timeoutMs: number, readonly phase: 'waiting' | 'running') {
+    super(`The request took longer than ${timeoutMs} ms (${phase === 'waiting' ? 'still waiting in the queue' : 'still captioning'})`);
+  }
+}
+
+/** Counters of a {@link WorkQueue}, as reported by the health endpoint. */
+export interface QueueStats {
+  running: number;
+  waiting: number;
+  concurrency: number;
+  maxWaiting: number;
+  completed: number;
+  timedOut: number;
+  rejected: number;
+}
+
+interface Waiter {
+  start: () => void;
+}
+
+export class WorkQueue {
+  private readonly concurrency: number;
+  private readonly maxWaiting: number;
+  private readonly waiters: Waiter[] = [];
+  private running = 0;
+  private completed = 0;
+  private timedOut = 0;
+  private rejected = 0;
+  /** Mean task duration (exponential moving average), for Retry-After. */
+  private meanMs = 1000;
+
+  constructor(options?: WorkQueueOptions) {
+    const o = knownKeys('queue options', options, ['concurrency', 'maxWaiting']);
+    this.concurrency = o.concurrency === undefined ? 1 : integerInRange('concurrency', o.concurrency, 1, 1024);
+    this.maxWaiting = o.maxWaiting === undefined ? 8 : integerInRange('maxWaiting', o.maxWaiting, 0, 1 << 20);
+  }
+
+  /** Current counters. */
+  get stats(): QueueStats {
+    return {
+      running: this.running, waiting: this.waiters.length, concurrency: this.concurrency, maxWaiting: this.maxWaiting,
+      completed: this.completed, timedOut: this.timedOut, rejected: this.rejected,
+    };
+  }
+
+  /** Seconds until a slot is likely free: the work ahead divided among the slots (at least 1). */
+  retryAfterSeconds(): number {
+    const ahead = this.running + this.waiters.length;
+    return Math.max(1, Math.ceil((ahead * this.meanMs) / this.concurrency / 1000));
+  }
+
+  /**
+   * Runs `task` when a slot is free.
+   *
+   * @param timeoutMs deadline from now (waiting included); 0 for none
+   * @throws QueueFullError at once when `maxWaiting` tasks already wait; QueueTimeoutError past the deadline
+   */
+  run<T>(task: () => Promise<T>, timeoutMs = 0): Promise<T> {
+    if (this.running >= this.concurrency && this.waiters.length >= this.maxWaiting) {
+      this.rejected++;
+      return Promise.reject(new QueueFullError(this.retryAfterSeconds(), this.waiters.length));
+    }
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        fn();
+      };
+      const waiter: Waiter = {
+        start: () => {
+          this.running++;
+          const started = performance.now();
+          task().then(
+            (value) => settle(() => resolve(value)),
+            (error: unknown) => settle(() => reject(error)),
+          ).finally(() => {
+            this.running--;
+            this.completed++;
+            this.meanMs = 0.8 * this.meanMs + 0.2 * (performance.now() - started);
+            this.next();
+          });
+        },
+      };
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          const index = this.waiters.indexOf(waiter);
+          if (index !== -1) this.waiters.splice(index, 1);
+          this.timedOut++;
+          settle(() => reject(new QueueTimeoutError(timeoutMs, index !== -1 ? 'waiting' : 'running')));
+        }, timeoutMs);
+        timer.unref?.();
+      }
+      this.waiters.push(waiter);
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.running < this.concurrency && this.waiters.length > 0) this.waiters.shift()!.start();
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * The demo server: `POST /api/caption`, `GET /api/health`, `GET /openapi.json` and the page at `/`, on fastify.
+ * Uploads are sniffed from their bytes, decoded in memory (no request value is ever used as a path), captioned
+ * through a bounded queue with a deadline, and every refusal is a JSON error with the right status code.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import { basename } from 'node:path';
+import { Blip2Captioner } from '../captioner.js';
+import type { Caption, CaptionOptions } from '../generation/caption.js';
+import { ImageLoadError, loadImage, type ImageInput } from '../image/decode.js';
+import { integerInRange, invalidParameterError, knownKeys } from '../is.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import type { ModelLoadOptions } from '../model/blip2-model.js';
+import { openApiDocument } from './openapi.js';
+import { DEFAULT_OPTION_LIMITS, parseOptionsJson, validateApiOptions, type ApiOptionLimits } from './options.js';
+import { renderPage } from './page.js';
+import { QueueFullError, QueueTimeoutError, WorkQueue } from './queue.js';
+import { sniffImage, UnsupportedMediaError } from './sniff.js';
+
+/** What the server needs from a captioner (a {@link Blip2Captioner} satisfies it). */
+export interface CaptionerLike {
+  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<(Caption | Caption[])[]>;
+}
+
+/** One model served: its display name and captioner. */
+export interface ServeModel {
+  name: string;
+  captioner: CaptionerLike;
+}
+
+/** Limits on what one request may cost. */
+export interface ServerLimits {
+  /** Largest upload in bytes (raw body or the multipart file). Default 10 MiB; larger → 413. */
+  uploadBytes: number;
+  /** Largest image in pixels, judged from its header before decoding. Default 25,000,000; larger → 413. */
+  maxPixels: number;
+  /** Captions computed at once. Default 1 (the model already uses every core). */
+  concurrency: number;
+  /** Requests allowed to wait for a slot. Default 8; more → 503 with Retry-After. */
+  maxWaiting: number;
+  /** Deadline of a caption request, queueing included, in ms. Default 60,000; later → 504. */
+  timeoutMs: number;
+  /** Bounds on the generation options (maxNewTokens ≤ 64, numBeams ≤ 8, prompt ≤ 500 characters by default). */
+  options: ApiOptionLimits;
+}
+
+/** The default {@link ServerLimits}. */
+export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  uploadBytes: 10 * 1024 * 1024,
+  maxPixels: 25_000_000,
+  concurrency: 1,
+  maxWaiting: 8,
+  timeoutMs: 60_000,
+  options: DEFAULT_OPTION_LIMITS,
+});
+
+/** Options of {@link createServer}. */
+export interface CreateServerOptions {
+  /** Models to serve, captioned side by side. Or give `modelDir` (and `adapters`) to load them. */
+  models?: ServeModel[];
+  /** A BLIP-2 model directory to load (when `models` is not given). */
+  modelDir?: string;
+  /** LoRA adapter directories: one captioner per adapter, each loading `modelDir` once. */
+  adapters?: string[];
+  /** Load options of the model (device, dtype, threads). */
+  loadOptions?: ModelLoadOptions;
+  /** Overrides of {@link DEFAULT_LIMITS}. */
+  limits?: Partial<ServerLimits>;
+  /** Receives load messages and unexpected errors. Default silent. */
+  logger?: Logger;
+  /** Address for {@link startServer}. Default 127.0.0.1 (localhost only). */
+  host?: string;
+  /** Port for {@link startServer}. Default 7860; 0 picks a free port. */
+  port?: number;
+  /**
+   * Awaited at the start of every caption job, inside the queue slot. For tests and load experiments: a
+   * promise the caller resolves makes a caption "in flight" for exactly as long as it wants.
+   */
+  beforeCaption?: () => Promise<void>;
+}
+
+/** One caption in the API's answer. */
+export interface ApiCaption {
+  /** The model (or adapter) that wrote it. */
+  model: string;
+  text: string;
+  tokenIds: number[];
+  score: number;
+}
+
+/** The answer of `POST /api/caption`. */
+export interface CaptionResponse {
+  captions: ApiCaption[];
+  timings: {
+    /** Decoding and checking the upload (sniffing, header, pixel limit, RGB conversion). */
+    preprocessMs: number;
+    /** Resizing, normalising and generating, for all models. */
+    generateMs: number;
+    /** From the request's arrival to the answer, queueing included. */
+    totalMs: number;
+  };
+}
+
+const LIMIT_KEYS = ['uploadBytes', 'maxPixels', 'concurrency', 'maxWaiting', 'timeoutMs', 'options'] as const;
+const SERVER_KEYS = ['models', 'modelDir', 'adapters', 'loadOptions', 'limits', 'logger', 'host', 'port', 'beforeCaption'] as const;
+
+/** A refusal with its HTTP status (the message is shown to the client). */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+/** Validates limit overrides and fills in the defaults. */
+export function resolveLimits(limits?: Partial<ServerLimits>): ServerLimits {
+  const o = knownKeys('limits', limits, LIMIT_KEYS);
+  const int = (key: 'uploadBytes' | 'maxPixels' | 'concurrency' | 'maxWaiting' | 'timeoutMs', min: number) =>
+    o[key] === undefined ? DEFAULT_LIMITS[key] : integerInRange(key, o[key], min, Number.MAX_SAFE_INTEGER);
+  const options = knownKeys('limits.options', o.options, ['maxNewTokens', 'maxBeams', 'maxPromptLength']);
+  return {
+    uploadBytes: int('uploadBytes', 1),
+    maxPixels: int('maxPixels', 1),
+    concurrency: int('concurrency', 1),
+    maxWaiting: int('maxWaiting', 0),
+    timeoutMs: int('timeoutMs', 0),
+    options: {
+      maxNewTokens: options.maxNewTokens === undefined ? DEFAULT_OPTION_LIMITS.maxNewTokens : integerInRange('maxNewTokens', options.maxNewTokens, 1, 1 << 16),
+      maxBeams: options.maxBeams === undefined ? DEFAULT_OPTION_LIMITS.maxBeams : integerInRange('maxBeams', options.maxBeams, 1, 64),
+      maxPromptLength: options.maxPromptLength === undefined ? DEFAULT_OPTION_LIMITS.maxPromptLength : integerInRange('maxPromptLength', options.maxPromptLength, 0, 1 << 20),
+    },
+  };
+}
+
+/** Display names for adapter directories: their last path part, or the whole path when two last parts clash. */
+export function adapterNames(dirs: readonly string[]): string[] {
+  const names = dirs.map((d) => basename(d.replace(/[\\/]+$/, '')) || d);
+  return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : dirs[i]!));
+}
+
+/**
+ * Loads the captioners to serve: the model alone, or one captioner per adapter (the base weights are loaded
+ * once per adapter, so memory grows with the number of adapters).
+ */
+export async function loadServeModels(modelDir: string, adapters: readonly string[] = [], loadOptions: ModelLoadOptions = {}, logger: Logger = silentLogger): Promise<{ models: ServeModel[]; dispose: () => void }> {
+  const loaded: Blip2Captioner[] = [];
+  const dispose = () => loaded.forEach((c) => c.dispose());
+  try {
+    if (adapters.length === 0) {
+      loaded.push(await Blip2Captioner.fromPretrained(modelDir, { ...loadOptions, logger }));
+      return { models: [{ name: basename(modelDir.replace(/[\\/]+$/, '')) || modelDir, captioner: loaded[0]! }], dispose };
+    }
+    const names = adapterNames(adapters);
+    const models: ServeModel[] = [];
+    for (const [i, dir] of adapters.entries()) {
+      const captioner = await Blip2Captioner.fromPretrained(modelDir, { ...loadOptions, logger });
+      loaded.push(captioner);
+      const summary = await captioner.model.loadAdapter(dir);
+      logger.info(`adapter ${dir}: ${summary.modules} LoRA modules, served as ${JSON.stringify(names[i])}`);
+      models.push({ name: names[i]!, captioner });
+    }
+    return { models, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
+
+function errorName(status: number): string {
+  const names: Record<number, string> = {
+    400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content',
+    500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  };
+  return names[status] ?? 'Error';
+}
+
+/** Maps any failure of a request to its status, message and headers. */
+function classify(error: unknown, limits: ServerLimits): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof QueueFullError) return new HttpError(503, error.message, { 'retry-after': String(error.retryAfterSeconds) });
+  if (error instanceof QueueTimeoutError) return new HttpError(504, error.message);
+  if (error instanceof UnsupportedMediaError) return new HttpError(415, error.message);
+  if (error instanceof ImageLoadError) {
+    const reason = `The image cannot be used: ${error.reason}`;
+    if (error.code === 'TOO_MANY_PIXELS') return new HttpError(413, reason);
+    if (error.code === 'UNSUPPORTED_FORMAT' || error.code === 'SVG_REFUSED') return new HttpError(415, reason);
+    return new HttpError(422, reason);
+  }
+  if (error instanceof TypeError) return new HttpError(400, error.message);
+  const code = (error as { code?: unknown }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new HttpError(413, `The upload is larger than the limit of ${limits.uploadBytes} bytes`);
+  }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return new HttpError(status, (error as Error).message);
+  return new HttpError(500, 'Internal error while captioning (see the server log)');
+}
+
+/** The image bytes and option text of a multipart request (field `image`, optional field `options`). */
+async function readMultipart(request: FastifyRequest): Promise<{ bytes: Buffer; optionsText: string | undefined }> {
+  let bytes: Buffer | undefined;
+  let optionsText: string | undefined;
+  const unexpected: string[] = [];
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      const data = await part.toBuffer();
+      if (part.fieldname === 'image' && bytes === undefined) bytes = data;
+      else unexpected.push(part.fieldname);
+    } else if (part.fieldname === 'options' && optionsText === undefined) {
+      optionsText = String(part.value);
+    } else {
+      unexpected.push(part.fieldname);
+    }
+  }
+  if (unexpected.length > 0) {
+    throw new HttpError(400, `Unexpected multipart field ${JSON.stringify(unexpected[0])}; send one file field "image" and optionally a field "options" (JSON)`);
+  }
+  if (bytes === undefined) throw new HttpError(400, 'The multipart request has no file field "image"');
+  return { bytes, optionsText };
+}
+
+/** The image bytes and option text of a request (multipart, or a raw body with options in the query or a header). */
+async function readCaptionRequest(request: FastifyRequest): Promise<{ bytes: Buffer; optionsText: string | undefined; source: string }> {
+  if (request.isMultipart()) return { ...(await readMultipart(request)), source: 'the options field' };
+  const body = request.body;
+  if (!Buffer.isBuffer(body)) {
+    throw new UnsupportedMediaError('Send multipart/form-data with a file field "image", or the raw image bytes as the request body');
+  }
+  const query = request.query as Record<string, unknown>;
+  const header = request.headers['x-caption-options'];
+  if (typeof query.options === 'string') return { bytes: body, optionsText: query.options, source: 'the options query parameter' };
+  if (typeof header === 'string') return { bytes: body, optionsText: header, source: 'the X-Caption-Options header' };
+  return { bytes: body, optionsText: undefined, source: '' };
+}
+
+function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply.code(error.statusCode).send({ statusCode: error.statusCode, error: errorName(error.statusCode), message: error.message });
+}
+
+function validateServerOptions(options: CreateServerOptions): void {
+  knownKeys('options', options, SERVER_KEYS);
+  if (options.models !== undefined) {
+    if (!Array.isArray(options.models) || options.models.length === 0) throw invalidParameterError('models', 'non-empty array of { name, captioner }', options.models);
+    options.models.forEach((m, i) => {
+      knownKeys(`models[${i}]`, m, ['name', 'captioner']);
+      if (typeof m.name !== 'string' || m.name.length === 0) throw invalidParameterError(`models[${i}].name`, 'non-empty string', m.name);
+      if (typeof m.captioner?.caption !== 'function') throw invalidParameterError(`models[${i}].captioner`, 'captioner with a caption() method', m.captioner);
+    });
+  } else if (typeof options.modelDir !== 'string' || options.modelDir.length === 0) {
+    throw invalidParameterError('modelDir', 'non-empty string (or give models)', options.modelDir);
+  }
+  if (options.beforeCaption !== undefined && typeof options.beforeCaption !== 'function') throw invalidParameterError('beforeCaption', 'function', options.beforeCaption);
+}
+
+/**
+ * Builds the demo server (not listening yet: call `app.listen`, or use `app.inject` in tests, or
+ * {@link startServer}). Models loaded from `modelDir` are disposed when the app closes; given `models` are not.
+ */
+export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
+  validateServerOptions(options);
+  const limits = resolveLimits(options.limits);
+  const logger = options.logger ?? silentLogger;
+  const loaded = options.models
+    ? { models: options.models, dispose: () => {} }
+    : await loadServeModels(options.modelDir!, options.adapters ?? [], options.loadOptions ?? {}, logger);
+  const { models } = loaded;
+  const queue = new WorkQueue({ concurrency: limits.concurrency, maxWaiting: limits.maxWaiting });
+  const app = Fastify({ logger: false, bodyLimit: limits.uploadBytes });
+  app.addHook('onClose', async () => loaded.dispose());
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+  // Every body but multipart is read as bytes and judged by sniffing, whatever its Content-Type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.uploadBytes }, (_request, body, done) => done(null, body));
+  await app.register(multipart, { limits: { fileSize: limits.uploadBytes, files: 1, fields: 4, parts: 6, fieldSize: 64 * 1024 } });
+
+  app.setErrorHandler((error, _request, reply) => {
+    const http = classify(error, limits);
+    if (http.statusCode >= 500) logger.warn(`request failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    return sendError(reply, http);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError(404, `No route ${request.method} ${request.url.split('?')[0]}`)));
+
+  const captionJob = async (bytes: Buffer, captionOptions: CaptionOptions) => {
+    await options.beforeCaption?.();
+    const t0 = performance.now();
+    const image = await loadImage(bytes, { limitInputPixels: limits.maxPixels, allowSvg: false });
+    const t1 = performance.now();
+    const captions: ApiCaption[] = [];
+    for (const model of models) {
+      const [result] = await model.captioner.caption([image], captionOptions);
+      const caption = Array.isArray(result) ? result[0]! : result!;
+      captions.push({ model: model.name, text: caption.text, tokenIds: caption.tokenIds, score: caption.score });
+    }
+    return { captions, preprocessMs: t1 - t0, generateMs: performance.now() - t1 };
+  };
+
+  app.post('/api/caption', async (request, reply): Promise<CaptionResponse> => {
+    const arrived = performance.now();
+    const { bytes, optionsText, source } = await readCaptionRequest(request);
+    const captionOptions = validateApiOptions(optionsText === undefined ? undefined : parseOptionsJson(optionsText, source), limits.options);
+    sniffImage(bytes);
+    const done = await queue.run(() => captionJob(bytes, captionOptions), limits.timeoutMs);
+    reply.header('cache-control', 'no-store');
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    return {
+      captions: done.captions,
+      timings: { preprocessMs: round(done.preprocessMs), generateMs: round(done.generateMs), totalMs: round(performance.now() - arrived) },
+    };
+  });
+
+  app.get('/api/health', async () => ({ status: 'ok', models: models.map((m) => m.name), queue: queue.stats }));
+  app.get('/openapi.json', async () => openApiDocument(models.map((m) => m.name), limits));
+  const page = renderPage({ models: models.map((m) => m.name), limits });
+  app.get('/', async (_request, reply) => reply
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'; img-src blob: data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    .send(page));
+  return app;
+}
+
+/** Creates the server and listens on `host` (default 127.0.0.1) and `port` (default 7860); returns the app and its URL. */
+export async function startServer(options: CreateServerOptions): Promise<{ app: FastifyInstance; url: string }> {
+  const app = await createServer(options);
+  try {
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port === undefined ? 7860 : integerInRange('port', options.port, 0, 65535);
+    await app.listen({ host, port });
+    const address = app.server.address();
+    const bound = typeof address === 'object' && address !== null ? address.port : port;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    return { app, url: `http://${shownHost}:${bound}/` };
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
