@@ -64,11 +64,19 @@ export class Blip2Captioner {
     const { logger, ...modelOptions } = knownKeys('options', options, ['device', 'dtype', 'threads', 'logger']);
     const log = (logger as Logger | undefined) ?? silentLogger;
     const started = Date.now();
-    const [model, tokenizer, imageProcessor] = await Promise.all([
+    const settled = await Promise.allSettled([
       Blip2Model.load(dir, modelOptions as ModelLoadOptions),
       T5Tokenizer.fromPretrained(dir),
       BlipImageProcessor.fromPretrained(dir),
-    ]);
+    ] as const);
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      if (settled[0].status === 'fulfilled') settled[0].value.dispose(); // do not keep the weights of a half-loaded captioner
+      throw failure.reason;
+    }
+    const [model, tokenizer, imageProcessor] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+      Blip2Model, T5Tokenizer, BlipImageProcessor,
+    ];
     const info = model.info();
     log.info(
       `loaded ${dir}: ${info.numParameters.toLocaleString('en-US')} parameters, ${info.dtype} on ${info.device}, ` +

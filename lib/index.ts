@@ -87,5 +87,43 @@ export { BlipImageProcessor, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, type PixelValues
 export { loadImage, ImageLoadError, type ImageInput, type LoadImageOptions, type RgbImage } from './image/decode.js';
 export { ImageWorkerPool } from './image/pool.js';
 export { readSafetensorsFile, parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.js';
+export {
+  augmentImage,
+  PAPER_IMAGE_AUGMENT,
+  type ImageAugmentSpec,
+  type AugmentedImage,
+} from './image/augment.js';
+export { corruptImage, parseCorruption, CORRUPTIONS, type Corruption, type CorruptionKind } from './image/corrupt.js';
+export type { ImageTransform } from './image/pipeline.js';
+export { augmentCaption, swapLeftRight, PAPER_CAPTION_AUGMENT, DEFAULT_SYNONYMS, type CaptionAugmentSpec } from './text/augment.js';
+export {
+  loadDataset,
+  detectFormat,
+  imageCaptions,
+  describeSkipped,
+  CaptionLoader,
+  type CaptionDataset,
+  type CaptionSample,
+  type DatasetFormat,
+  type LoadDatasetOptions,
+  type CaptionBatch,
+  type CaptionLoaderOptions,
+} from './data/index.js';
+export {
+  scstBackward,
+  resolveScstOptions,
+  ciderReward,
+  batchCiderReward,
+  type ScstOptions,
+  type ScstBatch,
+  type ScstStepResult,
+  type RewardFunction,
+} from './train/scst.js';
+export { parseRunConfig, readRunConfig, type RunSpec, type StageSpec } from './train/run-config.js';
+export { runProgressive, type RunOptions, type RunEvents, type RunSummary, type StepEvent } from './train/run.js';
+export { evaluateCaptioner, type EvaluateOptions, type EvaluationResult } from './train/evaluate.js';
+export { pretrainModel, type PretrainOptions } from './train/pretrain.js';
+export { generateSynthDataset, synthModelConfig, synthPreprocessorConfig, synthGenerationConfig, SYNTH_PROMPT } from './synth/index.js';
+export { runSynthBenchmark, FULL_SCALE, QUICK_SCALE, type SynthBenchmarkOptions, type SynthBenchmarkResult } from './synth/benchmark.js';
 export type { Logger } from './logger.js';
 export { silentLogger, streamLogger } from './logger.js';
