@@ -9,8 +9,9 @@ import { register as registerBench } from './bench.js';
 import { register as registerCaption } from './caption.js';
 import { register as registerEval } from './eval.js';
 import { register as registerScore } from './score.js';
+import { register as registerServe } from './serve.js';
 import { register as registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval, registerTrain, registerBench, registerAugment];
+export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval, registerTrain, registerBench, registerAugment, registerServe];
