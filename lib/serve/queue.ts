@@ -100,15 +100,16 @@ export class WorkQueue {
         start: () => {
           this.running++;
           const started = performance.now();
-          task().then(
-            (value) => settle(() => resolve(value)),
-            (error: unknown) => settle(() => reject(error)),
-          ).finally(() => {
+          const finish = () => {
             this.running--;
             this.completed++;
             this.meanMs = 0.8 * this.meanMs + 0.2 * (performance.now() - started);
-            this.next();
-          });
+          };
+          // the slot is freed before the caller hears back, so the counters are current when it does
+          Promise.resolve().then(task).then(
+            (value) => { finish(); settle(() => resolve(value)); this.next(); },
+            (error: unknown) => { finish(); settle(() => reject(error)); this.next(); },
+          );
         },
       };
       if (timeoutMs > 0) {
