@@ -57,7 +57,7 @@ export function register(program: Command, waitForStop: (url: string) => Promise
     .option('--adapter <dir>', 'LoRA adapter directory; repeat for several (captions side by side, one model copy each)', (v: string, all: string[]) => [...all, v], [])
     .option('--host <address>', 'address to bind (anything but loopback exposes the demo to the network)', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', parseIntegerFlag('--port', 0, 65535), 7860)
-    .option('--max-upload-mb <x>', `largest upload in MiB (default ${DEFAULT_LIMITS.uploadBytes / 2 ** 20})`, parseNumberFlag('--max-upload-mb', 0.001, 1024))
+    .option('--max-upload-mb <x>', `largest upload in MiB (default ${DEFAULT_LIMITS.uploadBytes / 2 ** 20})`, parseNumberFlag('--max-upload-mb', 0.0001, 1024))
     .option('--max-pixels <n>', `largest image in pixels, from its header (default ${DEFAULT_LIMITS.maxPixels})`, parseIntegerFlag('--max-pixels', 1, Number.MAX_SAFE_INTEGER))
     .option('--queue <n>', `requests allowed to wait; more get 503 + Retry-After (default ${DEFAULT_LIMITS.maxWaiting})`, parseIntegerFlag('--queue', 0, 1 << 20))
     .option('--timeout <seconds>', `deadline per caption request, queueing included; later gets 504 (default ${DEFAULT_LIMITS.timeoutMs / 1000})`, parseNumberFlag('--timeout', 0.001, 86400))
