@@ -166,7 +166,7 @@ export function renderPage(config: PageConfig): string {
 <body>
 <header>
 <h1>BLIP-2 captioning demo</h1>
-<p class="hint">Model${config.models.length > 1 ? 's' : ''}: ${models}. Images stay on this server's memory only; up to ${mib} MiB, JPEG, PNG, GIF, WebP, TIFF or AVIF.</p>
+<p class="hint">Model${config.models.length > 1 ? 's' : ''}: ${models}. Uploads are kept in memory only, never written to disk: up to ${mib} MiB of JPEG, PNG, GIF, WebP, TIFF or AVIF.</p>
 </header>
 <main class="layout">
 <form id="caption-form" novalidate>

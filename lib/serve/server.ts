@@ -103,6 +103,9 @@ export interface CaptionResponse {
   };
 }
 
+/** Time allowed to receive a whole request, body included. */
+const RECEIVE_TIMEOUT_MS = 30_000;
+
 const LIMIT_KEYS = ['uploadBytes', 'maxPixels', 'concurrency', 'maxWaiting', 'timeoutMs', 'options'] as const;
 const SERVER_KEYS = ['models', 'modelDir', 'adapters', 'loadOptions', 'limits', 'logger', 'host', 'port', 'beforeCaption'] as const;
 
@@ -268,7 +271,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     : await loadServeModels(options.modelDir!, options.adapters ?? [], options.loadOptions ?? {}, logger);
   const { models } = loaded;
   const queue = new WorkQueue({ concurrency: limits.concurrency, maxWaiting: limits.maxWaiting });
-  const app = Fastify({ logger: false, bodyLimit: limits.uploadBytes });
+  // requestTimeout bounds how long a client may take to send its request (slow uploads get 408).
+  const app = Fastify({ logger: false, bodyLimit: limits.uploadBytes, requestTimeout: RECEIVE_TIMEOUT_MS });
   app.addHook('onClose', async () => loaded.dispose());
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
