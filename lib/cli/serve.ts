@@ -11,6 +11,7 @@ import { parseIntegerFlag, parseNumberFlag } from './usage.js';
 
 interface ServeFlags extends ModelFlags {
   adapter: string[];
+  shareBase?: boolean;
   host: string;
   port: number;
   maxUploadMb?: number;
@@ -55,6 +56,7 @@ export function register(program: Command, waitForStop: (url: string) => Promise
     .command('serve')
     .description('serve the captioning demo page and HTTP API (POST /api/caption, GET /api/health, GET /openapi.json)')
     .option('--adapter <dir>', 'LoRA adapter directory; repeat for several (captions side by side, one model copy each)', (v: string, all: string[]) => [...all, v], [])
+    .option('--share-base', 'adapters share one copy of the base weights, swapped per caption (less memory, adapter reload per request)')
     .option('--host <address>', 'address to bind (anything but loopback exposes the demo to the network)', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', parseIntegerFlag('--port', 0, 65535), 7860)
     .option('--max-upload-mb <x>', `largest upload in MiB (default ${DEFAULT_LIMITS.uploadBytes / 2 ** 20})`, parseNumberFlag('--max-upload-mb', 0.0001, 1024))
@@ -74,7 +76,7 @@ Examples:
     const { dir, options } = await modelFromFlags(flags);
     if (!isLoopback(flags.host)) logger.warn(`binding ${flags.host}: the demo is reachable from the network, without authentication`);
     const { app, url } = await startServer({
-      modelDir: dir, adapters: flags.adapter, loadOptions: options, host: flags.host, port: flags.port, limits: limitsFromFlags(flags), logger,
+      modelDir: dir, adapters: flags.adapter, shareBase: flags.shareBase === true, loadOptions: options, host: flags.host, port: flags.port, limits: limitsFromFlags(flags), logger,
     });
     logger.info(`serving ${url} (API: ${url}api/caption, ${url}openapi.json); Ctrl-C stops`);
     try {

@@ -1,7 +1,7 @@
 /** The demo web app: HTTP API, page and limits (see {@link createServer}). */
 export {
   createServer, startServer, loadServeModels, resolveLimits, adapterNames, HttpError, DEFAULT_LIMITS,
-  type CreateServerOptions, type ServeModel, type CaptionerLike, type ServerLimits, type CaptionResponse, type ApiCaption,
+  type CreateServerOptions, type LoadServeModelsOptions, type ServeModel, type CaptionerLike, type ServerLimits, type CaptionResponse, type ApiCaption,
 } from './server.js';
 export { validateApiOptions, parseOptionsJson, API_OPTION_KEYS, DEFAULT_OPTION_LIMITS, type ApiCaptionOptions, type ApiOptionLimits } from './options.js';
 export { WorkQueue, QueueFullError, QueueTimeoutError, type WorkQueueOptions, type QueueStats } from './queue.js';

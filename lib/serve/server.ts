@@ -62,8 +62,10 @@ export interface CreateServerOptions {
   models?: ServeModel[];
   /** A BLIP-2 model directory to load (when `models` is not given). */
   modelDir?: string;
-  /** LoRA adapter directories: one captioner per adapter, each loading `modelDir` once. */
+  /** LoRA adapter directories: one captioner per adapter, each loading `modelDir` once (see `shareBase`). */
   adapters?: string[];
+  /** Adapters share one copy of the base weights, swapped per caption (see {@link LoadServeModelsOptions.shareBase}). */
+  shareBase?: boolean;
   /** Load options of the model (device, dtype, threads). */
   loadOptions?: ModelLoadOptions;
   /** Overrides of {@link DEFAULT_LIMITS}. */
@@ -107,7 +109,7 @@ export interface CaptionResponse {
 const RECEIVE_TIMEOUT_MS = 30_000;
 
 const LIMIT_KEYS = ['uploadBytes', 'maxPixels', 'concurrency', 'maxWaiting', 'timeoutMs', 'options'] as const;
-const SERVER_KEYS = ['models', 'modelDir', 'adapters', 'loadOptions', 'limits', 'logger', 'host', 'port', 'beforeCaption'] as const;
+const SERVER_KEYS = ['models', 'modelDir', 'adapters', 'shareBase', 'loadOptions', 'limits', 'logger', 'host', 'port', 'beforeCaption'] as const;
 
 /** A refusal with its HTTP status (the message is shown to the client). */
 export class HttpError extends Error {
@@ -143,23 +145,61 @@ export function adapterNames(dirs: readonly string[]): string[] {
   return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : dirs[i]!));
 }
 
+/** Options of {@link loadServeModels}. */
+export interface LoadServeModelsOptions {
+  /** The BLIP-2 model directory. */
+  modelDir: string;
+  /** LoRA adapter directories (none: the model alone). */
+  adapters?: readonly string[];
+  /** Load options of the model (device, dtype, threads). */
+  loadOptions?: ModelLoadOptions;
+  /**
+   * Several adapters on one copy of the base weights, swapped in (read from disk again) before each adapter's
+   * caption. Saves a full model copy per extra adapter at the cost of reloading the adapter weights per request.
+   * Needs captions run one at a time (concurrency 1). Default false: one model copy per adapter.
+   */
+  shareBase?: boolean;
+  /** Receives load messages. Default silent. */
+  logger?: Logger;
+}
+
 /**
- * Loads the captioners to serve: the model alone, or one captioner per adapter (the base weights are loaded
- * once per adapter, so memory grows with the number of adapters).
+ * Loads the captioners to serve: the model alone, or one captioner per adapter (by default each adapter gets its
+ * own copy of the base weights, so memory grows with the number of adapters; see `shareBase`).
  */
-export async function loadServeModels(modelDir: string, adapters: readonly string[] = [], loadOptions: ModelLoadOptions = {}, logger: Logger = silentLogger): Promise<{ models: ServeModel[]; dispose: () => void }> {
+export async function loadServeModels(options: LoadServeModelsOptions): Promise<{ models: ServeModel[]; dispose: () => void }> {
+  const { modelDir, adapters = [], loadOptions = {}, shareBase = false, logger = silentLogger } = options;
   const loaded: Blip2Captioner[] = [];
   const dispose = () => loaded.forEach((c) => c.dispose());
+  const load = async () => {
+    const captioner = await Blip2Captioner.fromPretrained(modelDir, { ...loadOptions, logger });
+    loaded.push(captioner);
+    return captioner;
+  };
   try {
-    if (adapters.length === 0) {
-      loaded.push(await Blip2Captioner.fromPretrained(modelDir, { ...loadOptions, logger }));
-      return { models: [{ name: basename(modelDir.replace(/[\\/]+$/, '')) || modelDir, captioner: loaded[0]! }], dispose };
-    }
+    if (adapters.length === 0) return { models: [{ name: basename(modelDir.replace(/[\\/]+$/, '')) || modelDir, captioner: await load() }], dispose };
     const names = adapterNames(adapters);
+    if (shareBase) {
+      const base = await load();
+      let current: string | undefined;
+      const swapTo = async (dir: string) => {
+        if (current === dir) return;
+        if (current !== undefined) await base.model.removeLora();
+        current = undefined;
+        await base.model.loadAdapter(dir);
+        current = dir;
+      };
+      for (const dir of adapters) await swapTo(dir); // checks every adapter at start-up
+      logger.info(`${adapters.length} adapters share one copy of ${modelDir}, swapped per caption`);
+      const models = adapters.map((dir, i) => ({
+        name: names[i]!,
+        captioner: { caption: async (images: readonly ImageInput[], o?: CaptionOptions) => { await swapTo(dir); return base.caption(images, o); } },
+      }));
+      return { models, dispose };
+    }
     const models: ServeModel[] = [];
     for (const [i, dir] of adapters.entries()) {
-      const captioner = await Blip2Captioner.fromPretrained(modelDir, { ...loadOptions, logger });
-      loaded.push(captioner);
+      const captioner = await load();
       const summary = await captioner.model.loadAdapter(dir);
       logger.info(`adapter ${dir}: ${summary.modules} LoRA modules, served as ${JSON.stringify(names[i])}`);
       models.push({ name: names[i]!, captioner });
@@ -255,6 +295,10 @@ function validateServerOptions(options: CreateServerOptions): void {
   } else if (typeof options.modelDir !== 'string' || options.modelDir.length === 0) {
     throw invalidParameterError('modelDir', 'non-empty string (or give models)', options.modelDir);
   }
+  if (options.shareBase !== undefined && typeof options.shareBase !== 'boolean') throw invalidParameterError('shareBase', 'boolean', options.shareBase);
+  if (options.shareBase === true && (options.limits?.concurrency ?? 1) !== 1) {
+    throw new TypeError('shareBase swaps adapters on one model, so it needs limits.concurrency 1');
+  }
   if (options.beforeCaption !== undefined && typeof options.beforeCaption !== 'function') throw invalidParameterError('beforeCaption', 'function', options.beforeCaption);
 }
 
@@ -268,7 +312,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const logger = options.logger ?? silentLogger;
   const loaded = options.models
     ? { models: options.models, dispose: () => {} }
-    : await loadServeModels(options.modelDir!, options.adapters ?? [], options.loadOptions ?? {}, logger);
+    : await loadServeModels({
+      modelDir: options.modelDir!, adapters: options.adapters ?? [], loadOptions: options.loadOptions ?? {}, shareBase: options.shareBase ?? false, logger,
+    });
   const { models } = loaded;
   const queue = new WorkQueue({ concurrency: limits.concurrency, maxWaiting: limits.maxWaiting });
   // requestTimeout bounds how long a client may take to send its request (slow uploads get 408).

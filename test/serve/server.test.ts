@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Blip2Captioner } from '../../lib/captioner.js';
 import { adapterNames, createServer, type CreateServerOptions } from '../../lib/serve/server.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
+import { rawTensors, writeSafetensors } from '../helpers/safetensors-writer.js';
 
 const PNG = join(TINY, 'images', 'img0_rgb_64x48.png');
 const JPEG = join(TINY, 'images', 'img1_rgb_40x72.jpg');
@@ -227,24 +228,44 @@ describe('documents and models', () => {
     expect((await app.inject({ url: '/etc/passwd' })).json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'No route GET /etc/passwd' });
   });
 
-  it('one captioner per adapter, captions side by side (zero-initialised LoRA leaves the base captions unchanged)', async () => {
+  it('one captioner per adapter, captions side by side; shareBase swaps adapters on one model with the same captions', async () => {
     const root = mkdtempSync(join(tmpdir(), 'blip2-serve-'));
     try {
-      for (const stage of ['1-lora', '2-scst']) {
+      const adapters = [join(root, '1-lora', 'best'), join(root, '2-scst', 'best')];
+      for (const dir of adapters) {
         const c = await Blip2Captioner.fromPretrained(TINY_MODEL, { threads: 1 });
-        await c.model.addLora({ r: 2, alpha: 4, seed: stage.length });
-        await c.model.saveAdapter(join(root, stage, 'best'));
+        await c.model.addLora({ r: 2, alpha: 4 });
+        await c.model.saveAdapter(dir);
         c.dispose();
       }
-      const adapters = [join(root, '1-lora', 'best'), join(root, '2-scst', 'best')];
-      const app = await createServer({ modelDir: TINY_MODEL, adapters, loadOptions: { threads: 1 } });
-      apps.push(app);
-      const res = await app.inject({ method: 'POST', url: '/api/caption', headers: { 'content-type': 'image/png' }, payload: pngBytes });
+      // stage 1 keeps PEFT's zero-initialised B (the base model's captions); stage 2 gets B = 0.5 sin(k)
+      const file = join(adapters[1]!, 'adapter_model.safetensors');
+      const tensors = rawTensors(readFileSync(file));
+      let k = 0;
+      for (const [name, t] of tensors) {
+        if (!name.includes('lora_B')) continue;
+        const values = Float32Array.from({ length: t.bytes.length / 4 }, () => 0.5 * Math.sin(++k));
+        tensors.set(name, { ...t, bytes: new Uint8Array(values.buffer) });
+      }
+      writeSafetensors(file, tensors);
+      const reference = await Blip2Captioner.fromPretrained(TINY_MODEL, { threads: 1 });
+      await reference.model.loadAdapter(adapters[1]!);
+      const [adapted] = await reference.caption([PNG]);
+      reference.dispose();
       const [base] = await captioner.caption([PNG]);
-      expect(res.json().captions.map((c: { model: string; tokenIds: number[] }) => [c.model, c.tokenIds])).toEqual([
-        [adapters[0], base!.tokenIds], [adapters[1], base!.tokenIds],
-      ]);
-      expect((await app.inject({ url: '/api/health' })).json().models).toEqual(adapters);
+      expect(adapted!.tokenIds).not.toEqual(base!.tokenIds);
+      const expected = [[adapters[0], base!.tokenIds], [adapters[1], adapted!.tokenIds]];
+      for (const shareBase of [false, true]) {
+        const app = await createServer({ modelDir: TINY_MODEL, adapters, shareBase, loadOptions: { threads: 1 } });
+        apps.push(app);
+        for (let round = 0; round < 2; round++) {
+          const res = await app.inject({ method: 'POST', url: '/api/caption', headers: { 'content-type': 'image/png' }, payload: pngBytes });
+          expect(res.json().captions.map((c: { model: string; tokenIds: number[] }) => [c.model, c.tokenIds])).toEqual(expected);
+        }
+        expect((await app.inject({ url: '/api/health' })).json().models).toEqual(adapters);
+      }
+      await expect(createServer({ modelDir: TINY_MODEL, adapters, shareBase: true, limits: { concurrency: 2 } }))
+        .rejects.toThrow(new TypeError('shareBase swaps adapters on one model, so it needs limits.concurrency 1'));
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
