@@ -17,7 +17,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('BLIP-2 captioning, progressive fine-tuning and caption metrics in Node.js')
     .version(pkg.version)
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nExit codes: 0 success, 1 runtime failure, 2 bad usage (unknown flag or invalid value).');
   for (const register of commands) register(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
