@@ -6,6 +6,7 @@
 
 #include "blip2.h"
 #include "convert.h"
+#include "threads.h"
 #include "decoder_handle.h"
 #include "model_handle.h"
 #include "safetensors.h"
@@ -46,7 +47,7 @@ class LoadWorker : public PromiseWorker {
 
  protected:
   void Run() override {
-    at::set_num_threads(options_.threads);
+    set_threads(options_.threads);
     auto state = std::make_shared<ModelState>();
     state->threads = options_.threads;
     state->model = std::make_unique<blip2::Blip2Model>(config_);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "convert.h"
+#include "threads.h"
 #include "workers.h"
 
 namespace binding {
@@ -26,7 +27,7 @@ class StartWorker : public PromiseWorker {
  protected:
   void Run() override {
     std::lock_guard<std::mutex> lock(model_->mutex);
-    at::set_num_threads(model_->threads);
+    set_threads(model_->threads);
     c10::InferenceMode guard;
     auto encoded = model_->model->encode(pixels_, ids_, mask_);
     state_ = std::make_shared<DecoderState>();
@@ -52,7 +53,7 @@ class StepWorker : public PromiseWorker {
  protected:
   void Run() override {
     std::lock_guard<std::mutex> lock(state_->model->mutex);
-    at::set_num_threads(state_->model->threads);
+    set_threads(state_->model->threads);
     c10::InferenceMode guard;
     if (reorder_.defined()) {
       const int64_t rows = state_->cache.rows();

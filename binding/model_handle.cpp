@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include "convert.h"
+#include "threads.h"
 #include "decoder_handle.h"
 #include "safetensors.h"
 #include "workers.h"
@@ -24,7 +25,7 @@ class ForwardWorker : public PromiseWorker {
  protected:
   void Run() override {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    at::set_num_threads(state_->threads);
+    set_threads(state_->threads);
     c10::InferenceMode guard;
     outputs_ = state_->model->forward(inputs_, want_);
     for (auto& [name, t] : outputs_) t = t.to(torch::kCPU).contiguous();

@@ -4,6 +4,7 @@
 
 #include "autocast.h"
 #include "convert.h"
+#include "threads.h"
 #include "model_handle.h"
 #include "safetensors.h"
 #include "workers.h"
@@ -51,7 +52,7 @@ Napi::Value run_locked(Napi::Env env, std::shared_ptr<ModelState> state, std::fu
       env,
       [state, work = std::move(work)] {
         std::lock_guard<std::mutex> lock(state->mutex);
-        at::set_num_threads(state->threads);
+        set_threads(state->threads);
         work(*state);
       },
       std::move(result));
