@@ -14,6 +14,7 @@ import { ProgressBar } from './progress.js';
 import { parseIntegerFlag, parseNumberFlag, UsageError } from './usage.js';
 
 interface CaptionFlags extends ModelFlags {
+  adapter?: string;
   prompt?: string;
   maxNewTokens?: number;
   minNewTokens?: number;
@@ -69,6 +70,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .command('caption')
     .description('generate captions for images (greedy, beam search or sampling, as Hugging Face generate)')
     .argument('<images...>', 'image files')
+    .option('--adapter <dir>', 'a LoRA adapter directory (PEFT layout, e.g. a training run\'s stages/<k>-<name>/best)')
     .option('--prompt <text>', 'text before the caption (default: none, as Hugging Face)')
     .option('--max-new-tokens <n>', 'tokens to generate at most (default: the model\'s max_length 20 incl. the start token)', parseIntegerFlag('--max-new-tokens', 1, 1 << 20))
     .option('--min-new-tokens <n>', 'no EOS before this many tokens', parseIntegerFlag('--min-new-tokens', 0, 1 << 20))
@@ -105,6 +107,14 @@ Examples:
       throw err;
     }
     const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger: streamLogger(process.stderr) });
+    if (flags.adapter !== undefined) {
+      try {
+        await captioner.model.loadAdapter(flags.adapter);
+      } catch (err) {
+        captioner.dispose();
+        throw err;
+      }
+    }
     const showProgress = flags.progress === true || (process.stderr.isTTY === true && images.length > 1);
     const bar = showProgress ? new ProgressBar(process.stderr, images.length, 'caption', 'img') : undefined;
     try {

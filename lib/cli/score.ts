@@ -11,6 +11,7 @@ import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js
 import { UsageError } from './usage.js';
 
 interface ScoreFlags extends ModelFlags {
+  adapter?: string;
   caption: string[];
   prompt?: string;
   json?: boolean;
@@ -23,6 +24,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .description('teacher-forced loss and token log-probabilities of captions for images')
     .argument('<images...>', 'image files (one --caption per image, in order)')
     .option('--caption <text>', 'caption to score (repeat once per image)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--adapter <dir>', 'a LoRA adapter directory (PEFT layout, e.g. a training run\'s stages/<k>-<name>/best)')
     .option('--prompt <text>', 'text before the caption (default: none, as Hugging Face)')
     .option('--json', 'print one JSON object per image: {"image", "loss", "tokenLogprobs"}')
     .addHelpText('after', `
@@ -35,6 +37,14 @@ Examples:
     }
     const { dir, options } = await modelFromFlags(flags);
     const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger: streamLogger(process.stderr) });
+    if (flags.adapter !== undefined) {
+      try {
+        await captioner.model.loadAdapter(flags.adapter);
+      } catch (err) {
+        captioner.dispose();
+        throw err;
+      }
+    }
     try {
       const scores = await captioner.score(images, flags.caption, flags.prompt === undefined ? {} : { prompt: flags.prompt });
       scores.forEach((s, i) => {
