@@ -32,7 +32,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
     .addHelpText('after', `
 Examples:
-  $ blip2-progressive bench             # the full run (about 15 minutes on 2 cores the first time; pretraining is cached)
+  $ blip2-progressive bench             # the full run (about 13 minutes on 2 cores the first time; pretraining is cached)
   $ blip2-progressive bench --quick     # every part, shrunken`)
     .action(async (flags: BenchFlags) => {
       const outDir = flags.out ?? join(benchHome(), flags.quick ? 'synth-quick' : 'synth');
