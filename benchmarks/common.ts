@@ -56,3 +56,15 @@ export function writeResults(name: string, data: unknown): void {
   mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'results', `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
 }
+
+/** The benchmarks' batch: deterministic pixels, a 4-token prompt and `tokens` label tokens per row. */
+export function syntheticBatch(config: Blip2Config, batch: number, tokens = 20) {
+  const size = config.vision_config.image_size;
+  const pixels = new Float32Array(batch * 3 * size * size);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.sin(i * 0.001);
+  return {
+    pixelValues: { data: pixels, shape: [batch, 3, size, size] },
+    inputIds: Array.from({ length: batch }, () => [18, 31, 7, 1]),
+    labels: Array.from({ length: batch }, (_, b) => Array.from({ length: tokens }, (_, t) => ((b * 31 + t * 7) % 4000) + 2)),
+  };
+}

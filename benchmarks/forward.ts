@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Blip2Model } from '../lib/model/blip2-model.js';
 import { native } from '../lib/native.js';
-import { machineLine, median, rssMiB, runChild as runScript, TINY_DIR, writeBaseCheckpoint, writeResults } from './common.js';
+import { machineLine, median, rssMiB, runChild as runScript, TINY_DIR, writeBaseCheckpoint, syntheticBatch, writeResults } from './common.js';
 
 /** Child: load a model directory and report the load's time and memory. */
 async function childLoad(dir: string): Promise<object> {
@@ -36,15 +36,8 @@ async function childLoad(dir: string): Promise<object> {
 /** Child: time a teacher-forced forward at `threads`. */
 async function childForward(dir: string, threads: number, runs: number): Promise<object> {
   const model = await Blip2Model.load(dir, { threads });
-  const { image_size: size } = model.config.vision_config;
   const batch = 8;
-  const pixels = new Float32Array(batch * 3 * size * size);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.sin(i * 0.001);
-  const inputs = {
-    pixelValues: { data: pixels, shape: [batch, 3, size, size] },
-    inputIds: Array.from({ length: batch }, () => [18, 31, 7, 1]),
-    labels: Array.from({ length: batch }, (_, b) => Array.from({ length: 20 }, (_, t) => ((b * 31 + t * 7) % 4000) + 2)),
-  };
+  const inputs = syntheticBatch(model.config, batch);
   await model.forward(inputs, ['loss']);
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {

@@ -81,7 +81,7 @@ async function drive(url: string, clients: number, body: Buffer): Promise<{ late
     while (performance.now() < deadline && issued < maxRequests) {
       issued++;
       const t = performance.now();
-      const res = await fetch(target, { method: 'POST', body, headers: { 'content-type': 'image/png' } });
+      const res = await fetch(target, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/png' } });
       await res.arrayBuffer();
       statuses.push(res.status);
       if (res.status === 200) latencies.push(performance.now() - t);

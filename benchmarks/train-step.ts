@@ -12,7 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Blip2Model } from '../lib/model/blip2-model.js';
-import { baseConfig, machineLine, median, rssMiB, runChild, TINY_DIR, writeResults } from './common.js';
+import { baseConfig, machineLine, median, rssMiB, runChild, TINY_DIR, syntheticBatch, writeResults } from './common.js';
 
 const HF_BASE_STEP_SECONDS = 6.4;
 const HF_BASE_PEAK_GIB = 3.4;
@@ -23,15 +23,8 @@ async function child(which: string, threads: number, steps: number): Promise<obj
     : await Blip2Model.random(baseConfig(), { threads, seed: 0 });
   const lora = await model.addLora({ r: 16, alpha: 32, dropout: 0.05, seed: 0 });
   await model.setTraining(true);
-  const size = model.config.vision_config.image_size;
   const batch = 8;
-  const pixels = new Float32Array(batch * 3 * size * size);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.sin(i * 0.001);
-  const inputs = {
-    pixelValues: { data: pixels, shape: [batch, 3, size, size] },
-    inputIds: Array.from({ length: batch }, () => [18, 31, 7, 1]),
-    labels: Array.from({ length: batch }, (_, b) => Array.from({ length: 20 }, (_, t) => ((b * 31 + t * 7) % 4000) + 2)),
-  };
+  const inputs = syntheticBatch(model.config, batch);
   const step = async () => {
     await model.backwardCrossEntropy(inputs);
     await model.optimizerStep({ lr: 1e-4, maxGradNorm: 1.0 });
@@ -59,7 +52,7 @@ async function main(): Promise<void> {
   const steps = argv.includes('--steps') ? Number(argv[argv.indexOf('--steps') + 1]) : 3;
   const cores = availableParallelism();
   const script = fileURLToPath(import.meta.url);
-  const configs = [['tiny', 1], ['tiny', cores], ...(argv.includes('--skip-base') ? [] : [['base', cores]])] as const;
+  const configs: [string, number][] = [['tiny', 1], ['tiny', cores], ...(argv.includes('--skip-base') ? [] : [['base', cores] as [string, number]])];
   const rows = [
     '| model | LoRA modules | trainable / total params | threads | s / step (median) | steps/s | peak RSS MiB | vs Hugging Face |',
     '|---|---|---|---|---|---|---|---|',

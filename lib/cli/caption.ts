@@ -5,11 +5,10 @@
  *   blip2-progressive caption photo.jpg --model ./blip2-flan-t5-xl --num-beams 5 --max-new-tokens 30 --json
  */
 import { Command, Option } from 'commander';
-import { Blip2Captioner } from '../captioner.js';
 import type { Caption } from '../generation/caption.js';
 import { readGenerationOptions, resolveGenerationConfig, type GenerationOptions } from '../generation/config.js';
 import { streamLogger } from '../logger.js';
-import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js';
+import { addModelFlags, loadCaptioner, modelFromFlags, type ModelFlags } from './model-flags.js';
 import { ProgressBar } from './progress.js';
 import { parseIntegerFlag, parseNumberFlag, UsageError } from './usage.js';
 
@@ -106,15 +105,7 @@ Examples:
       if (err instanceof TypeError) throw new UsageError(err.message);
       throw err;
     }
-    const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger: streamLogger(process.stderr) });
-    if (flags.adapter !== undefined) {
-      try {
-        await captioner.model.loadAdapter(flags.adapter);
-      } catch (err) {
-        captioner.dispose();
-        throw err;
-      }
-    }
+    const captioner = await loadCaptioner(dir, options, flags.adapter, streamLogger(process.stderr));
     const showProgress = flags.progress === true || (process.stderr.isTTY === true && images.length > 1);
     const bar = showProgress ? new ProgressBar(process.stderr, images.length, 'caption', 'img') : undefined;
     try {

@@ -6,12 +6,11 @@
  */
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Logger } from '../logger.js';
-import { Blip2Captioner } from '../captioner.js';
 import { loadDataset, type DatasetFormat } from '../data/readers.js';
 import { parseCorruption, type Corruption } from '../image/corrupt.js';
 import type { MetricName } from '../metrics/coco-eval.js';
 import { evaluateCaptioner, type EvaluationResult } from '../train/evaluate.js';
-import { modelFromFlags, type ModelFlags } from './model-flags.js';
+import { loadCaptioner, modelFromFlags, type ModelFlags } from './model-flags.js';
 import { ProgressBar } from './progress.js';
 import { UsageError } from './usage.js';
 
@@ -43,12 +42,8 @@ export function parseCorruptFlag(value: string): Corruption {
 export async function evaluateWithModel(flags: ModelEvalFlags, logger: Logger, stderr: NodeJS.WritableStream): Promise<EvaluationResult> {
   if (flags.data === undefined) throw new UsageError('eval --model needs --data <annotation file>');
   const { dir, options } = await modelFromFlags(flags);
-  const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger });
+  const captioner = await loadCaptioner(dir, options, flags.adapter, logger);
   try {
-    if (flags.adapter !== undefined) {
-      const summary = await captioner.model.loadAdapter(flags.adapter);
-      logger.info(`adapter ${flags.adapter}: ${summary.modules} LoRA modules`);
-    }
     const dataset = await loadDataset({
       file: flags.data, ...(flags.imageRoot ? { imageRoot: flags.imageRoot } : {}), format: flags.format ?? 'auto', logger,
     });

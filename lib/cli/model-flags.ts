@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { DTYPES, type Dtype, type ModelLoadOptions } from '../model/blip2-model.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
 import { defaultModelDir } from '../synth/default-model.js';
+import { Blip2Captioner } from '../captioner.js';
+import type { Logger } from '../logger.js';
 
 export interface ModelFlags {
   model?: string;
@@ -46,4 +48,23 @@ export async function modelFromFlags(flags: ModelFlags): Promise<{ dir: string; 
   if (flags.dtype !== undefined) options.dtype = flags.dtype;
   if (flags.threads !== undefined) options.threads = flags.threads;
   return { dir, options };
+}
+
+/**
+ * Loads the captioner of `dir` and, when given, an adapter directory on top; the weights are freed again if the
+ * adapter cannot be loaded.
+ */
+export async function loadCaptioner(
+  dir: string, options: ModelLoadOptions, adapter: string | undefined, logger: Logger,
+): Promise<Blip2Captioner> {
+  const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger });
+  if (adapter === undefined) return captioner;
+  try {
+    const summary = await captioner.model.loadAdapter(adapter);
+    logger.info(`adapter ${adapter}: ${summary.modules} LoRA modules`);
+    return captioner;
+  } catch (err) {
+    captioner.dispose();
+    throw err;
+  }
 }

@@ -5,9 +5,8 @@
  *   blip2-progressive score photo.jpg --model ./blip2-flan-t5-xl --caption "a dog on a beach" --json
  */
 import type { Command } from 'commander';
-import { Blip2Captioner } from '../captioner.js';
 import { streamLogger } from '../logger.js';
-import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js';
+import { addModelFlags, loadCaptioner, modelFromFlags, type ModelFlags } from './model-flags.js';
 import { UsageError } from './usage.js';
 
 interface ScoreFlags extends ModelFlags {
@@ -36,15 +35,7 @@ Examples:
       throw new UsageError(`--caption must be given once per image: ${images.length} image(s) but ${flags.caption.length} caption(s)`);
     }
     const { dir, options } = await modelFromFlags(flags);
-    const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger: streamLogger(process.stderr) });
-    if (flags.adapter !== undefined) {
-      try {
-        await captioner.model.loadAdapter(flags.adapter);
-      } catch (err) {
-        captioner.dispose();
-        throw err;
-      }
-    }
+    const captioner = await loadCaptioner(dir, options, flags.adapter, streamLogger(process.stderr));
     try {
       const scores = await captioner.score(images, flags.caption, flags.prompt === undefined ? {} : { prompt: flags.prompt });
       scores.forEach((s, i) => {
