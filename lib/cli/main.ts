@@ -34,6 +34,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `blip2-progressive ... | head`: a closed pipe ends the command quietly instead of with an EPIPE stack trace
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });
