@@ -32,11 +32,37 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
 
 const format = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
 
+const LEGEND_ROW = 16;
+/** Approximate width of 11 px sans-serif text (no font metrics without a browser). */
+const textWidth = (text: string) => text.length * 6.2;
+
+/** Positions legend entries (swatch + name) left to right, wrapping to a new row when one would not fit. */
+export function legendLayout(names: readonly string[], left: number, right: number): { rows: number; items: { x: number; row: number }[] } {
+  const items: { x: number; row: number }[] = [];
+  let x = left;
+  let row = 0;
+  for (const name of names) {
+    const w = 14 + textWidth(name) + 16;
+    if (x > left && x + w > right) {
+      row++;
+      x = left;
+    }
+    items.push({ x, row });
+    x += w;
+  }
+  return { rows: names.length ? row + 1 : 0, items };
+}
+
 /** A line chart with axes, ticks, a legend and one polyline per series. */
 export function lineChart(series: readonly Series[], options: ChartOptions): string {
   const width = options.width ?? 560;
-  const height = options.height ?? 300;
   const m = { left: 56, right: 16, top: 32, bottom: 48 };
+  // the legend sits below the x-axis label, wrapped into rows, so it never covers the plot or itself
+  const legend = legendLayout(series.map((s) => s.name), m.left, width - m.right);
+  const plotHeight = (options.height ?? 300) - m.top - m.bottom;
+  const height = m.top + plotHeight + m.bottom + legend.rows * LEGEND_ROW;
+  const plotBottom = m.top + plotHeight;
+  const legendTop = plotBottom + m.bottom;
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
@@ -46,7 +72,7 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) y1 = y0 + 1;
   const px = (x: number) => m.left + ((x - x0) / (x1 - x0)) * (width - m.left - m.right);
-  const py = (y: number) => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
+  const py = (y: number) => plotBottom - ((y - y0) / (y1 - y0)) * plotHeight;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}">`,
     `<title>${escapeXml(options.title)}</title>`,
@@ -57,17 +83,16 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
     parts.push(`<text x="${m.left - 6}" y="${py(t) + 4}" text-anchor="end" font-size="11">${format(t)}</text>`);
   }
   for (const t of ticks(x0, x1)) {
-    parts.push(`<text x="${px(t)}" y="${height - m.bottom + 16}" text-anchor="middle" font-size="11">${format(t)}</text>`);
+    parts.push(`<text x="${px(t)}" y="${plotBottom + 16}" text-anchor="middle" font-size="11">${format(t)}</text>`);
   }
-  parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}" stroke="#333"/>`);
-  parts.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${height - m.bottom}" stroke="#333"/>`);
-  parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 10}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(options.yLabel)}</text>`);
-  const perRow = Math.max(1, Math.floor((width - m.left - m.right) / 130));
+  parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${plotBottom}" y2="${plotBottom}" stroke="#333"/>`);
+  parts.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${plotBottom}" stroke="#333"/>`);
+  parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${plotBottom + m.bottom - 14}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${(m.top + plotBottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(options.yLabel)}</text>`);
   series.forEach((s, i) => {
     const colour = PALETTE[i % PALETTE.length]!;
-    const lx = m.left + 8 + (i % perRow) * 130;
-    const ly = m.top - 4 + Math.floor(i / perRow) * 14;
+    const lx = legend.items[i]!.x;
+    const ly = legendTop + legend.items[i]!.row * LEGEND_ROW;
     if (s.points.length > 1) {
       const d = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
       parts.push(`<polyline class="series" data-series="${escapeXml(s.name)}" fill="none" stroke="${colour}" stroke-width="2" points="${d}"/>`);
