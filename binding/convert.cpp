@@ -169,6 +169,17 @@ blip2::ForwardInputs read_forward_inputs(const Napi::Value& value) {
   inputs.attention_mask = optional("attentionMask");
   inputs.labels = optional("labels");
   inputs.decoder_input_ids = optional("decoderInputIds");
+  if (in.Has("imageRepeat") && !in.Get("imageRepeat").IsUndefined()) {
+    inputs.image_repeat = read_int(in, "imageRepeat", "inputs");
+    if (inputs.image_repeat < 1) throw std::runtime_error("inputs.imageRepeat must be >= 1");
+  }
+  const int64_t rows = inputs.pixel_values.size(0) * inputs.image_repeat;
+  for (const auto* t : {&inputs.labels, &inputs.decoder_input_ids}) {
+    if (t->defined() && t->size(0) != rows) {
+      throw std::runtime_error("inputs: " + std::to_string(rows) + " label / decoder rows expected (images x imageRepeat), got " +
+                               std::to_string(t->size(0)));
+    }
+  }
   return inputs;
 }
 

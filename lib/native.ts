@@ -39,6 +39,7 @@ export interface NativeForwardInputs {
   attentionMask?: NativeTensor<Int32Array | BigInt64Array>;
   labels?: NativeTensor<Int32Array | BigInt64Array>;
   decoderInputIds?: NativeTensor<Int32Array | BigInt64Array>;
+  imageRepeat?: number;
 }
 
 export interface NativeModelInfo {

@@ -97,8 +97,9 @@ std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in
   auto encoded = encoder_pass(in.pixel_values, in.input_ids, in.attention_mask, keep,
                               need_decoder || want.count("t5_encoder_last_hidden_state"));
   if (!need_decoder) return out;
-  const auto& encoder_hidden = encoded.hidden;
-  const auto& mask = encoded.mask;
+  // The image's rows are identical up to here; repeat_interleave's backward sums the R copies' gradients.
+  const auto encoder_hidden = in.image_repeat > 1 ? encoded.hidden.repeat_interleave(in.image_repeat, 0) : encoded.hidden;
+  const auto mask = in.image_repeat > 1 ? encoded.mask.repeat_interleave(in.image_repeat, 0) : encoded.mask;
 
   torch::Tensor labels = in.labels.defined() ? in.labels.to(dev, torch::kLong) : torch::Tensor();
   torch::Tensor decoder_ids;

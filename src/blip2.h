@@ -19,8 +19,11 @@ struct ForwardInputs {
   torch::Tensor pixel_values;       // (B, 3, H, W) float
   torch::Tensor input_ids;          // (B, L) long: the prompt
   torch::Tensor attention_mask;     // (B, L) 0/1; ones when undefined
-  torch::Tensor labels;             // (B, Td) long, -100 ignored; optional
-  torch::Tensor decoder_input_ids;  // (B, Td) long; shift_right(labels) when undefined
+  torch::Tensor labels;             // (B·R, Td) long, -100 ignored; optional
+  torch::Tensor decoder_input_ids;  // (B·R, Td) long; shift_right(labels) when undefined
+  // R: each image's encoder output (vision, Q-Former, T5 encoder: computed once for its B images) serves R
+  // consecutive decoder rows (repeat_interleave), e.g. SCST's R captions per image; labels have B·R rows.
+  int64_t image_repeat = 1;
 };
 
 // Names of the tensors forward() can return.

@@ -58,8 +58,14 @@ export interface ForwardInputs {
   attentionMask?: readonly (readonly number[])[];
   /** Target ids (B, T) with -100 on ignored positions; needed for loss and token_logprobs. */
   labels?: readonly (readonly number[])[];
-  /** Decoder inputs (B, T); T5's shift-right of labels when omitted. */
+  /** Decoder inputs (B·R, T); T5's shift-right of labels when omitted. */
   decoderInputIds?: readonly (readonly number[])[];
+  /**
+   * R (default 1): every image's encoder output (vision, Q-Former, T5 encoder — computed once) serves R
+   * consecutive label rows, e.g. R captions sampled per image in SCST; labels and decoderInputIds then have B·R
+   * rows. The same result as repeating the pixels and prompt R times, without R times the encoder work.
+   */
+  imageRepeat?: number;
 }
 
 /** What {@link Blip2Model.info} reports. */
@@ -184,13 +190,16 @@ export class Blip2Model {
 
   /** Validates forward-style inputs and converts them for the addon; `labelsFor` names why labels are required. */
   private nativeInputs(inputs: unknown, labelsFor?: string): NativeForwardInputs {
-    const i = knownKeys('inputs', inputs, ['pixelValues', 'inputIds', 'attentionMask', 'labels', 'decoderInputIds']);
+    const i = knownKeys('inputs', inputs, ['pixelValues', 'inputIds', 'attentionMask', 'labels', 'decoderInputIds', 'imageRepeat']);
     const pixelValues = this.checkPixels(i.pixelValues);
     const batch = pixelValues.shape[0]!;
-    const rows = (name: string, value: unknown, required: boolean): NativeTensor<Int32Array> | undefined => {
+    const repeat = i.imageRepeat === undefined ? 1 : integerInRange('inputs.imageRepeat', i.imageRepeat, 1, 1 << 20);
+    const rows = (name: string, value: unknown, required: boolean, perImage = 1): NativeTensor<Int32Array> | undefined => {
       if (value === undefined && !required) return undefined;
       const t = intMatrix(name, value as number[][]);
-      if (t.shape[0] !== batch) throw invalidParameterError(name, `${batch} rows (one per image)`, value);
+      if (t.shape[0] !== batch * perImage) {
+        throw invalidParameterError(name, perImage === 1 ? `${batch} rows (one per image)` : `${batch * perImage} rows (${perImage} per image: imageRepeat)`, value);
+      }
       return t;
     };
     const inputIds = rows('inputIds', i.inputIds, true)!;
@@ -198,8 +207,11 @@ export class Blip2Model {
     if (attentionMask && attentionMask.shape[1] !== inputIds.shape[1]) {
       throw invalidParameterError('attentionMask', `rows of length ${inputIds.shape[1]} like inputIds`, i.attentionMask);
     }
-    const labels = rows('labels', i.labels, false);
-    const decoderInputIds = rows('decoderInputIds', i.decoderInputIds, false);
+    const labels = rows('labels', i.labels, false, repeat);
+    const decoderInputIds = rows('decoderInputIds', i.decoderInputIds, false, repeat);
+    if (repeat > 1 && !labels && !decoderInputIds) {
+      throw invalidParameterError('inputs.imageRepeat', '1 unless labels or decoderInputIds are given (it repeats rows for the decoder)', repeat);
+    }
     if (labelsFor !== undefined && !labels) {
       throw invalidParameterError('inputs.labels', `label rows when asking for ${labelsFor}`, undefined);
     }
@@ -210,6 +222,7 @@ export class Blip2Model {
     if (attentionMask) out.attentionMask = attentionMask;
     if (labels) out.labels = labels;
     if (decoderInputIds) out.decoderInputIds = decoderInputIds;
+    if (repeat > 1) out.imageRepeat = repeat;
     return out;
   }
 

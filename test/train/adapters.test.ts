@@ -118,6 +118,49 @@ describe('weighted log-likelihood', () => {
   });
 });
 
+describe('imageRepeat', () => {
+  it('gives the loss and gradients of explicitly repeated images and prompts, encoding each image once', async () => {
+    const model = await Blip2Model.load(TINY_MODEL, { threads: 1 });
+    await model.addLora({ r: 4, alpha: 8, dropout: 0, seed: 2 });
+    const R = 3;
+    const [b, ...rest] = inputs.pixelValues.shape;
+    const plane = rest.reduce((x, y) => x * y, 1);
+    const pixels = new Float32Array(b! * R * plane);
+    for (let i = 0; i < b!; i++) for (let k = 0; k < R; k++) pixels.set(inputs.pixelValues.data.subarray(i * plane, (i + 1) * plane), (i * R + k) * plane);
+    // B·R label rows: each image's caption, then shortened variants of it
+    const labels = inputs.labels!.flatMap((row) => [row, row.map((t, j) => (j >= row.length - 2 ? -100 : t)), row.map((t, j) => (j >= 3 ? -100 : t))]);
+    const weights = labels.map((_, i) => (i % 2 ? -0.5 : 1.25) + i / 10);
+    const explicit = { pixelValues: { data: pixels, shape: [b! * R, ...rest] }, inputIds: inputs.inputIds.flatMap((r) => Array(R).fill(r)), labels };
+    const a = await model.backwardWeighted(explicit, weights);
+    const ga = await model.loraTensors('grads');
+    await model.zeroGrad();
+    const c = await model.backwardWeighted({ pixelValues: inputs.pixelValues, inputIds: inputs.inputIds, labels, imageRepeat: R }, weights);
+    const gc = await model.loraTensors('grads');
+    await model.zeroGrad();
+    let maxDiff = 0;
+    let maxAbs = 0;
+    for (const name of Object.keys(ga)) {
+      const x = ga[name]!.data as Float32Array;
+      const y = gc[name]!.data as Float32Array;
+      for (let i = 0; i < x.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
+        maxAbs = Math.max(maxAbs, Math.abs(x[i]!));
+      }
+    }
+    const seqDiff = Math.max(...Array.from(a.sequenceLogprobs, (v, i) => Math.abs(v - c.sequenceLogprobs[i]!)));
+    console.log(`imageRepeat ${R} vs repeated inputs: loss diff ${Math.abs(a.loss - c.loss).toExponential(2)}, sequence log-prob max diff ${seqDiff.toExponential(2)}, grad max diff ${(maxDiff / maxAbs).toExponential(2)} of max|g|`);
+    expect(Math.abs(a.loss - c.loss)).toBeLessThan(1e-5 * Math.abs(a.loss));
+    expect(seqDiff).toBeLessThan(1e-4);
+    expect(maxAbs).toBeGreaterThan(0);
+    expect(maxDiff / maxAbs).toBeLessThan(1e-5);
+    await expect(model.backwardWeighted({ ...inputs, imageRepeat: R }, [1, 1])).rejects.toThrow(
+      `Expected ${b! * R} rows (${R} per image: imageRepeat) for labels`,
+    );
+    await expect(model.forward({ pixelValues: inputs.pixelValues, inputIds: inputs.inputIds, imageRepeat: 2 }, ['vision_pooler_output'])).rejects.toThrow('imageRepeat');
+    model.dispose();
+  });
+});
+
 describe('adapter errors', () => {
   let model: Blip2Model;
   beforeAll(async () => {
