@@ -45,6 +45,13 @@ export interface ScstOptions {
   ceWeight?: number;
   /** Weight of the policy-gradient loss. Default 0.7. */
   rlWeight?: number;
+  /**
+   * How the captions to reward are drawn. 'multinomial' (default): `samples` independent samples (Rennie et al.).
+   * 'beam': the `samples` best hypotheses of a beam search of that width (Cornia et al.'s meshed-memory
+   * transformer), which stay close to the mode when the model's distribution is still broad; use it with the
+   * 'mean' baseline. temperature / topP / topK apply to 'multinomial' only.
+   */
+  sampling?: 'multinomial' | 'beam';
   /** Sampling temperature. Default 1. */
   temperature?: number;
   /** Nucleus sampling threshold. Default 1 (off). */
@@ -60,6 +67,13 @@ export interface ScstOptions {
    * 'batch': the paper's code — document frequencies from the batch, one reference per image (for ablations).
    */
   reward?: 'corpus' | 'batch';
+  /**
+   * How the policy-gradient sum is averaged. 'tokens' (default): over all sampled tokens, on the same per-token
+   * scale as the cross-entropy term, so ceWeight / rlWeight mean what they say. 'sequences': over samples (each
+   * caption's log-probability summed over its tokens, as in Rennie et al.'s equation), which makes RL ~10x
+   * the CE term on captions of ~10 tokens.
+   */
+  rlNormalization?: 'tokens' | 'sequences';
 }
 
 export type ResolvedScstOptions = Required<Omit<ScstOptions, 'generation'>> & { generation: GenerationOptions };
@@ -68,6 +82,7 @@ export type ResolvedScstOptions = Required<Omit<ScstOptions, 'generation'>> & { 
 export function resolveScstOptions(options: unknown): ResolvedScstOptions {
   const o = knownKeys('scst options', options, [
     'samples', 'baseline', 'ceWeight', 'rlWeight', 'temperature', 'topP', 'topK', 'maxNewTokens', 'generation', 'reward',
+    'rlNormalization', 'sampling',
   ]);
   const baseline = o.baseline === undefined ? 'greedy' : oneOf('baseline', o.baseline, ['greedy', 'mean'] as const);
   const samples = o.samples === undefined ? 5 : integerInRange('samples', o.samples, 1, 64);
@@ -83,6 +98,8 @@ export function resolveScstOptions(options: unknown): ResolvedScstOptions {
     maxNewTokens: o.maxNewTokens === undefined ? 24 : integerInRange('maxNewTokens', o.maxNewTokens, 1, 1024),
     generation: (o.generation as GenerationOptions | undefined) ?? {},
     reward: o.reward === undefined ? 'corpus' : oneOf('reward', o.reward, ['corpus', 'batch'] as const),
+    sampling: o.sampling === undefined ? 'multinomial' : oneOf('sampling', o.sampling, ['multinomial', 'beam'] as const),
+    rlNormalization: o.rlNormalization === undefined ? 'tokens' : oneOf('rlNormalization', o.rlNormalization, ['tokens', 'sequences'] as const),
   };
 }
 
@@ -157,20 +174,6 @@ export function sequencesToLabels(sequences: readonly Int32Array[], lengths: rea
   return rows.map((r) => [...r, ...new Array<number>(width - r.length).fill(-100)]);
 }
 
-/** Repeats every image's pixels and prompt `n` times (torch.repeat_interleave order). */
-function repeatBatch(batch: ScstBatch, n: number) {
-  const [b, ...rest] = batch.pixelValues.shape;
-  const plane = rest.reduce((a, c) => a * c, 1);
-  const data = new Float32Array(b! * n * plane);
-  for (let i = 0; i < b!; i++) for (let k = 0; k < n; k++) data.set(batch.pixelValues.data.subarray(i * plane, (i + 1) * plane), (i * n + k) * plane);
-  const rep = <T>(rows: T[]) => rows.flatMap((r) => Array.from({ length: n }, () => r));
-  return {
-    pixelValues: { data, shape: [b! * n, ...rest] },
-    inputIds: rep(batch.inputIds),
-    ...(batch.attentionMask ? { attentionMask: rep(batch.attentionMask) } : {}),
-  };
-}
-
 /**
  * Samples captions, scores them, and backpropagates rlWeight·RL (+ ceWeight·CE on the references) into the
  * adapters' gradients; the caller applies the optimizer step. Sampling and the greedy baseline run with adapter
@@ -195,10 +198,12 @@ export async function scstBackward(
   let sampled;
   let greedy;
   try {
-    sampled = await generate(model, inputs, {
-      ...options.generation, doSample: true, numReturnSequences: options.samples, temperature: options.temperature,
-      topP: options.topP, topK: options.topK, maxNewTokens: options.maxNewTokens, seed,
-    }, hooks);
+    sampled = await generate(model, inputs, options.sampling === 'beam'
+      ? { ...options.generation, numBeams: options.samples, numReturnSequences: options.samples, maxNewTokens: options.maxNewTokens }
+      : {
+          ...options.generation, doSample: true, numReturnSequences: options.samples, temperature: options.temperature,
+          topP: options.topP, topK: options.topK, maxNewTokens: options.maxNewTokens, seed,
+        }, hooks);
     if (options.baseline === 'greedy') {
       greedy = await generate(model, inputs, { ...options.generation, maxNewTokens: options.maxNewTokens }, hooks);
     }
@@ -221,8 +226,10 @@ export async function scstBackward(
   let rlLoss = 0;
   if (options.rlWeight > 0) {
     const labels = sequencesToLabels(sampled.sequences, sampled.lengths);
-    const repeated = repeatBatch(batch, options.samples);
-    ({ loss: rlLoss } = await model.backwardWeighted({ ...repeated, labels }, Float32Array.from(advantages), { scale: options.rlWeight }));
+    // backwardWeighted averages over rows; rows/tokens turns that into an average over tokens
+    const tokens = labels.reduce((sum, row) => sum + row.filter((t) => t !== -100).length, 0);
+    const perRow = options.rlNormalization === 'tokens' ? labels.length / Math.max(1, tokens) : 1;
+    ({ loss: rlLoss } = await model.backwardWeighted({ ...inputs, labels, imageRepeat: options.samples }, Float32Array.from(advantages, (a) => a * perRow), { scale: options.rlWeight }));
   }
   let ceLoss: number | undefined;
   if (options.ceWeight > 0) {

@@ -8,6 +8,7 @@ import { CiderDScorer } from '../../lib/metrics/cider.js';
 import { baselines, batchCiderReward, ciderReward, resolveScstOptions, scstBackward, sequencesToLabels, stats } from '../../lib/train/scst.js';
 import { readSafetensorsFile } from '../../lib/io/safetensors.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
+import { generate } from '../../lib/generation/generate.js';
 
 describe('SCST arithmetic', () => {
   it('mean-of-others and greedy baselines', () => {
@@ -106,5 +107,40 @@ describe('policy gradient on a toy reward', () => {
     const grads = await model.loraTensors('grads');
     expect(Object.keys(grads).length).toBe(104);
     await model.zeroGrad();
+  });
+
+  it("rlNormalization 'tokens' averages the policy-gradient sum over sampled tokens instead of samples", async () => {
+    await model.addLora({ r: 4, alpha: 8, dropout: 0, seed: 13 });
+    const reward = (_ids: readonly string[], captions: readonly string[]) => captions.map((c) => c.length / 10);
+    const batch = { imageIds: ['0', '1'], pixelValues, inputIds: [[], []] };
+    const base = { samples: 3, baseline: 'mean', ceWeight: 0, rlWeight: 1, maxNewTokens: 6 };
+    const perSeq = await scstBackward(model, tokenizer, batch, reward, resolveScstOptions({ ...base, rlNormalization: 'sequences' }), 21);
+    await model.zeroGrad();
+    const perTok = await scstBackward(model, tokenizer, batch, reward, resolveScstOptions(base), 21);
+    await model.zeroGrad();
+    expect(perTok.captions).toEqual(perSeq.captions); // same seed, same samples
+    const ids = perSeq.captions.map((c) => tokenizer.encodeTargets([c]).labels[0]!.filter((t) => t !== -100).length);
+    // sampled rows of 6 new tokens at most; EOS counts as a token when generated
+    const tokens = ids.reduce((a, b) => a + b, 0);
+    expect(tokens).toBeGreaterThan(6);
+    expect(perTok.rlLoss / perSeq.rlLoss).toBeCloseTo(6 / tokens, 1);
+  });
+
+  it("sampling 'beam' rewards the beam search's best hypotheses", async () => {
+    await model.addLora({ r: 4, alpha: 8, dropout: 0, seed: 14 });
+    const seen: string[][] = [];
+    const reward = (_ids: readonly string[], captions: readonly string[]) => {
+      seen.push([...captions]);
+      return captions.map((_, i) => i % 2);
+    };
+    const options = resolveScstOptions({ samples: 4, sampling: 'beam', baseline: 'mean', ceWeight: 0, rlWeight: 1, maxNewTokens: 5 });
+    const r = await scstBackward(model, tokenizer, { imageIds: ['0', '1'], pixelValues, inputIds: [[], []] }, reward, options, 3);
+    await model.zeroGrad();
+    const again = await scstBackward(model, tokenizer, { imageIds: ['0', '1'], pixelValues, inputIds: [[], []] }, reward, options, 99);
+    await model.zeroGrad();
+    expect(again.captions).toEqual(r.captions); // deterministic: the seed does not matter
+    const beams = await generate(model, { pixelValues, inputIds: [[], []] }, { numBeams: 4, numReturnSequences: 4, maxNewTokens: 5 }, { decodableVocabSize: tokenizer.vocabSize });
+    expect(r.captions).toEqual(beams.sequences.map((s) => tokenizer.decode(Array.from(s), { skipSpecialTokens: true })));
+    expect(() => resolveScstOptions({ sampling: 'nucleus' })).toThrow('sampling');
   });
 });
