@@ -6,6 +6,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
 import { resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
+import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ImageAugmentSpec } from '../image/augment.js';
+import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec } from '../text/augment.js';
 import { resolveScstOptions, type ResolvedScstOptions } from './scst.js';
 import type { DatasetFormat } from '../data/readers.js';
 import type { MetricName } from '../metrics/coco-eval.js';
@@ -31,8 +33,12 @@ export interface StageSpec {
   gradAccum: number;
   weightDecay: number;
   maxGradNorm: number;
-  /** The paper's image and caption augmentation. Always off during SCST. */
-  augment: boolean;
+  /**
+   * Image and caption augmentation (always off during SCST): `true` in the config means the paper's settings
+   * ({@link PAPER_IMAGE_AUGMENT}, {@link PAPER_CAPTION_AUGMENT}); an object `{ image?, caption? }` gives either
+   * spec (e.g. a synonym table for the dataset's own words), `false` turning that half off.
+   */
+  augment: StageAugment | undefined;
   /** Start from fresh adapters on the base model instead of the previous stage's best. */
   freshAdapter: boolean;
   /** Start from this (earlier) stage's best adapter instead of the previous stage's (ablations). */
@@ -45,6 +51,27 @@ export interface StageSpec {
   evalEverySteps: number;
   /** Write a resumable checkpoint every N optimizer steps. */
   checkpointEverySteps: number;
+}
+
+/** A stage's resolved augmentation: each half, or undefined when off. */
+export interface StageAugment {
+  image: Required<ImageAugmentSpec> | undefined;
+  caption: Required<CaptionAugmentSpec> | undefined;
+}
+
+/** `augment`: true (the paper's settings), false, or { image?: spec | false, caption?: spec | false }. */
+function stageAugment(path: string, value: unknown): StageAugment | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { image: parseImageAugmentSpec(PAPER_IMAGE_AUGMENT), caption: parseCaptionAugmentSpec(PAPER_CAPTION_AUGMENT) };
+  if (!isPlainObject(value)) throw invalidParameterError(path, 'true, false or { image?, caption? }', value);
+  const o = knownKeys(path, value, ['image', 'caption']);
+  const image = o.image === undefined ? PAPER_IMAGE_AUGMENT : o.image;
+  const caption = o.caption === undefined ? PAPER_CAPTION_AUGMENT : o.caption;
+  const spec: StageAugment = {
+    image: image === false ? undefined : parseImageAugmentSpec(image),
+    caption: caption === false ? undefined : parseCaptionAugmentSpec(caption),
+  };
+  return spec.image || spec.caption ? spec : undefined;
 }
 
 export interface RunSpec {
@@ -107,7 +134,7 @@ function stage(path: string, value: unknown, index: number): StageSpec {
     gradAccum: o.gradAccum === undefined ? 1 : integerInRange(p('gradAccum'), o.gradAccum, 1, 4096),
     weightDecay: o.weightDecay === undefined ? 0.01 : numberInRange(p('weightDecay'), o.weightDecay, 0, 10),
     maxGradNorm: o.maxGradNorm === undefined ? 1 : numberInRange(p('maxGradNorm'), o.maxGradNorm, 0, 1e9),
-    augment: o.augment === undefined ? false : boolean(p('augment'), o.augment) && scst === undefined,
+    augment: scst === undefined ? stageAugment(p('augment'), o.augment) : undefined,
     freshAdapter: o.freshAdapter === undefined ? false : boolean(p('freshAdapter'), o.freshAdapter),
     from: o.from === undefined ? undefined : nonEmptyString(p('from'), o.from),
     scst,

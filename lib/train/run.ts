@@ -18,8 +18,6 @@ import { silentLogger, type Logger } from '../logger.js';
 import { Blip2Captioner } from '../captioner.js';
 import { loadDataset, imageCaptions, type CaptionDataset } from '../data/readers.js';
 import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
-import { PAPER_IMAGE_AUGMENT } from '../image/augment.js';
-import { PAPER_CAPTION_AUGMENT } from '../text/augment.js';
 import { CiderDScorer } from '../metrics/cider.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
@@ -257,7 +255,8 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     batchSize: stage.batchSize,
     seed: spec.seed + 7919 * (index + 1),
     processor: captioner.imageProcessor,
-    ...(stage.augment ? { imageAugment: PAPER_IMAGE_AUGMENT, captionAugment: PAPER_CAPTION_AUGMENT } : {}),
+    ...(stage.augment?.image ? { imageAugment: stage.augment.image } : {}),
+    ...(stage.augment?.caption ? { captionAugment: stage.augment.caption } : {}),
   });
   const stepsPerEpoch = Math.max(1, Math.floor(loader.batchesPerEpoch / stage.gradAccum));
   const totalSteps = stage.maxSteps > 0 ? Math.min(stage.maxSteps, stepsPerEpoch * stage.epochs) : stepsPerEpoch * stage.epochs;

@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseRunConfig } from '../../lib/train/run-config.js';
+import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec } from '../../lib/image/augment.js';
+import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec } from '../../lib/text/augment.js';
 import { runProgressive } from '../../lib/train/run.js';
 import { TINY_MODEL } from '../helpers/paths.js';
 import { writeTinyVizWiz } from '../helpers/tiny-dataset.js';
@@ -68,6 +70,28 @@ describe('runProgressive', () => {
     expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a' }, { name: 'a' }] })).toThrow('Stage names must be unique; "a" appears twice');
     expect(() => parseRunConfig({ ...config('x'), stages: [{ scst: { samples: 0 } }] })).toThrow('Expected integer between 1 and 64 for samples but received 0 of type number');
     expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a' }, { name: 'b', from: 'c' }] })).toThrow('Stage "b" starts from "c", which is not an earlier stage');
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ augment: { captions: {} } }] })).toThrow('Unknown option "captions" in stages[0].augment');
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ augment: 'yes' }] })).toThrow('stages[0].augment');
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ augment: { caption: { synonymProb: 2 } } }] })).toThrow('synonymProb');
+  });
+
+  it('augment: true is the paper\'s settings; an object replaces either half or turns it off', () => {
+    const stages = parseRunConfig({
+      ...config('x'),
+      stages: [
+        { name: 'paper', augment: true },
+        { name: 'own words', augment: { caption: { synonymProb: 0.5, synonyms: { dim: ['dark'] } } } },
+        { name: 'images only', augment: { caption: false } },
+        { name: 'none', augment: { image: false, caption: false } },
+        { name: 'scst', augment: true, scst: {} },
+      ],
+    }).stages;
+    expect(stages[0]!.augment).toEqual({ image: parseImageAugmentSpec(PAPER_IMAGE_AUGMENT), caption: parseCaptionAugmentSpec(PAPER_CAPTION_AUGMENT) });
+    expect(stages[1]!.augment!.image).toEqual(parseImageAugmentSpec(PAPER_IMAGE_AUGMENT));
+    expect(stages[1]!.augment!.caption).toEqual({ synonymProb: 0.5, shuffleProb: 0, synonyms: { dim: ['dark'] } });
+    expect(stages[2]!.augment).toEqual({ image: parseImageAugmentSpec(PAPER_IMAGE_AUGMENT), caption: undefined });
+    expect(stages[3]!.augment).toBeUndefined();
+    expect(stages[4]!.augment).toBeUndefined(); // never during SCST
   });
 
   it('resumes after kill -9', async () => {
