@@ -2,7 +2,7 @@
  * The built-in default model: the tiny BLIP-2 that `blip2-progressive bench` (npm start) pretrains on the synthetic
  * dataset. Commands that take --model fall back to it.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { packageRoot } from '../native.js';
@@ -16,6 +16,8 @@ const POINTER = 'default-model.txt';
 
 /** Records `dir` as the default model. */
 export async function setDefaultModel(dir: string): Promise<void> {
+  // `bench --out elsewhere` on a fresh checkout: the home folder may not exist yet
+  await mkdir(benchHome(), { recursive: true });
   await writeFileAtomic(join(benchHome(), POINTER), `${dir}\n`);
 }
 
