@@ -1,10 +1,13 @@
 /**
  * Caption grammar: several human-like paraphrases per scene, in the style of COCO / VizWiz-Captions
  * references. Clean captions describe the scene plainly; assistive captions (VizWiz-like) name the
- * degradation ("a blurry image of …"), say "box" for "square" and "beside" for "next to", and give
+ * degradation ("an unclear image of …"), say "box" for "square" and "beside" for "next to", and give
  * sizes only when there is one object. Vocabulary is chosen to be short for the project's 4000-piece
  * T5 tokenizer (e.g. "image" rather than "photo", "gray" rather than "purple"), so every caption stays
- * well within 24 generated tokens.
+ * well within 24 generated tokens. The degradation words, which the model learns from the few assistive
+ * training images only, take at most two pieces each, with different first pieces after the shared "▁":
+ * "blurry" (b·l·ur·ry), "dim" (d·i·m) and "noisy" (no·is·y) were never generated whole by a LoRA-adapted
+ * model, which wrote fragments such as "in a ly image" instead.
  */
 import type { DegradationKind } from './degrade.js';
 import type { SynthRandom } from './random.js';
@@ -38,15 +41,24 @@ const SIZE_WORDS: Readonly<Record<Size, readonly string[]>> = {
 };
 
 /**
- * Words naming each degradation in assistive captions: `adjective` before "image" ("a blurry image of"),
+ * Words naming each degradation in assistive captions: `adjective` before "image" ("an unclear image of"),
  * `predicate` after "the image is" ("the image is too bright"). Every assistive caption uses one.
  */
 export const DEGRADATION_WORDS: Readonly<Record<DegradationKind, { adjective: readonly string[]; predicate: readonly string[] }>> = {
-  blur: { adjective: ['blurry', 'blurred'], predicate: ['blurry', 'blurred'] },
-  dark: { adjective: ['dark', 'dim'], predicate: ['dark', 'very dark'] },
-  noise: { adjective: ['grainy', 'noisy'], predicate: ['grainy', 'noisy'] },
+  blur: { adjective: ['unclear'], predicate: ['unclear', 'not clear'] },
+  dark: { adjective: ['dark'], predicate: ['dark', 'very dark'] },
+  noise: { adjective: ['grainy'], predicate: ['grainy'] },
   glare: { adjective: ['bright'], predicate: ['bright', 'too bright'] },
 };
+
+/**
+ * The words this grammar uses interchangeably in assistive captions: the synonym table of the benchmark's caption
+ * augmentation, so that substitution stays within the references' vocabulary (a general table would turn
+ * "image" into "photo" or "picture", words no reference uses).
+ */
+export const SYNTH_SYNONYM_GROUPS: readonly (readonly string[])[] = Object.freeze([
+  ['small', 'little'], ['large', 'big'], ['above', 'over'], ['below', 'under'], ['row', 'line'],
+]);
 
 /** How a caption refers to one object. */
 interface Words {
@@ -107,7 +119,7 @@ function singleDescriptions(o: SceneObject, words: Words, clean: boolean): strin
   const s1 = nounPhrase(o, words, sizes[sizes.length - 1]);
   const plain = nounPhrase(o, words);
   const out = [`a ${s0}`, `a ${plain}`, `a ${s1}`, `a ${sizes[0]} ${words.shape(o)} that is ${o.colour}`];
-  // sentence-like openings read badly inside "a blurry image of …", so only clean captions use them
+  // sentence-like openings read badly inside "an unclear image of …", so only clean captions use them
   if (clean) out.push(`one ${s1}`, `there is a ${s0}`, `a ${s1} in the center`, `an image of a ${plain}`);
   if (o.shape === 'cross') out.push(`a ${o.colour} plus sign`);
   return out;

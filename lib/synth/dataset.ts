@@ -28,7 +28,7 @@ import { runSynthTask, type SynthRecord, type SynthTask } from './task.js';
 import type { SynthWorkerReply, SynthWorkerRequest } from './worker.js';
 
 /** Bumped whenever a change to the generator changes its output, so cached datasets are regenerated. */
-export const SYNTH_VERSION = 2;
+export const SYNTH_VERSION = 3;
 
 /** Images per split of each domain. */
 export interface SplitSizes {

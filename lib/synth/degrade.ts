@@ -78,6 +78,23 @@ export function sampleDegradation(rng: SynthRandom): Degradation {
   }
 }
 
+/**
+ * The mild version of a degradation (clean-domain photos with a quality issue): half the blur and noise, half the
+ * departure from 1 of gamma and gain, a glare blob of 70 % the spread.
+ */
+export function mildDegradation(d: Degradation): Degradation {
+  switch (d.kind) {
+    case 'blur':
+      return { ...d, sigma: d.sigma / 2 };
+    case 'dark':
+      return { ...d, gamma: 1 + (d.gamma - 1) / 2, gain: 1 - (1 - d.gain) / 2 };
+    case 'noise':
+      return { ...d, sigma: d.sigma / 2 };
+    case 'glare':
+      return { ...d, spread: d.spread * 0.7 };
+  }
+}
+
 /** Applies a degradation in place. `rng` supplies the noise of `noise`. */
 export function applyDegradation(image: FloatImage, degradation: Degradation, rng: SynthRandom): void {
   switch (degradation.kind) {
