@@ -15,6 +15,7 @@ import { parseIntegerFlag } from './usage.js';
 interface BenchFlags {
   out?: string;
   seed: number;
+  stageSeed?: number;
   quick?: boolean;
   threads?: number;
   progress?: boolean;
@@ -27,13 +28,15 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .description('built-in benchmark: synthetic VizWiz-like data, a tiny BLIP-2 pretrained on clean images, then zero-shot -> LoRA -> LoRA + augmentation -> SCST on assistive images; prints the table and writes report.html')
     .option('--out <dir>', 'working folder (default: $BLIP2_PROGRESSIVE_HOME or <package>/runs, then synth/ or synth-quick/)')
     .option('--seed <n>', 'seed of data, initialisation and training', parseIntegerFlag('--seed', 0, 2 ** 31 - 1), 0)
+    .option('--stage-seed <n>', 'seed of the fine-tuning stages only (LoRA initialisation, batch order, SCST sampling); default --seed', parseIntegerFlag('--stage-seed', 0, 2 ** 31 - 1))
     .option('--quick', 'a shrunken run (tiny data, a few steps) that checks every part in under a minute')
     .option('--threads <n>', 'intra-op threads (default: 1 for this small model)', parseIntegerFlag('--threads', 1, 1024))
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
     .addHelpText('after', `
 Examples:
   $ blip2-progressive bench             # the full run (about 13 minutes on 2 cores the first time; pretraining is cached)
-  $ blip2-progressive bench --quick     # every part, shrunken`)
+  $ blip2-progressive bench --quick     # every part, shrunken
+  $ blip2-progressive bench --stage-seed 1   # same data and pretrained model, stages with another seed`)
     .action(async (flags: BenchFlags) => {
       const outDir = flags.out ?? join(benchHome(), flags.quick ? 'synth-quick' : 'synth');
       const logger = streamLogger(process.stderr);
@@ -48,6 +51,7 @@ Examples:
       const result = await runSynthBenchmark({
         outDir,
         seed: flags.seed,
+        ...(flags.stageSeed !== undefined ? { stageSeed: flags.stageSeed } : {}),
         scale: flags.quick ? QUICK_SCALE : FULL_SCALE,
         tokenizerDir: join(packageRoot(), 'data', 'tokenizer'),
         ...(flags.threads ? { threads: flags.threads } : {}),

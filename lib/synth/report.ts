@@ -52,6 +52,10 @@ export async function writeReport(input: ReportInput): Promise<void> {
 
   const evals = await Promise.all(stages.map((name, i) => stageEvaluations(stageDirectory(input.runDir, i, name))));
   const ciderSeries: Series[] = stages.map((name, i) => ({ name, points: evals[i]!.map((e) => [e.index, e.cider] as [number, number]) }));
+  // the zero-shot score as a flat reference line across the evaluations
+  const zeroShotCider = input.summary.rows.find((r) => r.stage === 'zero-shot')?.scores.CIDEr;
+  const lastEval = Math.max(1, ...evals.flatMap((e) => e.map((x) => x.index)));
+  if (zeroShotCider !== undefined) ciderSeries.unshift({ name: 'zero-shot', points: [[1, zeroShotCider], [lastEval, zeroShotCider]] });
   const zeroShot = (await readJson<{ image_id: string; caption: string }[]>(join(input.runDir, 'zero-shot', 'predictions.json'))) ?? [];
 
   // sample images with each stage's caption (from the stage's best evaluation)
@@ -99,8 +103,8 @@ table.results{border-collapse:collapse}table.results td,table.results th{border:
 table.results th[scope=row]{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{max-width:100%;height:auto;border:1px solid #eee}
 .samples{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
-.sample{display:flex;gap:10px;margin:0;border:1px solid #eee;padding:8px}
-.sample img{image-rendering:pixelated;flex:none}.sample table{font-size:13px}.sample th{text-align:left;padding-right:6px;white-space:nowrap;color:#555}
+.sample{display:flex;flex-direction:column;gap:8px;margin:0;border:1px solid #eee;padding:8px}
+.sample img{image-rendering:pixelated;flex:none}.sample table{font-size:13px;width:100%}.sample th{text-align:left;padding-right:6px;width:40%;vertical-align:top;color:#555}
 </style></head><body>
 <h1>Progressive fine-tuning on the built-in synthetic benchmark</h1>
 <p>A tiny BLIP-2 pretrained on clean synthetic scenes (<code>${escapeHtml(input.pretrainedDir)}</code>), adapted to the assistive
@@ -113,7 +117,7 @@ a CIDEr-D reward. Validation: the assistive validation set; metrics as pycocoeva
 <div class="charts" id="training-charts">
 ${lineChart(lossSeries, { title: 'Training loss per step (cross-entropy stages)', xLabel: 'optimizer step (within the stage)', yLabel: 'loss' })}
 ${rewardSeries.length ? lineChart(rewardSeries, { title: 'SCST reward per step', xLabel: 'optimizer step', yLabel: 'CIDEr-D', markers: true }) : ''}
-${lineChart(ciderSeries, { title: 'Validation CIDEr per evaluation', xLabel: 'evaluation', yLabel: 'CIDEr', markers: true })}
+${lineChart(ciderSeries, { title: 'Validation CIDEr per evaluation', xLabel: 'evaluation within the stage', yLabel: 'CIDEr', markers: true, yFromZero: false })}
 </div>
 <h2>Robustness</h2>
 <div class="charts" id="robustness-charts">${robustnessCharts.join('\n')}</div>

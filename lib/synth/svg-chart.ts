@@ -13,6 +13,8 @@ export interface ChartOptions {
   height?: number;
   /** Draw markers on every point (for sparse series). */
   markers?: boolean;
+  /** Start the y-axis at 0 (default); false fits it to the data, for series that differ by little. */
+  yFromZero?: boolean;
 }
 
 export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#b07aa1', '#edc948', '#9c755f'];
@@ -67,7 +69,11 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  let [y0, y1] = [Math.min(0, ...ys), Math.max(...ys)];
+  let [y0, y1] = options.yFromZero === false ? [Math.min(...ys), Math.max(...ys)] : [Math.min(0, ...ys), Math.max(...ys)];
+  if (options.yFromZero === false && Number.isFinite(y0)) {
+    const pad = Math.max((y1 - y0) * 0.1, 1e-3);
+    [y0, y1] = [y0 - pad, y1 + pad];
+  }
   if (!Number.isFinite(x0)) [x0, x1, y0, y1] = [0, 1, 0, 1];
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) y1 = y0 + 1;
