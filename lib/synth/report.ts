@@ -108,7 +108,7 @@ table.results th[scope=row]{text-align:left}
 </style></head><body>
 <h1>Progressive fine-tuning on the built-in synthetic benchmark</h1>
 <p>A tiny BLIP-2 pretrained on clean synthetic scenes (<code>${escapeHtml(input.pretrainedDir)}</code>), adapted to the assistive
-domain (blur, darkness, noise, glare, off-centre framing): zero-shot, then LoRA, LoRA with the paper's augmentation, and SCST with
+domain (blur, darkness, noise, glare, off-centre framing): zero-shot, then LoRA, LoRA with caption augmentation (the paper's synonym substitution, with this dataset's synonyms), and SCST with
 a CIDEr-D reward. Validation: the assistive validation set; metrics as pycocoevalcap computes them (METEOR: NLTK variant).</p>
 <h2>Results</h2>
 <table class="results" id="results"><thead><tr><th>model</th><th>B-1</th><th>B-2</th><th>B-3</th><th>B-4</th><th>METEOR</th><th>ROUGE-L</th><th>CIDEr</th></tr></thead>
