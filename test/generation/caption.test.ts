@@ -1,6 +1,7 @@
 // Blip2Captioner.caption and the `caption` CLI end to end: image files → preprocessing → generate → text,
 // against Hugging Face's generate() results in generation.json.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
@@ -115,7 +116,15 @@ describe('blip2-progressive caption', () => {
     expect(Number(score)).toBeLessThan(0);
     await expect(runCli([IMAGES[0]!, '--model', TINY_MODEL, '--no-repeat-ngram-size', 'x'])).rejects.toThrow(
       '--no-repeat-ngram-size expects an integer between 0 and 1048576 but received "x"');
-    await expect(runCli([IMAGES[0]!])).rejects.toThrow('--model <dir> is required');
+    // no default model yet: a benchmark home without one (`npm start` may have made the real one)
+    const home = process.env.BLIP2_PROGRESSIVE_HOME;
+    process.env.BLIP2_PROGRESSIVE_HOME = mkdtempSync(join(tmpdir(), 'blip2-empty-home-'));
+    try {
+      await expect(runCli([IMAGES[0]!])).rejects.toThrow('--model <dir> is required');
+    } finally {
+      if (home === undefined) delete process.env.BLIP2_PROGRESSIVE_HOME;
+      else process.env.BLIP2_PROGRESSIVE_HOME = home;
+    }
     // checked against the model's generation defaults before the model loads, as a usage error (exit code 2)
     await expect(runCli([IMAGES[0]!, '--model', TINY_MODEL, '--num-beams', '2', '--num-return-sequences', '3'])).rejects.toThrow(
       new UsageError('Expected integer between 1 and 2 for numReturnSequences but received 3 of type number'));
