@@ -9,11 +9,11 @@
  */
 import { Xoshiro128 } from '../generation/random.js';
 import { parseImageAugmentSpec, type ImageAugmentSpec } from '../image/augment.js';
-import { corruptionKind, type Corruption } from '../image/corrupt.js';
+import { corruptionKind, type Corruption, type CorruptionKind } from '../image/corrupt.js';
 import type { ImageInput } from '../image/decode.js';
 import type { ImageTransform } from '../image/pipeline.js';
 import type { PixelValues, PreprocessOptions } from '../image/processor.js';
-import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, oneOf } from '../is.js';
+import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
 import { augmentCaption, parseCaptionAugmentSpec, swapLeftRight, type CaptionAugmentSpec } from '../text/augment.js';
 import type { CaptionDataset, CaptionSample } from './readers.js';
 import { deriveSeed } from './seeds.js';
@@ -56,6 +56,36 @@ export interface CaptionLoaderOptions {
   captionAugment?: CaptionAugmentSpec;
   /** A corruption applied to every image (seeded per image), e.g. `{ kind: 'gaussian_blur', severity: 3 }`; aliases accepted. */
   corrupt?: Corruption;
+  /**
+   * Label-preserving degradation augmentation: the first rule whose `word` the target caption contains (as a whole
+   * word) applies its corruption with probability `p`, at a severity drawn from `severities` — more of the blur,
+   * darkness or noise the caption already names, e.g. `{ word: 'dark', kind: 'low_light', severities: [1, 2], p: 0.5 }`.
+   */
+  matchCorruptions?: MatchCorruption[];
+}
+
+/** A rule of {@link CaptionLoaderOptions.matchCorruptions}. */
+export interface MatchCorruption {
+  word: string;
+  kind: CorruptionKind;
+  severities: number[];
+  p: number;
+}
+
+/** Validates matchCorruptions rules (unknown keys, kinds, severities 1–5, p in [0, 1]). */
+export function parseMatchCorruptions(value: unknown): MatchCorruption[] {
+  if (!Array.isArray(value)) throw invalidParameterError('matchCorruptions', 'array of { word, kind, severities, p }', value);
+  return value.map((rule, i) => {
+    const r = knownKeys(`matchCorruptions[${i}]`, rule, ['word', 'kind', 'severities', 'p']);
+    if (typeof r.word !== 'string' || !/^[a-z][a-z' -]*$/i.test(r.word)) throw invalidParameterError(`matchCorruptions[${i}].word`, 'a word or phrase of letters', r.word);
+    if (!Array.isArray(r.severities) || r.severities.length === 0) throw invalidParameterError(`matchCorruptions[${i}].severities`, 'non-empty array of integers 1-5', r.severities);
+    return {
+      word: r.word.toLowerCase(),
+      kind: corruptionKind(r.kind),
+      severities: r.severities.map((s, k) => integerInRange(`matchCorruptions[${i}].severities[${k}]`, s, 1, 5)),
+      p: r.p === undefined ? 1 : numberInRange(`matchCorruptions[${i}].p`, r.p, 0, 1),
+    };
+  });
 }
 
 /** One unit of an epoch: a sample and which of its captions is the target. */
@@ -91,7 +121,7 @@ export interface EpochOptions {
 }
 
 const OPTION_KEYS = [
-  'processor', 'batchSize', 'seed', 'shuffle', 'dropLast', 'captions', 'prefetch', 'preprocess', 'imageAugment', 'captionAugment', 'corrupt',
+  'processor', 'batchSize', 'seed', 'shuffle', 'dropLast', 'captions', 'prefetch', 'preprocess', 'imageAugment', 'captionAugment', 'corrupt', 'matchCorruptions',
 ] as const;
 
 function checkDataset(dataset: unknown): CaptionDataset {
@@ -137,6 +167,8 @@ export class CaptionLoader {
   private readonly captionAugmentSpec: CaptionAugmentSpec | undefined;
   /** The validated corruption, or undefined when off. */
   readonly corrupt: Corruption | undefined;
+  /** The validated caption-matched corruption rules (empty when off), with their whole-word patterns. */
+  readonly matchCorruptions: (MatchCorruption & { pattern: RegExp })[];
   /** Entries per epoch: one per sample, or one per caption in `'all'` mode. */
   readonly entriesPerEpoch: number;
   /** In `'all'` mode, the index of each sample's first caption among all captions (for per-entry seeds). */
@@ -165,6 +197,9 @@ export class CaptionLoader {
     this.captionAugment = o.captionAugment === undefined ? undefined : parseCaptionAugmentSpec(o.captionAugment);
     this.captionAugmentSpec = o.captionAugment as CaptionAugmentSpec | undefined;
     this.corrupt = o.corrupt === undefined ? undefined : checkCorruption(o.corrupt);
+    this.matchCorruptions = o.matchCorruptions === undefined ? [] : parseMatchCorruptions(o.matchCorruptions).map((r) => ({
+      ...r, pattern: new RegExp(`(^|[^a-z])${r.word.replace(/[-']/g, '\\$&')}([^a-z]|$)`, 'i'),
+    }));
     this.captionOffsets = [];
     let captions = 0;
     for (const sample of this.dataset.samples) {
@@ -258,12 +293,25 @@ export class CaptionLoader {
   private transforms(epoch: number, entries: LoaderEntry[]): ImageTransform[] | undefined {
     const augment = this.imageAugment;
     const corrupt = this.corrupt;
-    if (augment === undefined && corrupt === undefined) return undefined;
+    const rules = this.matchCorruptions;
+    if (augment === undefined && corrupt === undefined && rules.length === 0) return undefined;
     return entries.map((entry) => {
       const index = this.entryIndex(entry);
       const transform: ImageTransform = {};
       if (augment !== undefined) transform.augment = { spec: augment, seed: deriveSeed(this.seed, epoch, index, 'imageAugment') };
-      if (corrupt !== undefined) transform.corrupt = { ...corrupt, seed: deriveSeed(this.seed, epoch, index, 'corrupt') };
+      if (corrupt !== undefined) {
+        transform.corrupt = { ...corrupt, seed: deriveSeed(this.seed, epoch, index, 'corrupt') };
+      } else if (rules.length > 0) {
+        const caption = this.dataset.samples[entry.sample]!.captions[entry.caption]!;
+        const rule = rules.find((r) => r.pattern.test(caption));
+        if (rule !== undefined) {
+          const rng = new Xoshiro128(deriveSeed(this.seed, epoch, index, 'matchCorrupt'));
+          if (rng.nextDouble() < rule.p) {
+            const severity = rule.severities[Math.min(rule.severities.length - 1, Math.floor(rng.nextDouble() * rule.severities.length))]!;
+            transform.corrupt = { kind: rule.kind, severity, seed: rng.nextUint32() };
+          }
+        }
+      }
       return transform;
     });
   }

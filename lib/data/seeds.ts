@@ -12,6 +12,7 @@ export const SEED_STREAM = Object.freeze({
   imageAugment: 3,
   captionAugment: 4,
   corrupt: 5,
+  matchCorrupt: 6,
 } as const);
 
 /** A name of {@link SEED_STREAM}. */

@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
 import { resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
+import { parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
 import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ImageAugmentSpec } from '../image/augment.js';
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec } from '../text/augment.js';
 import { resolveScstOptions, type ResolvedScstOptions } from './scst.js';
@@ -57,6 +58,8 @@ export interface StageSpec {
 export interface StageAugment {
   image: Required<ImageAugmentSpec> | undefined;
   caption: Required<CaptionAugmentSpec> | undefined;
+  /** Caption-matched, label-preserving corruptions (see CaptionLoaderOptions.matchCorruptions); undefined when off. */
+  matchCorruptions?: MatchCorruption[];
 }
 
 /** `augment`: true (the paper's settings), false, or { image?: spec | false, caption?: spec | false }. */
@@ -64,14 +67,15 @@ function stageAugment(path: string, value: unknown): StageAugment | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { image: parseImageAugmentSpec(PAPER_IMAGE_AUGMENT), caption: parseCaptionAugmentSpec(PAPER_CAPTION_AUGMENT) };
   if (!isPlainObject(value)) throw invalidParameterError(path, 'true, false or { image?, caption? }', value);
-  const o = knownKeys(path, value, ['image', 'caption']);
+  const o = knownKeys(path, value, ['image', 'caption', 'matchCorruptions']);
   const image = o.image === undefined ? PAPER_IMAGE_AUGMENT : o.image;
   const caption = o.caption === undefined ? PAPER_CAPTION_AUGMENT : o.caption;
   const spec: StageAugment = {
     image: image === false ? undefined : parseImageAugmentSpec(image),
     caption: caption === false ? undefined : parseCaptionAugmentSpec(caption),
   };
-  return spec.image || spec.caption ? spec : undefined;
+  if (o.matchCorruptions !== undefined) spec.matchCorruptions = parseMatchCorruptions(o.matchCorruptions);
+  return spec.image || spec.caption || spec.matchCorruptions?.length ? spec : undefined;
 }
 
 export interface RunSpec {

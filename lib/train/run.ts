@@ -257,6 +257,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     processor: captioner.imageProcessor,
     ...(stage.augment?.image ? { imageAugment: stage.augment.image } : {}),
     ...(stage.augment?.caption ? { captionAugment: stage.augment.caption } : {}),
+    ...(stage.augment?.matchCorruptions ? { matchCorruptions: stage.augment.matchCorruptions } : {}),
   });
   const stepsPerEpoch = Math.max(1, Math.floor(loader.batchesPerEpoch / stage.gradAccum));
   const totalSteps = stage.maxSteps > 0 ? Math.min(stage.maxSteps, stepsPerEpoch * stage.epochs) : stepsPerEpoch * stage.epochs;

@@ -248,6 +248,32 @@ describe('CaptionLoader: augmentation requests', () => {
     expect(seedByCaption.get('s4 c1')).toBe(deriveSeed(8, 1, 8, 'imageAugment'));
   });
 
+  it('matchCorruptions corrupts only images whose target caption names the rule\'s word, at one of its severities', async () => {
+    const data = dataset(40);
+    data.samples.forEach((s, i) => { s.captions = [i % 4 === 0 ? `a dark image of shape ${i}` : i % 4 === 1 ? `shape ${i}, the image is not clear` : `a darkness-free shape ${i}`]; });
+    const processor = new FakeProcessor();
+    const rules = [
+      { word: 'dark', kind: 'low_light', severities: [1, 2], p: 1 },
+      { word: 'not clear', kind: 'blur', severities: [4], p: 0.5 },
+    ];
+    const loader = new CaptionLoader(data, { processor, batchSize: 40, seed: 3, shuffle: false, matchCorruptions: rules as never });
+    await collect(loader.epoch(0));
+    const transforms = processor.calls[0]!.options!.transforms!;
+    const kinds = transforms.map((t) => (t.corrupt ? `${t.corrupt.kind}:${t.corrupt.severity}` : '-'));
+    for (let i = 0; i < 40; i++) {
+      if (i % 4 === 0) expect(kinds[i]).toMatch(/^low_light:[12]$/);
+      else if (i % 4 === 1) expect(kinds[i]).toMatch(/^(gaussian_blur:4|-)$/);
+      else expect(kinds[i]).toBe('-'); // "darkness" is not the word "dark"
+    }
+    const blurred = kinds.filter((k) => k === 'gaussian_blur:4').length;
+    expect(blurred).toBeGreaterThan(0); // p = 0.5 of 10 images
+    expect(blurred).toBeLessThan(10);
+    expect(new Set(kinds.filter((k) => k.startsWith('low_light'))).size).toBe(2);
+    expect(() => new CaptionLoader(data, { processor, batchSize: 4, matchCorruptions: [{ word: 'dark', kind: 'low_light', severities: [6] }] as never })).toThrow(
+      'Expected integer between 1 and 5 for matchCorruptions[0].severities[0] but received 6 of type number',
+    );
+  });
+
   it('passes no transforms when augmentation and corruption are off', async () => {
     const processor = new FakeProcessor();
     const loader = new CaptionLoader(dataset(3), { processor, batchSize: 3, preprocess: { fastResize: true } });
@@ -271,7 +297,7 @@ describe('CaptionLoader: validation', () => {
     );
     expect(() => new CaptionLoader(dataset(3), { processor, batchSize: 2, shufle: true } as never)).toThrow(
       'Unknown option "shufle" in CaptionLoader options; expected one of "processor", "batchSize", "seed", "shuffle", "dropLast", "captions", ' +
-      '"prefetch", "preprocess", "imageAugment", "captionAugment", "corrupt"',
+      '"prefetch", "preprocess", "imageAugment", "captionAugment", "corrupt", "matchCorruptions"',
     );
     expect(() => new CaptionLoader(dataset(3), { processor, batchSize: 2, corrupt: { kind: 'blur', severity: 6 } })).toThrow(
       'Expected integer between 1 and 5 for corrupt.severity but received 6 of type number',

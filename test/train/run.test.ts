@@ -83,6 +83,7 @@ describe('runProgressive', () => {
         { name: 'own words', augment: { caption: { synonymProb: 0.5, synonyms: { dim: ['dark'] } } } },
         { name: 'images only', augment: { caption: false } },
         { name: 'none', augment: { image: false, caption: false } },
+        { name: 'degradations', augment: { image: false, caption: false, matchCorruptions: [{ word: 'dark', kind: 'dark', severities: [1, 2], p: 0.5 }] } },
         { name: 'scst', augment: true, scst: {} },
       ],
     }).stages;
@@ -91,7 +92,8 @@ describe('runProgressive', () => {
     expect(stages[1]!.augment!.caption).toEqual({ synonymProb: 0.5, shuffleProb: 0, synonyms: { dim: ['dark'] } });
     expect(stages[2]!.augment).toEqual({ image: parseImageAugmentSpec(PAPER_IMAGE_AUGMENT), caption: undefined });
     expect(stages[3]!.augment).toBeUndefined();
-    expect(stages[4]!.augment).toBeUndefined(); // never during SCST
+    expect(stages[4]!.augment).toEqual({ image: undefined, caption: undefined, matchCorruptions: [{ word: 'dark', kind: 'low_light', severities: [1, 2], p: 0.5 }] });
+    expect(stages[5]!.augment).toBeUndefined(); // never during SCST
   });
 
   it('resumes after kill -9', async () => {
