@@ -24,5 +24,7 @@ export {
   type EpochOptions,
   type LoaderEntry,
   type LoaderPreprocessOptions,
+  type MatchCorruption,
+  parseMatchCorruptions,
 } from './loader.js';
 export { deriveSeed, SEED_STREAM, type SeedStream } from './seeds.js';
