@@ -23,6 +23,23 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+type Grads = Awaited<ReturnType<Blip2Model['loraTensors']>>;
+
+/** max |a − sign·b| over every adapter gradient, and max |a| for scale. */
+function compareGrads(a: Grads, b: Grads, sign = 1): { maxDiff: number; maxAbs: number } {
+  let maxDiff = 0;
+  let maxAbs = 0;
+  for (const name of Object.keys(a)) {
+    const x = a[name]!.data as Float32Array;
+    const y = b[name]!.data as Float32Array;
+    for (let i = 0; i < x.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(x[i]! - sign * y[i]!));
+      maxAbs = Math.max(maxAbs, Math.abs(x[i]!));
+    }
+  }
+  return { maxDiff, maxAbs };
+}
+
 async function trainedModel(seed: number): Promise<Blip2Model> {
   const model = await Blip2Model.load(TINY_MODEL, { threads: 1 });
   const summary = await model.addLora({ r: 4, alpha: 8, dropout: 0, seed });
@@ -99,16 +116,7 @@ describe('weighted log-likelihood', () => {
     await model.zeroGrad();
     await model.backwardWeighted(inputs, w.map((x) => -x));
     const g2 = await model.loraTensors('grads');
-    let maxSum = 0;
-    let maxAbs = 0;
-    for (const name of Object.keys(g1)) {
-      const a = g1[name]!.data as Float32Array;
-      const b = g2[name]!.data as Float32Array;
-      for (let i = 0; i < a.length; i++) {
-        maxSum = Math.max(maxSum, Math.abs(a[i]! + b[i]!));
-        maxAbs = Math.max(maxAbs, Math.abs(a[i]!));
-      }
-    }
+    const { maxDiff: maxSum, maxAbs } = compareGrads(g1, g2, -1);
     expect(maxAbs).toBeGreaterThan(0);
     expect(maxSum / maxAbs).toBeLessThan(1e-5);
     await expect(model.backwardWeighted(inputs, [1])).rejects.toThrow(
@@ -137,16 +145,7 @@ describe('imageRepeat', () => {
     const c = await model.backwardWeighted({ pixelValues: inputs.pixelValues, inputIds: inputs.inputIds, labels, imageRepeat: R }, weights);
     const gc = await model.loraTensors('grads');
     await model.zeroGrad();
-    let maxDiff = 0;
-    let maxAbs = 0;
-    for (const name of Object.keys(ga)) {
-      const x = ga[name]!.data as Float32Array;
-      const y = gc[name]!.data as Float32Array;
-      for (let i = 0; i < x.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
-        maxAbs = Math.max(maxAbs, Math.abs(x[i]!));
-      }
-    }
+    const { maxDiff, maxAbs } = compareGrads(ga, gc);
     const seqDiff = Math.max(...Array.from(a.sequenceLogprobs, (v, i) => Math.abs(v - c.sequenceLogprobs[i]!)));
     console.log(`imageRepeat ${R} vs repeated inputs: loss diff ${Math.abs(a.loss - c.loss).toExponential(2)}, sequence log-prob max diff ${seqDiff.toExponential(2)}, grad max diff ${(maxDiff / maxAbs).toExponential(2)} of max|g|`);
     expect(Math.abs(a.loss - c.loss)).toBeLessThan(1e-5 * Math.abs(a.loss));
