@@ -91,11 +91,12 @@ export {
   augmentImage,
   PAPER_IMAGE_AUGMENT,
   type ImageAugmentSpec,
+  type RotateFill,
   type AugmentedImage,
 } from './image/augment.js';
 export { corruptImage, parseCorruption, CORRUPTIONS, type Corruption, type CorruptionKind } from './image/corrupt.js';
 export type { ImageTransform } from './image/pipeline.js';
-export { augmentCaption, swapLeftRight, PAPER_CAPTION_AUGMENT, DEFAULT_SYNONYMS, type CaptionAugmentSpec } from './text/augment.js';
+export { augmentCaption, swapLeftRight, reverseWordLists, PAPER_CAPTION_AUGMENT, DEFAULT_SYNONYMS, type CaptionAugmentSpec } from './text/augment.js';
 export {
   loadDataset,
   detectFormat,

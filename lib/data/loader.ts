@@ -14,7 +14,7 @@ import type { ImageInput } from '../image/decode.js';
 import type { ImageTransform } from '../image/pipeline.js';
 import type { PixelValues, PreprocessOptions } from '../image/processor.js';
 import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
-import { augmentCaption, parseCaptionAugmentSpec, swapLeftRight, type CaptionAugmentSpec } from '../text/augment.js';
+import { augmentCaption, parseCaptionAugmentSpec, reverseWordLists, swapLeftRight, type CaptionAugmentSpec } from '../text/augment.js';
 import type { CaptionDataset, CaptionSample } from './readers.js';
 import { deriveSeed } from './seeds.js';
 
@@ -62,6 +62,12 @@ export interface CaptionLoaderOptions {
    * darkness or noise the caption already names, e.g. `{ word: 'dark', kind: 'low_light', severities: [1, 2], p: 0.5 }`.
    */
   matchCorruptions?: MatchCorruption[];
+  /**
+   * Words whose lists read left to right in the captions (e.g. the colours of a row of objects): a mirrored
+   * image's caption gets such lists reversed ("red, blue and green" → "green, blue and red") as well as
+   * left/right swapped. Default none.
+   */
+  flipListWords?: string[];
 }
 
 /** A rule of {@link CaptionLoaderOptions.matchCorruptions}. */
@@ -70,6 +76,15 @@ export interface MatchCorruption {
   kind: CorruptionKind;
   severities: number[];
   p: number;
+}
+
+/** Validates flipListWords: an array of single words (letters, apostrophes, hyphens). */
+export function parseFlipListWords(value: unknown): string[] {
+  if (!Array.isArray(value)) throw invalidParameterError('flipListWords', 'array of words, e.g. ["red", "blue"]', value);
+  return value.map((w, i) => {
+    if (typeof w !== 'string' || !/^[A-Za-z][A-Za-z'-]*$/.test(w)) throw invalidParameterError(`flipListWords[${i}]`, 'a single word of letters', w);
+    return w;
+  });
 }
 
 /** Validates matchCorruptions rules (unknown keys, kinds, severities 1–5, p in [0, 1]). */
@@ -122,6 +137,7 @@ export interface EpochOptions {
 
 const OPTION_KEYS = [
   'processor', 'batchSize', 'seed', 'shuffle', 'dropLast', 'captions', 'prefetch', 'preprocess', 'imageAugment', 'captionAugment', 'corrupt', 'matchCorruptions',
+  'flipListWords',
 ] as const;
 
 function checkDataset(dataset: unknown): CaptionDataset {
@@ -169,6 +185,8 @@ export class CaptionLoader {
   readonly corrupt: Corruption | undefined;
   /** The validated caption-matched corruption rules (empty when off), with their whole-word patterns. */
   readonly matchCorruptions: (MatchCorruption & { pattern: RegExp })[];
+  /** Words whose lists a flip reverses in the caption (empty when none). */
+  readonly flipListWords: string[];
   /** Entries per epoch: one per sample, or one per caption in `'all'` mode. */
   readonly entriesPerEpoch: number;
   /** In `'all'` mode, the index of each sample's first caption among all captions (for per-entry seeds). */
@@ -200,6 +218,7 @@ export class CaptionLoader {
     this.matchCorruptions = o.matchCorruptions === undefined ? [] : parseMatchCorruptions(o.matchCorruptions).map((r) => ({
       ...r, pattern: new RegExp(`(^|[^a-z])${r.word.replace(/[-']/g, '\\$&')}([^a-z]|$)`, 'i'),
     }));
+    this.flipListWords = o.flipListWords === undefined ? [] : parseFlipListWords(o.flipListWords);
     this.captionOffsets = [];
     let captions = 0;
     for (const sample of this.dataset.samples) {
@@ -337,7 +356,9 @@ export class CaptionLoader {
       if (this.captionAugmentSpec !== undefined) {
         text = augmentCaption(text, this.captionAugmentSpec, deriveSeed(this.seed, epoch, this.entryIndex(entry), 'captionAugment'));
       }
-      return flipped[i] ? swapLeftRight(text) : text;
+      if (!flipped[i]) return text;
+      text = swapLeftRight(text);
+      return this.flipListWords.length > 0 ? reverseWordLists(text, this.flipListWords) : text;
     });
     const { flipped: _flipped, ...pixels } = pixelValues;
     return { epoch, index, samples, entries, pixelValues: pixels, captions, flipped };

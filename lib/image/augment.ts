@@ -9,7 +9,7 @@
  * The random stream is ours (xoshiro128**), not torch's: the distributions match torchvision, the draws do not.
  */
 import { Xoshiro128 } from '../generation/random.js';
-import { integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, numberInRange } from '../is.js';
+import { integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
 import type { RgbImage } from './decode.js';
 import { resizePil } from './resample.js';
 
@@ -41,11 +41,19 @@ export interface ImageAugmentSpec {
   hflip?: number;
   /** Maximum rotation in degrees: the angle is drawn from [−rotate, rotate]. */
   rotate?: number;
+  /**
+   * What fills the corners a rotation uncovers: `'black'` (default; torchvision's `fill=0`) or `'edge'` (the
+   * nearest border pixel). Black corners are a feature no test photo has; on small images they are a large one.
+   */
+  rotateFill?: RotateFill;
   /** ColorJitter, applied in a random order as torchvision does. */
   colorJitter?: ColorJitterSpec | false;
   /** Probability of converting to 3-channel greyscale. */
   grayscale?: number;
 }
+
+/** How {@link rotate} fills the uncovered corners. */
+export type RotateFill = 'black' | 'edge';
 
 /** The paper's set: crop 0.8–1.0 / 3:4–4:3, flip 0.5, rotation ±10°, jitter 0.2 (hue 0), greyscale 0.1. */
 export const PAPER_IMAGE_AUGMENT: ImageAugmentSpec = Object.freeze({
@@ -82,6 +90,8 @@ export interface ImageAugmentParams {
   flip: boolean;
   /** Rotation angle in degrees (counter-clockwise, as PIL); 0 when off. */
   angle: number;
+  /** The spec's rotateFill. */
+  rotateFill: RotateFill;
   jitter: JitterParams | null;
   grayscale: boolean;
 }
@@ -93,7 +103,7 @@ export interface AugmentedImage {
   params: ImageAugmentParams;
 }
 
-const SPEC_KEYS = ['crop', 'hflip', 'rotate', 'colorJitter', 'grayscale'] as const;
+const SPEC_KEYS = ['crop', 'hflip', 'rotate', 'rotateFill', 'colorJitter', 'grayscale'] as const;
 const JITTER_OPS: readonly JitterOp[] = ['brightness', 'contrast', 'saturation', 'hue'];
 
 function parseRange(name: string, value: unknown, min: number, max: number): [number, number] {
@@ -129,6 +139,7 @@ export function parseImageAugmentSpec(spec: unknown): Required<ImageAugmentSpec>
     crop,
     hflip: numberInRange('hflip', s.hflip ?? 0, 0, 1),
     rotate: numberInRange('rotate', s.rotate ?? 0, 0, 180),
+    rotateFill: s.rotateFill === undefined ? 'black' : oneOf('rotateFill', s.rotateFill, ['black', 'edge'] as const),
     colorJitter,
     grayscale: numberInRange('grayscale', s.grayscale ?? 0, 0, 1),
   };
@@ -195,6 +206,7 @@ export function sampleImageAugment(spec: ImageAugmentSpec, width: number, height
     crop: s.crop === false ? null : sampleCropBox(width, height, s.crop, cropRng!),
     flip: s.hflip > 0 && flipRng!.nextDouble() < s.hflip,
     angle: s.rotate > 0 ? uniform(rotateRng!, -s.rotate, s.rotate) : 0,
+    rotateFill: s.rotateFill,
     jitter: s.colorJitter === false ? null : sampleJitter(s.colorJitter, jitterRng!),
     grayscale: s.grayscale > 0 && grayRng!.nextDouble() < s.grayscale,
   };
@@ -224,7 +236,7 @@ export function applyImageAugment(image: RgbImage, params: ImageAugmentParams): 
   let out = image;
   if (params.crop !== null) out = resizedCrop(out, params.crop, image.width, image.height);
   if (params.flip) out = hflip(out);
-  if (params.angle !== 0) out = rotate(out, params.angle);
+  if (params.angle !== 0) out = rotate(out, params.angle, params.rotateFill ?? 'black');
   if (params.jitter !== null) {
     for (const op of params.jitter.order) {
       if (op === 'brightness') out = adjustBrightness(out, params.jitter.brightness);
@@ -301,9 +313,11 @@ function round15(x: number): number {
 /**
  * PIL `Image.rotate(angle, BILINEAR, expand=False, fillcolor=0)`: counter-clockwise by `angle` degrees about
  * the centre, same size, outside pixels black. Bilinear sampling with Pillow's edge clamping and truncation.
+ * With `fill = 'edge'` the outside pixels take the nearest border pixel instead (the inside ones are unchanged).
  */
-export function rotate(image: RgbImage, angle: number): RgbImage {
+export function rotate(image: RgbImage, angle: number, fill: RotateFill = 'black'): RgbImage {
   if (!isNumber(angle)) throw invalidParameterError('angle', 'finite number', angle);
+  oneOf('fill', fill, ['black', 'edge'] as const);
   const { data, width, height } = image;
   const degrees = ((angle % 360) + 360) % 360;
   if (degrees === 0) return { data: data.slice(), width, height, channels: 3 };
@@ -321,7 +335,14 @@ export function rotate(image: RgbImage, angle: number): RgbImage {
     for (let x = 0; x < width; x++) {
       const xin = a * (x + 0.5) + b * (y + 0.5) + c;
       const yin = d * (x + 0.5) + e * (y + 0.5) + f;
-      if (!(xin >= 0 && xin < width && yin >= 0 && yin < height)) continue;
+      if (!(xin >= 0 && xin < width && yin >= 0 && yin < height)) {
+        if (fill === 'black') continue;
+        // 'edge': the nearest border pixel, as if the image's edges extended outwards
+        const xe = Math.min(Math.max(xin, 0.5), width - 0.5);
+        const ye = Math.min(Math.max(yin, 0.5), height - 0.5);
+        bilinearPixel(data, width, height, xe - 0.5, ye - 0.5, out, (y * width + x) * 3);
+        continue;
+      }
       bilinearPixel(data, width, height, xin - 0.5, yin - 0.5, out, (y * width + x) * 3);
     }
   }

@@ -219,3 +219,39 @@ export function swapLeftRight(caption: string): string {
     return matchCase(side, swapped) + (suffix ?? '');
   });
 }
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Reverses lists of the given words ("red, blue and green" → "green, blue and red"; also "red, blue, green",
+ * "red and blue" and "a red, a blue and an orange") for the caption of a horizontally flipped image, where such
+ * lists read left to right — e.g. the colours of a row of objects. Items are whole words from `words` (any
+ * case), each with an optional "a"/"an" that moves with it; the separators stay where they were.
+ */
+export function reverseWordLists(caption: string, words: Iterable<string>): string {
+  if (typeof caption !== 'string') throw invalidParameterError('caption', 'string', caption);
+  const set: string[] = [];
+  for (const w of words) {
+    if (typeof w !== 'string' || !/^[A-Za-z][A-Za-z'-]*$/.test(w)) throw invalidParameterError('words', 'single words (letters, apostrophes, hyphens)', w);
+    set.push(escapeRegExp(w));
+  }
+  if (set.length === 0) return caption;
+  const item = `(?:\\b(?:an?\\s+)?(?:${set.join('|')})\\b)`;
+  const separator = /,\s*(?:and\s+)?|\s+and\s+/;
+  const list = new RegExp(`${item}(?:(?:${separator.source})${item})+`, 'gi');
+  return caption.replace(list, (match: string) => {
+    const items = match.split(separator).map((text) => /^(?:(an?)(\s+))?(.*)$/i.exec(text)!);
+    const seps = match.match(new RegExp(separator.source, 'g')) ?? [];
+    const reversed = items.map((m) => m[3]!).reverse();
+    // articles move with their words when every item has one; otherwise they stay put and agree with the new word
+    const together = items.every((m) => m[1] !== undefined);
+    return reversed.map((word, k) => {
+      const own = together ? items[items.length - 1 - k]! : items[k]!;
+      let article = own[1] === undefined ? '' : own[1] + own[2];
+      if (!together && own[1] !== undefined) article = matchCase(own[1], /^[aeiou]/i.test(word) ? 'an' : 'a') + own[2];
+      return article + word + (k < seps.length ? seps[k] : '');
+    }).join('');
+  });
+}

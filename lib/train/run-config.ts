@@ -6,7 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
 import { resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
-import { parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
+import { parseFlipListWords, parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
 import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ImageAugmentSpec } from '../image/augment.js';
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec } from '../text/augment.js';
 import { resolveScstOptions, type ResolvedScstOptions } from './scst.js';
@@ -52,6 +52,12 @@ export interface StageSpec {
   evalEverySteps: number;
   /** Write a resumable checkpoint every N optimizer steps. */
   checkpointEverySteps: number;
+  /**
+   * Seed of this stage's fresh adapter and batch order (image order, caption picks, augmentation draws). Default:
+   * derived from the run's seed and the stage's index. Two fresh-adapter stages with the same seed start from the
+   * same adapter and see the same batches, so their rows differ only by what their settings change.
+   */
+  seed: number | undefined;
 }
 
 /** A stage's resolved augmentation: each half, or undefined when off. */
@@ -60,6 +66,8 @@ export interface StageAugment {
   caption: Required<CaptionAugmentSpec> | undefined;
   /** Caption-matched, label-preserving corruptions (see CaptionLoaderOptions.matchCorruptions); undefined when off. */
   matchCorruptions?: MatchCorruption[];
+  /** Words whose left-to-right lists a flip reverses in the caption (see CaptionLoaderOptions.flipListWords). */
+  flipListWords?: string[];
 }
 
 /** `augment`: true (the paper's settings), false, or { image?: spec | false, caption?: spec | false }. */
@@ -67,7 +75,7 @@ function stageAugment(path: string, value: unknown): StageAugment | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { image: parseImageAugmentSpec(PAPER_IMAGE_AUGMENT), caption: parseCaptionAugmentSpec(PAPER_CAPTION_AUGMENT) };
   if (!isPlainObject(value)) throw invalidParameterError(path, 'true, false or { image?, caption? }', value);
-  const o = knownKeys(path, value, ['image', 'caption', 'matchCorruptions']);
+  const o = knownKeys(path, value, ['image', 'caption', 'matchCorruptions', 'flipListWords']);
   const image = o.image === undefined ? PAPER_IMAGE_AUGMENT : o.image;
   const caption = o.caption === undefined ? PAPER_CAPTION_AUGMENT : o.caption;
   const spec: StageAugment = {
@@ -75,6 +83,7 @@ function stageAugment(path: string, value: unknown): StageAugment | undefined {
     caption: caption === false ? undefined : parseCaptionAugmentSpec(caption),
   };
   if (o.matchCorruptions !== undefined) spec.matchCorruptions = parseMatchCorruptions(o.matchCorruptions);
+  if (o.flipListWords !== undefined) spec.flipListWords = parseFlipListWords(o.flipListWords);
   return spec.image || spec.caption || spec.matchCorruptions?.length ? spec : undefined;
 }
 
@@ -116,7 +125,7 @@ function data(path: string, value: unknown, base: string): DataSpec {
 
 const STAGE_KEYS = [
   'name', 'epochs', 'maxSteps', 'lr', 'schedule', 'warmupSteps', 'minLrRatio', 'batchSize', 'gradAccum', 'weightDecay',
-  'maxGradNorm', 'augment', 'freshAdapter', 'from', 'scst', 'earlyStopping', 'evalEverySteps', 'checkpointEverySteps',
+  'maxGradNorm', 'augment', 'freshAdapter', 'from', 'scst', 'earlyStopping', 'evalEverySteps', 'checkpointEverySteps', 'seed',
 ];
 
 function stage(path: string, value: unknown, index: number): StageSpec {
@@ -148,6 +157,7 @@ function stage(path: string, value: unknown, index: number): StageSpec {
     },
     evalEverySteps: o.evalEverySteps === undefined ? 0 : integerInRange(p('evalEverySteps'), o.evalEverySteps, 0, 1e9),
     checkpointEverySteps: o.checkpointEverySteps === undefined ? 50 : integerInRange(p('checkpointEverySteps'), o.checkpointEverySteps, 1, 1e9),
+    seed: o.seed === undefined ? undefined : integerInRange(p('seed'), o.seed, 0, 2 ** 31),
   };
 }
 

@@ -253,11 +253,12 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
 
   const loader = new CaptionLoader(ctx.train, {
     batchSize: stage.batchSize,
-    seed: spec.seed + 7919 * (index + 1),
+    seed: (stage.seed ?? spec.seed + 7919 * index) + 7919,
     processor: captioner.imageProcessor,
     ...(stage.augment?.image ? { imageAugment: stage.augment.image } : {}),
     ...(stage.augment?.caption ? { captionAugment: stage.augment.caption } : {}),
     ...(stage.augment?.matchCorruptions ? { matchCorruptions: stage.augment.matchCorruptions } : {}),
+    ...(stage.augment?.flipListWords ? { flipListWords: stage.augment.flipListWords } : {}),
   });
   const stepsPerEpoch = Math.max(1, Math.floor(loader.batchesPerEpoch / stage.gradAccum));
   const totalSteps = stage.maxSteps > 0 ? Math.min(stage.maxSteps, stepsPerEpoch * stage.epochs) : stepsPerEpoch * stage.epochs;
@@ -275,7 +276,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, step);
     logger.info(`${stage.name}: resuming at step ${step} (epoch ${progress.epoch + 1}, batch ${progress.nextBatch})`);
   } else if (stage.freshAdapter || !ctx.previous) {
-    const summary = await model.addLora({ ...loraOptions(spec), seed: spec.seed + index });
+    const summary = await model.addLora({ ...loraOptions(spec), seed: stage.seed ?? spec.seed + index });
     logger.info(`${stage.name}: fresh LoRA on ${summary.modules} modules, ${summary.trainableParameters.toLocaleString('en-US')} trainable of ${summary.totalParameters.toLocaleString('en-US')} parameters`);
   } else {
     await model.loadAdapter(ctx.previous.bestDir);

@@ -201,6 +201,24 @@ describe('CaptionLoader: augmentation requests', () => {
     expect(batch!.pixelValues).toEqual({ data: new Float32Array([0, 0, 0, 1, 1, 1]), shape: [2, 3, 1, 1] });
   });
 
+  it('flipListWords reverses left-to-right lists of those words in mirrored images\' captions only', async () => {
+    const rows: CaptionDataset = {
+      name: 'rows',
+      samples: [
+        { imageId: '0', image: '/img/0.png', captions: ['three boxes: red, blue and green, the image is dark'] },
+        { imageId: '1', image: '/img/1.png', captions: ['red, blue and green boxes on the left'] },
+      ],
+      skipped: { missing: 0, unreadable: 0, noCaptions: 0, examples: [] },
+    };
+    const processor = new FakeProcessor(0, (n) => n === 1);
+    const loader = new CaptionLoader(rows, { processor, batchSize: 2, shuffle: false, imageAugment: { hflip: 0.5 }, flipListWords: ['red', 'green', 'blue'] });
+    const [batch] = await collect(loader.epoch(0));
+    expect(batch!.captions).toEqual(['three boxes: red, blue and green, the image is dark', 'green, blue and red boxes on the right']);
+    expect(() => new CaptionLoader(rows, { processor, batchSize: 2, flipListWords: ['red', 'light blue'] })).toThrow(
+      'Expected a single word of letters for flipListWords[1] but received "light blue"',
+    );
+  });
+
   it('augments the target caption, then swaps left/right for mirrored images', async () => {
     const processor = new FakeProcessor(0, (n) => n === 1);
     const loader = new CaptionLoader(leftRight, {
@@ -228,7 +246,7 @@ describe('CaptionLoader: augmentation requests', () => {
     expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
     for (const [path, t] of a) expect(b.get(path)).toEqual(t);
     expect(a.get('/img/3.png')).toEqual({
-      augment: { spec: { crop: false, hflip: 0.5, rotate: 10, colorJitter: false, grayscale: 0 }, seed: deriveSeed(21, 2, 3, 'imageAugment') },
+      augment: { spec: { crop: false, hflip: 0.5, rotate: 10, rotateFill: 'black', colorJitter: false, grayscale: 0 }, seed: deriveSeed(21, 2, 3, 'imageAugment') },
       corrupt: { kind: 'gaussian_noise', severity: 3, seed: deriveSeed(21, 2, 3, 'corrupt') },
     });
   });

@@ -102,7 +102,7 @@ describe('augmentImage', () => {
     const image = solid(4, 4, [1, 2, 3]);
     expect(() => augmentImage(image, { hflip: 2 }, 1)).toThrow('Expected number between 0 and 1 for hflip but received 2 of type number');
     expect(() => augmentImage(image, { flip: 0.5 } as never, 1)).toThrow(
-      'Unknown option "flip" in image augment spec; expected one of "crop", "hflip", "rotate", "colorJitter", "grayscale"',
+      'Unknown option "flip" in image augment spec; expected one of "crop", "hflip", "rotate", "rotateFill", "colorJitter", "grayscale"',
     );
     expect(() => augmentImage(image, { crop: { scale: [0.9, 0.8], ratio: [1, 1] } }, 1)).toThrow(
       'Expected [min, max] with 0 < min <= max <= 1 for crop.scale but received an array of length 2',
@@ -112,7 +112,8 @@ describe('augmentImage', () => {
     );
     expect(() => augmentImage(image, {}, -1)).toThrow('Expected integer between 0 and 9007199254740991 for seed but received -1 of type number');
     expect(() => augmentImage({ ...image, channels: 4 } as never, {}, 1)).toThrow('Expected 3 for image.channels but received 4 of type number');
-    expect(parseImageAugmentSpec({ rotate: 10 })).toEqual({ crop: false, hflip: 0, rotate: 10, colorJitter: false, grayscale: 0 });
+    expect(parseImageAugmentSpec({ rotate: 10 })).toEqual({ crop: false, hflip: 0, rotate: 10, rotateFill: 'black', colorJitter: false, grayscale: 0 });
+    expect(() => parseImageAugmentSpec({ rotate: 10, rotateFill: 'zero' })).toThrow('Expected one of "black", "edge" for rotateFill but received "zero"');
   });
 });
 
@@ -190,6 +191,25 @@ describe('rotation (PIL bilinear, black fill)', () => {
       const out = rotate(solid(20, 20, [255, 255, 255]), angle);
       expect([pixel(out, 0, 0), pixel(out, 19, 19), pixel(out, 10, 10)]).toEqual([[0, 0, 0], [0, 0, 0], [255, 255, 255]]);
     }
+  });
+
+  it("fill 'edge': corners take the nearest border pixel; inside pixels equal the black-fill rotation's", () => {
+    for (const angle of [-10, 10]) {
+      expect(Buffer.compare(rotate(solid(20, 20, [255, 255, 255]), angle, 'edge').data, solid(20, 20, [255, 255, 255]).data)).toBe(0);
+      const image = redBlue(20, 20);
+      const black = rotate(image, angle);
+      const edge = rotate(image, angle, 'edge');
+      // top-left corner: outside the rotated image, it repeats the red left edge; top-right the blue right edge
+      expect([pixel(black, 0, 0), pixel(edge, 0, 0), pixel(edge, 19, 0)]).toEqual([[0, 0, 0], [255, 0, 0], [0, 0, 255]]);
+      let differing = 0;
+      for (let i = 0; i < black.data.length; i += 3) {
+        const blackPixel = [black.data[i], black.data[i + 1], black.data[i + 2]];
+        if (blackPixel.some((v) => v !== 0)) expect([edge.data[i], edge.data[i + 1], edge.data[i + 2]]).toEqual(blackPixel);
+        else differing++;
+      }
+      expect(differing).toBeGreaterThan(0);
+    }
+    expect(() => rotate(redBlue(4, 4), 5, 'mirror' as never)).toThrow('Expected one of "black", "edge" for fill but received "mirror"');
   });
 });
 

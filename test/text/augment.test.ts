@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Xoshiro128 } from '../../lib/generation/random.js';
 import {
   augmentCaption, DEFAULT_SYNONYMS, matchCase, PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, shuffleSentences, splitSentences,
-  substituteSynonyms, swapLeftRight, SYNONYM_GROUPS,
+  reverseWordLists, substituteSynonyms, swapLeftRight, SYNONYM_GROUPS,
 } from '../../lib/text/augment.js';
 
 describe('synonym substitution', () => {
@@ -114,5 +114,30 @@ describe('swapLeftRight', () => {
     for (const text of ['all right', 'a cup right next to a plate', 'right now', 'leftover pizza', 'a bag left behind', 'copyright, Wright', 'rightly so']) {
       expect(swapLeftRight(text)).toBe(text);
     }
+  });
+});
+
+describe('reverseWordLists', () => {
+  const colours = ['red', 'orange', 'blue', 'green', 'gray'];
+  const cases: [string, string][] = [
+    ['three boxes: red, blue and green, the image is dark', 'three boxes: green, blue and red, the image is dark'],
+    ['red, blue, green stars', 'green, blue, red stars'],
+    ['red and blue circles', 'blue and red circles'],
+    ['a red, a blue and an orange star', 'an orange, a blue and a red star'],
+    ['a red, blue and orange star', 'an orange, blue and red star'],
+  ];
+  for (const [input, expected] of cases) {
+    it(`"${input}" -> "${expected}"`, () => {
+      expect(reverseWordLists(input, colours)).toBe(expected);
+      expect(reverseWordLists(expected, colours)).toBe(input);
+    });
+  }
+
+  it('leaves single words, pairs of phrases and lists with other words alone', () => {
+    for (const text of ['a red box beside a blue star', 'a red box and a blue star', 'red, white and blue', 'a gray circle', 'bored and tired']) {
+      expect(reverseWordLists(text, colours)).toBe(text);
+    }
+    expect(reverseWordLists('red and blue', [])).toBe('red and blue');
+    expect(() => reverseWordLists('red', ['light blue'])).toThrow('Expected single words (letters, apostrophes, hyphens) for words but received "light blue"');
   });
 });

@@ -85,6 +85,7 @@ describe('runProgressive', () => {
         { name: 'none', augment: { image: false, caption: false } },
         { name: 'degradations', augment: { image: false, caption: false, matchCorruptions: [{ word: 'dark', kind: 'dark', severities: [1, 2], p: 0.5 }] } },
         { name: 'scst', augment: true, scst: {} },
+        { name: 'rows', augment: { image: { hflip: 0.5, rotate: 10, rotateFill: 'edge' }, caption: false, flipListWords: ['red', 'blue'] } },
       ],
     }).stages;
     expect(stages[0]!.augment).toEqual({ image: parseImageAugmentSpec(PAPER_IMAGE_AUGMENT), caption: parseCaptionAugmentSpec(PAPER_CAPTION_AUGMENT) });
@@ -94,6 +95,28 @@ describe('runProgressive', () => {
     expect(stages[3]!.augment).toBeUndefined();
     expect(stages[4]!.augment).toEqual({ image: undefined, caption: undefined, matchCorruptions: [{ word: 'dark', kind: 'low_light', severities: [1, 2], p: 0.5 }] });
     expect(stages[5]!.augment).toBeUndefined(); // never during SCST
+    expect(stages[6]!.augment).toEqual({
+      image: parseImageAugmentSpec({ hflip: 0.5, rotate: 10, rotateFill: 'edge' }), caption: undefined, flipListWords: ['red', 'blue'],
+    });
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ augment: { flipListWords: 'red' } }] })).toThrow(
+      'Expected array of words, e.g. ["red", "blue"] for flipListWords but received "red"',
+    );
+  });
+
+  it('fresh-adapter stages with the same seed start alike and see the same batches (paired rows)', async () => {
+    const outDir = join(root, 'paired');
+    const stage = { epochs: 1, lr: 1e-3, batchSize: 4, freshAdapter: true };
+    const summary = await runProgressive(parseRunConfig(config(outDir, {
+      zeroShot: false,
+      stages: [{ name: 'a', ...stage, seed: 11 }, { name: 'b', ...stage, seed: 11 }, { name: 'c', ...stage, seed: 12 }],
+    })));
+    const log = readFileSync(join(outDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const losses = (name: string) => log.filter((l) => l.stage === name).map((l) => l.loss as number);
+    console.log(`paired stages: losses a ${losses('a').join(', ')}; b ${losses('b').join(', ')}; c ${losses('c').join(', ')}`);
+    expect(losses('b')).toEqual(losses('a'));
+    expect(losses('c')).not.toEqual(losses('a'));
+    expect(summary.rows[1]!.scores).toEqual(summary.rows[0]!.scores);
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ seed: -1 }] })).toThrow('stages[0].seed');
   });
 
   it('resumes after kill -9', async () => {
