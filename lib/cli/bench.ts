@@ -34,7 +34,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
     .addHelpText('after', `
 Examples:
-  $ blip2-progressive bench             # the full run (about 12 minutes on 2 cores the first time, 4.5 once data and pretraining are cached)
+  $ blip2-progressive bench             # the full run (about 11.5 minutes on 2 cores the first time, 4 once data and pretraining are cached)
   $ blip2-progressive bench --quick     # every part, shrunken
   $ blip2-progressive bench --stage-seed 1   # same data and pretrained model, stages with another seed`)
     .action(async (flags: BenchFlags) => {
