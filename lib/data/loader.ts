@@ -14,7 +14,7 @@ import type { ImageInput } from '../image/decode.js';
 import type { ImageTransform } from '../image/pipeline.js';
 import type { PixelValues, PreprocessOptions } from '../image/processor.js';
 import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
-import { augmentCaption, parseCaptionAugmentSpec, reverseWordLists, swapLeftRight, type CaptionAugmentSpec } from '../text/augment.js';
+import { augmentCaption, parseCaptionAugmentSpec, swapLeftRight, wordListReverser, type CaptionAugmentSpec } from '../text/augment.js';
 import type { CaptionDataset, CaptionSample } from './readers.js';
 import { deriveSeed } from './seeds.js';
 
@@ -81,10 +81,8 @@ export interface MatchCorruption {
 /** Validates flipListWords: an array of single words (letters, apostrophes, hyphens). */
 export function parseFlipListWords(value: unknown): string[] {
   if (!Array.isArray(value)) throw invalidParameterError('flipListWords', 'array of words, e.g. ["red", "blue"]', value);
-  return value.map((w, i) => {
-    if (typeof w !== 'string' || !/^[A-Za-z][A-Za-z'-]*$/.test(w)) throw invalidParameterError(`flipListWords[${i}]`, 'a single word of letters', w);
-    return w;
-  });
+  wordListReverser(value as string[], 'flipListWords');
+  return [...(value as string[])];
 }
 
 /** Validates matchCorruptions rules (unknown keys, kinds, severities 1–5, p in [0, 1]). */
@@ -187,6 +185,7 @@ export class CaptionLoader {
   readonly matchCorruptions: (MatchCorruption & { pattern: RegExp })[];
   /** Words whose lists a flip reverses in the caption (empty when none). */
   readonly flipListWords: string[];
+  private readonly reverseLists: ((caption: string) => string) | undefined;
   /** Entries per epoch: one per sample, or one per caption in `'all'` mode. */
   readonly entriesPerEpoch: number;
   /** In `'all'` mode, the index of each sample's first caption among all captions (for per-entry seeds). */
@@ -219,6 +218,7 @@ export class CaptionLoader {
       ...r, pattern: new RegExp(`(^|[^a-z])${r.word.replace(/[-']/g, '\\$&')}([^a-z]|$)`, 'i'),
     }));
     this.flipListWords = o.flipListWords === undefined ? [] : parseFlipListWords(o.flipListWords);
+    this.reverseLists = this.flipListWords.length > 0 ? wordListReverser(this.flipListWords) : undefined;
     this.captionOffsets = [];
     let captions = 0;
     for (const sample of this.dataset.samples) {
@@ -358,7 +358,7 @@ export class CaptionLoader {
       }
       if (!flipped[i]) return text;
       text = swapLeftRight(text);
-      return this.flipListWords.length > 0 ? reverseWordLists(text, this.flipListWords) : text;
+      return this.reverseLists === undefined ? text : this.reverseLists(text);
     });
     const { flipped: _flipped, ...pixels } = pixelValues;
     return { epoch, index, samples, entries, pixelValues: pixels, captions, flipped };

@@ -231,27 +231,41 @@ function escapeRegExp(text: string): string {
  * case), each with an optional "a"/"an" that moves with it; the separators stay where they were.
  */
 export function reverseWordLists(caption: string, words: Iterable<string>): string {
-  if (typeof caption !== 'string') throw invalidParameterError('caption', 'string', caption);
-  const set: string[] = [];
+  return wordListReverser(words)(caption);
+}
+
+/**
+ * {@link reverseWordLists} for a fixed set of words, compiled once (for a loader that mirrors many captions).
+ * @param name how error messages name the words (`name[i]` for a bad item)
+ * @throws TypeError when an item is not a single word of letters, apostrophes or hyphens
+ */
+export function wordListReverser(words: Iterable<string>, name = 'words'): (caption: string) => string {
+  const alternatives: string[] = [];
   for (const w of words) {
-    if (typeof w !== 'string' || !/^[A-Za-z][A-Za-z'-]*$/.test(w)) throw invalidParameterError('words', 'single words (letters, apostrophes, hyphens)', w);
-    set.push(escapeRegExp(w));
+    if (typeof w !== 'string' || !/^[A-Za-z][A-Za-z'-]*$/.test(w)) {
+      throw invalidParameterError(`${name}[${alternatives.length}]`, 'a single word (letters, apostrophes, hyphens)', w);
+    }
+    alternatives.push(escapeRegExp(w));
   }
-  if (set.length === 0) return caption;
-  const item = `(?:\\b(?:an?\\s+)?(?:${set.join('|')})\\b)`;
+  const item = `(?:\\b(?:an?\\s+)?(?:${alternatives.join('|')})\\b)`;
   const separator = /,\s*(?:and\s+)?|\s+and\s+/;
+  const separators = new RegExp(separator.source, 'g');
   const list = new RegExp(`${item}(?:(?:${separator.source})${item})+`, 'gi');
-  return caption.replace(list, (match: string) => {
-    const items = match.split(separator).map((text) => /^(?:(an?)(\s+))?(.*)$/i.exec(text)!);
-    const seps = match.match(new RegExp(separator.source, 'g')) ?? [];
-    const reversed = items.map((m) => m[3]!).reverse();
-    // articles move with their words when every item has one; otherwise they stay put and agree with the new word
-    const together = items.every((m) => m[1] !== undefined);
-    return reversed.map((word, k) => {
-      const own = together ? items[items.length - 1 - k]! : items[k]!;
-      let article = own[1] === undefined ? '' : own[1] + own[2];
-      if (!together && own[1] !== undefined) article = matchCase(own[1], /^[aeiou]/i.test(word) ? 'an' : 'a') + own[2];
-      return article + word + (k < seps.length ? seps[k] : '');
-    }).join('');
-  });
+  return (caption: string) => {
+    if (typeof caption !== 'string') throw invalidParameterError('caption', 'string', caption);
+    if (alternatives.length === 0) return caption;
+    return caption.replace(list, (match: string) => {
+      const items = match.split(separator).map((text) => /^(?:(an?)(\s+))?(.*)$/i.exec(text)!);
+      const seps = match.match(separators) ?? [];
+      const reversed = items.map((m) => m[3]!).reverse();
+      // articles move with their words when every item has one; otherwise they stay put and agree with the new word
+      const together = items.every((m) => m[1] !== undefined);
+      return reversed.map((word, k) => {
+        const own = together ? items[items.length - 1 - k]! : items[k]!;
+        let article = own[1] === undefined ? '' : own[1] + own[2];
+        if (!together && own[1] !== undefined) article = matchCase(own[1], /^[aeiou]/i.test(word) ? 'an' : 'a') + own[2];
+        return article + word + (k < seps.length ? seps[k] : '');
+      }).join('');
+    });
+  };
 }

@@ -215,7 +215,7 @@ describe('CaptionLoader: augmentation requests', () => {
     const [batch] = await collect(loader.epoch(0));
     expect(batch!.captions).toEqual(['three boxes: red, blue and green, the image is dark', 'green, blue and red boxes on the right']);
     expect(() => new CaptionLoader(rows, { processor, batchSize: 2, flipListWords: ['red', 'light blue'] })).toThrow(
-      'Expected a single word of letters for flipListWords[1] but received "light blue"',
+      'Expected a single word (letters, apostrophes, hyphens) for flipListWords[1] but received "light blue"',
     );
   });
 

@@ -138,6 +138,6 @@ describe('reverseWordLists', () => {
       expect(reverseWordLists(text, colours)).toBe(text);
     }
     expect(reverseWordLists('red and blue', [])).toBe('red and blue');
-    expect(() => reverseWordLists('red', ['light blue'])).toThrow('Expected single words (letters, apostrophes, hyphens) for words but received "light blue"');
+    expect(() => reverseWordLists('red', ['light blue'])).toThrow('Expected a single word (letters, apostrophes, hyphens) for words[0] but received "light blue"');
   });
 });
