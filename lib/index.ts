@@ -96,7 +96,7 @@ export {
 } from './image/augment.js';
 export { corruptImage, parseCorruption, CORRUPTIONS, type Corruption, type CorruptionKind } from './image/corrupt.js';
 export type { ImageTransform } from './image/pipeline.js';
-export { augmentCaption, swapLeftRight, reverseWordLists, PAPER_CAPTION_AUGMENT, DEFAULT_SYNONYMS, type CaptionAugmentSpec } from './text/augment.js';
+export { augmentCaption, swapLeftRight, reverseWordLists, wordListReverser, PAPER_CAPTION_AUGMENT, DEFAULT_SYNONYMS, type CaptionAugmentSpec } from './text/augment.js';
 export {
   loadDataset,
   detectFormat,
