@@ -253,6 +253,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
 
   const loader = new CaptionLoader(ctx.train, {
     batchSize: stage.batchSize,
+    // the stage's seed (default: derived from the run's seed and the stage's index), offset from the adapter's seed
     seed: (stage.seed ?? spec.seed + 7919 * index) + 7919,
     processor: captioner.imageProcessor,
     ...(stage.augment?.image ? { imageAugment: stage.augment.image } : {}),

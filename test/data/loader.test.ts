@@ -183,14 +183,13 @@ describe('CaptionLoader: resuming and prefetch', () => {
 });
 
 describe('CaptionLoader: augmentation requests', () => {
-  const leftRight: CaptionDataset = {
-    name: 'lr',
-    samples: [
-      { imageId: '0', image: '/img/0.png', captions: ['A cup on the left of a plate.'] },
-      { imageId: '1', image: '/img/1.png', captions: ['A dog to the right of a cat.'] },
-    ],
+  /** One caption per image, images /img/0.png, /img/1.png, … */
+  const oneCaptionEach = (name: string, captions: string[]): CaptionDataset => ({
+    name,
+    samples: captions.map((caption, i) => ({ imageId: String(i), image: `/img/${i}.png`, captions: [caption] })),
     skipped: { missing: 0, unreadable: 0, noCaptions: 0, examples: [] },
-  };
+  });
+  const leftRight = oneCaptionEach('lr', ['A cup on the left of a plate.', 'A dog to the right of a cat.']);
 
   it('swaps left and right in the captions of mirrored images only', async () => {
     const processor = new FakeProcessor(0, (n) => n === 1);
@@ -202,14 +201,7 @@ describe('CaptionLoader: augmentation requests', () => {
   });
 
   it('flipListWords reverses left-to-right lists of those words in mirrored images\' captions only', async () => {
-    const rows: CaptionDataset = {
-      name: 'rows',
-      samples: [
-        { imageId: '0', image: '/img/0.png', captions: ['three boxes: red, blue and green, the image is dark'] },
-        { imageId: '1', image: '/img/1.png', captions: ['red, blue and green boxes on the left'] },
-      ],
-      skipped: { missing: 0, unreadable: 0, noCaptions: 0, examples: [] },
-    };
+    const rows = oneCaptionEach('rows', ['three boxes: red, blue and green, the image is dark', 'red, blue and green boxes on the left']);
     const processor = new FakeProcessor(0, (n) => n === 1);
     const loader = new CaptionLoader(rows, { processor, batchSize: 2, shuffle: false, imageAugment: { hflip: 0.5 }, flipListWords: ['red', 'green', 'blue'] });
     const [batch] = await collect(loader.epoch(0));
