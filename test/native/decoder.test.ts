@@ -87,10 +87,21 @@ describe('native decoder', () => {
     const session = await model.startDecoding(inputs('main'), { expand: 3 });
     expect(session.rows).toBe(6);
     const first = await session.step(new Int32Array(6));
-    for (let r = 0; r < 6; r++) {
-      const img = Math.floor(r / 3);
-      expect(Array.from(first.subarray(r * VOCAB, r * VOCAB + 8))).toEqual(Array.from(first.subarray(img * 3 * VOCAB, img * 3 * VOCAB + 8)));
-    }
+    // Rows expanded from one image hold copies of the same encoder state and see the same token, so they differ
+    // only by the summation order the GEMM kernel picks for a row's position in its tile (AVX-512 OpenBLAS kernels
+    // handle tile edges differently from AVX2 ones): not bit-identical by construction. Each logit is a chain of
+    // fp32 dot products through the decoder; 2^-16 of the largest logit (~500 ulp at that size) bounds that
+    // reordering with a wide margin and stays far below what a row of the wrong image shows (checked below).
+    const row = (r: number) => first.subarray(r * VOCAB, (r + 1) * VOCAB);
+    const scale = row(0).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const tolerance = scale * 2 ** -16;
+    const rowDiff = (a: number, b: number) => row(a).reduce((m, x, v) => Math.max(m, Math.abs(x - row(b)[v]!)), 0);
+    let sameImage = 0;
+    for (let r = 0; r < 6; r++) sameImage = Math.max(sameImage, rowDiff(r, Math.floor(r / 3) * 3));
+    const otherImage = rowDiff(0, 3);
+    console.log(`expanded rows: same image max diff ${sameImage.toExponential(3)}, other image ${otherImage.toExponential(3)}, tolerance ${tolerance.toExponential(3)}`);
+    expect(sameImage).toBeLessThanOrEqual(tolerance);
+    expect(otherImage).toBeGreaterThan(1000 * tolerance);
     // keep rows 5 and 0 only (image 1, then image 0), feed different tokens
     const second = await session.step(new Int32Array([1796, 854]), { reorder: new Int32Array([5, 0]), output: 'logprobs' });
     expect(session.rows).toBe(2);

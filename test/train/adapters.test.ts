@@ -76,7 +76,7 @@ describe('adapter files', () => {
     b.dispose();
   });
 
-  it('merged inference equals unmerged within 1e-5, and unmerge restores it', async () => {
+  it('merged inference equals unmerged within float reordering error, and unmerge restores it', async () => {
     const model = await trainedModel(4);
     const before = (await model.forward(inputs, ['logits'])).logits!.data as Float32Array;
     await model.mergeLora();
@@ -90,11 +90,24 @@ describe('adapter files', () => {
       dm = Math.max(dm, Math.abs(merged[i]! - before[i]!));
       du = Math.max(du, Math.abs(after[i]! - before[i]!));
     }
-    console.log(`merged vs unmerged logits: max abs diff ${dm.toExponential(3)}; after unmerge ${du.toExponential(3)}`);
-    expect(dm).toBeLessThanOrEqual(1e-5);
-    expect(du).toBeLessThanOrEqual(1e-5);
+    // Merging computes W + s·B·A once (one rounding per weight, relative 2^-24) where unmerged inference computes
+    // W·x + s·B·(A·x): the same sum in another order, through every layer of the model, and BLAS picks different
+    // kernels (so different orders) for the two shapes on each CPU. The bound is relative to the logits' size:
+    // 2^-16 of the largest logit is ~250 ulp there, well above reordering error, and far below the effect of the
+    // adapter itself (checked against the base model's logits).
+    const scale = before.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const tolerance = scale * 2 ** -16;
+    console.log(`merged vs unmerged logits: max abs diff ${dm.toExponential(3)}; after unmerge ${du.toExponential(3)}; tolerance ${tolerance.toExponential(3)}`);
+    expect(dm).toBeLessThanOrEqual(tolerance);
+    expect(du).toBeLessThanOrEqual(tolerance);
     await model.mergeLora();
     await expect(model.backwardCrossEntropy(inputs)).rejects.toThrow('unmerge the adapters before training');
+    await model.unmergeLora();
+    await model.removeLora();
+    const base = (await model.forward(inputs, ['logits'])).logits!.data as Float32Array;
+    const adapterEffect = base.reduce((m, x, i) => Math.max(m, Math.abs(x - before[i]!)), 0);
+    console.log(`adapter effect on the logits: max abs diff ${adapterEffect.toExponential(3)}`);
+    expect(adapterEffect).toBeGreaterThan(100 * tolerance);
     model.dispose();
   });
 });
