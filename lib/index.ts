@@ -126,5 +126,8 @@ export { evaluateCaptioner, type EvaluateOptions, type EvaluationResult } from '
 export { pretrainModel, type PretrainOptions } from './train/pretrain.js';
 export { generateSynthDataset, synthModelConfig, synthPreprocessorConfig, synthGenerationConfig, SYNTH_PROMPT } from './synth/index.js';
 export { runSynthBenchmark, FULL_SCALE, QUICK_SCALE, type SynthBenchmarkOptions, type SynthBenchmarkResult } from './synth/benchmark.js';
+export { runtimeInfo, SPEED_CPU_FLAGS, type RuntimeInfo, type SpeedCpuFlag } from './runtime-info.js';
+export { addonLocation, type AddonLocation } from './native.js';
+export { benchHome, defaultModelDir } from './synth/default-model.js';
 export type { Logger } from './logger.js';
 export { silentLogger, streamLogger } from './logger.js';

@@ -8,6 +8,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Blip2Config } from './model/config.js';
+import { explainLoadFailure, locateAddon, type AddonLocation } from '../scripts/addon-status.mjs';
+
+export type { AddonLocation };
 
 /** A tensor crossing the native boundary: row-major data and its shape. */
 export interface NativeTensor<T extends ArrayLike<number | bigint> = Float32Array | Int32Array | BigInt64Array | Uint8Array> {
@@ -146,36 +149,38 @@ export function packageRoot(): string {
 }
 
 let cached: NativeAddon | undefined;
+let failure: Error | undefined;
 
-/** Loads the addon once (with node-gyp-build); throws a descriptive error when it is missing or cannot be opened. */
+/**
+ * Loads the addon once (with node-gyp-build: build/Release from a source build first, then the prebuilt binary
+ * under prebuilds/<platform>-<arch>/). It is loaded lazily, at the first native call, so package managers that
+ * skip install scripts still get the prebuilt binary. When it cannot be loaded the error names the file, the
+ * loader's reason and the command that fixes it (the same text the install script prints).
+ */
 export function native(): NativeAddon {
   if (cached) return cached;
+  if (failure) throw failure;
   const root = packageRoot();
-  const require = createRequire(import.meta.url);
-  const load = require('node-gyp-build') as (dir: string) => unknown;
   // GNU OpenMP reads this when libtorch loads: threads that finished a parallel region sleep instead of spinning,
   // so they do not steal the cores that BLAS's own threads need (base-size forward on 2 cores: 2.7 s instead of 5.2 s).
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
-  const platform = `${process.platform}-${process.arch}, Node ${process.version} (Node-API 8)`;
-  const looked = `${join(root, 'build', 'Release', 'blip2_progressive.node')} or ${join(root, 'prebuilds', `${process.platform}-${process.arch}`)}`;
+  const location = locateAddon(root);
+  if (!location) {
+    failure = new Error(explainLoadFailure(root, { reason: 'no native build was found' }));
+    throw failure;
+  }
   try {
-    cached = load(root) as NativeAddon;
+    cached = createRequire(import.meta.url)(location.file) as NativeAddon;
   } catch (err) {
-    const reason = (err as Error).message;
-    if (/No native build was found/.test(reason)) {
-      throw new Error(
-        `blip2-progressive: the native addon is not built (looked for ${looked}) on ${platform}. Build it with: ` +
-          'sudo apt-get install -y libtorch-dev libopenblas0-openmp cmake g++ && npm rebuild blip2-progressive ' +
-          '(in a checkout: npm run build:native; set LIBTORCH=/path/to/libtorch for another libtorch)',
-      );
-    }
-    throw new Error(
-      `blip2-progressive: cannot load the native addon (${looked}) on ${platform}: ${reason}. ` +
-        'If libtorch was moved, removed or upgraded, rebuild with npm rebuild blip2-progressive ' +
-        '(set LIBTORCH=/path/to/libtorch for a non-system libtorch).',
-    );
+    failure = new Error(explainLoadFailure(root, { ...location, reason: (err as Error).message }));
+    throw failure;
   }
   return cached;
+}
+
+/** Which addon file {@link native} loads (or would load) and whether it is prebuilt; undefined when there is none. */
+export function addonLocation(): AddonLocation | undefined {
+  return locateAddon(packageRoot());
 }
 
 /**

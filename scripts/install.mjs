@@ -1,37 +1,96 @@
 #!/usr/bin/env node
-// Builds the native addon at install time with cmake-js, offline: Node-API headers come from the
-// node-api-headers package (package.json declares binary.napi_versions). A prebuilt binary under
-// prebuilds/<platform>-<arch>/ is used instead when one is shipped for this machine.
+// The package's install step. It never fails the app's install: first the addon that is already there (a prebuilt
+// binary under prebuilds/<platform>-<arch>/, or an earlier source build) is loaded in a child process; when none
+// loads, the addon is built from source with cmake-js if a toolchain and libtorch are present; when that is
+// impossible or fails, one warning with the fix is printed and the script exits 0 (the first native call throws
+// the same fix; metrics, tokenizer and image code work without the addon).
+//
+// BLIP2_PROGRESSIVE_BUILD_FROM_SOURCE=1, LIBTORCH or Torch_DIR ask for a source build; a failed build is then an
+//   error (exit 1), since it was asked for.
+// BLIP2_PROGRESSIVE_SKIP_BUILD=1 does nothing at all.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { APT_BUILD, explainLoadFailure, probeAddon } from './addon-status.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const prebuildDir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+const say = (message) => console.log(`blip2-progressive: ${message}`);
+const warn = (message) => console.error(`\nblip2-progressive: WARNING\n${message}\n`);
 
-if (process.env.BLIP2_PROGRESSIVE_SKIP_BUILD === '1') {
-  console.log('blip2-progressive: BLIP2_PROGRESSIVE_SKIP_BUILD=1, not building the native addon');
-  process.exit(0);
+/** Whether `command --version` runs. */
+function runs(command) {
+  return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 }
-if (existsSync(prebuildDir) && readdirSync(prebuildDir).some((f) => f.endsWith('.node')) &&
-    process.env.BLIP2_PROGRESSIVE_BUILD_FROM_SOURCE !== '1') {
-  console.log(`blip2-progressive: using the prebuilt addon in ${prebuildDir}`);
-  process.exit(0);
+
+/** The TorchConfig.cmake a source build would use, or undefined. */
+function torchConfig() {
+  const candidates = [];
+  if (process.env.LIBTORCH) candidates.push(join(process.env.LIBTORCH, 'share', 'cmake', 'Torch'));
+  if (process.env.Torch_DIR) candidates.push(process.env.Torch_DIR);
+  for (const prefix of (process.env.CMAKE_PREFIX_PATH ?? '').split(delimiter).filter(Boolean)) {
+    candidates.push(join(prefix, 'share', 'cmake', 'Torch'), join(prefix, 'lib', 'cmake', 'Torch'));
+  }
+  const multiarch = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
+  candidates.push(`/usr/lib/${multiarch}/cmake/Torch`, '/usr/lib/cmake/Torch', '/usr/share/cmake/Torch', '/usr/local/share/cmake/Torch');
+  return candidates.map((dir) => join(dir, 'TorchConfig.cmake')).find((file) => existsSync(file));
 }
-const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
-const cli = existsSync(cmakeJs) ? cmakeJs : 'cmake-js';
-const args = [cli, 'compile'];
-if (process.env.LIBTORCH) args.push(`--CDLIBTORCH=${process.env.LIBTORCH}`);
-const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-if (result.status !== 0) {
-  console.error([
-    '',
-    'blip2-progressive: building the native addon failed.',
-    'It needs CMake, a C++17 compiler and libtorch. On Debian/Ubuntu:',
-    '  sudo apt-get install -y libtorch-dev libopenblas0-openmp cmake g++',
-    'or point LIBTORCH at a libtorch root (pytorch.org zip, or python -c "import torch,os;print(os.path.dirname(torch.__file__))").',
-    'To install only the pure-TypeScript parts (metrics, tokenizer), set BLIP2_PROGRESSIVE_SKIP_BUILD=1.',
-  ].join('\n'));
-  process.exit(result.status ?? 1);
+
+/** What a source build lacks here: cmake, a C++ compiler, libtorch's CMake package. */
+function missingForSourceBuild() {
+  const missing = [];
+  if (!runs('cmake')) missing.push('cmake');
+  const compilers = [process.env.CXX, 'c++', 'g++', 'clang++'].filter(Boolean);
+  if (!compilers.some(runs)) missing.push('a C++17 compiler');
+  if (!torchConfig()) missing.push('libtorch (no TorchConfig.cmake; set LIBTORCH or Torch_DIR, or install libtorch-dev)');
+  return missing;
 }
+
+/** cmake-js's command-line script, wherever npm put the package (hoisted to the app or nested here). */
+function cmakeJsCli() {
+  const require = createRequire(join(root, 'package.json'));
+  const manifest = require.resolve('cmake-js/package.json');
+  const { bin } = require('cmake-js/package.json');
+  return join(dirname(manifest), typeof bin === 'string' ? bin : bin['cmake-js']);
+}
+
+function main() {
+  if (process.env.BLIP2_PROGRESSIVE_SKIP_BUILD === '1') {
+    say('BLIP2_PROGRESSIVE_SKIP_BUILD=1, leaving the native addon alone');
+    return 0;
+  }
+  const asked = process.env.BLIP2_PROGRESSIVE_BUILD_FROM_SOURCE === '1' || Boolean(process.env.LIBTORCH) || Boolean(process.env.Torch_DIR);
+  const giveUp = (message) => {
+    warn(message);
+    return asked ? 1 : 0;
+  };
+  let failure;
+  if (!asked) {
+    const probe = probeAddon(root);
+    if (probe.ok) {
+      say(`using the ${probe.kind} native addon ${probe.file}`);
+      return 0;
+    }
+    failure = probe;
+  }
+  const missing = missingForSourceBuild();
+  if (missing.length > 0) {
+    const why = failure ? `${explainLoadFailure(root, failure)}\n` : '';
+    return giveUp(`${why}A source build is not possible here: missing ${missing.join(', ')}. Install them (${APT_BUILD}), then run npm rebuild blip2-progressive.`);
+  }
+  say(`building the native addon from source${failure ? ` (${failure.reason})` : ''}`);
+  const args = [cmakeJsCli(), 'compile'];
+  if (process.env.LIBTORCH) args.push(`--CDLIBTORCH=${process.env.LIBTORCH}`);
+  const build = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    return giveUp(`The source build failed (cmake-js exit ${build.status ?? build.signal}; its output is above). ` +
+      `It needs CMake >= 3.18, a C++17 compiler and libtorch 1.13 or 2.x (${APT_BUILD}, or LIBTORCH=/path/to/libtorch).`);
+  }
+  const built = probeAddon(root);
+  if (!built.ok) return giveUp(explainLoadFailure(root, built));
+  say(`built ${built.file}`);
+  return 0;
+}
+
+process.exitCode = main();

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { register as registerAugment } from './augment.js';
 import { register as registerBench } from './bench.js';
 import { register as registerCaption } from './caption.js';
+import { register as registerDoctor } from './doctor.js';
 import { register as registerEval } from './eval.js';
 import { register as registerScore } from './score.js';
 import { register as registerServe } from './serve.js';
@@ -14,4 +15,4 @@ import { register as registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval, registerTrain, registerBench, registerAugment, registerServe];
+export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval, registerTrain, registerBench, registerAugment, registerServe, registerDoctor];

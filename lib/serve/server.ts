@@ -3,8 +3,7 @@
  * Uploads are sniffed from their bytes, decoded in memory (no request value is ever used as a path), captioned
  * through a bounded queue with a deadline, and every refusal is a JSON error with the right status code.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { basename } from 'node:path';
 import { Blip2Captioner } from '../captioner.js';
 import type { Caption, CaptionOptions } from '../generation/caption.js';
@@ -303,11 +302,26 @@ function validateServerOptions(options: CreateServerOptions): void {
 }
 
 /**
+ * The web framework, loaded on first use: fastify and @fastify/multipart are optional peer dependencies, so that an
+ * app that only captions does not install a web server. Their absence is an error that names the install command.
+ */
+async function serverModules() {
+  try {
+    const [fastify, multipart] = await Promise.all([import('fastify'), import('@fastify/multipart')]);
+    return { Fastify: fastify.default, multipart: multipart.default };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error(`The demo server needs fastify and @fastify/multipart, which are optional: npm install fastify@5 @fastify/multipart@9 (${(err as Error).message})`);
+  }
+}
+
+/**
  * Builds the demo server (not listening yet: call `app.listen`, or use `app.inject` in tests, or
  * {@link startServer}). Models loaded from `modelDir` are disposed when the app closes; given `models` are not.
  */
 export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
   validateServerOptions(options);
+  const { Fastify, multipart } = await serverModules();
   const limits = resolveLimits(options.limits);
   const logger = options.logger ?? silentLogger;
   const loaded = options.models

@@ -3,13 +3,18 @@
  * dataset. Commands that take --model fall back to it.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { packageRoot } from '../native.js';
 
-/** Where the built-in benchmark keeps its data, models and runs: $BLIP2_PROGRESSIVE_HOME or <package>/runs. */
+/**
+ * Where the built-in benchmark keeps its data, models and runs, and the pointer to the default model: a user cache,
+ * never inside node_modules: $BLIP2_PROGRESSIVE_HOME, else $XDG_CACHE_HOME/blip2-progressive, else
+ * ~/.cache/blip2-progressive.
+ */
 export function benchHome(): string {
-  return process.env.BLIP2_PROGRESSIVE_HOME ?? join(packageRoot(), 'runs');
+  if (process.env.BLIP2_PROGRESSIVE_HOME) return process.env.BLIP2_PROGRESSIVE_HOME;
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'blip2-progressive');
 }
 
 const POINTER = 'default-model.txt';
