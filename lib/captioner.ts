@@ -1,21 +1,22 @@
 /**
  * Blip2Captioner: a BLIP-2 model with its tokenizer and image processor, loaded from a local Hugging Face
- * snapshot directory. The entry point for applications.
+ * snapshot directory or by Hugging Face repo id. The entry point for applications.
  */
 import { invalidParameterError, knownKeys } from './is.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { BlipImageProcessor, type PixelValues, type PreprocessOptions } from './image/processor.js';
 import type { ImageInput } from './image/decode.js';
-import { Blip2Model, type ModelLoadOptions } from './model/blip2-model.js';
+import { Blip2Model, LOAD_OPTION_KEYS, type ModelLoadOptions } from './model/blip2-model.js';
+import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions } from './hub/resolve.js';
 import { T5Tokenizer } from './text/tokenizer.js';
 import { toRows } from './model/tensors.js';
 import { captionImages, type Caption, type CaptionOptions } from './generation/caption.js';
 import { readGenerationOptions, type GenerationOptions } from './generation/config.js';
 
 /** Options of {@link Blip2Captioner.fromPretrained}. */
-export interface CaptionerOptions extends ModelLoadOptions {
-  /** Receives progress and warnings. Default: silent. */
+export interface CaptionerOptions extends ModelLoadOptions, ModelSourceOptions {
+  /** Receives load and download messages and warnings. Default: silent. */
   logger?: Logger;
 }
 
@@ -58,11 +59,16 @@ export class Blip2Captioner {
 
   /**
    * Loads a BLIP-2 (Flan-T5) model directory: config.json, model.safetensors (or a sharded index),
-   * tokenizer.json and preprocessor_config.json.
+   * tokenizer.json and preprocessor_config.json. `idOrDir` may also be a Hugging Face repo id (`org/name`,
+   * with `revision`), found in the Hugging Face cache or downloaded into it (`onProgress` follows the download;
+   * `offline` or `HF_HUB_OFFLINE` forbid the network); an existing directory of the same spelling wins.
    */
-  static async fromPretrained(dir: string, options?: CaptionerOptions): Promise<Blip2Captioner> {
-    const { logger, ...modelOptions } = knownKeys('options', options, ['device', 'dtype', 'threads', 'logger']);
-    const log = (logger as Logger | undefined) ?? silentLogger;
+  static async fromPretrained(idOrDir: string, options?: CaptionerOptions): Promise<Blip2Captioner> {
+    const o = knownKeys('options', options, [...LOAD_OPTION_KEYS, ...MODEL_SOURCE_KEYS, 'logger']);
+    const log = (o.logger as Logger | undefined) ?? silentLogger;
+    const modelOptions: Record<string, unknown> = {};
+    for (const key of LOAD_OPTION_KEYS) if (o[key] !== undefined) modelOptions[key] = o[key];
+    const { dir } = await resolveModel(idOrDir, { ...sourceOptions(o), logger: log });
     const started = Date.now();
     const settled = await Promise.allSettled([
       Blip2Model.load(dir, modelOptions as ModelLoadOptions),
@@ -79,7 +85,7 @@ export class Blip2Captioner {
     ];
     const info = model.info();
     log.info(
-      `loaded ${dir}: ${info.numParameters.toLocaleString('en-US')} parameters, ${info.dtype} on ${info.device}, ` +
+      `loaded ${dir === idOrDir ? dir : `${idOrDir} (${dir})`}: ${info.numParameters.toLocaleString('en-US')} parameters, ${info.dtype} on ${info.device}, ` +
         `${info.threads} threads, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     const captioner = new Blip2Captioner(model, tokenizer, imageProcessor, log);

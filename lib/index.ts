@@ -1,7 +1,8 @@
 /**
  * blip2-progressive: BLIP-2 (EVA ViT-g + Q-Former + Flan-T5) in Node.js over libtorch.
  *
- * - {@link Blip2Captioner}: load a local Hugging Face snapshot, score captions (and, with generation, caption).
+ * - {@link Blip2Captioner}: load a local Hugging Face snapshot or a repo id, score captions and caption.
+ * - {@link resolveModel}: a directory or Hugging Face repo id to a local directory, in the cache Python shares.
  * - {@link Blip2Model}: the low-level model (forward pass, KV-cached decoding sessions).
  * - {@link T5Tokenizer}, {@link BlipImageProcessor}: Hugging Face-identical inputs.
  * - Caption metrics live in `blip2-progressive/metrics`.
@@ -17,8 +18,28 @@ export {
   type ForwardInputs,
   type ModelInfo,
   type ModelLoadOptions,
+  LOAD_OPTION_KEYS,
 } from './model/blip2-model.js';
 export type { DecoderSession, StepOptions } from './model/decoder.js';
+export {
+  resolveModel,
+  resolveRepo,
+  ModelNotCachedError,
+  MODEL_SOURCE_KEYS,
+  hubCacheDir,
+  hfHome,
+  hubEndpoint,
+  isOfflineEnv,
+  isRepoId,
+  snapshotRepoId,
+  REQUIRED_FILES,
+  OPTIONAL_FILES,
+  type DownloadProgress,
+  type ModelSourceOptions,
+  type ResolveModelOptions,
+  type ResolvedModel,
+  type HubEnv,
+} from './hub/index.js';
 export {
   generate,
   trimmedSequence,

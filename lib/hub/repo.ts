@@ -56,3 +56,9 @@ export function repoCachePaths(cacheDir: string, repoId: string): RepoCachePaths
     locksDir: join(cacheDir, '.locks', folder),
   };
 }
+
+/** The repo id of a hub cache snapshot directory (`.../models--org--name/snapshots/<commit>`), else undefined. */
+export function snapshotRepoId(dir: string): string | undefined {
+  const match = /(?:^|[\\/])models--([^\\/]+?)--([^\\/]+)[\\/]snapshots[\\/][0-9a-f]{40}[\\/]?$/.exec(dir);
+  return match ? `${match[1]}/${match[2]}` : undefined;
+}

@@ -128,10 +128,7 @@ async function isFile(path: string): Promise<boolean> {
  *
  * - An existing path is used as it is, even when it is also spelled like a repo id; so is a string that is not a
  *   repo id (the loaders then report what is missing).
- * - Offline (`offline: true` or `HF_HUB_OFFLINE`): `refs/<revision>` (unless the revision is a commit hash) and
- *   `snapshots/<commit>` must hold every needed file; otherwise a {@link ModelNotCachedError} names the file.
- * - Online: the hub gives the revision's commit and file list; missing files are downloaded into the cache,
- *   `refs/<revision>` is written for a branch or tag. When the hub cannot be reached, the cache is used as offline.
+ * - A repo id goes to {@link resolveRepo}.
  */
 export async function resolveModel(idOrDir: string, options?: ResolveModelOptions): Promise<ResolvedModel> {
   if (typeof idOrDir !== 'string' || idOrDir.length === 0) {
@@ -139,11 +136,29 @@ export async function resolveModel(idOrDir: string, options?: ResolveModelOption
   }
   const o = readOptions(options);
   if ((await exists(idOrDir)) || !isRepoId(idOrDir)) return { dir: idOrDir, source: 'directory', downloaded: [] };
+  return resolveRepoWith(idOrDir, o);
+}
+
+/**
+ * Makes a Hugging Face model repo's loadable files present in the hub cache and returns its snapshot directory.
+ *
+ * - Offline (`offline: true` or `HF_HUB_OFFLINE`): `refs/<revision>` (unless the revision is a commit hash) and
+ *   `snapshots/<commit>` must hold every needed file; otherwise a {@link ModelNotCachedError} names the file.
+ * - Online: the hub gives the revision's commit and file list; missing files are downloaded into the cache and
+ *   `refs/<revision>` is written for a branch or tag. When the hub cannot be reached, the cache is used as offline,
+ *   with a warning.
+ */
+export async function resolveRepo(repoId: string, options?: ResolveModelOptions): Promise<ResolvedModel> {
+  if (typeof repoId !== 'string' || !isRepoId(repoId)) throw invalidParameterError('repoId', 'Hugging Face repo id (org/name)', repoId);
+  return resolveRepoWith(repoId, readOptions(options));
+}
+
+async function resolveRepoWith(repoId: string, o: ReturnType<typeof readOptions>): Promise<ResolvedModel> {
   const ctx: Context = {
-    repoId: idOrDir,
+    repoId,
     revision: o.revision,
-    label: `${idOrDir}@${o.revision}`,
-    paths: repoCachePaths(hubCacheDir(o.cacheDir), idOrDir),
+    label: `${repoId}@${o.revision}`,
+    paths: repoCachePaths(hubCacheDir(o.cacheDir), repoId),
     cacheDirOption: o.cacheDir,
     logger: o.logger,
     onProgress: o.onProgress,
@@ -158,6 +173,13 @@ export async function resolveModel(idOrDir: string, options?: ResolveModelOption
     fetch: signal ? (input, init) => fetch(input, { ...init, signal: init?.signal ?? signal }) : fetch,
   };
   return resolveOnline(ctx, client);
+}
+
+/** The {@link ModelSourceOptions} among a loader's options. */
+export function sourceOptions(options: Record<string, unknown>): ModelSourceOptions {
+  const out: Record<string, unknown> = {};
+  for (const key of MODEL_SOURCE_KEYS) if (options[key] !== undefined) out[key] = options[key];
+  return out as ModelSourceOptions;
 }
 
 function downloadCommand(ctx: Context): string {

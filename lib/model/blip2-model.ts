@@ -30,6 +30,7 @@ import {
   type ResolvedLoraConfig,
 } from '../train/lora-config.js';
 import { resolveAdamW, type AdamWOptions } from '../train/adamw.js';
+import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions } from '../hub/resolve.js';
 
 /** Parameter storage precision. bfloat16/float16 halve memory; float32 is exact. */
 export type Dtype = 'float32' | 'bfloat16' | 'float16';
@@ -107,8 +108,11 @@ export function defaultThreads(config?: Blip2Config): number {
   return availableParallelism();
 }
 
+/** The option names of {@link ModelLoadOptions}. */
+export const LOAD_OPTION_KEYS = ['device', 'dtype', 'threads'] as const;
+
 function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOptions {
-  const o = knownKeys('options', options, ['device', 'dtype', 'threads']);
+  const o = knownKeys('options', options, LOAD_OPTION_KEYS);
   const device = o.device ?? 'cpu';
   if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
     throw invalidParameterError('device', "'cpu', 'cuda' or 'cuda:N'", device);
@@ -134,13 +138,20 @@ export class Blip2Model {
     this.handle = handle;
   }
 
-  /** Loads `<dir>/config.json` and its safetensors weights (single file or sharded index). */
-  static async load(dir: string, options?: ModelLoadOptions): Promise<Blip2Model> {
-    if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'model directory path', dir);
-    knownKeys('options', options, ['device', 'dtype', 'threads']);
-    const config = await readBlip2Config(dir);
-    const resolved = resolveLoadOptions(options, config);
-    const handle = await withCallerStack(native().loadModel(dir, config, resolved));
+  /**
+   * Loads `<dir>/config.json` and its safetensors weights (single file or sharded index). `dir` may be a Hugging
+   * Face repo id (`org/name`), resolved in the Hugging Face cache and downloaded when missing (see
+   * {@link resolveModel}); an existing directory of the same spelling wins.
+   */
+  static async load(dir: string, options?: ModelLoadOptions & ModelSourceOptions): Promise<Blip2Model> {
+    if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'model directory or Hugging Face repo id', dir);
+    const o = knownKeys('options', options, [...LOAD_OPTION_KEYS, ...MODEL_SOURCE_KEYS]);
+    const modelDir = (await resolveModel(dir, sourceOptions(o))).dir;
+    const config = await readBlip2Config(modelDir);
+    const loadOptions: Record<string, unknown> = {};
+    for (const key of LOAD_OPTION_KEYS) if (o[key] !== undefined) loadOptions[key] = o[key];
+    const resolved = resolveLoadOptions(loadOptions, config);
+    const handle = await withCallerStack(native().loadModel(modelDir, config, resolved));
     return new Blip2Model(config, handle);
   }
 

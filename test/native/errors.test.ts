@@ -170,7 +170,7 @@ describe('loading errors', () => {
       `Expected 'cpu', 'cuda' or 'cuda:N' for device but received "tpu" of type string`,
     );
     await expect(Blip2Model.load(TINY_MODEL, { thread: 2 } as never)).rejects.toThrow(
-      'Unknown option "thread" in options; expected one of "device", "dtype", "threads"',
+      'Unknown option "thread" in options; expected one of "device", "dtype", "threads", "revision", "cacheDir", "offline", "onProgress", "signal"',
     );
   });
 });
