@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { register as registerAugment } from './augment.js';
 import { register as registerBench } from './bench.js';
 import { register as registerCaption } from './caption.js';
+import { register as registerDownload } from './download.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerEval } from './eval.js';
 import { register as registerScore } from './score.js';

@@ -41,7 +41,7 @@ export function parseCorruptFlag(value: string): Corruption {
 
 export async function evaluateWithModel(flags: ModelEvalFlags, logger: Logger, stderr: NodeJS.WritableStream): Promise<EvaluationResult> {
   if (flags.data === undefined) throw new UsageError('eval --model needs --data <annotation file>');
-  const { dir, options } = await modelFromFlags(flags);
+  const { dir, options } = await modelFromFlags(flags, stderr);
   const captioner = await loadCaptioner(dir, options, flags.adapter, logger);
   try {
     const dataset = await loadDataset({

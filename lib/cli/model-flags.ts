@@ -4,13 +4,21 @@ import { DTYPES, type Dtype, type ModelLoadOptions } from '../model/blip2-model.
 import { parseIntegerFlag, UsageError } from './usage.js';
 import { defaultModelDir } from '../synth/default-model.js';
 import { Blip2Captioner } from '../captioner.js';
-import type { Logger } from '../logger.js';
+import { streamLogger, type Logger } from '../logger.js';
+import { resolveModel } from '../hub/resolve.js';
+import { downloadProgressBar } from './download.js';
+import type { ProgressStream } from './progress.js';
 
 export interface ModelFlags {
   model?: string;
   device?: string;
   dtype?: Dtype;
   threads?: number;
+  revision?: string;
+  cacheDir?: string;
+  offline?: boolean;
+  /** The command's own `--progress` (bars even when stderr is not a terminal), when it has one. */
+  progress?: boolean;
 }
 
 function parseDtype(value: string): Dtype {
@@ -28,21 +36,39 @@ function parseDevice(value: string): string {
 /** Adds the model flags to a command. */
 export function addModelFlags(command: Command): Command {
   return command
-    .option('--model <dir>', 'BLIP-2 model directory (a local Hugging Face snapshot: config.json, model.safetensors, tokenizer.json, preprocessor_config.json)')
+    .option('--model <dir|org/name>', 'BLIP-2 model: a local directory (a Hugging Face snapshot: config.json, model.safetensors, tokenizer.json, ' +
+      'preprocessor_config.json) or a Hugging Face repo id, taken from the Hugging Face cache or downloaded into it; an existing directory wins')
+    .option('--revision <rev>', 'with a repo id: branch, tag or commit hash (default main)')
+    .option('--cache-dir <dir>', 'with a repo id: the Hugging Face hub cache (default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)')
+    .option('--offline', 'with a repo id: use the Hugging Face cache only, as HF_HUB_OFFLINE=1')
     .option('--device <device>', 'cpu, cuda or cuda:N', parseDevice)
     .option('--dtype <dtype>', `parameter dtype: ${DTYPES.join(', ')}`, parseDtype)
     .option('--threads <n>', 'intra-op threads (default: all cores)', parseIntegerFlag('--threads', 1, 1024));
 }
 
-/** The model directory (--model, else the built-in default model) and load options from the flags. */
-export async function modelFromFlags(flags: ModelFlags): Promise<{ dir: string; options: ModelLoadOptions }> {
-  const dir = flags.model ?? (await defaultModelDir());
-  if (!dir) {
+/**
+ * The model directory (--model, else the built-in default model) and load options from the flags. A repo id is
+ * resolved here, so that callers get a directory: downloads log to `stderr` and draw a progress bar there on a
+ * terminal (or with the command's --progress).
+ */
+export async function modelFromFlags(
+  flags: ModelFlags, stderr: ProgressStream & NodeJS.WritableStream = process.stderr,
+): Promise<{ dir: string; options: ModelLoadOptions }> {
+  const model = flags.model ?? (await defaultModelDir());
+  if (!model) {
     throw new UsageError(
-      '--model <dir> is required until the built-in default model exists: point it at a local BLIP-2 (Flan-T5) snapshot directory, ' +
-        'or run `npm start` (blip2-progressive bench) once to pretrain the default',
+      '--model <dir> is required until the built-in default model exists: point it at a local BLIP-2 (Flan-T5) snapshot directory ' +
+        'or a Hugging Face repo id (org/name), or run `npm start` (blip2-progressive bench) once to pretrain the default',
     );
   }
+  const onProgress = downloadProgressBar(stderr, flags.progress === true);
+  const { dir } = await resolveModel(model, {
+    ...(flags.revision === undefined ? {} : { revision: flags.revision }),
+    ...(flags.cacheDir === undefined ? {} : { cacheDir: flags.cacheDir }),
+    ...(flags.offline === true ? { offline: true } : {}),
+    ...(onProgress ? { onProgress } : {}),
+    logger: streamLogger(stderr),
+  });
   const options: ModelLoadOptions = {};
   if (flags.device !== undefined) options.device = flags.device;
   if (flags.dtype !== undefined) options.dtype = flags.dtype;

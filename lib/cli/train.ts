@@ -7,6 +7,7 @@ import { streamLogger } from '../logger.js';
 import { readRunConfig } from '../train/run-config.js';
 import { runProgressive } from '../train/run.js';
 import { ProgressBar } from './progress.js';
+import { modelFromFlags } from './model-flags.js';
 
 interface TrainFlags {
   config: string;
@@ -38,6 +39,8 @@ Examples:
   $ blip2-progressive train --config run.json --resume     # after a crash or kill -9`)
     .action(async (flags: TrainFlags) => {
       const spec = await readRunConfig(flags.config);
+      // a repo id becomes its snapshot directory here (downloaded with a progress bar), which pins the run to that commit
+      spec.model = (await modelFromFlags({ model: spec.model, progress: flags.progress === true })).dir;
       const logger = streamLogger(process.stderr);
       const draw = Boolean(process.stderr.isTTY) || flags.progress === true;
       let bar: ProgressBar | undefined;

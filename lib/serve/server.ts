@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { basename } from 'node:path';
+import { snapshotRepoId } from '../hub/repo.js';
 import { Blip2Captioner } from '../captioner.js';
 import type { Caption, CaptionOptions } from '../generation/caption.js';
 import { ImageLoadError, loadImage, type ImageInput } from '../image/decode.js';
@@ -176,7 +177,7 @@ export async function loadServeModels(options: LoadServeModelsOptions): Promise<
     return captioner;
   };
   try {
-    if (adapters.length === 0) return { models: [{ name: basename(modelDir.replace(/[\\/]+$/, '')) || modelDir, captioner: await load() }], dispose };
+    if (adapters.length === 0) return { models: [{ name: snapshotRepoId(modelDir) ?? (basename(modelDir.replace(/[\\/]+$/, '')) || modelDir), captioner: await load() }], dispose };
     const names = adapterNames(adapters);
     if (shareBase) {
       const base = await load();

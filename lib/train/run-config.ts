@@ -4,6 +4,8 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { isRepoId } from '../hub/repo.js';
 import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
 import { resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
 import { parseFlipListWords, parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
@@ -88,6 +90,7 @@ function stageAugment(path: string, value: unknown): StageAugment | undefined {
 }
 
 export interface RunSpec {
+  /** The model directory (absolute), or a Hugging Face repo id when no directory of that name exists. */
   model: string;
   outDir: string;
   seed: number;
@@ -161,6 +164,12 @@ function stage(path: string, value: unknown, index: number): StageSpec {
   };
 }
 
+/** A model path relative to the config's folder, or a repo id (`org/name`) when no such directory exists there. */
+function modelSource(model: string, base: string): string {
+  const path = resolve(base, model);
+  return isRepoId(model) && !existsSync(path) ? model : path;
+}
+
 const RUN_KEYS = ['model', 'outDir', 'seed', 'prompt', 'data', 'lora', 'eval', 'zeroShot', 'stages', 'device', 'dtype', 'threads'];
 
 /** Validates a run config object; relative paths resolve against `base` (the config file's directory). */
@@ -185,7 +194,7 @@ export function parseRunConfig(json: unknown, base = process.cwd()): RunSpec {
     throw invalidParameterError('eval.metrics', 'array of bleu, meteor, rouge, cider, spice that includes cider', metrics);
   }
   const spec: RunSpec = {
-    model: resolve(base, nonEmptyString('model', o.model)),
+    model: modelSource(nonEmptyString('model', o.model), base),
     outDir: resolve(base, o.outDir === undefined ? 'runs/progressive' : nonEmptyString('outDir', o.outDir)),
     seed: o.seed === undefined ? 0 : integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER),
     prompt: o.prompt === undefined || o.prompt === null ? undefined : nonEmptyString('prompt', o.prompt),
