@@ -71,30 +71,37 @@ export async function downloadBlob(
   let hash = newHash(target);
   if (have > 0) await hashFile(hash, partial);
   onBytes(have);
-  if (have < target.size) {
-    const source = await openRange(have);
-    const handle = await open(partial, 'a');
-    try {
+  const handle = await open(partial, 'a');
+  try {
+    if (have < target.size) {
+      const source = await openRange(have);
       if (source.offset !== have) {
         // the server sent the file from its start: begin again
         await handle.truncate(0);
         have = 0;
         hash = newHash(target);
       }
-      for await (const chunk of source.chunks) {
-        signal?.throwIfAborted();
-        if (have + chunk.length > target.size) {
-          throw new Error(`The hub sent more than the ${target.size} bytes of ${target.file}`);
+      try {
+        for await (const chunk of source.chunks) {
+          signal?.throwIfAborted();
+          if (have + chunk.length > target.size) throw new Error(`the hub sent more than ${target.size} bytes`);
+          await handle.write(chunk);
+          hash.update(chunk);
+          have += chunk.length;
+          onBytes(have);
         }
-        await handle.write(chunk);
-        hash.update(chunk);
-        have += chunk.length;
-        onBytes(have);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        throw new Error(
+          `The download of ${target.file} stopped at ${have} of ${target.size} bytes (${(err as Error).message}); ` +
+            `${basename(partial)} is kept and the next try resumes it`,
+          { cause: err },
+        );
       }
-      await handle.sync();
-    } finally {
-      await handle.close();
     }
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
   if (have !== target.size) {
     throw new Error(`The download of ${target.file} stopped at ${have} of ${target.size} bytes; ${basename(partial)} is kept and the next try resumes it`);

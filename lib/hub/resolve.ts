@@ -227,6 +227,11 @@ async function resolveFromCache(ctx: Context, why: string): Promise<ResolvedMode
   return { dir, source: 'cache', repoId: ctx.repoId, revision: ctx.revision, commit, downloaded: [] };
 }
 
+/** fetch's own failure (refused, unresolvable, reset): undici rejects with `TypeError: fetch failed`. */
+function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError && err.message === 'fetch failed';
+}
+
 function hubError(ctx: Context, client: HubClient, err: HubApiError): Error {
   const access = [401, 403, 404].includes(err.statusCode)
     ? client.accessToken === undefined
@@ -245,7 +250,7 @@ async function resolveOnline(ctx: Context, client: HubClient): Promise<ResolvedM
     });
   } catch (err) {
     if (err instanceof HubApiError) throw hubError(ctx, client, err);
-    if (ctx.signal?.aborted) throw err;
+    if (!isNetworkError(err) || ctx.signal?.aborted) throw err;
     const reason = `${client.hubUrl} cannot be reached: ${(err as Error).message}`;
     const cached = await resolveFromCache(ctx, reason);
     ctx.logger.warn(`${reason}; using the cached snapshot ${cached.dir}`);

@@ -33,7 +33,7 @@ beforeAll(async () => {
     'org/sharded': repoFromFiles(COMMIT, {
       'config.json': '{}', 'preprocessor_config.json': '{}', 'tokenizer.json': '{}',
       'model.safetensors.index.json': JSON.stringify({ metadata: {}, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors', c: 'model-00001-of-00002.safetensors' } }),
-      'model-00001-of-00002.safetensors': 'shard one', 'model-00002-of-00002.safetensors': 'shard two',
+      'model-00001-of-00002.safetensors': 'shard one', 'model-00002-of-00002.safetensors': 'shard two', 'added_tokens.json': '',
     }),
   });
 });
@@ -104,9 +104,11 @@ describe('downloading a repo', () => {
 
   it('resumes a cut download with a Range request from the partial size', async () => {
     hub.cutNext('model.safetensors', 1_234_567);
-    const error = await resolveModel('org/tiny').catch((e: Error) => e);
-    expect(error).toBeInstanceOf(Error);
     const blob = join(repoDir(), 'blobs', etag('model.safetensors'));
+    await expect(resolveModel('org/tiny')).rejects.toThrow(
+      `The download of model.safetensors stopped at 1234567 of 3000000 bytes (terminated); ${etag('model.safetensors')}.incomplete ` +
+        'is kept and the next try resumes it',
+    );
     expect(existsSync(blob)).toBe(false);
     expect(statSync(`${blob}.incomplete`).size).toBe(1_234_567);
     expect(existsSync(join(repoDir(), 'snapshots', COMMIT, 'model.safetensors'))).toBe(false);
@@ -162,9 +164,11 @@ describe('downloading a repo', () => {
     const resolved = await resolveModel('org/sharded');
     expect(resolved.downloaded).toEqual([
       'model.safetensors.index.json', 'config.json', 'preprocessor_config.json', 'tokenizer.json',
-      'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors',
+      'added_tokens.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors',
     ]);
     expect(readFileSync(join(resolved.dir, 'model-00002-of-00002.safetensors'), 'utf8')).toBe('shard two');
+    expect(readlinkSync(join(resolved.dir, 'added_tokens.json'))).toBe('../../blobs/e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'); // git's empty blob
+    expect(readFileSync(join(resolved.dir, 'added_tokens.json'), 'utf8')).toBe('');
   });
 
   it('refuses a repo with only pickled weights before downloading anything', async () => {
@@ -180,6 +184,12 @@ describe('downloading a repo', () => {
     await resolveModel('org/tiny');
     expect(hub.requests.length).toBe(14); // model info, paths info, then a probe and a GET per file
     expect(new Set(hub.requests.map((r) => r.authorization))).toEqual(new Set(['Bearer hf_secret']));
+  });
+
+  it('reports a malformed token instead of falling back to the cache', async () => {
+    await resolveModel('org/tiny');
+    vi.stubEnv('HF_TOKEN', 'not-a-token');
+    await expect(resolveModel('org/tiny')).rejects.toThrow("Your access token must start with 'hf_'");
   });
 
   it('uses the token file when HF_TOKEN is unset', async () => {
