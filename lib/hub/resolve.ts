@@ -100,12 +100,21 @@ export class ModelNotCachedError extends Error {
   override name = 'ModelNotCachedError';
 }
 
+/** A branch, tag or commit: also a path under refs/, so it may not climb out of it. */
+function revisionName(value: unknown): string {
+  const revision = nonEmptyString('revision', value);
+  if (revision.startsWith('/') || revision.includes('\\') || revision.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+    throw invalidParameterError('revision', 'branch, tag or commit hash', value);
+  }
+  return revision;
+}
+
 function readOptions(options: unknown) {
   const o = knownKeys('options', options, [...MODEL_SOURCE_KEYS, 'logger']);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalidParameterError('onProgress', 'function', o.onProgress);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidParameterError('signal', 'AbortSignal', o.signal);
   return {
-    revision: o.revision === undefined ? 'main' : nonEmptyString('revision', o.revision),
+    revision: o.revision === undefined ? 'main' : revisionName(o.revision),
     cacheDir: o.cacheDir === undefined ? undefined : nonEmptyString('cacheDir', o.cacheDir),
     offline: o.offline === undefined ? false : boolean('offline', o.offline),
     onProgress: o.onProgress as ModelSourceOptions['onProgress'],
@@ -198,8 +207,11 @@ function notCached(ctx: Context, why: string, missing: string): ModelNotCachedEr
 /** The commit a revision names in the cache, or undefined when `refs/<revision>` is absent. */
 async function cachedCommit(ctx: Context): Promise<string | undefined> {
   if (isCommitHash(ctx.revision)) return ctx.revision;
+  const file = join(ctx.paths.refsDir, ctx.revision);
   try {
-    return (await readFile(join(ctx.paths.refsDir, ctx.revision), 'utf8')).trim();
+    const commit = (await readFile(file, 'utf8')).trim();
+    if (!isCommitHash(commit)) throw new Error(`${file} holds no commit hash but ${JSON.stringify(commit.slice(0, 80))}`);
+    return commit;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -60,6 +60,13 @@ describe('offline resolution', () => {
     );
   });
 
+  it('refuses a ref that holds no commit hash', async () => {
+    writeCachedSnapshot(cache, 'org/tiny', MAIN, MINIMAL_FILES, { main: '../../../elsewhere' });
+    await expect(resolveModel('org/tiny')).rejects.toThrow(
+      `${join(cache, 'models--org--tiny', 'refs', 'main')} holds no commit hash but "../../../elsewhere"`,
+    );
+  });
+
   it('names a missing file, and a file whose blob is gone', async () => {
     const { 'tokenizer.json': _, ...withoutTokenizer } = MINIMAL_FILES;
     const snapshot = writeCachedSnapshot(cache, 'org/tiny', MAIN, withoutTokenizer);
@@ -121,6 +128,9 @@ describe('offline resolution', () => {
       'Unknown option "revison" in options; expected one of "revision", "cacheDir", "offline", "onProgress", "signal", "logger"',
     );
     await expect(resolveModel('org/tiny', { revision: '' })).rejects.toThrow('Expected non-empty string for revision but received "" of type string');
+    await expect(resolveModel('org/tiny', { revision: '../../x' })).rejects.toThrow(
+      'Expected branch, tag or commit hash for revision but received "../../x" of type string',
+    );
     await expect(resolveModel('org/tiny', { offline: 1 } as never)).rejects.toThrow('Expected boolean for offline but received 1 of type number');
     await expect(resolveModel('org/tiny', { onProgress: 'x' } as never)).rejects.toThrow('Expected function for onProgress but received "x" of type string');
     await expect(resolveModel('' as string)).rejects.toThrow('Expected model directory or Hugging Face repo id for model but received "" of type string');
