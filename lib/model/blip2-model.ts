@@ -271,9 +271,13 @@ export class Blip2Model {
   /**
    * Loads a PEFT adapter directory (adapter_config.json + adapter_model.safetensors, as PEFT's
    * save_pretrained writes it, or {@link saveAdapter}). Strict: every adapter tensor must match.
+   * `seed` reseeds libtorch's global generator first, as {@link addLora}'s does, so that the adapter dropout of
+   * training that continues from a saved adapter draws the same masks in every process.
    */
-  async loadAdapter(dir: string): Promise<LoraSummary> {
+  async loadAdapter(dir: string, options?: { seed?: number }): Promise<LoraSummary> {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'adapter directory path', dir);
+    const o = knownKeys('options', options, ['seed']);
+    const seed = o.seed === undefined ? undefined : integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
     const config = await readPeftAdapterConfig(dir);
     const weights = join(dir, 'adapter_model.safetensors');
     try {
@@ -281,7 +285,7 @@ export class Blip2Model {
     } catch {
       throw new Error(`No adapter_model.safetensors in ${JSON.stringify(dir)}`);
     }
-    const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(config)));
+    const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(seed === undefined ? config : { ...config, seed })));
     this.lora = config;
     if (this.isTraining) await withCallerStack(this.live().setTraining(true));
     try {

@@ -8,10 +8,11 @@
  *   config.json            the resolved configuration
  *   run-state.json         finished stages (best adapter, scores) and the zero-shot scores
  *   log.jsonl              one line per optimizer step (loss, lr, gradient norm, SCST reward statistics)
- *   stages/<k>-<name>/     best/ (adapter), checkpoint/ (while running), eval-<n>/ (metrics.json, predictions.json)
+ *   stages/<k>-<name>/     best/ (adapter), final/ (the adapter at the stage's last step), checkpoint/ (while
+ *                          running), eval-<n>/ (metrics.json, predictions.json)
  *   results.md, results.json   the table, one row per stage
  */
-import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -193,12 +194,17 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     let scorer: CiderDScorer | undefined;
     for (let i = 0; i < spec.stages.length; i++) {
       const stage = spec.stages[i]!;
-      if (state.stages[i]) continue;
+      if (state.stages[i]) {
+        // a kill between recording the stage and removing its checkpoint leaves the checkpoint behind
+        await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
+        continue;
+      }
       if (stage.scst && !scorer) scorer = new CiderDScorer(imageCaptions(train));
       const previous = stage.from !== undefined ? state.stages.find((s) => s.name === stage.from) : i > 0 ? state.stages[i - 1] : undefined;
       const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events });
       state.stages[i] = record;
       await saveState();
+      await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
       events.onStageEnd?.(stage, i, { stage: stage.name, scores: record.scores });
     }
 
@@ -221,16 +227,26 @@ async function writeEvaluation(dir: string, result: EvaluationResult): Promise<v
   await writeFileAtomic(join(dir, 'predictions.json'), `${JSON.stringify(result.predictions, null, 2)}\n`);
 }
 
-/** Replaces `dir` with a fresh copy of the model's adapter, atomically. */
-async function saveBestAdapter(captioner: Blip2Captioner, dir: string): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await captioner.model.saveAdapter(tmp);
-  const old = `${dir}.old-${process.pid}`;
-  const had = await exists(dir);
-  if (had) await rename(dir, old);
-  await rename(tmp, dir);
-  if (had) await rm(old, { recursive: true, force: true });
+/**
+ * Removes what a killed process may have left in a stage folder: temporary files of an adapter save inside best/
+ * and final/ (each adapter file is replaced atomically, in place), and the `best.tmp-<pid>` / `best.old-<pid>`
+ * folders of earlier versions, which swapped whole folders (an `old` one is put back when `best` is missing).
+ */
+async function removeKillLeftovers(stageDir: string): Promise<void> {
+  const entries = await readdir(stageDir).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const swap = /^(best|final)\.(tmp|old)-\d+$/.exec(entry);
+    if (!swap) continue;
+    const target = join(stageDir, swap[1]!);
+    if (swap[2] === 'old' && !(await exists(target))) await rename(join(stageDir, entry), target);
+    else await rm(join(stageDir, entry), { recursive: true, force: true });
+  }
+  for (const kind of ['best', 'final']) {
+    const dir = join(stageDir, kind);
+    for (const entry of await readdir(dir).catch(() => [] as string[])) {
+      if (/\.tmp-\d+/.test(entry)) await rm(join(dir, entry), { force: true });
+    }
+  }
 }
 
 interface StageContext {
@@ -250,6 +266,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   const checkpointDir = join(dir, 'checkpoint');
   const bestDir = join(dir, 'best');
   await mkdir(dir, { recursive: true });
+  await removeKillLeftovers(dir);
 
   const loader = new CaptionLoader(ctx.train, {
     batchSize: stage.batchSize,
@@ -267,6 +284,8 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     kind: stage.schedule, lr: stage.lr, warmupSteps: stage.warmupSteps, totalSteps, minLrRatio: stage.minLrRatio,
   });
 
+  // every generator of the stage starts from the stage's seed, in whichever process the stage starts
+  const stageSeed = stage.seed ?? spec.seed + index;
   let step = 0;
   let progress: StageProgress = { epoch: 0, nextBatch: 0, evals: 0, bestCider: null, bestScores: null, badEvals: 0, done: false };
   if ((await latestCheckpoint(checkpointDir)) !== undefined) {
@@ -277,10 +296,12 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, step);
     logger.info(`${stage.name}: resuming at step ${step} (epoch ${progress.epoch + 1}, batch ${progress.nextBatch})`);
   } else if (stage.freshAdapter || !ctx.previous) {
-    const summary = await model.addLora({ ...loraOptions(spec), seed: stage.seed ?? spec.seed + index });
+    await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, 0);
+    const summary = await model.addLora({ ...loraOptions(spec), seed: stageSeed });
     logger.info(`${stage.name}: fresh LoRA on ${summary.modules} modules, ${summary.trainableParameters.toLocaleString('en-US')} trainable of ${summary.totalParameters.toLocaleString('en-US')} parameters`);
   } else {
-    await model.loadAdapter(ctx.previous.bestDir);
+    await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, 0);
+    await model.loadAdapter(ctx.previous.bestDir, { seed: stageSeed });
     logger.info(`${stage.name}: starting from ${ctx.previous.name}'s best adapter`);
   }
   await model.setTraining(true);
@@ -297,7 +318,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
       progress.bestCider = cider;
       progress.bestScores = corpusScores(result.scores);
       progress.badEvals = 0;
-      await saveBestAdapter(captioner, bestDir);
+      await captioner.model.saveAdapter(bestDir);
     } else {
       progress.badEvals += 1;
     }
@@ -336,7 +357,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     await checkpoint();
   }
   if (progress.bestCider === null) await validate();
-  await rm(checkpointDir, { recursive: true, force: true });
+  await captioner.model.saveAdapter(join(dir, 'final'));
   return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
 }
 
