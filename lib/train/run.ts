@@ -85,6 +85,15 @@ interface StageProgress {
   done: boolean;
 }
 
+/**
+ * A loss or gradient norm that is NaN or infinite. The run stops rather than skipping the step (as a loss scaler
+ * does): in full or bf16 precision there is no loss scale to lower, so a non-finite value means diverged weights
+ * or a broken batch, and training on would hide it. Nothing of the step is logged or checkpointed.
+ */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
 export interface RunSummary {
   rows: ResultRow[];
   markdown: string;
@@ -287,10 +296,12 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   // every generator of the stage starts from the stage's seed, in whichever process the stage starts
   const stageSeed = stage.seed ?? spec.seed + index;
   let step = 0;
+  let checkpointedStep: number | undefined;
   let progress: StageProgress = { epoch: 0, nextBatch: 0, evals: 0, bestCider: null, bestScores: null, badEvals: 0, done: false };
   if ((await latestCheckpoint(checkpointDir)) !== undefined) {
     const saved = await loadCheckpoint(model, checkpointDir);
     step = saved.step;
+    checkpointedStep = step;
     schedule = saved.schedule;
     progress = saved.extra as unknown as StageProgress;
     await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, step);
@@ -307,7 +318,15 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   await model.setTraining(true);
   events.onStageStart?.(stage, index, totalSteps);
 
-  const checkpoint = () => saveCheckpoint(model, checkpointDir, { step, epoch: progress.epoch, schedule, extra: { ...progress } });
+  const checkpoint = async () => {
+    await saveCheckpoint(model, checkpointDir, { step, epoch: progress.epoch, schedule, extra: { ...progress } });
+    checkpointedStep = step;
+  };
+  const nonFinite = (what: string, value: number, consequence: string) => new NonFiniteLossError(
+    `Non-finite ${what} ${value} in stage "${stage.name}" (stage ${index + 1}) at step ${step + 1} ` +
+    `(epoch ${progress.epoch + 1}, batch ${progress.nextBatch}); ${consequence} ` +
+    `(${checkpointedStep === undefined ? 'no checkpoint of this stage yet' : `the last checkpoint is step ${checkpointedStep}`})`,
+  );
   const validate = async () => {
     const result = await ctx.evaluate();
     progress.evals += 1;
@@ -333,9 +352,11 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
       const loss = await microStep(spec, stage, ctx, batch, step);
       micro += 1;
       progress.nextBatch = batch.index + 1;
+      if (!Number.isFinite(loss.loss)) throw nonFinite('loss', loss.loss, 'stopped before the optimizer step, nothing of this step was saved');
       if (micro % stage.gradAccum !== 0) continue;
       const lr = learningRate(schedule, step);
       const { gradNorm } = await model.optimizerStep({ lr, maxGradNorm: stage.maxGradNorm, weightDecay: stage.weightDecay });
+      if (!Number.isFinite(gradNorm)) throw nonFinite('gradient norm', gradNorm, 'the weights of this step are not saved');
       step += 1;
       const event: StepEvent = {
         stage: stage.name, stageIndex: index, epoch: progress.epoch, step, totalSteps, lr, loss: loss.loss, gradNorm,
