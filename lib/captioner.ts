@@ -11,7 +11,11 @@ import { Blip2Model, LOAD_OPTION_KEYS, type ModelLoadOptions } from './model/bli
 import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions } from './hub/resolve.js';
 import { T5Tokenizer } from './text/tokenizer.js';
 import { toRows } from './model/tensors.js';
-import { captionImages, type Caption, type CaptionOptions } from './generation/caption.js';
+import {
+  captionImages, encodePrompt, maxPromptTokens, type Caption, type CaptionFailure, type CaptionOptions, type CaptionResult,
+} from './generation/caption.js';
+import { NonFiniteError } from './generation/generate.js';
+import { abortSignal, throwIfAborted } from './abort.js';
 import { readGenerationOptions, type GenerationOptions } from './generation/config.js';
 
 /** Options of {@link Blip2Captioner.fromPretrained}. */
@@ -26,6 +30,10 @@ export interface ScoreOptions {
   prompt?: string;
   /** Image decoding/preprocessing options. */
   preprocess?: PreprocessOptions;
+  /** Longest prompt in tokens; a longer one is an error (encoder memory grows with its square). Default 512. */
+  maxPromptTokens?: number;
+  /** Cancels the call before the model runs: it rejects with an error named 'AbortError'. */
+  signal?: AbortSignal;
 }
 
 /** How well the model explains one caption for its image. */
@@ -101,11 +109,11 @@ export class Blip2Captioner {
     return this.imageProcessor.preprocess(images, options);
   }
 
-  /** Prompt ids for a batch: no prompt gives zero-length rows. */
-  promptIds(prompt: string | undefined, batch: number): { inputIds: number[][]; attentionMask: number[][] } {
+  /** Prompt ids for a batch: no prompt gives zero-length rows; more than `limit` tokens (default 512) is an error. */
+  promptIds(prompt: string | undefined, batch: number, limit?: number): { inputIds: number[][]; attentionMask: number[][] } {
     if (prompt === undefined) return { inputIds: Array.from({ length: batch }, () => []), attentionMask: Array.from({ length: batch }, () => []) };
     if (typeof prompt !== 'string') throw invalidParameterError('prompt', 'string', prompt);
-    const ids = this.tokenizer.encode(prompt);
+    const ids = encodePrompt(this.tokenizer, 'prompt', prompt, maxPromptTokens(limit));
     return {
       inputIds: Array.from({ length: batch }, () => [...ids]),
       attentionMask: Array.from({ length: batch }, () => ids.map(() => 1)),
@@ -117,7 +125,8 @@ export class Blip2Captioner {
    * each token's log-probability under teacher forcing.
    */
   async score(images: readonly ImageInput[], captions: readonly string[], options?: ScoreOptions): Promise<CaptionScore[]> {
-    const o = knownKeys('options', options, ['prompt', 'preprocess']);
+    const o = knownKeys('options', options, ['prompt', 'preprocess', 'maxPromptTokens', 'signal']);
+    const signal = abortSignal('signal', o.signal);
     if (!Array.isArray(images) || images.length === 0) throw invalidParameterError('images', 'non-empty array of images', images);
     if (!Array.isArray(captions) || captions.length !== images.length) {
       throw invalidParameterError('captions', `array of ${images.length} strings (one per image)`, captions);
@@ -125,16 +134,23 @@ export class Blip2Captioner {
     captions.forEach((c, i) => {
       if (typeof c !== 'string' || c.length === 0) throw invalidParameterError(`captions[${i}]`, 'non-empty string', c);
     });
-    const pixelValues = await this.preprocess(images, o.preprocess as PreprocessOptions | undefined);
+    const prompt = this.promptIds(o.prompt as string | undefined, images.length, o.maxPromptTokens as number | undefined);
+    const preprocess = o.preprocess as PreprocessOptions | undefined;
+    const pixelValues = await this.preprocess(images, signal ? { ...preprocess, signal } : preprocess);
     const { labels } = this.tokenizer.encodeTargets(captions);
-    const prompt = this.promptIds(o.prompt as string | undefined, images.length);
+    throwIfAborted(signal);
     const out = await this.model.forward({ pixelValues, ...prompt, labels }, ['token_logprobs']);
+    throwIfAborted(signal);
     const logprobs = toRows(out.token_logprobs!.data, out.token_logprobs!.shape);
     return labels.map((row, i) => {
       const n = row.findIndex((id) => id === -100);
       const length = n === -1 ? row.length : n;
       const tokenLogprobs = logprobs[i]!.slice(0, length);
       const loss = -tokenLogprobs.reduce((a, b) => a + b, 0) / length;
+      const bad = tokenLogprobs.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) {
+        throw new NonFiniteError(`Non-finite log-probability ${tokenLogprobs[bad]} for token ${bad} of captions[${i}]; the model's weights or inputs hold NaN or Inf values`);
+      }
       this.logger.debug(`score ${i}: loss ${loss.toFixed(4)} over ${length} tokens`);
       return { loss, tokenLogprobs, tokenIds: row.slice(0, length) };
     });
@@ -146,11 +162,15 @@ export class Blip2Captioner {
    * `batchSize`; a batch gives each image the caption it gets alone.
    *
    * @returns per image a {@link Caption} `{ text, tokenIds, score }`, or an array of numReturnSequences of them
-   * (best first) when numReturnSequences > 1
+   * (best first) when numReturnSequences > 1; with `onError: 'skip'`, a {@link CaptionFailure} `{ error }` for an
+   * image that cannot be loaded (narrow with `'error' in result` or {@link isCaptionFailure})
    */
-  caption(images: readonly ImageInput[], options?: CaptionOptions & { numReturnSequences?: 1 }): Promise<Caption[]>;
-  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<(Caption | Caption[])[]>;
-  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<(Caption | Caption[])[]> {
+  caption(images: readonly ImageInput[], options: CaptionOptions & { onError: 'skip'; numReturnSequences?: 1 }): Promise<(Caption | CaptionFailure)[]>;
+  caption(images: readonly ImageInput[], options: CaptionOptions & { onError: 'skip' }): Promise<CaptionResult[]>;
+  caption(images: readonly ImageInput[], options?: CaptionOptions & { onError?: 'throw'; numReturnSequences?: 1 }): Promise<Caption[]>;
+  caption(images: readonly ImageInput[], options?: CaptionOptions & { onError?: 'throw' }): Promise<(Caption | Caption[])[]>;
+  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<CaptionResult[]>;
+  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<CaptionResult[]> {
     const parts = {
       model: this.model,
       tokenizer: this.tokenizer,

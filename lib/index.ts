@@ -43,6 +43,10 @@ export {
 export {
   generate,
   trimmedSequence,
+  NonFiniteError,
+  isCaptionFailure,
+  DEFAULT_MAX_PROMPT_TOKENS,
+  GENERATION_LIMITS,
   resolveGenerationConfig,
   readGenerationOptions,
   generationOptionsFromJson,
@@ -63,7 +67,10 @@ export {
   BeamHypotheses,
   Xoshiro128,
 } from './generation/index.js';
+export { AbortError } from './abort.js';
 export type {
+  CaptionFailure,
+  CaptionResult,
   GenerationConfig,
   GenerationOptions,
   EarlyStopping,

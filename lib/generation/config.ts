@@ -16,8 +16,8 @@ import {
   isPlainObject,
   knownKeys,
   numberInRange,
-  positiveNumber,
 } from '../is.js';
+import { ConfigError } from '../model/config.js';
 
 /** `earlyStopping` as in HF: `true` stops at numBeams finished hypotheses, `false` uses a heuristic, `'never'` is exact. */
 export type EarlyStopping = boolean | 'never';
@@ -169,6 +169,20 @@ const UNSUPPORTED_OFF_VALUES: Record<string, unknown[]> = {
 const MAX_TOKENS = 1 << 20;
 const MAX_ID = 2 ** 31 - 1;
 
+/**
+ * Bounds on generation settings. The decoder's cache and per-step work grow with the length, so it is capped;
+ * temperatures outside [0.01, 10] (the demo server's range) overflow or flatten fp32 logits into an error or an
+ * empty caption, and penalties far from 1 do the same.
+ */
+export const GENERATION_LIMITS = Object.freeze({
+  /** Largest maxNewTokens (and maxLength - 1, minNewTokens, minLength - 1). */
+  maxNewTokens: 1024,
+  /** Sampling temperature range. */
+  temperature: [0.01, 10] as const,
+  /** Repetition penalty range. */
+  repetitionPenalty: [1e-6, 1e6] as const,
+});
+
 function tokenId(name: string, value: unknown): number {
   return integerInRange(name, value, 0, MAX_ID);
 }
@@ -214,10 +228,19 @@ export async function readGenerationOptions(dir: string): Promise<GenerationOpti
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`Invalid JSON in ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`Invalid JSON in ${file}: ${(err as Error).message}`);
   }
-  return generationOptionsFromJson(json, file);
+  try {
+    const options = generationOptionsFromJson(json, file);
+    resolveGenerationConfig(options);
+    return options;
+  } catch (err) {
+    const message = (err as Error).message.replace(/ for (\w+) but /, (all, name: string) => ` for ${CAMEL_TO_SNAKE[name] ?? name} but `);
+    throw new ConfigError(message.startsWith(file) ? message : `Invalid ${file}: ${message}`);
+  }
 }
+
+const CAMEL_TO_SNAKE: Record<string, string> = Object.fromEntries(Object.entries(SNAKE_TO_CAMEL).map(([snake, camel]) => [camel, snake]));
 
 function earlyStopping(value: unknown): EarlyStopping {
   if (value === true || value === false || value === 'never') return value;
@@ -264,19 +287,19 @@ export function resolveGenerationConfig(...layers: (GenerationOptions | undefine
   const eosTokenId = isInteger(eos) ? [tokenId('eosTokenId', eos)] : tokenIdList('eosTokenId', eos);
   if (eosTokenId.length === 0) throw invalidParameterError('eosTokenId', 'token id or non-empty array of token ids', eos);
   const config: GenerationConfig = {
-    maxNewTokens: optionalInteger('maxNewTokens', m.maxNewTokens, 1, MAX_TOKENS),
-    maxLength: integerInRange('maxLength', m.maxLength, 2, MAX_TOKENS),
-    minNewTokens: integerInRange('minNewTokens', m.minNewTokens, 0, MAX_TOKENS),
-    minLength: integerInRange('minLength', m.minLength, 0, MAX_TOKENS),
+    maxNewTokens: optionalInteger('maxNewTokens', m.maxNewTokens, 1, GENERATION_LIMITS.maxNewTokens),
+    maxLength: integerInRange('maxLength', m.maxLength, 2, GENERATION_LIMITS.maxNewTokens + 1),
+    minNewTokens: integerInRange('minNewTokens', m.minNewTokens, 0, GENERATION_LIMITS.maxNewTokens),
+    minLength: integerInRange('minLength', m.minLength, 0, GENERATION_LIMITS.maxNewTokens + 1),
     numBeams,
     numReturnSequences,
     lengthPenalty: numberInRange('lengthPenalty', m.lengthPenalty, -1e6, 1e6),
     earlyStopping: earlyStopping(m.earlyStopping),
     doSample,
-    temperature: positiveNumber('temperature', m.temperature),
+    temperature: numberInRange('temperature', m.temperature, ...GENERATION_LIMITS.temperature),
     topK: integerInRange('topK', m.topK, 0, MAX_ID),
     topP: numberInRange('topP', m.topP, 0, 1),
-    repetitionPenalty: positiveNumber('repetitionPenalty', m.repetitionPenalty),
+    repetitionPenalty: numberInRange('repetitionPenalty', m.repetitionPenalty, ...GENERATION_LIMITS.repetitionPenalty),
     noRepeatNgramSize: integerInRange('noRepeatNgramSize', m.noRepeatNgramSize, 0, MAX_TOKENS),
     badWordsIds: badWords(m.badWordsIds),
     suppressTokens: isDefined(m.suppressTokens) ? tokenIdList('suppressTokens', m.suppressTokens) : undefined,

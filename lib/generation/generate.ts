@@ -2,6 +2,7 @@
  * `generate`: Hugging Face's `generate()` for BLIP-2 (T5) over a KV-cached native decoder session. The strategy
  * follows the config: greedy search (numBeams 1), multinomial sampling (doSample) or beam search (numBeams > 1).
  */
+import { abortSignal, throwIfAborted } from '../abort.js';
 import { integerInRange, invalidParameterError, knownKeys } from '../is.js';
 import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from './config.js';
 import { beamSearch } from './beam-search.js';
@@ -13,6 +14,7 @@ import {
   type DecoderSession,
   type DecodingInputs,
   type DecodingModel,
+  type StepOptions,
   type StrategyOutput,
   type TokenEvent,
 } from './types.js';
@@ -25,6 +27,60 @@ export interface GenerateHooks {
   decodableVocabSize?: number;
   /** Defaults under the call's options, e.g. the model directory's generation_config.json ({@link readGenerationOptions}). */
   defaults?: GenerationOptions;
+  /** Cancels the call between decoder steps: it rejects with an AbortError and the decoder session is freed. */
+  signal?: AbortSignal;
+}
+
+/** Scores that are NaN or +Inf (or a row that is -Inf everywhere): broken weights or inputs, not a caption. */
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+}
+
+/** Which value of a step's scores is not usable, or undefined when every row is. */
+function nonFinite(scores: Float32Array, vocab: number): string | undefined {
+  for (let row = 0; row * vocab < scores.length; row++) {
+    let usable = false;
+    for (let v = row * vocab; v < (row + 1) * vocab; v++) {
+      const x = scores[v]!;
+      if (Number.isNaN(x) || x === Infinity) return `${x} in row ${row} at token ${v - row * vocab}`;
+      if (x !== -Infinity) usable = true;
+    }
+    if (!usable) return `-Infinity for every token of row ${row}`;
+  }
+  return undefined;
+}
+
+/** A session that stops between steps when the signal is aborted or a step's scores are not finite. */
+class GuardedSession implements DecoderSession {
+  constructor(private readonly inner: DecoderSession, private readonly signal: AbortSignal | undefined) {}
+
+  get rows(): number {
+    return this.inner.rows;
+  }
+
+  get vocabSize(): number {
+    return this.inner.vocabSize;
+  }
+
+  get steps(): number {
+    return this.inner.steps;
+  }
+
+  async step(tokens: Int32Array, options?: StepOptions): Promise<Float32Array> {
+    throwIfAborted(this.signal);
+    const scores = await this.inner.step(tokens, options);
+    throwIfAborted(this.signal);
+    const bad = nonFinite(scores, this.inner.vocabSize);
+    if (bad !== undefined) {
+      throw new NonFiniteError(
+        `Non-finite logits at decoder step ${this.inner.steps} (${bad}); the model's weights or inputs hold NaN or Inf values`);
+    }
+    return scores;
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
 }
 
 /** Wall-time split of one generate call. */
@@ -70,8 +126,10 @@ function checkIds(config: GenerationConfig, vocab: number): void {
 export async function generate(
   model: DecodingModel, inputs: DecodingInputs, options?: GenerationOptions, hooks?: GenerateHooks,
 ): Promise<GenerateOutput> {
-  const h = knownKeys('hooks', hooks, ['onToken', 'decodableVocabSize', 'defaults']) as GenerateHooks;
+  const h = knownKeys('hooks', hooks, ['onToken', 'decodableVocabSize', 'defaults', 'signal']) as GenerateHooks;
   const config = resolveGenerationConfig(h.defaults, options);
+  const signal = abortSignal('signal', h.signal);
+  throwIfAborted(signal);
   if (h.onToken !== undefined && typeof h.onToken !== 'function') throw invalidParameterError('onToken', 'function', h.onToken);
   if (h.onToken !== undefined && config.numBeams > 1) {
     throw invalidParameterError('onToken', 'undefined with beam search (beams are only final at the end)', h.onToken);
@@ -80,7 +138,8 @@ export async function generate(
   const started = performance.now();
   const timer = new StepTimer();
   const expand = config.numBeams > 1 ? config.numBeams : config.numReturnSequences;
-  const session: DecoderSession = await timer.time(() => model.startDecoding(inputs, { expand }));
+  const opened = await timer.time(() => model.startDecoding(inputs, { expand }));
+  const session: DecoderSession = new GuardedSession(opened, signal);
   timer.steps = 0;
   try {
     const vocabSize = session.vocabSize;

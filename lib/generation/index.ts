@@ -1,6 +1,7 @@
 /** Text generation: configuration, logits processors, greedy / beam search / sampling over a decoder session. */
 export {
   GENERATION_KEYS,
+  GENERATION_LIMITS,
   HF_DEFAULTS,
   generationOptionsFromJson,
   maxDecoderLength,
@@ -29,8 +30,11 @@ export {
 } from './processors.js';
 export { BeamHypotheses, beamSearch, type Hypothesis } from './beam-search.js';
 export { greedyOrSample } from './sample.js';
-export { generate, trimmedSequence, type GenerateHooks, type GenerateOutput, type GenerateTimings } from './generate.js';
-export { captionImages, CAPTION_KEYS, type Caption, type CaptionOptions, type CaptionParts } from './caption.js';
+export { generate, NonFiniteError, trimmedSequence, type GenerateHooks, type GenerateOutput, type GenerateTimings } from './generate.js';
+export {
+  captionImages, CAPTION_KEYS, DEFAULT_MAX_PROMPT_TOKENS, isCaptionFailure,
+  type Caption, type CaptionFailure, type CaptionOptions, type CaptionParts, type CaptionResult,
+} from './caption.js';
 export { Xoshiro128, sampleFromLogits } from './random.js';
 export { argmax, kthLargest, logSumExp, TopCandidates } from './select.js';
 export type { DecoderSession, DecodingInputs, DecodingModel, StepOptions, StrategyOutput, TokenEvent } from './types.js';

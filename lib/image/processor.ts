@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { abortSignal, throwIfAborted } from '../abort.js';
 import { boolean, integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, oneOf } from '../is.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
@@ -61,6 +62,11 @@ export interface PreprocessOptions {
    * (`undefined` for none). Without it the output is Hugging Face-exact.
    */
   transforms?: (ImageTransform | undefined)[];
+  /**
+   * Cancels the batch: checked before it starts, between images on `'main'`, and when the pool is done; an
+   * aborted call rejects with an error named 'AbortError'.
+   */
+  signal?: AbortSignal;
 }
 
 /** A batch of pixel values, NCHW float32. */
@@ -157,7 +163,9 @@ export class BlipImageProcessor {
    * @throws ImageLoadError for an image that cannot be loaded (the first failure, in input order).
    */
   async preprocess(inputs: readonly ImageInput[], options?: PreprocessOptions): Promise<PixelValues> {
-    const o = knownKeys('preprocess options', options, ['pool', 'load', 'fastResize', 'logger', 'transforms']);
+    const o = knownKeys('preprocess options', options, ['pool', 'load', 'fastResize', 'logger', 'transforms', 'signal']);
+    const signal = abortSignal('signal', o.signal);
+    throwIfAborted(signal);
     if (!Array.isArray(inputs) || inputs.length === 0) throw invalidParameterError('inputs', 'non-empty array of images', inputs);
     const transforms = parseTransforms(o.transforms, inputs.length);
     const { logger: _ignored, ...load } = resolveLoadOptions(o.load as LoadImageOptions | undefined);
@@ -170,7 +178,8 @@ export class BlipImageProcessor {
       return task;
     });
     const pool = (o.pool as ImageWorkerPool | 'main' | undefined) ?? defaultImagePool();
-    const results = pool === 'main' ? await runSequentially(tasks) : await runOnPool(pool, tasks);
+    const results = pool === 'main' ? await runSequentially(tasks, signal) : await runOnPool(pool, tasks);
+    throwIfAborted(signal);
     for (const result of results) for (const warning of result.warnings) logger.warn(warning);
     const pixels = stack(results);
     if (transforms !== undefined) pixels.flipped = results.map((r) => r.flipped);
@@ -186,9 +195,12 @@ function parseTransforms(value: unknown, count: number): (ImageTransform | undef
   return value.map((t, i) => (t === undefined ? undefined : parseImageTransform(`transforms[${i}]`, t)));
 }
 
-async function runSequentially(tasks: ImageTask[]): Promise<ImageTaskResult[]> {
+async function runSequentially(tasks: ImageTask[], signal: AbortSignal | undefined): Promise<ImageTaskResult[]> {
   const results: ImageTaskResult[] = [];
-  for (const task of tasks) results.push(await processImageTask(task));
+  for (const task of tasks) {
+    throwIfAborted(signal);
+    results.push(await processImageTask(task));
+  }
   return results;
 }
 

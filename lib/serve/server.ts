@@ -193,7 +193,7 @@ export async function loadServeModels(options: LoadServeModelsOptions): Promise<
       logger.info(`${adapters.length} adapters share one copy of ${modelDir}, swapped per caption`);
       const models = adapters.map((dir, i) => ({
         name: names[i]!,
-        captioner: { caption: async (images: readonly ImageInput[], o?: CaptionOptions) => { await swapTo(dir); return base.caption(images, o); } },
+        captioner: { caption: async (images: readonly ImageInput[], o?: CaptionOptions & { onError?: 'throw' }) => { await swapTo(dir); return base.caption(images, o); } },
       }));
       return { models, dispose };
     }

@@ -1,7 +1,12 @@
 // GenerationConfig: HF defaults, generation_config.json layering, validation messages.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../lib/model/config.js';
 import {
   GENERATION_KEYS,
+  GENERATION_LIMITS,
   generationOptionsFromJson,
   maxDecoderLength,
   readGenerationOptions,
@@ -37,12 +42,38 @@ describe('resolveGenerationConfig', () => {
       'Expected integer between 1 and 1 (greedy search returns one sequence; set numBeams or doSample) for numReturnSequences but received 2 of type number');
     expect(() => resolveGenerationConfig({ earlyStopping: 'sometimes' as never })).toThrow(
       'Expected true, false or "never" for earlyStopping but received "sometimes" of type string');
-    expect(() => resolveGenerationConfig({ temperature: 0 })).toThrow('Expected positive number for temperature but received 0 of type number');
+    expect(() => resolveGenerationConfig({ temperature: 0 })).toThrow('Expected number between 0.01 and 10 for temperature but received 0 of type number');
     expect(() => resolveGenerationConfig({ topP: 1.5 })).toThrow('Expected number between 0 and 1 for topP but received 1.5 of type number');
     expect(() => resolveGenerationConfig({ badWordsIds: [[2], []] })).toThrow(
       'Expected non-empty array of token ids for badWordsIds[1] but received an array of length 0');
     expect(() => resolveGenerationConfig({ doSample: true, numReturnSequences: 65 })).toThrow(
       'Expected integer between 1 and 64 for numReturnSequences but received 65 of type number');
+  });
+
+  it('bounds sampling extremes and lengths (1e300 overflows fp32 logits, 1e-300 flattens them)', () => {
+    expect(() => resolveGenerationConfig({ doSample: true, temperature: 1e300 })).toThrow(
+      'Expected number between 0.01 and 10 for temperature but received 1e+300 of type number');
+    expect(() => resolveGenerationConfig({ doSample: true, temperature: 1e-300 })).toThrow(
+      'Expected number between 0.01 and 10 for temperature but received 1e-300 of type number');
+    expect(() => resolveGenerationConfig({ repetitionPenalty: 1e-300 })).toThrow(
+      'Expected number between 0.000001 and 1000000 for repetitionPenalty but received 1e-300 of type number');
+    expect(() => resolveGenerationConfig({ maxNewTokens: GENERATION_LIMITS.maxNewTokens + 1 })).toThrow(
+      'Expected integer between 1 and 1024 for maxNewTokens but received 1025 of type number');
+    expect(() => resolveGenerationConfig({ maxLength: 1e6 })).toThrow('Expected integer between 2 and 1025 for maxLength but received 1000000 of type number');
+    expect(resolveGenerationConfig({ doSample: true, temperature: 0.01, maxNewTokens: 1024 }).temperature).toBe(0.01);
+  });
+
+  it('names generation_config.json in its errors, with its own key names, and is not a TypeError (CLI exit 1, not 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'genconfig-'));
+    const file = join(dir, 'generation_config.json');
+    writeFileSync(file, JSON.stringify({ top_k: -1 }));
+    const err = await readGenerationOptions(dir).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe(`Invalid ${file}: Expected integer between 0 and 2147483647 for top_k but received -1 of type number`);
+    writeFileSync(file, '{"top_k": ');
+    await expect(readGenerationOptions(dir)).rejects.toThrow(`Invalid JSON in ${file}: `);
+    writeFileSync(file, JSON.stringify({ num_beam_groups: 2 }));
+    await expect(readGenerationOptions(dir)).rejects.toThrow(`${file} sets num_beam_groups = 2`);
   });
 
   it('rejects unknown keys', () => {
