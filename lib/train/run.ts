@@ -12,15 +12,16 @@
  *                          running), eval-<n>/ (metrics.json, predictions.json)
  *   results.md, results.json   the table, one row per stage
  */
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { appendFileNamed, writeFileAtomic } from '../io/atomic.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { Blip2Captioner } from '../captioner.js';
 import { loadDataset, imageCaptions, type CaptionDataset } from '../data/readers.js';
 import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
 import { CiderDScorer } from '../metrics/cider.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { lockRunDirectory } from './run-lock.js';
 import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import type { RunSpec, StageSpec } from './run-config.js';
@@ -129,37 +130,6 @@ export async function runProgressive(spec: RunSpec, options: RunOptions = {}): P
   }
 }
 
-/**
- * One process per run directory: `<outDir>/run.lock` holds the owner's pid. A lock left by a process that no
- * longer exists (a kill -9) is taken over.
- */
-async function lockRunDirectory(outDir: string): Promise<() => Promise<void>> {
-  const lock = join(outDir, 'run.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      return () => rm(lock, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new Error(`${outDir} is in use by another training process (pid ${pid}); wait for it or stop it first`);
-      }
-      await rm(lock, { force: true });
-    }
-  }
-  throw new Error(`Cannot lock ${outDir}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function runLocked(spec: RunSpec, options: RunOptions, statePath: string): Promise<RunSummary> {
   const logger = options.logger ?? silentLogger;
   const events = options.events ?? {};
@@ -203,6 +173,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     let scorer: CiderDScorer | undefined;
     for (let i = 0; i < spec.stages.length; i++) {
       const stage = spec.stages[i]!;
+      await removeKillLeftovers(stageDirectory(spec.outDir, i, stage.name));
       if (state.stages[i]) {
         // a kill between recording the stage and removing its checkpoint leaves the checkpoint behind
         await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
@@ -275,7 +246,6 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   const checkpointDir = join(dir, 'checkpoint');
   const bestDir = join(dir, 'best');
   await mkdir(dir, { recursive: true });
-  await removeKillLeftovers(dir);
 
   const loader = new CaptionLoader(ctx.train, {
     batchSize: stage.batchSize,
@@ -362,7 +332,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
         stage: stage.name, stageIndex: index, epoch: progress.epoch, step, totalSteps, lr, loss: loss.loss, gradNorm,
         ...(loss.scst ? { scst: loss.scst } : {}),
       };
-      await appendFile(join(spec.outDir, 'log.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+      await appendFileNamed(join(spec.outDir, 'log.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
       events.onStep?.(event);
       if (stage.evalEverySteps > 0 && step % stage.evalEverySteps === 0) await validate();
       if (step % stage.checkpointEverySteps === 0) await checkpoint();

@@ -3,7 +3,7 @@
 // fresh process must draw the same adapter-dropout masks as one that follows it in the same process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TINY_MODEL } from '../helpers/paths.js';
@@ -58,7 +58,14 @@ describe('kill -9 at stage boundaries', () => {
     const kills = ['stage-start:0', 'stage-start:1', 'stage-end:1', 'stage-start:2'];
     expect(runChild(config, '--kill-at', kills[0]!)).toBe('SIGKILL');
     for (const at of kills.slice(1)) expect(runChild(config, '--resume', '--kill-at', at)).toBe('SIGKILL');
+    // what a kill during an adapter save leaves (and the folder swaps of earlier versions) is cleaned up on resume
+    const first = join(root, 'killed', 'stages', STAGES[0]!);
+    cpSync(join(first, 'best'), join(first, 'best.old-123'), { recursive: true });
+    mkdirSync(join(first, 'final.tmp-123'));
+    writeFileSync(join(first, 'best', '.adapter_model.safetensors.tmp-123-abc'), 'cut');
     expect(runChild(config, '--resume')).toBeNull();
+    expect(readdirSync(first).sort()).toEqual(['best', 'eval-1', 'final']);
+    expect(readdirSync(join(first, 'best')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
     const reference = artefacts(join(root, 'reference'));
     const resumed = artefacts(join(root, 'killed'));
     const differing = Object.keys(reference).filter((k) => !reference[k]!.equals(resumed[k]!));
