@@ -45,6 +45,12 @@ function checkCaptions(name: string, captions: unknown): asserts captions is str
  * lost, as Python's `zip` truncates); the last caption is at end of input, where trailing-context
  * rules such as `:)` do not fire.
  *
+ * Options: pycocoevalcap runs `PTBTokenizer -preserveLines -lowerCase`. `-preserveLines` only makes
+ * newlines tokens that end output lines (`tokenizeNLs`); the input is still lexed as one stream, not
+ * line by line (CoreNLP's later `tokenizePerLine`), so trailing-context rules look across the
+ * newline into the next caption: mid-batch `cats, dogs, etc.` prints `etc.` (its ABBREV1 rule sees
+ * two more characters), where a per-line lexer would print `etc. .`, and `happy :)` keeps `:-rrb-`.
+ *
  * Knowingly different from Java: character classes use the Unicode version of this JavaScript
  * engine (JFlex 1.4 used Java 6-era tables), so rare letters added to Unicode since then are words
  * here but deleted by Java.
