@@ -8,7 +8,7 @@
  * the full epoch.
  */
 import { Xoshiro128 } from '../generation/random.js';
-import { parseImageAugmentSpec, type ImageAugmentSpec } from '../image/augment.js';
+import { parseImageAugmentSpec, type ImageAugmentSpec, type ResolvedImageAugmentSpec } from '../image/augment.js';
 import { corruptionKind, type Corruption, type CorruptionKind } from '../image/corrupt.js';
 import type { ImageInput } from '../image/decode.js';
 import type { ImageTransform } from '../image/pipeline.js';
@@ -174,7 +174,7 @@ export class CaptionLoader {
   private readonly processor: BatchImageProcessor;
   private readonly preprocessOptions: LoaderPreprocessOptions;
   /** The validated image augmentation (every field present), or undefined when off. */
-  readonly imageAugment: Required<ImageAugmentSpec> | undefined;
+  readonly imageAugment: ResolvedImageAugmentSpec | undefined;
   /** The validated caption augmentation (every field present), or undefined when off. */
   readonly captionAugment: Required<CaptionAugmentSpec> | undefined;
   /** The caption spec as given: re-validating the normalised copy's synonym table on every caption costs 4×. */

@@ -1,11 +1,12 @@
 /**
- * The paper's image augmentations with torchvision's semantics on PIL images: RandomResizedCrop,
- * RandomHorizontalFlip, RandomRotation (bilinear, black fill), ColorJitter (random order) and
- * RandomGrayscale, seeded and deterministic.
+ * The paper's image augmentations with torchvision's semantics on PIL images: RandomResizedCrop (to a fixed
+ * square, or back to the input size), RandomHorizontalFlip, RandomRotation (nearest neighbour as torchvision's
+ * default, or bilinear; black or edge fill), ColorJitter (random order) and RandomGrayscale, seeded and
+ * deterministic.
  *
  * Randomness is drawn first ({@link sampleImageAugment} → {@link ImageAugmentParams}, plain data that can be
  * logged) and applied second ({@link applyImageAugment}); the pixel operations are pure functions that
- * reproduce Pillow's arithmetic (bilinear affine transform, `Image.blend`, `convert("L")`).
+ * reproduce Pillow's arithmetic (nearest and bilinear affine transforms, `Image.blend`, `convert("L")`).
  * The random stream is ours (xoshiro128**), not torch's: the distributions match torchvision, the draws do not.
  */
 import { Xoshiro128 } from '../generation/random.js';
@@ -19,6 +20,11 @@ export interface CropSpec {
   scale: [number, number];
   /** Aspect ratio (width / height) of the crop, `[min, max]`, 0 < min ≤ max. */
   ratio: [number, number];
+  /**
+   * Output side: a number gives a size×size square (torchvision's `RandomResizedCrop(size)`; the paper's scripts
+   * use 384); `'input'` (default) resizes the crop back to the input's width and height.
+   */
+  size?: number | 'input';
 }
 
 /** ColorJitter strengths (torchvision's `brightness`, `contrast`, `saturation`, `hue`). */
@@ -35,7 +41,7 @@ export interface ColorJitterSpec {
 
 /** Which augmentations to apply; an absent or zero/false entry is off. */
 export interface ImageAugmentSpec {
-  /** RandomResizedCrop back to the input size (bilinear, antialiased as torchvision on PIL). */
+  /** RandomResizedCrop (bilinear, antialiased as torchvision on PIL), to `crop.size` or back to the input size. */
   crop?: CropSpec | false;
   /** Probability of a horizontal flip. */
   hflip?: number;
@@ -46,6 +52,11 @@ export interface ImageAugmentSpec {
    * nearest border pixel). Black corners are a feature no test photo has; on small images they are a large one.
    */
   rotateFill?: RotateFill;
+  /**
+   * How a rotation samples the input: `'nearest'` (default; torchvision's `RandomRotation` default,
+   * `InterpolationMode.NEAREST`) or `'bilinear'`.
+   */
+  rotateInterpolation?: RotateInterpolation;
   /** ColorJitter, applied in a random order as torchvision does. */
   colorJitter?: ColorJitterSpec | false;
   /** Probability of converting to 3-channel greyscale. */
@@ -55,14 +66,27 @@ export interface ImageAugmentSpec {
 /** How {@link rotate} fills the uncovered corners. */
 export type RotateFill = 'black' | 'edge';
 
-/** The paper's set: crop 0.8–1.0 / 3:4–4:3, flip 0.5, rotation ±10°, jitter 0.2 (hue 0), greyscale 0.1. */
+/** How {@link rotate} samples the input. */
+export type RotateInterpolation = 'nearest' | 'bilinear';
+
+/**
+ * The paper's training transform, as its scripts run it: `RandomResizedCrop(384, scale=(0.8, 1.0))` (ratio 3/4–4/3,
+ * a 384×384 square), `RandomHorizontalFlip(0.5)`, `RandomRotation(10)` (nearest neighbour, fill 0),
+ * `ColorJitter(0.2, 0.2, 0.2)` and `RandomGrayscale(0.1)`. The BLIP processor then resizes to 224.
+ * Without augmentation the scripts resize to 384×384 bicubic first ({@link PAPER_PRE_RESIZE}).
+ */
 export const PAPER_IMAGE_AUGMENT: ImageAugmentSpec = Object.freeze({
-  crop: Object.freeze({ scale: [0.8, 1.0], ratio: [3 / 4, 4 / 3] }) as CropSpec,
+  crop: Object.freeze({ scale: [0.8, 1.0], ratio: [3 / 4, 4 / 3], size: 384 }) as CropSpec,
   hflip: 0.5,
   rotate: 10,
+  rotateFill: 'black',
+  rotateInterpolation: 'nearest',
   colorJitter: Object.freeze({ brightness: 0.2, contrast: 0.2, saturation: 0.2, hue: 0 }),
   grayscale: 0.1,
 });
+
+/** The side of the square the paper's scripts resize un-augmented images to (bicubic) before the processor. */
+export const PAPER_PRE_RESIZE = 384;
 
 /** A crop rectangle in pixels (torchvision's `i, j, h, w` as top, left, height, width). */
 export interface CropBox {
@@ -92,6 +116,10 @@ export interface ImageAugmentParams {
   angle: number;
   /** The spec's rotateFill. */
   rotateFill: RotateFill;
+  /** The spec's rotateInterpolation (absent in parameters drawn before it existed: bilinear). */
+  rotateInterpolation?: RotateInterpolation;
+  /** Output size of the crop; absent: the input's size. */
+  cropSize?: { width: number; height: number };
   jitter: JitterParams | null;
   grayscale: boolean;
 }
@@ -103,7 +131,7 @@ export interface AugmentedImage {
   params: ImageAugmentParams;
 }
 
-const SPEC_KEYS = ['crop', 'hflip', 'rotate', 'rotateFill', 'colorJitter', 'grayscale'] as const;
+const SPEC_KEYS = ['crop', 'hflip', 'rotate', 'rotateFill', 'rotateInterpolation', 'colorJitter', 'grayscale'] as const;
 const JITTER_OPS: readonly JitterOp[] = ['brightness', 'contrast', 'saturation', 'hue'];
 
 function parseRange(name: string, value: unknown, min: number, max: number): [number, number] {
@@ -114,16 +142,28 @@ function parseRange(name: string, value: unknown, min: number, max: number): [nu
 }
 
 /**
- * Validates an augmentation spec (as found in a stage config); unknown keys are errors.
- * @returns a normalised copy with every field present.
+ * A validated spec: every field present, except `rotateInterpolation`, which is present exactly when `rotate` > 0
+ * (so specs without rotation normalise as they did before the option existed).
  */
-export function parseImageAugmentSpec(spec: unknown): Required<ImageAugmentSpec> {
+export type ResolvedImageAugmentSpec = Required<Omit<ImageAugmentSpec, 'rotateInterpolation'>> & { rotateInterpolation?: RotateInterpolation };
+
+/**
+ * Validates an augmentation spec (as found in a stage config); unknown keys are errors.
+ * @returns a normalised copy (see {@link ResolvedImageAugmentSpec}).
+ */
+export function parseImageAugmentSpec(spec: unknown): ResolvedImageAugmentSpec {
   if (spec === undefined) throw invalidParameterError('image augment spec', 'plain object', spec);
   const s = knownKeys('image augment spec', spec, SPEC_KEYS);
   let crop: CropSpec | false = false;
   if (s.crop !== undefined && s.crop !== false) {
-    const c = knownKeys('crop', s.crop, ['scale', 'ratio']);
+    const c = knownKeys('crop', s.crop, ['scale', 'ratio', 'size']);
     crop = { scale: parseRange('crop.scale', c.scale, 0, 1), ratio: parseRange('crop.ratio', c.ratio, 0, Number.MAX_VALUE) };
+    if (c.size !== undefined && c.size !== 'input') {
+      if (!Number.isInteger(c.size) || (c.size as number) < 1 || (c.size as number) > 1 << 15) {
+        throw invalidParameterError('crop.size', `'input' or integer between 1 and ${1 << 15}`, c.size);
+      }
+      crop.size = c.size as number;
+    }
   }
   let colorJitter: ColorJitterSpec | false = false;
   if (s.colorJitter !== undefined && s.colorJitter !== false) {
@@ -135,11 +175,16 @@ export function parseImageAugmentSpec(spec: unknown): Required<ImageAugmentSpec>
       hue: numberInRange('colorJitter.hue', j.hue ?? 0, 0, 0.5),
     };
   }
+  const rotate = numberInRange('rotate', s.rotate ?? 0, 0, 180);
+  const interpolation = s.rotateInterpolation === undefined
+    ? 'nearest'
+    : oneOf('rotateInterpolation', s.rotateInterpolation, ['nearest', 'bilinear'] as const);
   return {
     crop,
     hflip: numberInRange('hflip', s.hflip ?? 0, 0, 1),
-    rotate: numberInRange('rotate', s.rotate ?? 0, 0, 180),
+    rotate,
     rotateFill: s.rotateFill === undefined ? 'black' : oneOf('rotateFill', s.rotateFill, ['black', 'edge'] as const),
+    ...(rotate > 0 ? { rotateInterpolation: interpolation } : {}),
     colorJitter,
     grayscale: numberInRange('grayscale', s.grayscale ?? 0, 0, 1),
   };
@@ -202,11 +247,14 @@ export function sampleImageAugment(spec: ImageAugmentSpec, width: number, height
   // One independent stream per transform, so switching one off does not change the others' draws.
   const master = new Xoshiro128(parseSeed('seed', seed));
   const [cropRng, flipRng, rotateRng, jitterRng, grayRng] = Array.from({ length: 5 }, () => new Xoshiro128(master.nextUint32()));
+  const size = s.crop === false ? undefined : s.crop.size;
   return {
     crop: s.crop === false ? null : sampleCropBox(width, height, s.crop, cropRng!),
+    ...(typeof size === 'number' ? { cropSize: { width: size, height: size } } : {}),
     flip: s.hflip > 0 && flipRng!.nextDouble() < s.hflip,
     angle: s.rotate > 0 ? uniform(rotateRng!, -s.rotate, s.rotate) : 0,
     rotateFill: s.rotateFill,
+    ...(s.rotateInterpolation ? { rotateInterpolation: s.rotateInterpolation } : {}),
     jitter: s.colorJitter === false ? null : sampleJitter(s.colorJitter, jitterRng!),
     grayscale: s.grayscale > 0 && grayRng!.nextDouble() < s.grayscale,
   };
@@ -234,9 +282,12 @@ export function sampleJitter(spec: ColorJitterSpec, rng: Xoshiro128): JitterPara
 /** Applies drawn parameters in torchvision's order: crop, flip, rotation, jitter, greyscale. */
 export function applyImageAugment(image: RgbImage, params: ImageAugmentParams): RgbImage {
   let out = image;
-  if (params.crop !== null) out = resizedCrop(out, params.crop, image.width, image.height);
+  if (params.crop !== null) {
+    const size = params.cropSize ?? { width: image.width, height: image.height };
+    out = resizedCrop(out, params.crop, size.width, size.height);
+  }
   if (params.flip) out = hflip(out);
-  if (params.angle !== 0) out = rotate(out, params.angle, params.rotateFill ?? 'black');
+  if (params.angle !== 0) out = rotate(out, params.angle, params.rotateFill ?? 'black', params.rotateInterpolation ?? 'bilinear');
   if (params.jitter !== null) {
     for (const op of params.jitter.order) {
       if (op === 'brightness') out = adjustBrightness(out, params.jitter.brightness);
@@ -254,7 +305,7 @@ export function applyImageAugment(image: RgbImage, params: ImageAugmentParams): 
  * @param image decoded RGB
  * @param spec which augmentations (e.g. {@link PAPER_IMAGE_AUGMENT})
  * @param seed integer in [0, 2^53)
- * @returns the augmented image (same size as the input), whether it was flipped, and the drawn parameters
+ * @returns the augmented image (the input's size, or the crop's `size`), whether it was flipped, and the drawn parameters
  */
 export function augmentImage(image: RgbImage, spec: ImageAugmentSpec, seed: number): AugmentedImage {
   checkImage(image);
@@ -311,17 +362,22 @@ function round15(x: number): number {
 }
 
 /**
- * PIL `Image.rotate(angle, BILINEAR, expand=False, fillcolor=0)`: counter-clockwise by `angle` degrees about
- * the centre, same size, outside pixels black. Bilinear sampling with Pillow's edge clamping and truncation.
+ * PIL `Image.rotate(angle, resample, expand=False, fillcolor=0)`, which torchvision's `F.rotate` runs on PIL
+ * images: counter-clockwise by `angle` degrees about the centre, same size, outside pixels black. Multiples of
+ * 90° that keep the size are exact transpositions (as Pillow); otherwise nearest neighbour (torchvision's default;
+ * Pillow's 16.16 fixed-point affine loop) or bilinear (Pillow's edge clamping and truncation).
  * With `fill = 'edge'` the outside pixels take the nearest border pixel instead (the inside ones are unchanged).
  */
-export function rotate(image: RgbImage, angle: number, fill: RotateFill = 'black'): RgbImage {
+export function rotate(image: RgbImage, angle: number, fill: RotateFill = 'black', interpolation: RotateInterpolation = 'nearest'): RgbImage {
   if (!isNumber(angle)) throw invalidParameterError('angle', 'finite number', angle);
   oneOf('fill', fill, ['black', 'edge'] as const);
+  oneOf('interpolation', interpolation, ['nearest', 'bilinear'] as const);
   const { data, width, height } = image;
   const degrees = ((angle % 360) + 360) % 360;
   if (degrees === 0) return { data: data.slice(), width, height, channels: 3 };
-  const radians = -degrees * Math.PI / 180;
+  if (degrees === 180 || ((degrees === 90 || degrees === 270) && width === height)) return transpose(image, degrees as 90 | 180 | 270);
+  // Python's math.radians(x) is x * (pi / 180)
+  const radians = -(degrees * (Math.PI / 180));
   const a = round15(Math.cos(radians));
   const b = round15(Math.sin(radians));
   const d = round15(-Math.sin(radians));
@@ -330,6 +386,96 @@ export function rotate(image: RgbImage, angle: number, fill: RotateFill = 'black
   const cy = height / 2;
   const c = a * -cx + b * -cy + cx;
   const f = d * -cx + e * -cy + cy;
+  const matrix = [a, b, c, d, e, f] as const;
+  return interpolation === 'nearest' ? rotateNearest(image, matrix, fill) : rotateBilinear(image, matrix, fill);
+}
+
+/** PIL `transpose(ROTATE_90 / ROTATE_180 / ROTATE_270)` (counter-clockwise). */
+function transpose(image: RgbImage, degrees: 90 | 180 | 270): RgbImage {
+  const { data, width, height } = image;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [xs, ys] = degrees === 90 ? [width - 1 - y, x] : degrees === 180 ? [width - 1 - x, height - 1 - y] : [y, height - 1 - x];
+      const s = (ys * width + xs) * 3;
+      const o = (y * width + x) * 3;
+      out[o] = data[s]!;
+      out[o + 1] = data[s + 1]!;
+      out[o + 2] = data[s + 2]!;
+    }
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
+type Affine = readonly [number, number, number, number, number, number];
+
+/** Pillow's `FLOOR`, then the conversion to int. */
+const floorInt = (v: number) => Math.floor(v) | 0;
+
+/** Pillow's `check_fixed`: the mapped point fits 16.16 fixed point. */
+function fitsFixed(m: Affine, x: number, y: number): boolean {
+  return Math.abs(x * m[0] + y * m[1] + m[2]) < 32768 && Math.abs(x * m[3] + y * m[4] + m[5]) < 32768;
+}
+
+/**
+ * Pillow's `ImagingTransformAffine` with NEAREST: `affine_fixed` (16.16 fixed point, integers stepped along
+ * rows and columns) when every corner fits, else the floating-point loop. A pixel is the input pixel the
+ * sample point falls in; outside the input it stays black (or, with 'edge', takes the clamped pixel).
+ */
+function rotateNearest(image: RgbImage, m: Affine, fill: RotateFill): RgbImage {
+  const { data, width, height } = image;
+  const out = new Uint8Array(data.length);
+  const copy = (xin: number, yin: number, o: number) => {
+    const inside = xin >= 0 && xin < width && yin >= 0 && yin < height;
+    if (!inside && fill === 'black') return;
+    const s = (Math.min(Math.max(yin, 0), height - 1) * width + Math.min(Math.max(xin, 0), width - 1)) * 3;
+    out[o] = data[s]!;
+    out[o + 1] = data[s + 1]!;
+    out[o + 2] = data[s + 2]!;
+  };
+  if (fitsFixed(m, 0, 0) && fitsFixed(m, width, height) && fitsFixed(m, 0, height) && fitsFixed(m, width, 0)) {
+    const fix = (v: number) => floorInt(v * 65536 + 0.5);
+    const a0 = fix(m[0]);
+    const a1 = fix(m[1]);
+    const a3 = fix(m[3]);
+    const a4 = fix(m[4]);
+    let a2 = fix(m[2] + m[0] * 0.5 + m[1] * 0.5);
+    let a5 = fix(m[5] + m[3] * 0.5 + m[4] * 0.5);
+    for (let y = 0; y < height; y++) {
+      let xx = a2;
+      let yy = a5;
+      for (let x = 0; x < width; x++) {
+        copy(xx >> 16, yy >> 16, (y * width + x) * 3);
+        xx = (xx + a0) | 0;
+        yy = (yy + a3) | 0;
+      }
+      a2 = (a2 + a1) | 0;
+      a5 = (a5 + a4) | 0;
+    }
+  } else {
+    // Pillow's COORD(v): -1 below zero, else truncation
+    const coord = (v: number) => (v < 0 ? -1 : Math.trunc(v));
+    let xo = m[2] + m[1] * 0.5 + m[0] * 0.5;
+    let yo = m[5] + m[4] * 0.5 + m[3] * 0.5;
+    for (let y = 0; y < height; y++) {
+      let xx = xo;
+      let yy = yo;
+      for (let x = 0; x < width; x++) {
+        copy(coord(xx), coord(yy), (y * width + x) * 3);
+        xx += m[0];
+        yy += m[3];
+      }
+      xo += m[1];
+      yo += m[4];
+    }
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
+/** Pillow's generic affine transform with BILINEAR (sample point at each output pixel's centre). */
+function rotateBilinear(image: RgbImage, m: Affine, fill: RotateFill): RgbImage {
+  const { data, width, height } = image;
+  const [a, b, c, d, e, f] = m;
   const out = new Uint8Array(data.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

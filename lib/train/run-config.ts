@@ -9,7 +9,7 @@ import { isRepoId } from '../hub/repo.js';
 import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
 import { resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
 import { parseFlipListWords, parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
-import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ImageAugmentSpec } from '../image/augment.js';
+import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ResolvedImageAugmentSpec } from '../image/augment.js';
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec } from '../text/augment.js';
 import { resolveScstOptions, type ResolvedScstOptions } from './scst.js';
 import type { DatasetFormat } from '../data/readers.js';
@@ -64,7 +64,7 @@ export interface StageSpec {
 
 /** A stage's resolved augmentation: each half, or undefined when off. */
 export interface StageAugment {
-  image: Required<ImageAugmentSpec> | undefined;
+  image: ResolvedImageAugmentSpec | undefined;
   caption: Required<CaptionAugmentSpec> | undefined;
   /** Caption-matched, label-preserving corruptions (see CaptionLoaderOptions.matchCorruptions); undefined when off. */
   matchCorruptions?: MatchCorruption[];

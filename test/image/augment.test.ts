@@ -64,7 +64,8 @@ describe('augmentImage', () => {
     expect(Buffer.compare(a.image.data, b.image.data)).toBe(0);
     expect(a.params).toEqual(b.params);
     expect(Buffer.compare(a.image.data, c.image.data)).not.toBe(0);
-    expect([a.image.width, a.image.height, a.image.channels]).toEqual([40, 30, 3]);
+    // the paper's RandomResizedCrop(384): a 384×384 square whatever the input size
+    expect([a.image.width, a.image.height, a.image.channels]).toEqual([384, 384, 3]);
   });
 
   it('draws flips at p=0.5 and greyscale at p=0.1 (2000 seeds)', () => {
@@ -102,7 +103,7 @@ describe('augmentImage', () => {
     const image = solid(4, 4, [1, 2, 3]);
     expect(() => augmentImage(image, { hflip: 2 }, 1)).toThrow('Expected number between 0 and 1 for hflip but received 2 of type number');
     expect(() => augmentImage(image, { flip: 0.5 } as never, 1)).toThrow(
-      'Unknown option "flip" in image augment spec; expected one of "crop", "hflip", "rotate", "rotateFill", "colorJitter", "grayscale"',
+      'Unknown option "flip" in image augment spec; expected one of "crop", "hflip", "rotate", "rotateFill", "rotateInterpolation", "colorJitter", "grayscale"',
     );
     expect(() => augmentImage(image, { crop: { scale: [0.9, 0.8], ratio: [1, 1] } }, 1)).toThrow(
       'Expected [min, max] with 0 < min <= max <= 1 for crop.scale but received an array of length 2',
@@ -112,7 +113,17 @@ describe('augmentImage', () => {
     );
     expect(() => augmentImage(image, {}, -1)).toThrow('Expected integer between 0 and 9007199254740991 for seed but received -1 of type number');
     expect(() => augmentImage({ ...image, channels: 4 } as never, {}, 1)).toThrow('Expected 3 for image.channels but received 4 of type number');
-    expect(parseImageAugmentSpec({ rotate: 10 })).toEqual({ crop: false, hflip: 0, rotate: 10, rotateFill: 'black', colorJitter: false, grayscale: 0 });
+    expect(parseImageAugmentSpec({ rotate: 10 })).toEqual({
+      crop: false, hflip: 0, rotate: 10, rotateFill: 'black', rotateInterpolation: 'nearest', colorJitter: false, grayscale: 0,
+    });
+    // without rotation the interpolation is left out, so specs normalise as before the option existed
+    expect(parseImageAugmentSpec({ hflip: 0.5 })).toEqual({ crop: false, hflip: 0.5, rotate: 0, rotateFill: 'black', colorJitter: false, grayscale: 0 });
+    expect(() => parseImageAugmentSpec({ rotate: 10, rotateInterpolation: 'bicubic' })).toThrow(
+      'Expected one of "nearest", "bilinear" for rotateInterpolation but received "bicubic"',
+    );
+    expect(() => parseImageAugmentSpec({ crop: { scale: [0.8, 1], ratio: [1, 1], size: 0 } })).toThrow(
+      "Expected 'input' or integer between 1 and 32768 for crop.size but received 0 of type number",
+    );
     expect(() => parseImageAugmentSpec({ rotate: 10, rotateFill: 'zero' })).toThrow('Expected one of "black", "edge" for rotateFill but received "zero"');
   });
 });
@@ -351,7 +362,7 @@ describe('parity with Pillow (test/fixtures/augment/golden.json)', () => {
   };
   const image: RgbImage = { data: Uint8Array.from(golden.input), width: golden.width, height: golden.height, channels: 3 };
   const cases: [string, Record<string, number[]>, (f: number) => RgbImage][] = [
-    ['rotate', golden.rotate, (a) => rotate(image, a)],
+    ['rotate', golden.rotate, (a) => rotate(image, a, 'black', 'bilinear')],
     ['brightness', golden.brightness, (f) => adjustBrightness(image, f)],
     ['contrast', golden.contrast, (f) => adjustContrast(image, f)],
     ['saturation', golden.saturation, (f) => adjustSaturation(image, f)],
