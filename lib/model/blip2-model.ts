@@ -2,7 +2,7 @@
  * The low-level BLIP-2 model: weights and the forward pass in the native addon, options validated here.
  * Most users want {@link Blip2Captioner}; this class is for tests, tools and custom pipelines.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { integerInRange, invalidParameterError, knownKeys, numberInRange, oneOf } from '../is.js';
 import {
   native,
@@ -15,7 +15,7 @@ import {
   type NativeTensor,
   type OutputTensor,
 } from '../native.js';
-import { readBlip2Config, type Blip2Config } from './config.js';
+import { estimateParameters, readBlip2Config, type Blip2Config } from './config.js';
 import { intMatrix } from './tensors.js';
 import { NativeDecoderSession, type DecoderSession } from './decoder.js';
 import { access, mkdir } from 'node:fs/promises';
@@ -102,8 +102,7 @@ export const SMALL_MODEL_PARAMETERS = 20_000_000;
 /** The default intra-op thread count for a model: 1 for small models, otherwise every core this process may use. */
 export function defaultThreads(config?: Blip2Config): number {
   if (config !== undefined) {
-    const parameters = native().expectedTensors(config).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
-    if (parameters < SMALL_MODEL_PARAMETERS) return 1;
+    if (estimateParameters(config) < SMALL_MODEL_PARAMETERS) return 1;
   }
   return availableParallelism();
 }
@@ -117,11 +116,24 @@ function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOp
   if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
     throw invalidParameterError('device', "'cpu', 'cuda' or 'cuda:N'", device);
   }
-  return {
-    device,
-    dtype: o.dtype === undefined ? 'float32' : oneOf('dtype', o.dtype, DTYPES),
-    threads: o.threads === undefined ? defaultThreads(config) : integerInRange('threads', o.threads, 1, 1024),
-  };
+  const dtype = o.dtype === undefined ? 'float32' : oneOf('dtype', o.dtype, DTYPES);
+  if (device === 'cpu' && dtype === 'float16') {
+    throw invalidParameterError('dtype', "'float32' or 'bfloat16' on device 'cpu' (libtorch has no float16 CPU kernels for this model; " +
+      "use bfloat16 for half the memory, or float16 with device 'cuda')", dtype);
+  }
+  if (device === 'cpu') checkMemory(config, dtype);
+  return { device, dtype, threads: o.threads === undefined ? defaultThreads(config) : integerInRange('threads', o.threads, 1, 1024) };
+}
+
+/** Refuses, before anything is allocated, a model whose parameters alone exceed this machine's memory. */
+function checkMemory(config: Blip2Config, dtype: Dtype): void {
+  const parameters = estimateParameters(config);
+  const bytes = parameters * (dtype === 'float32' ? 4 : 2);
+  if (bytes > totalmem()) {
+    const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
+    throw new Error(
+      `The model needs ${gb(bytes)} for its ${parameters.toLocaleString('en-US')} ${dtype} parameters, more than this machine's ${gb(totalmem())} of memory`);
+  }
 }
 
 export class Blip2Model {

@@ -75,6 +75,33 @@ export class ConfigError extends Error {
 
 type Raw = Record<string, unknown>;
 
+/**
+ * Upper bounds on every size in a config, far above any released BLIP-2 (EVA ViT-g: width 1408, 39 layers;
+ * Flan-T5-XXL: d_model 4096, d_ff 10240, 24 layers, vocab 32128) but small enough that no single bound can ask for
+ * unbounded memory; {@link MAX_PARAMETERS} bounds their product.
+ */
+export const CONFIG_LIMITS = Object.freeze({
+  /** hidden_size, d_model, d_kv. */
+  width: 65536,
+  /** intermediate_size, d_ff. */
+  feedForward: 262144,
+  /** num_hidden_layers, num_layers, num_decoder_layers. */
+  layers: 1024,
+  /** num_attention_heads, num_heads. */
+  heads: 1024,
+  /** image_size and patch_size, in pixels. */
+  imageSize: 8192,
+  /** vocab_size (and so every token id). */
+  vocab: 1 << 20,
+  /** num_query_tokens. */
+  queryTokens: 4096,
+  /** relative_attention_num_buckets and relative_attention_max_distance. */
+  relativeAttention: 1 << 16,
+});
+
+/** The largest parameter count a config may describe (100 billion: 400 GB in float32). */
+export const MAX_PARAMETERS = 1e11;
+
 function section(source: string, raw: Raw, key: string): Raw {
   const value = raw[key];
   if (value === undefined || value === null) return {};
@@ -85,10 +112,10 @@ function section(source: string, raw: Raw, key: string): Raw {
 function reader(source: string, path: string, raw: Raw) {
   const where = (key: string) => `${path ? `${path}.` : ''}${key} in ${source}`;
   return {
-    int(key: string, fallback: number, min = 1): number {
+    int(key: string, fallback: number, min: number, max: number): number {
       const v = raw[key] ?? fallback;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-        throw new ConfigError(`Expected integer >= ${min} for ${where(key)} but received ${describe(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+        throw new ConfigError(`Expected integer between ${min} and ${max} for ${where(key)} but received ${describe(v)}`);
       }
       return v;
     },
@@ -123,16 +150,18 @@ function divisible(source: string, what: string, a: number, b: number, bName: st
   if (a % b !== 0) throw new ConfigError(`${what} (${a}) must be divisible by ${bName} (${b}) in ${source}`);
 }
 
+const L = CONFIG_LIMITS;
+
 function parseVision(source: string, raw: Raw): VisionConfig {
   const r = reader(source, 'vision_config', raw);
   const c: VisionConfig = {
-    hidden_size: r.int('hidden_size', 1408),
-    intermediate_size: r.int('intermediate_size', 6144),
-    num_hidden_layers: r.int('num_hidden_layers', 39, 0),
-    num_attention_heads: r.int('num_attention_heads', 16),
+    hidden_size: r.int('hidden_size', 1408, 1, L.width),
+    intermediate_size: r.int('intermediate_size', 6144, 1, L.feedForward),
+    num_hidden_layers: r.int('num_hidden_layers', 39, 0, L.layers),
+    num_attention_heads: r.int('num_attention_heads', 16, 1, L.heads),
     num_channels: 3,
-    image_size: r.int('image_size', 224),
-    patch_size: r.int('patch_size', 14),
+    image_size: r.int('image_size', 224, 1, L.imageSize),
+    patch_size: r.int('patch_size', 14, 1, L.imageSize),
     layer_norm_eps: r.positive('layer_norm_eps', 1e-6),
     qkv_bias: r.bool('qkv_bias', true),
     hidden_act: r.act('hidden_act', 'gelu'),
@@ -145,12 +174,12 @@ function parseVision(source: string, raw: Raw): VisionConfig {
 function parseQFormer(source: string, raw: Raw, visionHidden: number): QFormerConfig {
   const r = reader(source, 'qformer_config', raw);
   const c: QFormerConfig = {
-    hidden_size: r.int('hidden_size', 768),
-    num_hidden_layers: r.int('num_hidden_layers', 12, 0),
-    num_attention_heads: r.int('num_attention_heads', 12),
-    intermediate_size: r.int('intermediate_size', 3072),
+    hidden_size: r.int('hidden_size', 768, 1, L.width),
+    num_hidden_layers: r.int('num_hidden_layers', 12, 0, L.layers),
+    num_attention_heads: r.int('num_attention_heads', 12, 1, L.heads),
+    intermediate_size: r.int('intermediate_size', 3072, 1, L.feedForward),
     layer_norm_eps: r.positive('layer_norm_eps', 1e-12),
-    cross_attention_frequency: r.int('cross_attention_frequency', 2),
+    cross_attention_frequency: r.int('cross_attention_frequency', 2, 1, L.layers),
     // Blip2Config.__init__: self.qformer_config.encoder_hidden_size = self.vision_config.hidden_size
     encoder_hidden_size: visionHidden,
     hidden_act: r.act('hidden_act', 'gelu'),
@@ -178,25 +207,26 @@ function parseText(source: string, raw: Raw): T5TextConfig {
   }
   // for backwards compatibility transformers maps "gated-gelu" to gelu_new; explicit keys in the file win
   const derivedAct = feedForwardProj === 'gated-gelu' ? 'gelu_new' : actInfo[actInfo.length - 1]!;
-  const numLayers = r.int('num_layers', 6, 0);
+  const numLayers = r.int('num_layers', 6, 0, L.layers);
+  const vocabSize = r.int('vocab_size', 32128, 1, L.vocab);
   const c: T5TextConfig = {
-    vocab_size: r.int('vocab_size', 32128),
-    d_model: r.int('d_model', 512),
-    d_kv: r.int('d_kv', 64),
-    d_ff: r.int('d_ff', 2048),
+    vocab_size: vocabSize,
+    d_model: r.int('d_model', 512, 1, L.width),
+    d_kv: r.int('d_kv', 64, 1, L.width),
+    d_ff: r.int('d_ff', 2048, 1, L.feedForward),
     num_layers: numLayers,
-    num_decoder_layers: r.int('num_decoder_layers', numLayers, 0),
-    num_heads: r.int('num_heads', 8),
-    relative_attention_num_buckets: r.int('relative_attention_num_buckets', 32, 2),
-    relative_attention_max_distance: r.int('relative_attention_max_distance', 128, 2),
+    num_decoder_layers: r.int('num_decoder_layers', numLayers, 0, L.layers),
+    num_heads: r.int('num_heads', 8, 1, L.heads),
+    relative_attention_num_buckets: r.int('relative_attention_num_buckets', 32, 2, L.relativeAttention),
+    relative_attention_max_distance: r.int('relative_attention_max_distance', 128, 2, L.relativeAttention),
     layer_norm_epsilon: r.positive('layer_norm_epsilon', 1e-6),
     feed_forward_proj: feedForwardProj,
     is_gated_act: r.bool('is_gated_act', gated),
     dense_act_fn: r.act('dense_act_fn', derivedAct),
     tie_word_embeddings: r.bool('tie_word_embeddings', true),
-    decoder_start_token_id: r.int('decoder_start_token_id', 0, 0),
-    pad_token_id: r.int('pad_token_id', 0, 0),
-    eos_token_id: r.int('eos_token_id', 1, 0),
+    decoder_start_token_id: r.int('decoder_start_token_id', 0, 0, vocabSize - 1),
+    pad_token_id: r.int('pad_token_id', 0, 0, vocabSize - 1),
+    eos_token_id: r.int('eos_token_id', 1, 0, vocabSize - 1),
   };
   if (c.num_layers < 1 || c.num_decoder_layers < 1) {
     throw new ConfigError(`text_config needs at least one encoder and one decoder block in ${source}`);
@@ -218,13 +248,51 @@ export function parseBlip2Config(raw: unknown, source = 'config'): Blip2Config {
   const vision = parseVision(source, section(source, raw, 'vision_config'));
   const qformer = parseQFormer(source, section(source, raw, 'qformer_config'), vision.hidden_size);
   const text = parseText(source, section(source, raw, 'text_config'));
-  return {
+  const config: Blip2Config = {
     model_type: 'blip-2',
-    num_query_tokens: reader(source, '', raw).int('num_query_tokens', 32),
+    num_query_tokens: reader(source, '', raw).int('num_query_tokens', 32, 1, L.queryTokens),
     vision_config: vision,
     qformer_config: qformer,
     text_config: text,
   };
+  const parameters = estimateParameters(config);
+  if (parameters > MAX_PARAMETERS) {
+    throw new ConfigError(
+      `${source} describes a model of ${parameters.toExponential(2)} parameters, more than the ${MAX_PARAMETERS.toExponential(0)} this library accepts`);
+  }
+  return config;
+}
+
+/**
+ * The parameter count a config describes, computed from its sizes (nothing is allocated or listed); equal to the
+ * sum over {@link Blip2Model.expectedTensors}.
+ */
+export function estimateParameters(config: Blip2Config): number {
+  const v = config.vision_config;
+  const patches = (v.image_size / v.patch_size) ** 2;
+  const visionLayer = 3 * v.hidden_size * v.hidden_size + (v.qkv_bias ? 3 * v.hidden_size : 0) + linear(v.hidden_size, v.hidden_size) +
+    linear(v.hidden_size, v.intermediate_size) + linear(v.intermediate_size, v.hidden_size) + 4 * v.hidden_size;
+  const vision = v.hidden_size * (1 + 3 * v.patch_size ** 2 + 1 + (patches + 1) + 2) + v.num_hidden_layers * visionLayer;
+  const q = config.qformer_config;
+  const H = q.hidden_size;
+  const attention = (keyWidth: number) => linear(H, H) + 2 * linear(keyWidth, H) + linear(H, H) + 2 * H;
+  const crossLayers = Math.ceil(q.num_hidden_layers / q.cross_attention_frequency);
+  const qformer = 2 * H + q.num_hidden_layers * (attention(H) + linear(H, q.intermediate_size) + linear(q.intermediate_size, H) + 2 * H) +
+    crossLayers * attention(q.encoder_hidden_size) + config.num_query_tokens * H;
+  const t = config.text_config;
+  const d = t.d_model;
+  const attention5 = 4 * d * t.num_heads * t.d_kv + d;
+  const feedForward = (t.is_gated_act ? 3 : 2) * d * t.d_ff + d;
+  const bias = t.relative_attention_num_buckets * t.num_heads;
+  const encoder = d + t.num_layers * (attention5 + feedForward) + bias;
+  const decoder = d + t.num_decoder_layers * (2 * attention5 + feedForward) + bias;
+  const text = t.vocab_size * d * (t.tie_word_embeddings ? 1 : 2) + encoder + decoder;
+  return vision + qformer + linear(H, d) + text;
+}
+
+/** Weights and bias of a Linear(in, out). */
+function linear(inFeatures: number, outFeatures: number): number {
+  return inFeatures * outFeatures + outFeatures;
 }
 
 /** Reads and resolves `<dir>/config.json`, with errors that name the file and the fix. */

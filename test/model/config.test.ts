@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBlip2Config } from '../../lib/model/config.js';
+import { totalmem } from 'node:os';
+import { estimateParameters, parseBlip2Config } from '../../lib/model/config.js';
+import { Blip2Model } from '../../lib/model/blip2-model.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
@@ -60,5 +62,62 @@ describe('parseBlip2Config', () => {
       'vision_config.hidden_size (30) must be divisible by num_attention_heads (4) in config',
     );
     expect(() => parseBlip2Config([1])).toThrow('Expected a JSON object in config but received an array of length 1');
+  });
+});
+
+describe('config size bounds (reliability)', () => {
+  const tiny = () => read(join(TINY_MODEL, 'config.json'));
+
+  it('refuses absurd sizes by key before anything is listed or allocated', () => {
+    const raw = tiny();
+    raw.vision_config.num_hidden_layers = 1e9;
+    expect(() => parseBlip2Config(raw, 'config.json')).toThrow(
+      'Expected integer between 0 and 1024 for vision_config.num_hidden_layers in config.json but received 1000000000 of type number');
+    const wide = tiny();
+    wide.text_config.vocab_size = 2 ** 31;
+    expect(() => parseBlip2Config(wide)).toThrow(
+      'Expected integer between 1 and 1048576 for text_config.vocab_size in config but received 2147483648 of type number');
+    const ids = tiny();
+    ids.text_config.eos_token_id = 4128;
+    expect(() => parseBlip2Config(ids)).toThrow('Expected integer between 0 and 4127 for text_config.eos_token_id in config but received 4128');
+    // every size within its bound, the product not
+    const big = tiny();
+    Object.assign(big.text_config, { vocab_size: 1 << 20, d_model: 65536 });
+    expect(() => parseBlip2Config(big, 'config.json')).toThrow(
+      'config.json describes a model of 1.38e+11 parameters, more than the 1e+11 this library accepts');
+  });
+
+  it('counts parameters arithmetically, equal to the sum over the expected tensor list', () => {
+    const base = tiny();
+    const variants = [
+      base,
+      { model_type: 'blip-2', text_config: { model_type: 't5' } },
+      read(join(TINY, 'full-size', 'config.json')),
+      { ...base, vision_config: { ...base.vision_config, qkv_bias: false } },
+      { ...base, qformer_config: { ...base.qformer_config, cross_attention_frequency: 3, num_hidden_layers: 4 } },
+      { ...base, text_config: { ...base.text_config, tie_word_embeddings: true, feed_forward_proj: 'relu', is_gated_act: false, dense_act_fn: 'relu' } },
+      { ...base, text_config: { ...base.text_config, num_decoder_layers: 3, d_kv: 5 } },
+    ];
+    const counts = variants.map((raw) => {
+      const c = parseBlip2Config(raw);
+      const listed = Blip2Model.expectedTensors(c).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+      return [estimateParameters(c), listed];
+    });
+    counts.forEach(([estimate, listed]) => expect(estimate).toBe(listed));
+    expect(counts[0]![0]).toBe(360576);
+  });
+
+  it('refuses a model whose parameters exceed the machine memory, and float16 on the CPU, before allocating', async () => {
+    const raw = tiny();
+    // vocab × d_model × 2 (embeddings + lm_head) float32 parameters, sized to just exceed this machine's memory
+    const dModel = Math.ceil(totalmem() / 4 / 2 / (1 << 20) / 8) * 8;
+    Object.assign(raw.text_config, { vocab_size: 1 << 20, d_model: dModel });
+    const config = parseBlip2Config(raw);
+    const parameters = estimateParameters(config);
+    await expect(Blip2Model.random(config, { threads: 1 })).rejects.toThrow(
+      `The model needs ${(parameters * 4 / 1e9).toFixed(1)} GB for its ${parameters.toLocaleString('en-US')} float32 parameters, more than this machine's`);
+    await expect(Blip2Model.load(TINY_MODEL, { dtype: 'float16' })).rejects.toThrow(
+      "Expected 'float32' or 'bfloat16' on device 'cpu' (libtorch has no float16 CPU kernels for this model; use bfloat16 for half the memory, " +
+        "or float16 with device 'cuda') for dtype but received \"float16\" of type string");
   });
 });

@@ -64,7 +64,7 @@ describe('loading errors', () => {
     config.text_config.num_heads = 2.5;
     const dir = modelDir(undefined, JSON.stringify(config));
     await expect(Blip2Model.load(dir)).rejects.toThrow(
-      `Expected integer >= 1 for text_config.num_heads in ${join(dir, 'config.json')} but received 2.5 of type number`,
+      `Expected integer between 1 and 1024 for text_config.num_heads in ${join(dir, 'config.json')} but received 2.5 of type number`,
     );
   });
 
