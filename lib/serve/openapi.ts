@@ -106,7 +106,7 @@ export function openApiDocument(models: readonly string[], limits: ServerLimits)
             models: { type: 'array', items: { type: 'string' } },
             queue: {
               type: 'object',
-              properties: Object.fromEntries(['running', 'waiting', 'concurrency', 'maxWaiting', 'completed', 'timedOut', 'rejected'].map((k) => [k, { type: 'integer' }])),
+              properties: Object.fromEntries(['running', 'waiting', 'concurrency', 'maxWaiting', 'completed', 'timedOut', 'rejected', 'abandoned'].map((k) => [k, { type: 'integer' }])),
             },
           },
         },

@@ -2,7 +2,8 @@
  * A bounded work queue: at most `concurrency` tasks run (model calls share the machine's cores, so the default
  * is one), at most `maxWaiting` wait; a further task is refused at once with a retry estimate, and a task that
  * is not done within its deadline is answered with a timeout (while waiting it is dropped; while running its
- * slot stays taken until the native work really ends, so the queue never over-commits the machine).
+ * signal is aborted and its slot stays taken until the work really ends, so the queue never over-commits the
+ * machine). A caller that gives up (its signal aborts) is treated the same way: dropped while waiting, never run.
  */
 import { integerInRange, knownKeys } from '../is.js';
 
@@ -39,6 +40,8 @@ export interface QueueStats {
   completed: number;
   timedOut: number;
   rejected: number;
+  /** Tasks whose caller aborted: dropped while waiting, or told to stop while running. */
+  abandoned: number;
 }
 
 interface Waiter {
@@ -53,6 +56,7 @@ export class WorkQueue {
   private completed = 0;
   private timedOut = 0;
   private rejected = 0;
+  private abandoned = 0;
   /** Mean task duration (exponential moving average), for Retry-After. */
   private meanMs = 1000;
 
@@ -66,7 +70,7 @@ export class WorkQueue {
   get stats(): QueueStats {
     return {
       running: this.running, waiting: this.waiters.length, concurrency: this.concurrency, maxWaiting: this.maxWaiting,
-      completed: this.completed, timedOut: this.timedOut, rejected: this.rejected,
+      completed: this.completed, timedOut: this.timedOut, rejected: this.rejected, abandoned: this.abandoned,
     };
   }
 
@@ -76,25 +80,50 @@ export class WorkQueue {
     return Math.max(1, Math.ceil((ahead * this.meanMs) / this.concurrency / 1000));
   }
 
+  /** Whether a new task would be refused now (every slot busy and `maxWaiting` tasks waiting). */
+  get full(): boolean {
+    return this.running >= this.concurrency && this.waiters.length >= this.maxWaiting;
+  }
+
   /**
-   * Runs `task` when a slot is free.
+   * Runs `task` when a slot is free. The task gets a signal that aborts at the deadline or when `signal` aborts;
+   * it should stop soon after (its slot stays taken until it does).
    *
    * @param timeoutMs deadline from now (waiting included); 0 for none
+   * @param signal the caller giving up: a waiting task is dropped, a running one aborted; rejects with its reason
    * @throws QueueFullError at once when `maxWaiting` tasks already wait; QueueTimeoutError past the deadline
    */
-  run<T>(task: () => Promise<T>, timeoutMs = 0): Promise<T> {
-    if (this.running >= this.concurrency && this.waiters.length >= this.maxWaiting) {
+  run<T>(task: (signal: AbortSignal) => Promise<T>, timeoutMs = 0, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) {
+      this.abandoned++;
+      return Promise.reject(signal.reason);
+    }
+    if (this.full) {
       this.rejected++;
       return Promise.reject(new QueueFullError(this.retryAfterSeconds(), this.waiters.length));
     }
     return new Promise<T>((resolve, reject) => {
+      const controller = new AbortController();
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       const settle = (fn: () => void) => {
         if (settled) return;
         settled = true;
         if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onCallerAbort);
         fn();
+      };
+      /** Drops the task if it still waits, or tells it to stop; the caller hears `reason` at once. */
+      const giveUp = (reason: unknown) => {
+        const index = this.waiters.indexOf(waiter);
+        if (index !== -1) this.waiters.splice(index, 1);
+        controller.abort(reason);
+        settle(() => reject(reason));
+      };
+      const onCallerAbort = () => {
+        if (settled) return;
+        this.abandoned++;
+        giveUp(signal!.reason);
       };
       const waiter: Waiter = {
         start: () => {
@@ -106,7 +135,7 @@ export class WorkQueue {
             this.meanMs = 0.8 * this.meanMs + 0.2 * (performance.now() - started);
           };
           // the slot is freed before the caller hears back, so the counters are current when it does
-          Promise.resolve().then(task).then(
+          Promise.resolve(controller.signal).then(task).then(
             (value) => { finish(); settle(() => resolve(value)); this.next(); },
             (error: unknown) => { finish(); settle(() => reject(error)); this.next(); },
           );
@@ -114,13 +143,13 @@ export class WorkQueue {
       };
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          const index = this.waiters.indexOf(waiter);
-          if (index !== -1) this.waiters.splice(index, 1);
           this.timedOut++;
-          settle(() => reject(new QueueTimeoutError(timeoutMs, index !== -1 ? 'waiting' : 'running')));
+          const waiting = this.waiters.includes(waiter);
+          giveUp(new QueueTimeoutError(timeoutMs, waiting ? 'waiting' : 'running'));
         }, timeoutMs);
         timer.unref?.();
       }
+      signal?.addEventListener('abort', onCallerAbort, { once: true });
       this.waiters.push(waiter);
       this.next();
     });

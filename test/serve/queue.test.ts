@@ -18,7 +18,7 @@ describe('WorkQueue', () => {
     gate.resolve();
     expect(await Promise.all([a, b])).toEqual([1, 2]);
     expect(order).toEqual(['a start', 'a end', 'b']);
-    expect(queue.stats).toEqual({ running: 0, waiting: 0, concurrency: 1, maxWaiting: 4, completed: 2, timedOut: 0, rejected: 0 });
+    expect(queue.stats).toEqual({ running: 0, waiting: 0, concurrency: 1, maxWaiting: 4, completed: 2, timedOut: 0, rejected: 0, abandoned: 0 });
   });
 
   it('refuses a task when maxWaiting tasks wait, with a retry estimate', async () => {
@@ -48,6 +48,41 @@ describe('WorkQueue', () => {
     await queue.run(async () => {});
     expect(ranB).toBe(false);
     expect(queue.stats).toMatchObject({ running: 0, completed: 2 });
+  });
+
+  it('drops a waiting task whose caller aborts (never run) and aborts a running one, freeing the slot when it ends', async () => {
+    const queue = new WorkQueue({ maxWaiting: 2 });
+    const gate = deferred();
+    const caller = new AbortController();
+    let seenByTask: AbortSignal | undefined;
+    let ranB = false;
+    const a = queue.run(async (signal) => { seenByTask = signal; await gate.promise; }, 0, caller.signal);
+    const waitingCaller = new AbortController();
+    const b = queue.run(async () => { ranB = true; }, 0, waitingCaller.signal);
+    expect(queue.stats).toMatchObject({ running: 1, waiting: 1 });
+    waitingCaller.abort(new Error('client gone'));
+    await expect(b).rejects.toThrow('client gone');
+    expect(queue.stats).toMatchObject({ running: 1, waiting: 0, abandoned: 1 });
+    caller.abort(new Error('client gone too'));
+    await expect(a).rejects.toThrow('client gone too');
+    expect(seenByTask!.aborted).toBe(true);
+    // the task has not ended yet: its slot stays taken
+    expect(queue.stats).toMatchObject({ running: 1, abandoned: 2 });
+    gate.resolve();
+    await queue.run(async () => {});
+    expect(ranB).toBe(false);
+    expect(queue.stats).toEqual({ running: 0, waiting: 0, concurrency: 1, maxWaiting: 2, completed: 2, timedOut: 0, rejected: 0, abandoned: 2 });
+    await expect(queue.run(async () => {}, 0, AbortSignal.abort(new Error('already gone')))).rejects.toThrow('already gone');
+  });
+
+  it('aborts a running task at its deadline', async () => {
+    const queue = new WorkQueue();
+    const reasons: unknown[] = [];
+    const task = queue.run((signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => { reasons.push(signal.reason); resolve(); })), 10);
+    await expect(task).rejects.toThrow(new QueueTimeoutError(10, 'running'));
+    expect(reasons).toEqual([new QueueTimeoutError(10, 'running')]);
+    await queue.run(async () => {});
+    expect(queue.stats).toMatchObject({ running: 0, completed: 2, timedOut: 1 });
   });
 
   it('validates its options', () => {

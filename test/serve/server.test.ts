@@ -202,7 +202,7 @@ describe('queue, deadline and health', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({
       status: 'ok', models: ['tiny'],
-      queue: { running: 1, waiting: 19, concurrency: 1, maxWaiting: 32, completed: 0, timedOut: 0, rejected: 0 },
+      queue: { running: 1, waiting: 19, concurrency: 1, maxWaiting: 32, completed: 0, timedOut: 0, rejected: 0, abandoned: 0 },
     });
     g.open();
     const responses = await Promise.all(inFlight);
