@@ -196,7 +196,9 @@ const RULES: Rule[] = [
     (t) => ({ token: normalizeCurrency(t), consumed: t.length }), '[\\u00A2\\u00A3\\u00A4\\u00A5\\u0080\\u20A0\\u20AA\\u20AC\\u20B9\\u060B\\u0E3F\\u20A4\\uFFE0\\uFFE1\\uFFE5\\uFFE6]'),
   rule(`${ACRO}\\.`, `${SPACE}+(?:${ACRONYM_FOLLOWERS})${SPACE}`, processAcronym, '[A-Za-z]'),
   rule(ABBREV1, `${SPACENL}(?:${SPACENL}|\\p{Lu}|${SGML})`, (t) => ({ token: t, consumed: t.length - 1 }), '[A-Za-z]'),
-  rule(ABBREV1, null, asIs, '[A-Za-z]'),
+  rule(ABBREV1, '[\\s\\S]{2}', asIs, '[A-Za-z]'),
+  // Fewer than two characters left (end of input): JFlex's last ABBREV1 rule prints the period twice.
+  rule(ABBREV1, null, (t) => ({ token: t, consumed: t.length - 1 }), '[A-Za-z]'),
   rule(`(?:${ABBREV4_WORDS})\\.`, null, asIs, '[A-Za-z]'),
   // A single letter keeps its period ("J. Smith") only before a space: ending a line ("the letter A.")
   // it is a word and a sentence-final period.
