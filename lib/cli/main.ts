@@ -3,12 +3,13 @@
  * The `blip2-progressive` command line. Each command lives in its own module and registers
  * itself on the program; this file only wires them together and maps errors to exit codes.
  *
- * Exit codes: 0 success, 1 runtime failure, 2 bad usage (unknown flag, invalid value).
+ * Exit codes: 0 success, 1 runtime failure, 2 bad usage (unknown flag, invalid value), 130 stopped by a signal.
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { commands } from './commands.js';
 import { UsageError } from './usage.js';
+import { AbortError } from '../abort.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(pkg.version)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', '\nExit codes: 0 success, 1 runtime failure, 2 bad usage (unknown flag or invalid value).');
+    .addHelpText('after', '\nExit codes: 0 success, 1 runtime failure, 2 bad usage (unknown flag or invalid value), 130 stopped by SIGINT/SIGTERM.');
   for (const register of commands) register(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return err instanceof AbortError ? 130 : 1;
   }
 }
 

@@ -3,6 +3,7 @@
  * lib/train/run-config.ts for the config and lib/train/run.ts for the run directory).
  */
 import type { Command } from 'commander';
+import { AbortError } from '../abort.js';
 import { streamLogger } from '../logger.js';
 import { readRunConfig } from '../train/run-config.js';
 import { runProgressive } from '../train/run.js';
@@ -36,7 +37,10 @@ Example config:
 
 Examples:
   $ blip2-progressive train --config run.json
-  $ blip2-progressive train --config run.json --resume     # after a crash or kill -9`)
+  $ blip2-progressive train --config run.json --resume     # after a crash, kill -9 or Ctrl-C
+
+Ctrl-C (SIGINT) or SIGTERM: the step in progress finishes and is checkpointed, then the command exits with
+code 130; --resume continues from there. A second signal stops at once (resume from the last checkpoint).`)
     .action(async (flags: TrainFlags) => {
       const spec = await readRunConfig(flags.config);
       // a repo id becomes its snapshot directory here (downloaded with a progress bar), which pins the run to that commit
@@ -45,8 +49,18 @@ Examples:
       const draw = Boolean(process.stderr.isTTY) || flags.progress === true;
       let bar: ProgressBar | undefined;
       let evalBar: ProgressBar | undefined;
+      const controller = new AbortController();
+      const stop = (signal: NodeJS.Signals) => {
+        logger.info(`${signal}: finishing the step in progress and saving a checkpoint (send it again to stop at once)`);
+        controller.abort(new Error(`received ${signal}`));
+        process.removeListener('SIGINT', stop);
+        process.removeListener('SIGTERM', stop);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       const summary = await runProgressive(spec, {
         resume: flags.resume === true,
+        signal: controller.signal,
         logger,
         events: {
           onStageStart(stage, index, totalSteps) {
@@ -61,6 +75,12 @@ Examples:
             evalBar.update(done);
           },
         },
+      }).catch((err: unknown) => {
+        if (err instanceof AbortError) throw new AbortError(`${err.message} (--resume)`, { cause: err });
+        throw err;
+      }).finally(() => {
+        process.removeListener('SIGINT', stop);
+        process.removeListener('SIGTERM', stop);
       });
       stdout.write(flags.json ? `${JSON.stringify(summary.rows)}\n` : summary.markdown);
     });

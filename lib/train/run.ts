@@ -22,6 +22,7 @@ import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
 import { CiderDScorer } from '../metrics/cider.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { lockRunDirectory } from './run-lock.js';
+import { AbortError, abortSignal, throwIfAborted } from '../abort.js';
 import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import type { RunSpec, StageSpec } from './run-config.js';
@@ -62,6 +63,11 @@ export interface RunOptions {
   resume?: boolean;
   logger?: Logger;
   events?: RunEvents;
+  /**
+   * Stops the run between optimizer steps: the step in progress (with its validation) finishes and is
+   * checkpointed, then the promise rejects with an AbortError; `resume` continues from there.
+   */
+  signal?: AbortSignal;
 }
 
 interface StageRecord {
@@ -109,6 +115,8 @@ async function readJson<T>(path: string): Promise<T> {
 
 /** Runs (or resumes) a progressive fine-tuning run and returns the results table. */
 export async function runProgressive(spec: RunSpec, options: RunOptions = {}): Promise<RunSummary> {
+  abortSignal('signal', options.signal);
+  throwIfAborted(options.signal);
   await mkdir(spec.outDir, { recursive: true });
   const unlock = await lockRunDirectory(spec.outDir);
   try {
@@ -162,6 +170,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
       }
     };
 
+    throwIfAborted(options.signal);
     if (spec.zeroShot && !state.zeroShot) {
       logger.info('zero-shot evaluation');
       const result = await evaluate();
@@ -181,7 +190,8 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
       }
       if (stage.scst && !scorer) scorer = new CiderDScorer(imageCaptions(train));
       const previous = stage.from !== undefined ? state.stages.find((s) => s.name === stage.from) : i > 0 ? state.stages[i - 1] : undefined;
-      const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events });
+      if (options.signal?.aborted) throw new AbortError(`Training aborted before stage "${stage.name}" (stage ${i + 1}); resume the run to continue`, { cause: options.signal.reason });
+      const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events, signal: options.signal });
       state.stages[i] = record;
       await saveState();
       await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
@@ -237,6 +247,7 @@ interface StageContext {
   scorer: CiderDScorer | undefined;
   logger: Logger;
   events: RunEvents;
+  signal: AbortSignal | undefined;
 }
 
 async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: StageContext): Promise<StageRecord> {
@@ -292,6 +303,14 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     await saveCheckpoint(model, checkpointDir, { step, epoch: progress.epoch, schedule, extra: { ...progress } });
     checkpointedStep = step;
   };
+  const stopIfAborted = async () => {
+    if (!ctx.signal?.aborted) return;
+    if (checkpointedStep !== step) await checkpoint();
+    throw new AbortError(
+      `Training aborted in stage "${stage.name}" (stage ${index + 1}) after step ${step}; checkpoint saved, resume the run to continue`,
+      { cause: ctx.signal.reason },
+    );
+  };
   const nonFinite = (what: string, value: number, consequence: string) => new NonFiniteLossError(
     `Non-finite ${what} ${value} in stage "${stage.name}" (stage ${index + 1}) at step ${step + 1} ` +
     `(epoch ${progress.epoch + 1}, batch ${progress.nextBatch}); ${consequence} ` +
@@ -336,6 +355,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
       events.onStep?.(event);
       if (stage.evalEverySteps > 0 && step % stage.evalEverySteps === 0) await validate();
       if (step % stage.checkpointEverySteps === 0) await checkpoint();
+      await stopIfAborted();
       if (progress.done || step >= totalSteps) break;
     }
     if (progress.nextBatch >= loader.batchesPerEpoch || step >= totalSteps) {
@@ -346,6 +366,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
       progress.nextBatch = 0;
     }
     await checkpoint();
+    await stopIfAborted();
   }
   if (progress.bestCider === null) await validate();
   await captioner.model.saveAdapter(join(dir, 'final'));
