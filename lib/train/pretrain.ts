@@ -16,6 +16,8 @@ import type { CaptionDataset } from '../data/readers.js';
 import { CaptionLoader } from '../data/loader.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { learningRate, resolveSchedule } from './schedule.js';
+import { NonFiniteLossError } from './run.js';
+import { AbortError, abortSignal, throwIfAborted } from '../abort.js';
 
 export interface PretrainOptions {
   /** The model directory to write. */
@@ -42,6 +44,8 @@ export interface PretrainOptions {
   checkpointEvery?: number;
   logger?: Logger;
   onStep?: (step: number, total: number, loss: number) => void;
+  /** Stops after the step in progress, which is checkpointed; rejects with an AbortError (resumable). */
+  signal?: AbortSignal;
   /** Extra JSON written to `<outDir>/pretrain.json` with the losses (e.g. the data's content hash). */
   metadata?: Record<string, unknown>;
 }
@@ -51,6 +55,8 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tok
 /** Trains a model from scratch and writes its directory; resumes an interrupted run of the same options. */
 export async function pretrainModel(options: PretrainOptions): Promise<void> {
   const logger = options.logger ?? silentLogger;
+  const signal = abortSignal('signal', options.signal);
+  throwIfAborted(signal);
   const partial = `${options.outDir}.partial`;
   const checkpoints = join(partial, 'checkpoint');
   await mkdir(partial, { recursive: true });
@@ -86,17 +92,25 @@ export async function pretrainModel(options: PretrainOptions): Promise<void> {
           inputIds: batch.captions.map(() => prompt),
           labels,
         });
-        await model.optimizerStep({
+        if (!Number.isFinite(loss)) {
+          throw new NonFiniteLossError(`Non-finite loss ${loss} in pretraining at step ${step + 1} (epoch ${epoch + 1}, batch ${batch.index + 1}); stopped before the optimizer step`);
+        }
+        const { gradNorm } = await model.optimizerStep({
           lr: learningRate(schedule, step), betas: options.betas ?? [0.9, 0.999], weightDecay: options.weightDecay ?? 0.01,
           maxGradNorm: options.maxGradNorm ?? 1,
         });
+        if (!Number.isFinite(gradNorm)) {
+          throw new NonFiniteLossError(`Non-finite gradient norm ${gradNorm} in pretraining at step ${step + 1} (epoch ${epoch + 1}, batch ${batch.index + 1}); the weights of this step are not saved`);
+        }
         step += 1;
         nextBatch = batch.index + 1;
         losses.push(loss);
         options.onStep?.(step, options.steps, loss);
-        if (step % checkpointEvery === 0 && step < options.steps) {
+        const aborted = signal?.aborted === true && step < options.steps;
+        if ((step % checkpointEvery === 0 || aborted) && step < options.steps) {
           await saveCheckpoint(model, checkpoints, { step, epoch, schedule, extra: { nextBatch, losses } });
         }
+        if (aborted) throw new AbortError(`Pretraining aborted after step ${step} of ${options.steps}; checkpoint saved, run again to continue`, { cause: signal!.reason });
         if (step >= options.steps) break;
       }
       if (step < options.steps) {
