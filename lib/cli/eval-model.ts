@@ -6,7 +6,7 @@
  */
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Logger } from '../logger.js';
-import { loadDataset, type DatasetFormat } from '../data/readers.js';
+import { KARPATHY_SPLITS, loadDataset, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
 import { parseCorruption, type Corruption } from '../image/corrupt.js';
 import type { MetricName } from '../metrics/coco-eval.js';
 import { evaluateCaptioner, type EvaluationResult } from '../train/evaluate.js';
@@ -19,6 +19,7 @@ export interface ModelEvalFlags extends ModelFlags {
   data?: string;
   imageRoot?: string;
   format?: DatasetFormat | 'auto';
+  split?: KarpathySplit;
   corrupt?: Corruption;
   maxImages?: number;
   numBeams?: number;
@@ -28,6 +29,14 @@ export interface ModelEvalFlags extends ModelFlags {
   predsOut?: string;
   metrics?: MetricName[];
   progress?: boolean;
+}
+
+/** `--split test` as a flag parser (usage error naming the flag). */
+export function parseSplitFlag(value: string): KarpathySplit {
+  if (!(KARPATHY_SPLITS as readonly string[]).includes(value)) {
+    throw new UsageError(`--split expects one of ${KARPATHY_SPLITS.join(', ')} but received ${JSON.stringify(value)}`);
+  }
+  return value as KarpathySplit;
 }
 
 /** `--corrupt blur:3` as a flag parser (usage error naming the flag). */
@@ -46,6 +55,8 @@ export async function evaluateWithModel(flags: ModelEvalFlags, logger: Logger, s
   try {
     const dataset = await loadDataset({
       file: flags.data, ...(flags.imageRoot ? { imageRoot: flags.imageRoot } : {}), format: flags.format ?? 'auto', logger,
+      // a Karpathy file without --split is scored on its test split (the split papers report), never on every image
+      ...(flags.split ? { split: flags.split } : { role: 'test' as const }),
     });
     const draw = Boolean((stderr as { isTTY?: boolean }).isTTY) || flags.progress === true;
     let bar: ProgressBar | undefined;

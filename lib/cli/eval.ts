@@ -14,7 +14,7 @@ import { cocoEval, METRIC_NAMES, type CocoEvalResult, type MetricName } from '..
 import { loadPredictions, loadReferences } from '../metrics/loaders.js';
 import { UsageError, parseIntegerFlag } from './usage.js';
 import { addModelFlags } from './model-flags.js';
-import { evaluateWithModel, parseCorruptFlag, type ModelEvalFlags } from './eval-model.js';
+import { evaluateWithModel, parseCorruptFlag, parseSplitFlag, type ModelEvalFlags } from './eval-model.js';
 
 /** Where the command writes; tests pass their own streams. */
 export interface EvalIO {
@@ -90,6 +90,7 @@ export function register(program: Command, io: EvalIO = { stdout: process.stdout
     .option('--adapter <dir>', 'with --model: a LoRA adapter directory (PEFT layout)')
     .option('--data <file>', 'with --model: the dataset to caption (VizWiz, COCO, Karpathy, processed json or JSONL)')
     .option('--image-root <dir>', 'with --model: where the dataset\'s images are (default: next to --data)')
+    .option('--split <name>', 'with --model and a Karpathy --data file: the split to score (train, val, test, restval, all; default test)', parseSplitFlag)
     .option('--corrupt <kind:severity>', 'with --model: corrupt every image first, e.g. blur:3 (noise, blur, motion, dark, jpeg, defocus; 1-5)', parseCorruptFlag)
     .option('--max-images <n>', 'with --model: only the first N images', parseIntegerFlag('--max-images', 1, 1e9))
     .option('--num-beams <n>', 'with --model: beam search width', parseIntegerFlag('--num-beams', 1, 64))

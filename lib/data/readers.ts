@@ -60,10 +60,15 @@ export interface LoadDatasetOptions {
   imageRoot?: string;
   /** The file's format; `'auto'` (default) detects it from the content (see {@link detectFormat}). */
   format?: DatasetFormat | 'auto';
-  /** Karpathy files only: which split to read. Default `'all'`. */
+  /** Karpathy files only: which split to read. Default: the split of `role`, else `'all'`. */
   split?: KarpathySplit;
   /** Karpathy files only: with split `'train'`, also take the `restval` images. Default false. */
   includeRestval?: boolean;
+  /**
+   * What the data is for. A Karpathy file read without `split` takes the split of that name (so a
+   * `dataset_coco.json` named as training data never trains on its val and test images); other formats ignore it.
+   */
+  role?: 'train' | 'val' | 'test';
   /**
    * Stat every image file and read its header (sharp metadata), skipping missing and unreadable images
    * instead of failing later in the loader. Default true.
@@ -79,8 +84,9 @@ export interface LoadDatasetOptions {
 export const MAX_SKIPPED_EXAMPLES = 5;
 
 const FORMATS = ['vizwiz', 'coco', 'karpathy', 'processed', 'jsonl'] as const;
-const KARPATHY_SPLITS = ['train', 'val', 'test', 'restval', 'all'] as const;
-const LOAD_KEYS = ['file', 'imageRoot', 'format', 'split', 'includeRestval', 'checkImages', 'name', 'logger'] as const;
+/** The split names {@link loadDataset} takes. */
+export const KARPATHY_SPLITS = ['train', 'val', 'test', 'restval', 'all'] as const;
+const LOAD_KEYS = ['file', 'imageRoot', 'format', 'split', 'includeRestval', 'role', 'checkImages', 'name', 'logger'] as const;
 /** Header checks in flight at once: enough to hide file-system latency, few enough for libuv's pool. */
 const CHECK_CONCURRENCY = 16;
 
@@ -404,7 +410,8 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
   const file = resolve(nonEmptyString('file', o.file));
   const imageRoot = o.imageRoot === undefined ? dirname(file) : resolve(nonEmptyString('imageRoot', o.imageRoot));
   const format = o.format === undefined ? 'auto' : oneOf('format', o.format, ['auto', ...FORMATS] as const);
-  const split = o.split === undefined ? 'all' : oneOf('split', o.split, KARPATHY_SPLITS);
+  const role = o.role === undefined ? undefined : oneOf('role', o.role, ['train', 'val', 'test'] as const);
+  const split = o.split === undefined ? role ?? 'all' : oneOf('split', o.split, KARPATHY_SPLITS);
   const includeRestval = o.includeRestval === undefined ? false : boolean('includeRestval', o.includeRestval);
   const checkImages = o.checkImages === undefined ? true : boolean('checkImages', o.checkImages);
   const name = o.name === undefined ? basename(file) : nonEmptyString('name', o.name);
@@ -424,6 +431,9 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
   const parsed = parseText(text, ctx, format, split, includeRestval);
   if ((o.split !== undefined || o.includeRestval !== undefined) && parsed.format !== 'karpathy') {
     throw new TypeError(`Options split and includeRestval apply to Karpathy files only, but ${file} is ${parsed.format}`);
+  }
+  if (parsed.format === 'karpathy' && o.split === undefined && role !== undefined) {
+    logger.info(`${name}: Karpathy file without a split; reading its ${role} split${role === 'train' && includeRestval ? ' and restval' : ''}`);
   }
   const samples = checkImages ? await checkImageFiles(parsed.samples, skipped) : parsed.samples;
   const dataset: CaptionDataset = { name, format: parsed.format, samples, skipped };

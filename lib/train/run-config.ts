@@ -12,13 +12,17 @@ import { parseFlipListWords, parseMatchCorruptions, type MatchCorruption } from 
 import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ResolvedImageAugmentSpec } from '../image/augment.js';
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec } from '../text/augment.js';
 import { resolveScstOptions, type ResolvedScstOptions } from './scst.js';
-import type { DatasetFormat } from '../data/readers.js';
+import { KARPATHY_SPLITS, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
 import type { MetricName } from '../metrics/coco-eval.js';
 
 export interface DataSpec {
   file: string;
   imageRoot?: string;
   format: DatasetFormat | 'auto';
+  /** Karpathy files: the split to read. Default: the data's role (train → train, val → val). */
+  split?: KarpathySplit;
+  /** Karpathy files: with split train, also the restval images. Default false. */
+  includeRestval?: boolean;
 }
 
 export interface StageSpec {
@@ -116,13 +120,18 @@ function obj(path: string, value: unknown): Raw {
 }
 
 function data(path: string, value: unknown, base: string): DataSpec {
-  if (!isPlainObject(value)) throw invalidParameterError(path, 'object {file, imageRoot?, format?}', value);
-  const o = knownKeys(path, value, ['file', 'imageRoot', 'format']);
+  if (!isPlainObject(value)) throw invalidParameterError(path, 'object {file, imageRoot?, format?, split?, includeRestval?}', value);
+  const o = knownKeys(path, value, ['file', 'imageRoot', 'format', 'split', 'includeRestval']);
   const spec: DataSpec = {
     file: resolve(base, nonEmptyString(`${path}.file`, o.file)),
     format: o.format === undefined ? 'auto' : oneOf(`${path}.format`, o.format, ['auto', 'vizwiz', 'coco', 'karpathy', 'processed', 'jsonl'] as const),
   };
   if (o.imageRoot !== undefined) spec.imageRoot = resolve(base, nonEmptyString(`${path}.imageRoot`, o.imageRoot));
+  if (o.split !== undefined) spec.split = oneOf(`${path}.split`, o.split, KARPATHY_SPLITS);
+  if (o.includeRestval !== undefined) spec.includeRestval = boolean(`${path}.includeRestval`, o.includeRestval);
+  if (spec.format !== 'auto' && spec.format !== 'karpathy' && (spec.split !== undefined || spec.includeRestval !== undefined)) {
+    throw new TypeError(`${path}.split and ${path}.includeRestval apply to Karpathy files only, but ${path}.format is "${spec.format}"`);
+  }
   return spec;
 }
 

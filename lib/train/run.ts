@@ -149,8 +149,8 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     ...(spec.threads ? { threads: spec.threads } : {}),
   });
   try {
-    const train = await loadDataset({ ...spec.train, logger, name: 'train' });
-    const val = await loadDataset({ ...spec.val, logger, name: 'val' });
+    const train = await loadDataset({ ...spec.train, role: 'train', logger, name: 'train' });
+    const val = await loadDataset({ ...spec.val, role: 'val', logger, name: 'val' });
     logger.info(`data: ${train.samples.length} training images, ${val.samples.length} validation images`);
     const evaluate = async (): Promise<EvaluationResult> => {
       const wasTraining = captioner.model.training;
