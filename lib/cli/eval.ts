@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { streamLogger } from '../logger.js';
-import { cocoEval, METRIC_NAMES, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
+import { cocoEval, METRIC_NAMES, TOKENIZE_MODES, type CocoEvalResult, type MetricName, type TokenizeMode } from '../metrics/coco-eval.js';
 import { loadPredictions, loadReferences } from '../metrics/loaders.js';
 import { UsageError, parseIntegerFlag } from './usage.js';
 import { addModelFlags } from './model-flags.js';
@@ -26,6 +26,7 @@ interface EvalFlags extends ModelEvalFlags {
   refs?: string;
   preds?: string;
   metrics?: MetricName[];
+  tokenize?: TokenizeMode;
   meteorInput?: 'raw' | 'tokenized';
   spiceJar?: string;
   meteorJar?: string;
@@ -43,6 +44,13 @@ export function parseMetricsFlag(value: string): MetricName[] {
   return [...new Set(names)] as MetricName[];
 }
 
+function parseTokenize(value: string): TokenizeMode {
+  if (!(TOKENIZE_MODES as readonly string[]).includes(value)) {
+    throw new UsageError(`--tokenize expects ${TOKENIZE_MODES.join(' or ')} but received ${JSON.stringify(value)}`);
+  }
+  return value as TokenizeMode;
+}
+
 function parseMeteorInput(value: string): 'raw' | 'tokenized' {
   if (value !== 'raw' && value !== 'tokenized') {
     throw new UsageError(`--meteor-input expects raw or tokenized but received ${JSON.stringify(value)}`);
@@ -58,6 +66,7 @@ export function evalJson(result: CocoEvalResult): Record<string, unknown> {
   for (const k of KEYS) if (result[k] !== undefined) out[k] = result[k];
   if (result.notComputed !== undefined) out.notComputed = result.notComputed;
   if (result.meteorVariant !== undefined) out.meteorVariant = result.meteorVariant;
+  out.tokenize = result.tokenize;
   out.images = result.perImage.length;
   return out;
 }
@@ -70,7 +79,7 @@ export function evalTable(result: CocoEvalResult): string {
     if (v !== undefined) rows.push(`| ${k}${k === 'METEOR' && result.meteorVariant ? ` (${result.meteorVariant})` : ''} | ${v.toFixed(4)} |`);
     else if (result.notComputed?.includes(k)) rows.push(`| ${k} | not computed (needs --${k.toLowerCase()}-jar) |`);
   }
-  rows.push(`\n${result.perImage.length} images`);
+  rows.push(`\n${result.perImage.length} images${result.tokenize === 'none' ? ', captions not PTB-tokenized (--tokenize none)' : ''}`);
   return `${rows.join('\n')}\n`;
 }
 
@@ -80,8 +89,10 @@ export function register(program: Command, io: EvalIO = { stdout: process.stdout
     .command('eval')
     .description('score predicted captions against references (pycocoevalcap-identical BLEU, METEOR, ROUGE-L, CIDEr-D; SPICE via its jar)')
     .option('--refs <file>', 'references: COCO annotations, VizWiz-Captions annotations or the processed [{image_id, captions}] json')
-    .option('--preds <file>', 'predictions: COCO result file [{image_id, caption}]')
+    .option('--preds <file>', 'predictions: COCO result file [{image_id, caption}] or the paper\'s [{id, caption}] (ids may be image file names)')
     .option('--metrics <list>', `comma-separated metrics (${METRIC_NAMES.join(',')})`, parseMetricsFlag)
+    .option('--tokenize <mode>', 'ptb: pycocoevalcap (PTB tokenizer); none: the paper\'s eval_utils.py (raw captions lower-cased, '
+      + 'split on whitespace by the scorers; only images with both a prediction and references)', parseTokenize, 'ptb')
     .option('--meteor-input <kind>', 'built-in METEOR (NLTK) on raw or tokenized captions', parseMeteorInput, 'raw')
     .option('--spice-jar <path>', 'official spice-1.0.jar (SPICE is not computed without it)')
     .option('--meteor-jar <path>', 'official meteor-1.5.jar (replaces the built-in NLTK METEOR)')
@@ -102,6 +113,7 @@ export function register(program: Command, io: EvalIO = { stdout: process.stdout
     .addHelpText('after', `
 Examples:
   $ blip2-progressive eval --refs captions_val2014.json --preds results.json --json
+  $ blip2-progressive eval --refs val.json --preds preds.json --tokenize none     # the paper's table protocol
   $ blip2-progressive eval --model ./blip2 --adapter runs/x/stages/3-scst/best --data val.json --corrupt blur:3`);
   addModelFlags(command).action(async (flags: EvalFlags) => {
       if (flags.model !== undefined) {
@@ -116,6 +128,7 @@ Examples:
       const [refs, preds] = await Promise.all([loadReferences(flags.refs), loadPredictions(flags.preds)]);
       const result = await cocoEval(refs, preds, {
         ...(flags.metrics !== undefined ? { metrics: flags.metrics } : {}),
+        tokenize: flags.tokenize ?? 'ptb',
         meteorInput: flags.meteorInput ?? 'raw',
         ...(flags.spiceJar !== undefined ? { spiceJar: flags.spiceJar } : {}),
         ...(flags.meteorJar !== undefined ? { meteorJar: flags.meteorJar } : {}),

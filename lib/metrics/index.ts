@@ -20,6 +20,6 @@ export {
   type MeteorOptions,
 } from './meteor/index.js';
 export { meteorJar, spiceJar, type JarOptions, type JarScore } from './jars.js';
-export { cocoEval, METRIC_NAMES, type MetricName, type CocoEvalOptions, type CocoEvalResult, type ImageScores } from './coco-eval.js';
-export { loadReferences, loadPredictions, referencesFromJson, predictionsFromJson, type CaptionMap } from './loaders.js';
+export { cocoEval, METRIC_NAMES, TOKENIZE_MODES, type MetricName, type TokenizeMode, type CocoEvalOptions, type CocoEvalResult, type ImageScores } from './coco-eval.js';
+export { loadReferences, loadPredictions, referencesFromJson, predictionsFromJson, ReferenceMap, type CaptionMap } from './loaders.js';
 export { pySplit, npMean, npSum, pyFloatRepr } from './numeric.js';

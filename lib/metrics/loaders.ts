@@ -12,6 +12,21 @@ export type CaptionMap = Map<string | number, string[]>;
 /** An image id as caption files write it: a JSON number or string. */
 export type Id = string | number;
 
+/**
+ * References as {@link referencesFromJson} returns them: image id → captions, in file order, plus
+ * the image file names the file gives (`images[].file_name` of COCO and VizWiz annotations, the
+ * processed json's `image`), so predictions keyed by file name can be matched to image ids.
+ */
+export class ReferenceMap extends Map<Id, string[]> {
+  /** Image file base name (for example `VizWiz_val_00000001.jpg`) → image id. */
+  readonly fileNames = new Map<string, Id>();
+}
+
+/** The last path component of a file name (`a/b/x.jpg` → `x.jpg`). */
+export function baseName(file: string): string {
+  return file.replace(/^.*[\\/]/, '');
+}
+
 /** True for a usable image id: a finite number or a string. */
 export function isId(v: unknown): v is Id {
   return (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string';
@@ -32,24 +47,27 @@ function push(map: CaptionMap, id: Id, caption: string): void {
  * Reads `{image_id, caption}` records (COCO annotations or results), checking their types, and appends the
  * captions `keep` accepts to `into`, grouped by image id.
  */
-export function collect(records: unknown[], source: string, into: CaptionMap, keep: (rec: Record<string, unknown>) => boolean = () => true): CaptionMap {
+export function collect(records: unknown[], source: string, into: CaptionMap, keep: (rec: Record<string, unknown>) => boolean = () => true,
+  idKey: 'image_id' | 'id' = 'image_id'): CaptionMap {
   records.forEach((rec, i) => {
     if (!isPlainObject(rec)) throw badFile(source, `an object at [${i}]`, rec);
-    if (!isId(rec.image_id)) throw badFile(source, `a number or string image_id at [${i}]`, rec.image_id);
+    const id = rec[idKey];
+    if (!isId(id)) throw badFile(source, `a number or string ${idKey} at [${i}]`, id);
     if (typeof rec.caption !== 'string') throw badFile(source, `a string caption at [${i}]`, rec.caption);
-    if (keep(rec)) push(into, rec.image_id, rec.caption);
+    if (keep(rec)) push(into, id, rec.caption);
   });
   return into;
 }
 
 /** Starts a map with the `images` list order (COCO/VizWiz), so images keep the file's order. */
-function imagesOrder(images: unknown, source: string): CaptionMap {
-  const map: CaptionMap = new Map();
+function imagesOrder(images: unknown, source: string): ReferenceMap {
+  const map = new ReferenceMap();
   if (images === undefined) return map;
   if (!Array.isArray(images)) throw badFile(source, 'an images array', images);
   images.forEach((img, i) => {
     if (!isPlainObject(img) || !isId(img.id)) throw badFile(source, `an image with a number or string id at images[${i}]`, img);
     map.set(img.id, []);
+    if (typeof img.file_name === 'string') map.fileNames.set(baseName(img.file_name), img.id);
   });
   return map;
 }
@@ -62,39 +80,49 @@ function imagesOrder(images: unknown, source: string): CaptionMap {
  * - the paper's processed json `[{"image", "image_id", "captions": [...]}]`;
  * - a COCO result-style list `[{image_id, caption}]`.
  * Images listed in `images` but without a caption keep an empty list (an error if evaluated).
+ * The image file names the file gives are kept in {@link ReferenceMap.fileNames}.
  *
  * @param json parsed file content.
  * @param source name used in error messages (usually the file path).
  */
-export function referencesFromJson(json: unknown, source = 'references'): CaptionMap {
+export function referencesFromJson(json: unknown, source = 'references'): ReferenceMap {
   if (isPlainObject(json) && Array.isArray(json.annotations)) {
     const anns = json.annotations as unknown[];
     const map = imagesOrder(json.images, source);
-    return collect(anns, source, map, isVizWizAnnotations(anns) ? isVizWizReference : undefined);
+    collect(anns, source, map, isVizWizAnnotations(anns) ? isVizWizReference : undefined);
+    return map;
   }
   if (Array.isArray(json)) {
+    const map = new ReferenceMap();
     if (json.length > 0 && isPlainObject(json[0]) && 'captions' in json[0]) {
-      const map: CaptionMap = new Map();
       json.forEach((item, i) => {
         if (!isPlainObject(item) || !isId(item.image_id)) throw badFile(source, `an item with a number or string image_id at [${i}]`, item);
         const caps = item.captions;
         if (!Array.isArray(caps) || caps.some((c) => typeof c !== 'string')) throw badFile(source, `a captions array of strings at [${i}]`, caps);
         for (const c of caps as string[]) push(map, item.image_id, c);
         if (!map.has(item.image_id)) map.set(item.image_id, []);
+        if (typeof item.image === 'string') map.fileNames.set(baseName(item.image), item.image_id);
       });
       return map;
     }
-    return collect(json, source, new Map());
+    collect(json, source, map);
+    return map;
   }
   throw badFile(source, 'COCO annotations, VizWiz-Captions annotations or a processed caption list', json);
 }
 
 /**
  * Predictions from parsed JSON: a COCO result file `[{image_id, caption}]` (the format
- * `loadRes` reads), or a plain object `{"<image_id>": "caption"}`.
+ * `loadRes` reads), the paper's `[{id, caption}]` (`inference/eval_utils.py`; ids often image file
+ * names, which cocoEval matches to the references' file names), or a plain object
+ * `{"<image_id>": "caption"}`.
  */
 export function predictionsFromJson(json: unknown, source = 'predictions'): CaptionMap {
-  if (Array.isArray(json)) return collect(json, source, new Map());
+  if (Array.isArray(json)) {
+    const first: unknown = json[0];
+    const idKey = isPlainObject(first) && !('image_id' in first) && 'id' in first ? 'id' : 'image_id';
+    return collect(json, source, new Map(), undefined, idKey);
+  }
   if (isPlainObject(json) && !('annotations' in json)) {
     const map: CaptionMap = new Map();
     for (const [id, caption] of Object.entries(json)) {
@@ -127,7 +155,7 @@ async function readJson(path: string, name: string): Promise<unknown> {
 }
 
 /** Reads a reference file (any format {@link referencesFromJson} accepts). */
-export async function loadReferences(path: string): Promise<CaptionMap> {
+export async function loadReferences(path: string): Promise<ReferenceMap> {
   return referencesFromJson(await readJson(path, 'path'), path);
 }
 

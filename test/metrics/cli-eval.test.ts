@@ -39,7 +39,7 @@ describe('blip2-progressive eval', () => {
     const { stdout } = await runEval(['--refs', refsFile, '--preds', predsFile, '--metrics', 'bleu,rouge,cider', '--json']);
     expect(JSON.parse(stdout)).toEqual({
       Bleu_1: 0.8749999999453126, Bleu_2: 0.7337993856541887, Bleu_3: 0.599429657403106, Bleu_4: 0.4980657277217546,
-      ROUGE_L: 0.8186830133395019, CIDEr: 2.3421053457803627, images: 3,
+      ROUGE_L: 0.8186830133395019, CIDEr: 2.3421053457803627, tokenize: 'ptb', images: 3,
     });
   });
 

@@ -33,7 +33,7 @@ describe('cocoEval bad input', () => {
   });
   it('unknown option and bad metric names', async () => {
     await expect(cocoEval(refs, { 1: 'a' }, { metric: ['bleu'] } as never)).rejects.toThrow(
-      'Unknown option "metric" in options; expected one of "metrics", "meteorInput", "meteorJar", "spiceJar", "javaPath", "logger"');
+      'Unknown option "metric" in options; expected one of "metrics", "tokenize", "meteorInput", "meteorJar", "spiceJar", "javaPath", "logger"');
     await expect(cocoEval(refs, { 1: 'a' }, { metrics: ['bleu', 'cidr'] } as never)).rejects.toThrow(
       'Expected one of "bleu", "meteor", "rouge", "cider", "spice" for metrics[1] but received "cidr" of type string');
     await expect(cocoEval(refs, { 1: 'a' }, { meteorInput: 'ptb' } as never)).rejects.toThrow(
