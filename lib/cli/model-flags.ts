@@ -69,6 +69,9 @@ export async function modelFromFlags(
     ...(onProgress ? { onProgress } : {}),
     logger: streamLogger(stderr),
   });
+  if (flags.dtype === 'float16' && (flags.device ?? 'cpu') === 'cpu') {
+    throw new UsageError('--dtype float16 needs --device cuda: libtorch has no float16 CPU kernels for this model; use --dtype bfloat16 on the CPU');
+  }
   const options: ModelLoadOptions = {};
   if (flags.device !== undefined) options.device = flags.device;
   if (flags.dtype !== undefined) options.dtype = flags.dtype;

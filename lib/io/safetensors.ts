@@ -70,15 +70,32 @@ export function parseSafetensors(bytes: Uint8Array, label = `<Buffer ${bytes.len
   }
   const dataLength = bytes.length - headerEnd;
   const tensors = new Map<string, SafetensorsTensor>();
+  const ranges: { name: string; begin: number; end: number }[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       metadata = parseMetadata(entry, fail);
       continue;
     }
-    tensors.set(name, parseTensor(name, entry, bytes.subarray(headerEnd), dataLength, fail));
+    const tensor = parseTensor(name, entry, bytes.subarray(headerEnd), dataLength, fail);
+    const [begin, end] = (entry as { data_offsets: [number, number] }).data_offsets;
+    ranges.push({ name, begin, end });
+    tensors.set(name, tensor);
   }
+  checkDisjoint(ranges, fail);
   return { tensors, metadata };
+}
+
+/** The format forbids tensors that share bytes: two names would alias one buffer. */
+function checkDisjoint(ranges: { name: string; begin: number; end: number }[], fail: (reason: string) => Error): void {
+  const sorted = ranges.filter((r) => r.end > r.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1]!;
+    const b = sorted[i]!;
+    if (b.begin < a.end) {
+      throw fail(`tensors ${JSON.stringify(a.name)} [${a.begin}, ${a.end}] and ${JSON.stringify(b.name)} [${b.begin}, ${b.end}] overlap`);
+    }
+  }
 }
 
 function parseMetadata(entry: unknown, fail: (reason: string) => Error): Record<string, string> {

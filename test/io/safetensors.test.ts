@@ -99,4 +99,16 @@ describe('parseSafetensors', () => {
     const offsets = build({ t: { dtype: 'U8', shape: [1], data_offsets: [2, 1] } }, new Uint8Array(2));
     expect(() => parseSafetensors(offsets)).toThrow('tensor "t" has invalid data_offsets [2,1]');
   });
+
+  it('rejects tensors whose bytes overlap (the format forbids it), not empty ones at one offset', () => {
+    const overlap = build({
+      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+    }, new Uint8Array(12));
+    expect(() => parseSafetensors(overlap)).toThrow('Invalid safetensors <Buffer 128 bytes>: tensors "a" [0, 8] and "b" [4, 12] overlap');
+    const alias = build({ b: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] } }, new Uint8Array(4));
+    expect(() => parseSafetensors(alias)).toThrow(/tensors "[ab]" \[0, 4\] and "[ab]" \[0, 4\] overlap/);
+    const empty = build({ a: { dtype: 'F32', shape: [0], data_offsets: [4, 4] }, b: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8));
+    expect(parseSafetensors(empty).tensors.get('b')!.data.length).toBe(2);
+  });
 });
