@@ -71,7 +71,7 @@ export interface FakeHub {
   url: string;
   repos: Map<string, HubRepo>;
   requests: RecordedRequest[];
-  /** The next full or ranged GET of `file` (not the 1-byte probe) sends `bytes` bytes, then the socket is destroyed. */
+  /** The next full or ranged GET of `file` (not the 1-byte probe) sends `bytes` bytes, then the connection is closed. */
   cutNext(file: string, bytes: number): void;
   /** Ranged GETs of file content get the whole file with 200, as a server without range support. */
   ignoreRanges: boolean;
@@ -152,7 +152,8 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
     if (!probe && cut && cut.file === path) {
       const { bytes } = cut;
       cut = undefined;
-      res.write(body.subarray(0, bytes), () => res.socket?.destroy());
+      // end (FIN) rather than destroy: a reset could drop bytes already sent, and the test wants an exact partial size
+      res.write(body.subarray(0, bytes), () => res.socket?.end());
       return;
     }
     res.end(body);

@@ -105,12 +105,17 @@ describe('downloading a repo', () => {
   it('resumes a cut download with a Range request from the partial size', async () => {
     hub.cutNext('model.safetensors', 1_234_567);
     const blob = join(repoDir(), 'blobs', etag('model.safetensors'));
-    await expect(resolveModel('org/tiny')).rejects.toThrow(
-      `The download of model.safetensors stopped at 1234567 of 3000000 bytes (terminated); ${etag('model.safetensors')}.incomplete ` +
+    const error = await resolveModel('org/tiny').then(() => undefined, (e: Error) => e);
+    // the client keeps what reached the file: all 1,234,567 bytes, or fewer when the stream's error overtook chunks
+    // still queued in it (seen under load)
+    const partial = statSync(`${blob}.incomplete`).size;
+    expect(partial).toBeGreaterThan(1_000_000);
+    expect(partial).toBeLessThanOrEqual(1_234_567);
+    expect(error?.message).toBe(
+      `The download of model.safetensors stopped at ${partial} of 3000000 bytes (terminated); ${etag('model.safetensors')}.incomplete ` +
         'is kept and the next try resumes it',
     );
     expect(existsSync(blob)).toBe(false);
-    expect(statSync(`${blob}.incomplete`).size).toBe(1_234_567);
     expect(existsSync(join(repoDir(), 'snapshots', COMMIT, 'model.safetensors'))).toBe(false);
 
     hub.requests.length = 0;
@@ -118,8 +123,8 @@ describe('downloading a repo', () => {
     const resolved = await resolveModel('org/tiny', { onProgress: (e) => events.push(e) });
     expect(resolved.downloaded).toEqual(['model.safetensors']);
     const gets = hub.requests.filter((r) => r.url.endsWith('/resolve/' + COMMIT + '/model.safetensors'));
-    expect(gets.map((r) => r.range)).toEqual(['bytes=0-0', 'bytes=1234567-2999999']);
-    expect(events[0]).toMatchObject({ fileBytes: 1_234_567, bytes: 1_234_567, totalBytes: 3_000_000 });
+    expect(gets.map((r) => r.range)).toEqual(['bytes=0-0', `bytes=${partial}-2999999`]);
+    expect(events[0]).toMatchObject({ fileBytes: partial, bytes: partial, totalBytes: 3_000_000 });
     expect(readFileSync(blob).equals(WEIGHTS)).toBe(true);
     expect(existsSync(`${blob}.incomplete`)).toBe(false);
   });

@@ -45,7 +45,7 @@ describe('withFileLock', () => {
     writeFileSync(lock, `other-host 1\n`);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(withFileLock(lock, async () => 'never', controller.signal, FAST)).rejects.toThrow('The operation was aborted');
+    await expect(withFileLock(lock, async () => 'never', controller.signal, FAST)).rejects.toMatchObject({ name: 'AbortError' });
     expect(readFileSync(lock, 'utf8')).toBe('other-host 1\n');
   });
 });
