@@ -4,6 +4,8 @@ export {
   type CreateServerOptions, type LoadServeModelsOptions, type ServeModel, type CaptionerLike, type ServerLimits, type CaptionResponse, type ApiCaption,
 } from './server.js';
 export { validateApiOptions, parseOptionsJson, API_OPTION_KEYS, DEFAULT_OPTION_LIMITS, type ApiCaptionOptions, type ApiOptionLimits } from './options.js';
+export { ClientClosedError } from './errors.js';
+export { assertPortFree } from './guards.js';
 export { WorkQueue, QueueFullError, QueueTimeoutError, type WorkQueueOptions, type QueueStats } from './queue.js';
 export { sniffImage, UnsupportedMediaError, type SniffedFormat } from './sniff.js';
 export { renderPage, type PageConfig } from './page.js';

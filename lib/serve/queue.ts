@@ -85,6 +85,12 @@ export class WorkQueue {
     return this.running >= this.concurrency && this.waiters.length >= this.maxWaiting;
   }
 
+  /** Counts a task refused because the queue is {@link full} (also before it was submitted) and returns the error. */
+  refuse(): QueueFullError {
+    this.rejected++;
+    return new QueueFullError(this.retryAfterSeconds(), this.waiters.length);
+  }
+
   /**
    * Runs `task` when a slot is free. The task gets a signal that aborts at the deadline or when `signal` aborts;
    * it should stop soon after (its slot stays taken until it does).
@@ -98,10 +104,7 @@ export class WorkQueue {
       this.abandoned++;
       return Promise.reject(signal.reason);
     }
-    if (this.full) {
-      this.rejected++;
-      return Promise.reject(new QueueFullError(this.retryAfterSeconds(), this.waiters.length));
-    }
+    if (this.full) return Promise.reject(this.refuse());
     return new Promise<T>((resolve, reject) => {
       const controller = new AbortController();
       let settled = false;

@@ -14,14 +14,20 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { ModelLoadOptions } from '../model/blip2-model.js';
 import { openApiDocument } from './openapi.js';
+import { ClientClosedError, HttpError, sendError } from './errors.js';
+import { assertPortFree, connectionTimeouts, installGuards, isLoopbackAddress, LOOPBACK_HOST_NAMES } from './guards.js';
 import { DEFAULT_OPTION_LIMITS, parseOptionsJson, validateApiOptions, type ApiOptionLimits } from './options.js';
 import { renderPage } from './page.js';
 import { QueueFullError, QueueTimeoutError, WorkQueue } from './queue.js';
 import { sniffImage, UnsupportedMediaError } from './sniff.js';
 
-/** What the server needs from a captioner (a {@link Blip2Captioner} satisfies it). */
+/**
+ * What the server needs from a captioner (a {@link Blip2Captioner} satisfies it). The server passes a `signal` that
+ * aborts when the client disconnects or the deadline passes; a captioner should stop soon after (the queue slot
+ * stays taken until it does).
+ */
 export interface CaptionerLike {
-  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<(Caption | Caption[])[]>;
+  caption(images: readonly ImageInput[], options?: CaptionOptions & { signal?: AbortSignal }): Promise<(Caption | Caption[])[]>;
 }
 
 /** One model served: its display name and captioner. */
@@ -38,9 +44,15 @@ export interface ServerLimits {
   maxPixels: number;
   /** Captions computed at once. Default 1 (the model already uses every core). */
   concurrency: number;
-  /** Requests allowed to wait for a slot. Default 8; more → 503 with Retry-After. */
+  /** Requests allowed to wait for a slot. Default 8; more → 503 with Retry-After, answered before the body is read. */
   maxWaiting: number;
-  /** Deadline of a caption request, queueing included, in ms. Default 60,000; later → 504. */
+  /** Uploads received at once (each up to `uploadBytes`). Default 16; more → 503 with Retry-After, before the body is read. */
+  maxUploads: number;
+  /** Open connections. Default 64; more are closed as they arrive. */
+  maxConnections: number;
+  /** Time to receive a request: headers from the connection, the body from the end of the headers, in ms. Default 30,000; later → 408 and the connection closes. */
+  receiveTimeoutMs: number;
+  /** Deadline of a caption request, queueing included, in ms. Default 60,000; later → 504 and the caption is aborted. */
   timeoutMs: number;
   /** Bounds on the generation options (maxNewTokens ≤ 64, numBeams ≤ 8, prompt ≤ 500 characters by default). */
   options: ApiOptionLimits;
@@ -52,6 +64,9 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxPixels: 25_000_000,
   concurrency: 1,
   maxWaiting: 8,
+  maxUploads: 16,
+  maxConnections: 64,
+  receiveTimeoutMs: 30_000,
   timeoutMs: 60_000,
   options: DEFAULT_OPTION_LIMITS,
 });
@@ -74,13 +89,19 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** Address for {@link startServer}. Default 127.0.0.1 (localhost only). */
   host?: string;
+  /**
+   * Host names answered (with the server's port or none); other Host headers get 403. Default: on a loopback
+   * `host`, localhost, 127.0.0.1 and [::1] (a web page on another name cannot reach the demo by DNS rebinding);
+   * on any other `host`, every name.
+   */
+  allowedHosts?: string[];
   /** Port for {@link startServer}. Default 7860; 0 picks a free port. */
   port?: number;
   /**
    * Awaited at the start of every caption job, inside the queue slot. For tests and load experiments: a
    * promise the caller resolves makes a caption "in flight" for exactly as long as it wants.
    */
-  beforeCaption?: () => Promise<void>;
+  beforeCaption?: (signal: AbortSignal) => Promise<void>;
 }
 
 /** One caption in the API's answer. */
@@ -105,24 +126,15 @@ export interface CaptionResponse {
   };
 }
 
-/** Time allowed to receive a whole request, body included. */
-const RECEIVE_TIMEOUT_MS = 30_000;
+const LIMIT_KEYS = ['uploadBytes', 'maxPixels', 'concurrency', 'maxWaiting', 'maxUploads', 'maxConnections', 'receiveTimeoutMs', 'timeoutMs', 'options'] as const;
+const SERVER_KEYS = ['models', 'modelDir', 'adapters', 'shareBase', 'loadOptions', 'limits', 'logger', 'host', 'allowedHosts', 'port', 'beforeCaption'] as const;
 
-const LIMIT_KEYS = ['uploadBytes', 'maxPixels', 'concurrency', 'maxWaiting', 'timeoutMs', 'options'] as const;
-const SERVER_KEYS = ['models', 'modelDir', 'adapters', 'shareBase', 'loadOptions', 'limits', 'logger', 'host', 'port', 'beforeCaption'] as const;
-
-/** A refusal with its HTTP status (the message is shown to the client). */
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
-}
+export { HttpError };
 
 /** Validates limit overrides and fills in the defaults. */
 export function resolveLimits(limits?: Partial<ServerLimits>): ServerLimits {
   const o = knownKeys('limits', limits, LIMIT_KEYS);
-  const int = (key: 'uploadBytes' | 'maxPixels' | 'concurrency' | 'maxWaiting' | 'timeoutMs', min: number) =>
+  const int = (key: Exclude<(typeof LIMIT_KEYS)[number], 'options'>, min: number) =>
     o[key] === undefined ? DEFAULT_LIMITS[key] : integerInRange(key, o[key], min, Number.MAX_SAFE_INTEGER);
   const options = knownKeys('limits.options', o.options, ['maxNewTokens', 'maxBeams', 'maxPromptLength']);
   return {
@@ -130,6 +142,9 @@ export function resolveLimits(limits?: Partial<ServerLimits>): ServerLimits {
     maxPixels: int('maxPixels', 1),
     concurrency: int('concurrency', 1),
     maxWaiting: int('maxWaiting', 0),
+    maxUploads: int('maxUploads', 1),
+    maxConnections: int('maxConnections', 1),
+    receiveTimeoutMs: int('receiveTimeoutMs', 1),
     timeoutMs: int('timeoutMs', 0),
     options: {
       maxNewTokens: options.maxNewTokens === undefined ? DEFAULT_OPTION_LIMITS.maxNewTokens : integerInRange('maxNewTokens', options.maxNewTokens, 1, 1 << 16),
@@ -211,19 +226,14 @@ export async function loadServeModels(options: LoadServeModelsOptions): Promise<
   }
 }
 
-function errorName(status: number): string {
-  const names: Record<number, string> = {
-    400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content',
-    500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
-  };
-  return names[status] ?? 'Error';
-}
+const MULTIPART_LIMITS = { files: 1, fields: 4, parts: 6, fieldSize: 64 * 1024 } as const;
 
 /** Maps any failure of a request to its status, message and headers. */
 function classify(error: unknown, limits: ServerLimits): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof QueueFullError) return new HttpError(503, error.message, { 'retry-after': String(error.retryAfterSeconds) });
   if (error instanceof QueueTimeoutError) return new HttpError(504, error.message);
+  if (error instanceof ClientClosedError) return new HttpError(499, error.message);
   if (error instanceof UnsupportedMediaError) return new HttpError(415, error.message);
   if (error instanceof ImageLoadError) {
     const reason = `The image cannot be used: ${error.reason}`;
@@ -233,6 +243,9 @@ function classify(error: unknown, limits: ServerLimits): HttpError {
   }
   if (error instanceof TypeError) return new HttpError(400, error.message);
   const code = (error as { code?: unknown }).code;
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+    return new HttpError(400, `Too many multipart parts (at most one file and ${MULTIPART_LIMITS.fields} fields); send one file field "image" and optionally a field "options" (JSON)`);
+  }
   if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new HttpError(413, `The upload is larger than the limit of ${limits.uploadBytes} bytes`);
   }
@@ -278,11 +291,6 @@ async function readCaptionRequest(request: FastifyRequest): Promise<{ bytes: Buf
   return { bytes: body, optionsText: undefined, source: '' };
 }
 
-function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
-  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  return reply.code(error.statusCode).send({ statusCode: error.statusCode, error: errorName(error.statusCode), message: error.message });
-}
-
 function validateServerOptions(options: CreateServerOptions): void {
   knownKeys('options', options, SERVER_KEYS);
   if (options.models !== undefined) {
@@ -300,6 +308,16 @@ function validateServerOptions(options: CreateServerOptions): void {
     throw new TypeError('shareBase swaps adapters on one model, so it needs limits.concurrency 1');
   }
   if (options.beforeCaption !== undefined && typeof options.beforeCaption !== 'function') throw invalidParameterError('beforeCaption', 'function', options.beforeCaption);
+  const hosts = options.allowedHosts;
+  if (hosts !== undefined && (!Array.isArray(hosts) || !hosts.every((h) => typeof h === 'string' && h.length > 0))) {
+    throw invalidParameterError('allowedHosts', 'array of host names', hosts);
+  }
+}
+
+/** The Host names answered: as given, else the loopback names on a loopback binding, else all (undefined). */
+function hostNames(options: CreateServerOptions): readonly string[] | undefined {
+  if (options.allowedHosts) return options.allowedHosts.map((h) => h.toLowerCase());
+  return isLoopbackAddress(options.host ?? '127.0.0.1') ? LOOPBACK_HOST_NAMES : undefined;
 }
 
 /**
@@ -314,6 +332,17 @@ async function serverModules() {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
     throw new Error(`The demo server needs fastify and @fastify/multipart, which are optional: npm install fastify@5 @fastify/multipart@9 (${(err as Error).message})`);
   }
+}
+
+/** A signal that aborts when the client hangs up before its answer is sent. */
+function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) controller.abort(new ClientClosedError());
+  };
+  if (request.raw.socket?.destroyed) onClose();
+  else reply.raw.once('close', onClose);
+  return controller.signal;
 }
 
 /**
@@ -332,8 +361,12 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     });
   const { models } = loaded;
   const queue = new WorkQueue({ concurrency: limits.concurrency, maxWaiting: limits.maxWaiting });
-  // requestTimeout bounds how long a client may take to send its request (slow uploads get 408).
-  const app = Fastify({ logger: false, bodyLimit: limits.uploadBytes, requestTimeout: RECEIVE_TIMEOUT_MS });
+  const { requestTimeout, ...http } = connectionTimeouts(limits.receiveTimeoutMs);
+  // idle keep-alive connections are closed after 5 s so that they do not hold connection slots
+  const app = Fastify({ logger: false, bodyLimit: limits.uploadBytes, requestTimeout, keepAliveTimeout: 5000, http });
+  const guards = installGuards(app, {
+    limits, queue, allowedHosts: hostNames(options), logger, uploadRoute: { method: 'POST', url: '/api/caption' },
+  });
   app.addHook('onClose', async () => loaded.dispose());
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -342,23 +375,27 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   // Every body but multipart is read as bytes and judged by sniffing, whatever its Content-Type says.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.uploadBytes }, (_request, body, done) => done(null, body));
-  await app.register(multipart, { limits: { fileSize: limits.uploadBytes, files: 1, fields: 4, parts: 6, fieldSize: 64 * 1024 } });
+  await app.register(multipart, { limits: { fileSize: limits.uploadBytes, ...MULTIPART_LIMITS } });
 
-  app.setErrorHandler((error, _request, reply) => {
-    const http = classify(error, limits);
-    if (http.statusCode >= 500) logger.warn(`request failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    return sendError(reply, http);
+  app.setErrorHandler((error, request, reply) => {
+    const refusal = classify(error, limits);
+    // expected refusals (busy, late, client gone) get one line; anything else its stack
+    const detail = refusal.statusCode === 500 && error instanceof Error ? error.stack ?? error.message : refusal.message;
+    if (refusal.statusCode >= 499) logger.warn(`${request.method} ${request.url.split('?')[0]} → ${refusal.statusCode}: ${detail}`);
+    return sendError(reply, refusal);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError(404, `No route ${request.method} ${request.url.split('?')[0]}`)));
 
-  const captionJob = async (bytes: Buffer, captionOptions: CaptionOptions) => {
-    await options.beforeCaption?.();
+  const captionJob = async (bytes: Buffer, captionOptions: CaptionOptions, signal: AbortSignal) => {
+    await options.beforeCaption?.(signal);
+    signal.throwIfAborted();
     const t0 = performance.now();
     const image = await loadImage(bytes, { limitInputPixels: limits.maxPixels, allowSvg: false });
     const t1 = performance.now();
     const captions: ApiCaption[] = [];
     for (const model of models) {
-      const [result] = await model.captioner.caption([image], captionOptions);
+      signal.throwIfAborted();
+      const [result] = await model.captioner.caption([image], { ...captionOptions, signal });
       const caption = Array.isArray(result) ? result[0]! : result!;
       captions.push({ model: model.name, text: caption.text, tokenIds: caption.tokenIds, score: caption.score });
     }
@@ -370,7 +407,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     const { bytes, optionsText, source } = await readCaptionRequest(request);
     const captionOptions = validateApiOptions(optionsText === undefined ? undefined : parseOptionsJson(optionsText, source), limits.options);
     sniffImage(bytes);
-    const done = await queue.run(() => captionJob(bytes, captionOptions), limits.timeoutMs);
+    const done = await queue.run((signal) => captionJob(bytes, captionOptions, signal), limits.timeoutMs, clientGone(request, reply));
     reply.header('cache-control', 'no-store');
     const round = (ms: number) => Math.round(ms * 100) / 100;
     return {
@@ -379,7 +416,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     };
   });
 
-  app.get('/api/health', async () => ({ status: 'ok', models: models.map((m) => m.name), queue: queue.stats }));
+  app.get('/api/health', async () => ({ status: 'ok', models: models.map((m) => m.name), queue: queue.stats, uploads: guards.uploads }));
   app.get('/openapi.json', async () => openApiDocument(models.map((m) => m.name), limits));
   const page = renderPage({ models: models.map((m) => m.name), limits });
   app.get('/', async (_request, reply) => reply
@@ -391,10 +428,11 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
 
 /** Creates the server and listens on `host` (default 127.0.0.1) and `port` (default 7860); returns the app and its URL. */
 export async function startServer(options: CreateServerOptions): Promise<{ app: FastifyInstance; url: string }> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port === undefined ? 7860 : integerInRange('port', options.port, 0, 65535);
+  await assertPortFree(host, port);
   const app = await createServer(options);
   try {
-    const host = options.host ?? '127.0.0.1';
-    const port = options.port === undefined ? 7860 : integerInRange('port', options.port, 0, 65535);
     await app.listen({ host, port });
     const address = app.server.address();
     const bound = typeof address === 'object' && address !== null ? address.port : port;

@@ -25,7 +25,7 @@ describe('blip2-progressive serve', () => {
     await program.parseAsync(['serve', '--model', TINY_MODEL, '--port', '0', '--threads', '1', '--max-upload-mb', '0.0003', '--queue', '3'], { from: 'user' });
     expect(seen!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(seen!.health).toEqual({
-      status: 'ok', models: ['model'], queue: { running: 0, waiting: 0, concurrency: 1, maxWaiting: 3, completed: 0, timedOut: 0, rejected: 0, abandoned: 0 },
+      status: 'ok', models: ['model'], queue: { running: 0, waiting: 0, concurrency: 1, maxWaiting: 3, completed: 0, timedOut: 0, rejected: 0, abandoned: 0 }, uploads: 0,
     });
     // 0.0003 MiB = 315 bytes < the 368-byte PNG
     expect([seen!.status, seen!.message]).toEqual([413, 'The upload is larger than the limit of 315 bytes']);

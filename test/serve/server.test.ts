@@ -202,7 +202,7 @@ describe('queue, deadline and health', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({
       status: 'ok', models: ['tiny'],
-      queue: { running: 1, waiting: 19, concurrency: 1, maxWaiting: 32, completed: 0, timedOut: 0, rejected: 0, abandoned: 0 },
+      queue: { running: 1, waiting: 19, concurrency: 1, maxWaiting: 32, completed: 0, timedOut: 0, rejected: 0, abandoned: 0 }, uploads: 0,
     });
     g.open();
     const responses = await Promise.all(inFlight);
@@ -281,6 +281,6 @@ describe('documents and models', () => {
     await expect(createServer({ models: [{ name: 't', captioner }], limits: { uploadBytes: 0 } }))
       .rejects.toThrow(new TypeError('Expected integer between 1 and 9007199254740991 for uploadBytes but received 0 of type number'));
     await expect(createServer({ modelDir: TINY_MODEL, limits: { queue: 3 } as never }))
-      .rejects.toThrow(new TypeError('Unknown option "queue" in limits; expected one of "uploadBytes", "maxPixels", "concurrency", "maxWaiting", "timeoutMs", "options"'));
+      .rejects.toThrow(new TypeError('Unknown option "queue" in limits; expected one of "uploadBytes", "maxPixels", "concurrency", "maxWaiting", "maxUploads", "maxConnections", "receiveTimeoutMs", "timeoutMs", "options"'));
   });
 });
