@@ -62,13 +62,15 @@ export async function modelFromFlags(
     );
   }
   const onProgress = downloadProgressBar(stderr, flags.progress === true);
-  const { dir } = await resolveModel(model, {
+  const logger = streamLogger(stderr);
+  const { dir, source } = await resolveModel(model, {
     ...(flags.revision === undefined ? {} : { revision: flags.revision }),
     ...(flags.cacheDir === undefined ? {} : { cacheDir: flags.cacheDir }),
     ...(flags.offline === true ? { offline: true } : {}),
     ...(onProgress ? { onProgress } : {}),
-    logger: streamLogger(stderr),
+    logger,
   });
+  if (source === 'directory' && flags.revision !== undefined) logger.warn(`--revision applies to a repo id; ${model} is a directory, loaded as it is`);
   if (flags.dtype === 'float16' && (flags.device ?? 'cpu') === 'cpu') {
     throw new UsageError('--dtype float16 needs --device cuda: libtorch has no float16 CPU kernels for this model; use --dtype bfloat16 on the CPU');
   }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register as registerDownload, downloadProgressBar } from '../../lib/cli/download.js';
 import { register as registerCaption } from '../../lib/cli/caption.js';
+import { modelFromFlags } from '../../lib/cli/model-flags.js';
 import { UsageError } from '../../lib/cli/usage.js';
 import { readRunConfig } from '../../lib/train/run-config.js';
 import { repoFromDir, repoFromFiles, startFakeHub, type FakeHub } from '../helpers/hub-server.js';
@@ -125,6 +126,12 @@ describe('--model org/name', () => {
       stderr.mockRestore();
       hub = await startFakeHub(Object.fromEntries(hub.repos));
     }
+  });
+
+  it('warns that --revision does nothing for a directory', async () => {
+    const err = capture();
+    expect((await modelFromFlags({ model: TINY_MODEL, revision: 'v1' }, err.stream)).dir).toBe(TINY_MODEL);
+    expect(err.text()).toBe(`warning: --revision applies to a repo id; ${TINY_MODEL} is a directory, loaded as it is\n`);
   });
 
   it('a run config keeps a repo id unless a directory of that name sits beside it', async () => {
