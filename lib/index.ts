@@ -148,7 +148,7 @@ export {
   type ScstStepResult,
   type RewardFunction,
 } from './train/scst.js';
-export { parseRunConfig, readRunConfig, type RunSpec, type StageSpec } from './train/run-config.js';
+export { parseRunConfig, readRunConfig, RunConfigError, type RunSpec, type StageSpec } from './train/run-config.js';
 export { NonFiniteLossError, runProgressive, type RunOptions, type RunEvents, type RunSummary, type StepEvent } from './train/run.js';
 export { evaluateCaptioner, type EvaluateOptions, type EvaluationResult } from './train/evaluate.js';
 export { pretrainModel, type PretrainOptions } from './train/pretrain.js';

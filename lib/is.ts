@@ -16,9 +16,15 @@ export function describe(value: unknown): string {
   return `${String(value)} of type ${typeof value}`;
 }
 
+/**
+ * A TypeError thrown by these validators (its name stays "TypeError"), so that a parser can tell a rejected
+ * value from a fault of its own.
+ */
+export class InvalidParameterError extends TypeError {}
+
 /** The error thrown for an invalid argument; `name` is the argument or option name. */
 export function invalidParameterError(name: string, expected: string, actual: unknown): TypeError {
-  return new TypeError(`Expected ${expected} for ${name} but received ${describe(actual)}`);
+  return new InvalidParameterError(`Expected ${expected} for ${name} but received ${describe(actual)}`);
 }
 
 export function isDefined<T>(value: T | undefined | null): value is T {
@@ -91,7 +97,7 @@ export function knownKeys(name: string, options: unknown, known: readonly string
   if (!isPlainObject(options)) throw invalidParameterError(name, 'plain object', options);
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new TypeError(
+      throw new InvalidParameterError(
         `Unknown option ${JSON.stringify(key)} in ${name}; expected one of ${known.map((k) => JSON.stringify(k)).join(', ')}`,
       );
     }

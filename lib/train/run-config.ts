@@ -6,7 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { isRepoId } from '../hub/repo.js';
-import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
+import { boolean, integerInRange, InvalidParameterError, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
 import { resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
 import { parseFlipListWords, parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
 import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ResolvedImageAugmentSpec } from '../image/augment.js';
@@ -14,6 +14,11 @@ import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec
 import { resolveScstOptions, type ResolvedScstOptions } from './scst.js';
 import { KARPATHY_SPLITS, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
 import type { MetricName } from '../metrics/coco-eval.js';
+
+/** An invalid run config; the message names the key path (`stages[1].lr`). */
+export class RunConfigError extends TypeError {
+  override name = 'RunConfigError';
+}
 
 export interface DataSpec {
   file: string;
@@ -130,7 +135,7 @@ function data(path: string, value: unknown, base: string): DataSpec {
   if (o.split !== undefined) spec.split = oneOf(`${path}.split`, o.split, KARPATHY_SPLITS);
   if (o.includeRestval !== undefined) spec.includeRestval = boolean(`${path}.includeRestval`, o.includeRestval);
   if (spec.format !== 'auto' && spec.format !== 'karpathy' && (spec.split !== undefined || spec.includeRestval !== undefined)) {
-    throw new TypeError(`${path}.split and ${path}.includeRestval apply to Karpathy files only, but ${path}.format is "${spec.format}"`);
+    throw new RunConfigError(`${path}.split and ${path}.includeRestval apply to Karpathy files only, but ${path}.format is "${spec.format}"`);
   }
   return spec;
 }
@@ -181,8 +186,20 @@ function modelSource(model: string, base: string): string {
 
 const RUN_KEYS = ['model', 'outDir', 'seed', 'prompt', 'data', 'lora', 'eval', 'zeroShot', 'stages', 'device', 'dtype', 'threads'];
 
-/** Validates a run config object; relative paths resolve against `base` (the config file's directory). */
+/**
+ * Validates a run config object; relative paths resolve against `base` (the config file's directory).
+ * @throws RunConfigError for anything the config gets wrong, naming the key path.
+ */
 export function parseRunConfig(json: unknown, base = process.cwd()): RunSpec {
+  try {
+    return resolveRunConfig(json, base);
+  } catch (err) {
+    if (err instanceof InvalidParameterError) throw new RunConfigError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+function resolveRunConfig(json: unknown, base: string): RunSpec {
   const o = knownKeys('config', json, RUN_KEYS);
   const d = obj('data', o.data);
   knownKeys('data', d, ['train', 'val']);
@@ -192,9 +209,9 @@ export function parseRunConfig(json: unknown, base = process.cwd()): RunSpec {
   const stages = o.stages.map((s, i) => stage(`stages[${i}]`, s, i));
   const names = new Set<string>();
   for (const s of stages) {
-    if (names.has(s.name)) throw new TypeError(`Stage names must be unique; "${s.name}" appears twice`);
+    if (names.has(s.name)) throw new RunConfigError(`Stage names must be unique; "${s.name}" appears twice`);
     if (s.from !== undefined && !names.has(s.from)) {
-      throw new TypeError(`Stage "${s.name}" starts from "${s.from}", which is not an earlier stage`);
+      throw new RunConfigError(`Stage "${s.name}" starts from "${s.from}", which is not an earlier stage`);
     }
     names.add(s.name);
   }
@@ -237,6 +254,7 @@ export async function readRunConfig(file: string): Promise<RunSpec> {
   try {
     return parseRunConfig(json, dirname(isAbsolute(file) ? file : resolve(file)));
   } catch (err) {
-    throw new TypeError(`Invalid run config ${file}: ${(err as Error).message}`);
+    if (!(err instanceof RunConfigError)) throw err;
+    throw new RunConfigError(`Invalid run config ${file}: ${err.message}`, { cause: err });
   }
 }
