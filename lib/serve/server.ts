@@ -27,7 +27,7 @@ import { sniffImage, UnsupportedMediaError } from './sniff.js';
  * stays taken until it does).
  */
 export interface CaptionerLike {
-  caption(images: readonly ImageInput[], options?: CaptionOptions & { signal?: AbortSignal }): Promise<(Caption | Caption[])[]>;
+  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<(Caption | Caption[])[]>;
 }
 
 /** One model served: its display name and captioner. */

@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Blip2Captioner } from '../../lib/captioner.js';
 import type { Caption } from '../../lib/generation/caption.js';
 import type { Logger } from '../../lib/logger.js';
 import { QueueTimeoutError } from '../../lib/serve/queue.js';
 import { createServer, startServer, type CaptionerLike, type CreateServerOptions } from '../../lib/serve/server.js';
-import { TINY } from '../helpers/paths.js';
+import { TINY, TINY_MODEL } from '../helpers/paths.js';
 import { postHead, rawConnect, within, type RawConnection } from '../helpers/raw-http.js';
 
 const pngBytes = readFileSync(join(TINY, 'images', 'img0_rgb_64x48.png'));
@@ -186,6 +187,34 @@ describe('abandoned work', () => {
     expect(res.status).toBe(504);
     expect(fake.signals[0]!.reason).toEqual(new QueueTimeoutError(100, 'running'));
     await waitFor('slot freed', async () => (await health(url)).queue.running === 0);
+  });
+});
+
+describe('abandoned work on the tiny model', () => {
+  it('a client that hangs up mid-caption stops the real captioner between decoder steps and frees the slot', async () => {
+    const real = await Blip2Captioner.fromPretrained(TINY_MODEL, { threads: 1 });
+    try {
+      let tokens = 0;
+      let outcome: string | undefined;
+      let client: RawConnection | undefined;
+      // 64 tokens forced; the client hangs up when the second one is out
+      const captioner: CaptionerLike = {
+        caption: (images, o) => real.caption(images, { ...o, maxNewTokens: 64, minNewTokens: 64, onToken: () => { if (++tokens === 2) client!.socket.destroy(); } })
+          .then((r) => { outcome = 'finished'; return r; }, (e: Error) => { outcome = e.name; throw e; }),
+      };
+      const { port, url } = await listen({}, captioner);
+      client = await open(port);
+      client.socket.write(postHead(port, pngBytes.length));
+      client.socket.write(pngBytes);
+      await waitFor('caption stopped', () => outcome !== undefined, 20_000);
+      expect(outcome).toBe('AbortError');
+      expect(tokens).toBeLessThan(64);
+      await waitFor('slot freed', async () => (await health(url)).queue.running === 0);
+      expect((await health(url)).queue).toMatchObject({ completed: 1, abandoned: 1 });
+      console.log(`tiny model: client gone after token 2, captioner stopped after ${tokens} of 64 tokens`);
+    } finally {
+      real.dispose();
+    }
   });
 });
 
