@@ -41,7 +41,7 @@ const RECEIVE_TIMEOUT_MS = Math.round(Number(args['receive-timeout']) * 1000);
 const CLIENT_CAP_MS = 60_000;
 const CAPTION_PATH = `/api/caption?options=${encodeURIComponent(JSON.stringify({ maxNewTokens: 12 }))}`;
 
-interface ServerReport { type: 'rss'; rss: number }
+interface ServerReport { type: 'rss'; rss: number; heapUsed: number }
 interface ServerReady { type: 'ready'; port: number; rss: number; limits: Record<string, unknown> }
 interface ServerLog { type: 'log'; lines: number; stacks: number; byStatus: Record<string, number> }
 
@@ -67,7 +67,7 @@ async function serverChild(): Promise<void> {
   await app.inject({ method: 'POST', url: CAPTION_PATH, headers: { host: '127.0.0.1' }, payload: png });
   const { resolveLimits } = await import('../lib/serve/server.js');
   send({ type: 'ready', port, rss: process.memoryUsage().rss, limits: { ...resolveLimits({ receiveTimeoutMs: RECEIVE_TIMEOUT_MS, timeoutMs: 20_000 }) } });
-  const sampler = setInterval(() => send({ type: 'rss', rss: process.memoryUsage().rss }), 100);
+  const sampler = setInterval(() => send({ type: 'rss', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed }), 100);
   process.on('message', (m: { type: string }) => {
     if (m.type === 'log') send({ ...log, byStatus: { ...log.byStatus } });
   });
@@ -150,6 +150,9 @@ interface Phase {
   unexpected: number;
   rssBaseMiB: number;
   rssPeakMiB: number;
+  rssEndMiB: number;
+  /** Server RSS and JS heap in MiB, one sample a second. */
+  samples: { s: number; rssMiB: number; heapMiB: number }[];
   /** The server's queue and upload counters after the phase. */
   after: { running: number; waiting: number; uploads: number; abandoned: number; rejected: number; timedOut: number };
 }
@@ -186,10 +189,12 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let rss = 0;
+  let heap = 0;
   let peak = 0;
   const ready = new Promise<ServerReady>((resolve, reject) => {
     child.on('message', (m: ServerReport | ServerReady | ServerLog) => {
       if (m.type === 'ready') resolve(m);
+      if (m.type === 'rss') heap = m.heapUsed;
       if (m.type === 'rss' || m.type === 'ready') { rss = m.rss; peak = Math.max(peak, m.rss); }
     });
     child.once('exit', (code) => reject(new Error(`the server exited (${code}) before it was ready`)));
@@ -207,6 +212,8 @@ async function main(): Promise<void> {
     peak = rss;
     const started = performance.now();
     const deadline = started + seconds * 1000;
+    const samples: Phase['samples'] = [];
+    const sampler = setInterval(() => samples.push({ s: Math.round((performance.now() - started) / 1000), rssMiB: mib(rss), heapMiB: mib(heap) }), 1000);
     const progress = setInterval(() => {
       const total = Object.values(results).reduce((a, b) => a + b, 0);
       process.stderr.write(`${phase}: ${((performance.now() - started) / 1000).toFixed(0)}/${seconds} s, ${total} answers, server RSS ${mib(rss)} MiB (peak ${mib(peak)})\n`);
@@ -218,8 +225,9 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: clients }, (_, i) => loop(i, count, deadline)));
     clearInterval(progress);
     const after = await settled(port);
+    clearInterval(sampler);
     const unexpected = Object.entries(results).filter(([r]) => r.startsWith('unexpected')).reduce((a, [, n]) => a + n, 0);
-    phases.push({ phase, clients, seconds: (performance.now() - started) / 1000, results, unexpected, rssBaseMiB: mib(rssBase), rssPeakMiB: mib(peak), after });
+    phases.push({ phase, clients, seconds: (performance.now() - started) / 1000, results, unexpected, rssBaseMiB: mib(rssBase), rssPeakMiB: mib(peak), rssEndMiB: mib(rss), samples, after });
   };
 
   await runPhase('mixed', CLIENTS, async (i, count, deadline) => {
@@ -240,9 +248,9 @@ async function main(): Promise<void> {
 
   const columns = ['200', '503', '408', '504', 'closed by server', 'abandoned'];
   const lines = [
-    `| phase | clients | seconds | ${columns.join(' | ')} | unexpected | server RSS before → peak MiB | after: running / waiting / uploads |`,
+    `| phase | clients | seconds | ${columns.join(' | ')} | unexpected | server RSS before → peak → end MiB | after: running / waiting / uploads |`,
     `|---|---:|---:|${columns.map(() => '---:|').join('')}---:|---:|---|`,
-    ...phases.map((p) => `| ${p.phase} | ${p.clients} | ${p.seconds.toFixed(1)} | ${columns.map((c) => p.results[c] ?? 0).join(' | ')} | ${p.unexpected} | ${p.rssBaseMiB} → ${p.rssPeakMiB} | ${p.after.running} / ${p.after.waiting} / ${p.after.uploads} |`),
+    ...phases.map((p) => `| ${p.phase} | ${p.clients} | ${p.seconds.toFixed(1)} | ${columns.map((c) => p.results[c] ?? 0).join(' | ')} | ${p.unexpected} | ${p.rssBaseMiB} → ${p.rssPeakMiB} → ${p.rssEndMiB} | ${p.after.running} / ${p.after.waiting} / ${p.after.uploads} |`),
   ];
   const roleLines = Object.entries(roles).map(([role, r]) => `  ${role}: ${Object.entries(r).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   const machine = `${machineLine()}, load average ${loadavg()[0]!.toFixed(1)}`;

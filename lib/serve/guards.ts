@@ -54,9 +54,28 @@ export function connectionTimeouts(receiveTimeoutMs: number): { headersTimeout: 
   };
 }
 
-/** Answers `error` and closes the connection after it (the unread body is not waited for); logs one line. */
+/** How long a refused connection keeps reading (and dropping) the body that is still arriving. */
+const LINGER_MS = 2000;
+
+/**
+ * Answers `error` and closes the connection after it, without waiting for the unread body; logs one line.
+ *
+ * Node destroys a `connection: close` socket as soon as the answer is written; body bytes still in flight then make
+ * the kernel send a reset, which can wipe the unread answer at the client (an upload would see a network error, not
+ * the 503). So, as nginx's lingering close does, only the sending side is closed, what still arrives is read and
+ * dropped, and the socket is destroyed after {@link LINGER_MS} or when the client closes (at once after a 408).
+ */
 export function refuse(request: FastifyRequest, reply: FastifyReply, error: HttpError, logger: Logger): FastifyReply {
   logger.warn(`${request.method} ${request.url.split('?')[0]} → ${error.statusCode}: ${error.message}`);
+  const socket = request.raw.socket;
+  // a client late by the receive deadline is not waited for
+  if (socket && !request.raw.complete && error.statusCode !== 408) {
+    socket.destroySoon = () => {
+      socket.end();
+      socket.resume();
+      setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    };
+  }
   return sendError(reply.header('connection', 'close'), error);
 }
 

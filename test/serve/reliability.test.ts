@@ -97,6 +97,29 @@ describe('refusals before the body', () => {
     expect((await running).status).toBe(200);
   });
 
+  it('a client still sending a large body when refused reads the 503 (no reset wipes it)', async () => {
+    const { port } = await listen({ limits: { maxUploads: 1 } });
+    const holder = await open(port);
+    holder.socket.write(`${postHead(port, pngBytes.length)}x`);
+    const body = Buffer.alloc(3_000_000, 7);
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const c = await open(port);
+      // the client reads nothing for 100 ms and sends 64 KiB every 5 ms meanwhile: still sending when refused
+      c.socket.pause();
+      setTimeout(() => c.socket.resume(), 100);
+      c.socket.write(postHead(port, body.length));
+      let offset = 0;
+      const sender = setInterval(() => {
+        if (offset >= body.length || c.socket.destroyed) clearInterval(sender);
+        else c.socket.write(body.subarray(offset, (offset += 65536)));
+      }, 5);
+      statuses.push(await within(3000, 'answer to a refused upload', c.response.then((r) => r.status, () => 0)));
+      clearInterval(sender);
+    }
+    expect(statuses).toEqual([503, 503, 503, 503, 503]);
+  });
+
   it('uploads in progress are bounded by limits.maxUploads: one more → 503 at once', async () => {
     const { port, url } = await listen({ limits: { maxUploads: 2 } });
     const uploading = [await open(port), await open(port)];
