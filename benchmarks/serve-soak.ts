@@ -5,7 +5,9 @@
  * - **mixed**: 50 clients loop for `--seconds`: 35 polite ones (small PNG and 3 MB PNG alternately; on 503 they wait
  *   as Retry-After says), 5 slow uploaders (64 bytes every 500 ms, who must get 408 at the receive deadline), 5 that
  *   hang up halfway through their upload and 5 that hang up while their caption waits or runs.
- * - **flood**: `--flood` connections at once, each sending a 3 MB PNG (the issue's "500 open uploads").
+ * - **flood**: `--flood` connections at once, each sending a 3 MB PNG.
+ * - **held open**: `--flood` connections at once, each sending 1 MiB of a 3 MB upload and then nothing for 8 s (the
+ *   issue's "500 open uploads → 2.2 GB").
  *
  * Every answer must be 200 or an expected refusal (503 busy, 408 late body, 504 late caption), or a connection closed
  * by the server (beyond the connection bound, or after an early refusal) or by the client itself (the server logs
@@ -84,9 +86,9 @@ interface Plan {
   body: Buffer;
   /** Bytes per tick and tick length for a slow upload; whole body at once otherwise. */
   trickle?: { bytes: number; everyMs: number };
-  /** Hang up after this many body bytes. */
+  /** Send only this many body bytes, then hang up after `hangUpAfterMs` (default 50). */
   hangUpAfterBytes?: number;
-  /** Hang up this long after the whole body was sent (if no answer by then). */
+  /** Hang up this long after the body (or its first `hangUpAfterBytes`) was sent, if no answer came by then. */
   hangUpAfterMs?: number;
 }
 
@@ -136,8 +138,8 @@ function request(port: number, plan: Plan): Promise<{ result: Result; retryAfter
         return;
       }
       socket.write(body.subarray(0, sent));
-      if (plan.hangUpAfterBytes !== undefined) timers.push(setTimeout(() => finish('abandoned'), 50));
-      else if (plan.hangUpAfterMs !== undefined) timers.push(setTimeout(() => finish('abandoned'), plan.hangUpAfterMs));
+      const hangUpMs = plan.hangUpAfterMs ?? (plan.hangUpAfterBytes === undefined ? undefined : 50);
+      if (hangUpMs !== undefined) timers.push(setTimeout(() => finish('abandoned'), hangUpMs));
     });
   });
 }
@@ -240,6 +242,10 @@ async function main(): Promise<void> {
   }, SECONDS);
   await runPhase('flood', FLOOD, async (_i, count) => {
     count('flood', (await request(port, { body: large })).result);
+  }, 0);
+  // the issue's case: uploads opened at once and left incomplete (1 MiB of 3 MB sent), held for 8 s
+  await runPhase('held open', FLOOD, async (_i, count) => {
+    count('held open', (await request(port, { body: large, hangUpAfterBytes: 1 << 20, hangUpAfterMs: 8000 })).result);
   }, 0);
 
   child.send({ type: 'log' });
