@@ -118,13 +118,18 @@ export { readSafetensorsFile, parseSafetensors, type SafetensorsFile, type Safet
 export {
   augmentImage,
   PAPER_IMAGE_AUGMENT,
+  PAPER_PRE_RESIZE,
   type ImageAugmentSpec,
   type RotateFill,
+  type RotateInterpolation,
   type AugmentedImage,
 } from './image/augment.js';
 export { corruptImage, parseCorruption, CORRUPTIONS, type Corruption, type CorruptionKind } from './image/corrupt.js';
 export type { ImageTransform } from './image/pipeline.js';
-export { augmentCaption, swapLeftRight, reverseWordLists, wordListReverser, PAPER_CAPTION_AUGMENT, DEFAULT_SYNONYMS, type CaptionAugmentSpec } from './text/augment.js';
+export {
+  augmentCaption, swapLeftRight, reverseWordLists, wordListReverser, PAPER_CAPTION_AUGMENT, DEFAULT_SYNONYMS, SEED_SYNONYMS,
+  type CaptionAugmentSpec, type SynonymTableName,
+} from './text/augment.js';
 export {
   loadDataset,
   detectFormat,

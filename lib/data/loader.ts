@@ -52,6 +52,11 @@ export interface CaptionLoaderOptions {
   preprocess?: LoaderPreprocessOptions;
   /** Image augmentation (seeded per image); mirrored images get left/right swapped in their caption. */
   imageAugment?: ImageAugmentSpec;
+  /**
+   * Resize every image to a size×size square (Pillow bicubic) before the processor when `imageAugment` is off —
+   * the paper's scripts' 384 for un-augmented images (their augmentation crops to 384 instead). Default: off.
+   */
+  preResize?: number;
   /** Caption augmentation (seeded per image), applied to the target caption. */
   captionAugment?: CaptionAugmentSpec;
   /** A corruption applied to every image (seeded per image), e.g. `{ kind: 'gaussian_blur', severity: 3 }`; aliases accepted. */
@@ -135,7 +140,7 @@ export interface EpochOptions {
 
 const OPTION_KEYS = [
   'processor', 'batchSize', 'seed', 'shuffle', 'dropLast', 'captions', 'prefetch', 'preprocess', 'imageAugment', 'captionAugment', 'corrupt', 'matchCorruptions',
-  'flipListWords',
+  'flipListWords', 'preResize',
 ] as const;
 
 function checkDataset(dataset: unknown): CaptionDataset {
@@ -175,6 +180,8 @@ export class CaptionLoader {
   private readonly preprocessOptions: LoaderPreprocessOptions;
   /** The validated image augmentation (every field present), or undefined when off. */
   readonly imageAugment: ResolvedImageAugmentSpec | undefined;
+  /** The side of the bicubic pre-resize of un-augmented images, or undefined when off. */
+  readonly preResize: number | undefined;
   /** The validated caption augmentation (every field present), or undefined when off. */
   readonly captionAugment: Required<CaptionAugmentSpec> | undefined;
   /** The caption spec as given: re-validating the normalised copy's synonym table on every caption costs 4×. */
@@ -211,6 +218,7 @@ export class CaptionLoader {
     this.prefetch = o.prefetch === undefined ? 2 : integerInRange('prefetch', o.prefetch, 0, 64);
     this.preprocessOptions = knownKeys('preprocess', o.preprocess, ['pool', 'load', 'fastResize', 'logger']) as LoaderPreprocessOptions;
     this.imageAugment = o.imageAugment === undefined ? undefined : parseImageAugmentSpec(o.imageAugment);
+    this.preResize = o.preResize === undefined ? undefined : integerInRange('preResize', o.preResize, 1, 1 << 15);
     this.captionAugment = o.captionAugment === undefined ? undefined : parseCaptionAugmentSpec(o.captionAugment);
     this.captionAugmentSpec = o.captionAugment as CaptionAugmentSpec | undefined;
     this.corrupt = o.corrupt === undefined ? undefined : checkCorruption(o.corrupt);
@@ -308,15 +316,17 @@ export class CaptionLoader {
     }
   }
 
-  /** The per-image transforms for a batch, or undefined when neither augmentation nor corruption is on. */
+  /** The per-image transforms for a batch, or undefined when no pre-resize, augmentation or corruption is on. */
   private transforms(epoch: number, entries: LoaderEntry[]): ImageTransform[] | undefined {
     const augment = this.imageAugment;
     const corrupt = this.corrupt;
     const rules = this.matchCorruptions;
-    if (augment === undefined && corrupt === undefined && rules.length === 0) return undefined;
+    const resize = augment === undefined && this.preResize !== undefined ? { width: this.preResize, height: this.preResize } : undefined;
+    if (augment === undefined && resize === undefined && corrupt === undefined && rules.length === 0) return undefined;
     return entries.map((entry) => {
       const index = this.entryIndex(entry);
       const transform: ImageTransform = {};
+      if (resize !== undefined) transform.resize = resize;
       if (augment !== undefined) transform.augment = { spec: augment, seed: deriveSeed(this.seed, epoch, index, 'imageAugment') };
       if (corrupt !== undefined) {
         transform.corrupt = { ...corrupt, seed: deriveSeed(this.seed, epoch, index, 'corrupt') };

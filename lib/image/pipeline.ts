@@ -28,10 +28,15 @@ export interface ProcessorSettings {
 }
 
 /**
- * Per-image transforms applied after decoding and before the resize: augmentation first, then corruption.
- * Plain data (structured-clone friendly), so it travels to worker threads.
+ * Per-image transforms applied after decoding and before the processor's resize: a pre-resize first, then
+ * augmentation, then corruption. Plain data (structured-clone friendly), so it travels to worker threads.
  */
 export interface ImageTransform {
+  /**
+   * Resize to exactly this size with Pillow's bicubic filter first (the paper's scripts resize un-augmented
+   * images to 384×384 before the BLIP processor; torchvision's `Resize((384, 384), BICUBIC)` on PIL).
+   */
+  resize?: { width: number; height: number };
   /** Seeded augmentation (see `augmentImage`). */
   augment?: { spec: ImageAugmentSpec; seed: number };
   /** Seeded corruption at severity 1–5 (see `corruptImage`); `kind` is a `CorruptionKind` or an alias ("blur"). */
@@ -104,8 +109,15 @@ export function resizeForProcessor(image: RgbImage, settings: ProcessorSettings)
  * Returns a normalised plain-data copy (augment spec with every field, kind resolved from an alias).
  */
 export function parseImageTransform(name: string, value: unknown): ImageTransform {
-  const t = knownKeys(name, value, ['augment', 'corrupt']);
+  const t = knownKeys(name, value, ['resize', 'augment', 'corrupt']);
   const out: ImageTransform = {};
+  if (t.resize !== undefined) {
+    const r = knownKeys(`${name}.resize`, t.resize, ['width', 'height']);
+    out.resize = {
+      width: integerInRange(`${name}.resize.width`, r.width, 1, 1 << 15),
+      height: integerInRange(`${name}.resize.height`, r.height, 1, 1 << 15),
+    };
+  }
   if (t.augment !== undefined) {
     const a = knownKeys(`${name}.augment`, t.augment, ['spec', 'seed']);
     out.augment = { spec: parseImageAugmentSpec(a.spec), seed: parseSeed(`${name}.augment.seed`, a.seed) };
@@ -121,10 +133,14 @@ export function parseImageTransform(name: string, value: unknown): ImageTransfor
   return out;
 }
 
-/** Applies a transform to decoded pixels: augmentation, then corruption. */
+/** Applies a transform to decoded pixels: the pre-resize, augmentation, then corruption. */
 export async function applyImageTransform(image: RgbImage, transform: ImageTransform): Promise<{ image: RgbImage; flipped: boolean }> {
   let out = image;
   let flipped = false;
+  if (transform.resize !== undefined) {
+    const { data, width, height } = resizePil(out, transform.resize.width, transform.resize.height, 'bicubic');
+    out = { data, width, height, channels: 3 };
+  }
   if (transform.augment !== undefined) {
     ({ image: out, flipped } = augmentImage(out, transform.augment.spec, transform.augment.seed));
   }

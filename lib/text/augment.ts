@@ -3,7 +3,7 @@
  * each in the paper), seeded and deterministic, plus {@link swapLeftRight} for captions of flipped images.
  */
 import { Xoshiro128 } from '../generation/random.js';
-import { integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange } from '../is.js';
+import { integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
 
 /** Lower-case word → replacements (single words or short phrases). */
 export type SynonymTable = Readonly<Record<string, readonly string[]>>;
@@ -14,8 +14,11 @@ export interface CaptionAugmentSpec {
   synonymProb?: number;
   /** Probability that a caption with more than one sentence has its sentences shuffled. Default 0. */
   shuffleProb?: number;
-  /** The synonym table. Default {@link DEFAULT_SYNONYMS}. */
-  synonyms?: SynonymTable;
+  /**
+   * The synonym table, or the name of a built-in one: `'default'` ({@link DEFAULT_SYNONYMS}, the default) or
+   * `'seed'` ({@link SEED_SYNONYMS}, the paper's script's table).
+   */
+  synonyms?: SynonymTable | SynonymTableName;
 }
 
 /**
@@ -102,17 +105,34 @@ const WORD_KEY = /^[a-z]+(?:[-'][a-z]+)*$/;
 /** The default table (~110 words) built from {@link SYNONYM_GROUPS}; multi-word entries are values only. */
 export const DEFAULT_SYNONYMS: SynonymTable = synonymTableFromGroups(SYNONYM_GROUPS);
 
-/** The paper's setting: synonym substitution and sentence shuffling at p = 0.2, with {@link DEFAULT_SYNONYMS}. */
+/**
+ * The paper's script's own synonym table (`SYNONYMS` in its training script, 9 entries). Its entries are not
+ * available to this project, so the table is empty until they are filled in from the script: with it, synonym
+ * substitution changes nothing. It is named so that `examples/seed.json` points at the right table.
+ */
+export const SEED_SYNONYMS: SynonymTable = Object.freeze({});
+
+/** The built-in synonym tables a caption augmentation spec may name. */
+export type SynonymTableName = 'default' | 'seed';
+
+const NAMED_SYNONYMS: Readonly<Record<SynonymTableName, SynonymTable>> = Object.freeze({ default: DEFAULT_SYNONYMS, seed: SEED_SYNONYMS });
+
+/**
+ * The paper's probabilities: synonym substitution and sentence shuffling at p = 0.2, with our 121-word
+ * {@link DEFAULT_SYNONYMS} (the script's own table is {@link SEED_SYNONYMS}).
+ */
 export const PAPER_CAPTION_AUGMENT: CaptionAugmentSpec = Object.freeze({ synonymProb: 0.2, shuffleProb: 0.2 });
 
 /** Validates a caption augmentation spec; unknown keys are errors. Returns every field filled. */
-export function parseCaptionAugmentSpec(spec: unknown): Required<CaptionAugmentSpec> {
+export function parseCaptionAugmentSpec(spec: unknown): Required<CaptionAugmentSpec> & { synonyms: SynonymTable } {
   if (spec === undefined) throw invalidParameterError('caption augment spec', 'plain object', spec);
   const s = knownKeys('caption augment spec', spec, ['synonymProb', 'shuffleProb', 'synonyms']);
   return {
     synonymProb: numberInRange('synonymProb', s.synonymProb ?? 0, 0, 1),
     shuffleProb: numberInRange('shuffleProb', s.shuffleProb ?? 0, 0, 1),
-    synonyms: s.synonyms === undefined ? DEFAULT_SYNONYMS : parseSynonymTable(s.synonyms),
+    synonyms: s.synonyms === undefined ? DEFAULT_SYNONYMS : typeof s.synonyms === 'string'
+      ? NAMED_SYNONYMS[oneOf('synonyms', s.synonyms, ['default', 'seed'] as const)]
+      : parseSynonymTable(s.synonyms),
   };
 }
 

@@ -25,6 +25,8 @@ export interface EvaluateOptions {
   corrupt?: Corruption;
   /** Seed of the corruption noise. Default 0. */
   seed?: number;
+  /** Resize every image to a size×size square (Pillow bicubic) before the processor (the paper's scripts: 384). */
+  preResize?: number;
   /** Metrics (default bleu, meteor, rouge, cider). */
   metrics?: MetricName[];
   logger?: Logger;
@@ -45,8 +47,9 @@ export async function evaluateCaptioner(
   options?: EvaluateOptions,
 ): Promise<EvaluationResult> {
   const o = knownKeys('evaluate options', options, [
-    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'logger', 'onProgress',
+    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'logger', 'onProgress', 'preResize',
   ]) as EvaluateOptions;
+  const resize = o.preResize === undefined ? undefined : integerInRange('preResize', o.preResize, 1, 1 << 15);
   if (dataset.samples.length === 0) {
     const { missing, unreadable, noCaptions } = dataset.skipped;
     throw new Error(`No usable images in ${dataset.name} (${[
@@ -60,8 +63,11 @@ export async function evaluateCaptioner(
   const generation = { maxNewTokens: 24, ...o.generation };
   for (let start = 0; start < samples.length; start += batchSize) {
     const batch = samples.slice(start, start + batchSize);
-    const transforms = o.corrupt
-      ? batch.map((_, i) => ({ corrupt: { kind: o.corrupt!.kind, severity: o.corrupt!.severity, seed: (o.seed ?? 0) * 1_000_003 + start + i } }))
+    const transforms = o.corrupt || resize !== undefined
+      ? batch.map((_, i) => ({
+        ...(resize !== undefined ? { resize: { width: resize, height: resize } } : {}),
+        ...(o.corrupt ? { corrupt: { kind: o.corrupt.kind, severity: o.corrupt.severity, seed: (o.seed ?? 0) * 1_000_003 + start + i } } : {}),
+      }))
       : undefined;
     const pixelValues = await captioner.preprocess(batch.map((s) => s.image), transforms ? { transforms } : undefined);
     const prompt = captioner.promptIds(o.prompt, batch.length);

@@ -238,9 +238,24 @@ describe('CaptionLoader: augmentation requests', () => {
     expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
     for (const [path, t] of a) expect(b.get(path)).toEqual(t);
     expect(a.get('/img/3.png')).toEqual({
-      augment: { spec: { crop: false, hflip: 0.5, rotate: 10, rotateFill: 'black', colorJitter: false, grayscale: 0 }, seed: deriveSeed(21, 2, 3, 'imageAugment') },
+      augment: { spec: { crop: false, hflip: 0.5, rotate: 10, rotateFill: 'black', rotateInterpolation: 'nearest', colorJitter: false, grayscale: 0 }, seed: deriveSeed(21, 2, 3, 'imageAugment') },
       corrupt: { kind: 'gaussian_noise', severity: 3, seed: deriveSeed(21, 2, 3, 'corrupt') },
     });
+  });
+
+  it('pre-resizes un-augmented images only: the scripts resize to 384 unless the augmentation crops to 384', async () => {
+    const transformsOf = async (options: Record<string, unknown>) => {
+      const processor = new FakeProcessor();
+      await collect(new CaptionLoader(dataset(3), { processor, batchSize: 3, shuffle: false, ...options }).epoch(0));
+      return processor.calls[0]!.options?.transforms;
+    };
+    expect(await transformsOf({ preResize: 384 })).toEqual(Array(3).fill({ resize: { width: 384, height: 384 } }));
+    const augmented = await transformsOf({ preResize: 384, imageAugment: { hflip: 0.5 } });
+    expect(augmented!.every((t) => t !== undefined && t.resize === undefined && t.augment !== undefined)).toBe(true);
+    expect(await transformsOf({})).toBe(undefined);
+    expect(() => new CaptionLoader(dataset(3), { processor: new FakeProcessor(), batchSize: 1, preResize: 0 })).toThrow(
+      'Expected integer between 1 and 32768 for preResize but received 0 of type number',
+    );
   });
 
   it('seeds each caption of an image separately in "all" mode', async () => {

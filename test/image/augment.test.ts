@@ -11,6 +11,7 @@ import type { RgbImage } from '../../lib/image/decode.js';
 import { ImageWorkerPool } from '../../lib/image/pool.js';
 import { BlipImageProcessor } from '../../lib/image/processor.js';
 import { readSafetensorsFile } from '../../lib/io/safetensors.js';
+import { resizePil } from '../../lib/image/resample.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/blip2-tiny/', import.meta.url));
 const goldenJson = JSON.parse(readFileSync(`${fixtures}images-golden.json`, 'utf8')) as { processor_tiny: Record<string, unknown> };
@@ -342,13 +343,29 @@ describe('transforms in BlipImageProcessor.preprocess', () => {
       'Expected array of 4 transforms (one per input) for transforms but received an array of length 1',
     );
     await expect(processor.preprocess(files.slice(0, 1), { transforms: [{ blur: 1 } as never] })).rejects.toThrow(
-      'Unknown option "blur" in transforms[0]; expected one of "augment", "corrupt"',
+      'Unknown option "blur" in transforms[0]; expected one of "resize", "augment", "corrupt"',
     );
     await expect(processor.preprocess(files.slice(0, 1), { transforms: [{ corrupt: { kind: 'blur', severity: 6, seed: 0 } }] })).rejects.toThrow(
       'Expected integer between 1 and 5 for transforms[0].corrupt.severity but received 6 of type number',
     );
     await expect(processor.preprocess(files.slice(0, 1), { transforms: [{ augment: { spec: {}, seed: 1.5 } }] })).rejects.toThrow(
       'Expected integer between 0 and 9007199254740991 for transforms[0].augment.seed but received 1.5 of type number',
+    );
+  });
+});
+
+describe('the pre-resize transform', () => {
+  it('resizes to the given size with Pillow bicubic before augmentation and the processor', async () => {
+    const processor = await BlipImageProcessor.fromPretrained(`${fixtures}model`);
+    const image = textured(40, 30);
+    const resized = resizePil(image, 384, 384, 'bicubic');
+    const viaTransform = await processor.preprocess([image], { pool: 'main', transforms: [{ resize: { width: 384, height: 384 } }] });
+    const byHand = await processor.preprocess([{ ...resized, channels: 3 } as RgbImage], { pool: 'main' });
+    expect(Buffer.compare(Buffer.from(viaTransform.data.buffer), Buffer.from(byHand.data.buffer))).toBe(0);
+    const direct = await processor.preprocess([image], { pool: 'main' });
+    expect(Buffer.compare(Buffer.from(viaTransform.data.buffer), Buffer.from(direct.data.buffer))).not.toBe(0);
+    await expect(processor.preprocess([image], { transforms: [{ resize: { width: 0, height: 3 } }] })).rejects.toThrow(
+      'Expected integer between 1 and 32768 for transforms[0].resize.width but received 0 of type number',
     );
   });
 });

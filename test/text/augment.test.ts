@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Xoshiro128 } from '../../lib/generation/random.js';
 import {
-  augmentCaption, DEFAULT_SYNONYMS, matchCase, PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, shuffleSentences, splitSentences,
+  augmentCaption, DEFAULT_SYNONYMS, SEED_SYNONYMS, matchCase, PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, shuffleSentences, splitSentences,
   reverseWordLists, substituteSynonyms, swapLeftRight, SYNONYM_GROUPS,
 } from '../../lib/text/augment.js';
 
@@ -74,6 +74,15 @@ describe('augmentCaption', () => {
     const outputs = new Set(Array.from({ length: 20 }, (_, seed) => augmentCaption(text, spec, seed)));
     expect(outputs.size).toBeGreaterThan(5);
     expect(PAPER_CAPTION_AUGMENT).toEqual({ synonymProb: 0.2, shuffleProb: 0.2 });
+  });
+
+  it('names the built-in tables: "default" (ours, 121 words) and "seed" (the script\'s own, empty until filled in)', () => {
+    expect(parseCaptionAugmentSpec({ synonyms: 'default' }).synonyms).toBe(DEFAULT_SYNONYMS);
+    expect(parseCaptionAugmentSpec({ synonyms: 'seed' }).synonyms).toBe(SEED_SYNONYMS);
+    expect(Object.keys(DEFAULT_SYNONYMS).length).toBe(121);
+    // its 9 entries must come from the paper's script; until then substitution with it changes nothing
+    expect(Object.keys(SEED_SYNONYMS).length).toBe(0);
+    expect(augmentCaption('A small picture of a big dog.', { synonymProb: 1, synonyms: 'seed' }, 5)).toBe('A small picture of a big dog.');
   });
 
   it('rejects bad specs with exact messages', () => {
