@@ -118,6 +118,7 @@ Examples:
   addModelFlags(command).action(async (flags: EvalFlags) => {
       if (flags.model !== undefined) {
         if (flags.refs !== undefined || flags.preds !== undefined) throw new UsageError('use either --model with --data, or --refs with --preds');
+        if (flags.tokenize === 'none') throw new UsageError('--tokenize none applies to --refs with --preds; --model evaluation scores with the PTB protocol');
         const { scores } = await evaluateWithModel(flags, streamLogger(io.stderr), io.stderr);
         io.stdout.write(flags.json ? `${JSON.stringify(evalJson(scores))}\n` : evalTable(scores));
         return;

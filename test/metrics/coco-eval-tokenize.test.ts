@@ -169,6 +169,7 @@ describe("the paper's prediction format [{id, caption}] with file-name ids", () 
     const dir = mkdtempSync(join(tmpdir(), 'eval-tokenize-'));
     writeFileSync(join(dir, 'refs.json'), JSON.stringify(vizwiz));
     writeFileSync(join(dir, 'preds.json'), JSON.stringify(seedPreds));
+    const files = ['--refs', join(dir, 'refs.json'), '--preds', join(dir, 'preds.json')];
     const run = async (args: string[]) => {
       const out = new PassThrough();
       const err = new PassThrough();
@@ -178,15 +179,17 @@ describe("the paper's prediction format [{id, caption}] with file-name ids", () 
       err.on('data', (c: Buffer) => { stderr += c.toString(); });
       const program = new Command('blip2-progressive').exitOverride();
       register(program, { stdout: out, stderr: err });
-      await program.parseAsync(['eval', '--refs', join(dir, 'refs.json'), '--preds', join(dir, 'preds.json'), ...args], { from: 'user' });
+      await program.parseAsync(['eval', ...args], { from: 'user' });
       return { stdout, stderr };
     };
-    const { stdout, stderr } = await run(['--metrics', 'bleu', '--tokenize', 'none', '--json']);
+    const { stdout, stderr } = await run([...files, '--metrics', 'bleu', '--tokenize', 'none', '--json']);
     const json = JSON.parse(stdout) as Record<string, unknown>;
     expect([json.tokenize, json.images]).toEqual(['none', 2]);
     expect(json.Bleu_1).toBeCloseTo(bleuFormula([6, 4, 2, 0], [8, 6, 4, 2], 8, 8)[0]!, 14);
     expect(stderr).toBe('warning: 1 prediction(s) have no references ("VizWiz_val_09999999.jpg"); they are dropped\n' +
       'warning: 1 image(s) have references but no prediction; they are not evaluated\n');
-    await expect(run(['--tokenize', 'raw'])).rejects.toThrow('--tokenize expects ptb or none but received "raw"');
+    await expect(run([...files, '--tokenize', 'raw'])).rejects.toThrow('--tokenize expects ptb or none but received "raw"');
+    await expect(run(['--model', dir, '--data', join(dir, 'refs.json'), '--tokenize', 'none'])).rejects.toThrow(
+      '--tokenize none applies to --refs with --preds; --model evaluation scores with the PTB protocol');
   });
 });
