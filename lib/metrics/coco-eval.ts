@@ -114,7 +114,8 @@ function referenceIdResolver(refIds: Set<string>, fileNames: Map<string, string 
  * Pairs predictions with references the way `COCOEvalCap` does: the evaluated images are those
  * with a prediction, in reference order (`loadRes` keeps the annotation file's image order); a
  * prediction for an image absent from the references is an error (`tokenize: 'ptb'`) or dropped
- * with a warning (`'none'`, as eval_utils.py evaluates the ids both sides have); references of
+ * with a warning (`'none'`, as eval_utils.py evaluates the ids both sides have; an image whose
+ * reference list is empty, as VizWiz images with every caption rejected, counts as absent); references of
  * images without a prediction are ignored (reported through the logger). Ids match by their
  * string form, or by the references' image file names (see {@link referenceIdResolver}).
  */
@@ -144,6 +145,7 @@ function align(refsInput: unknown, predsInput: unknown, logger: Logger, tokenize
       continue;
     }
     const list = captionList('refs', id, value);
+    if (list.length === 0 && tokenize === 'none') continue;
     if (list.length === 0) throw invalidParameterError(`refs of image ${JSON.stringify(id)}`, 'at least one reference caption', list);
     ids.push(pred.id);
     refs.set(pred.id, list);

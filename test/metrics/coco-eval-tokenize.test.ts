@@ -160,6 +160,16 @@ describe("the paper's prediction format [{id, caption}] with file-name ids", () 
       '("Results do not correspond to current coco set"); tokenize \'none\' (eval_utils.py) drops them instead');
   });
 
+  it("tokenize 'none': an image whose references were all rejected counts as having none", async () => {
+    const { logger, warnings } = recorder();
+    const refs = referencesFromJson({ ...vizwiz, annotations: vizwiz.annotations.map((a) => (a.image_id === 23432 ? { ...a, is_rejected: true } : a)) });
+    const r = await cocoEval(refs, predictionsFromJson(seedPreds.slice(0, 2)), { metrics: ['bleu'], tokenize: 'none', logger });
+    expect(r.perImage.map((p) => p.image_id)).toEqual([23431]);
+    expect(warnings[0]).toBe('1 prediction(s) have no references (23432); they are dropped');
+    await expect(cocoEval(refs, predictionsFromJson(seedPreds.slice(0, 2)), { metrics: ['bleu'] })).rejects.toThrow(
+      'Expected at least one reference caption for refs of image 23432 but received an array of length 0');
+  });
+
   it('no overlap at all is an error', async () => {
     await expect(cocoEval(referencesFromJson(vizwiz), predictionsFromJson([{ id: 'other.jpg', caption: 'x' }]), { tokenize: 'none' })).rejects.toThrow(
       'Expected at least one prediction for an image of the references for preds');
