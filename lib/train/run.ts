@@ -354,8 +354,11 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
       await appendFileNamed(join(spec.outDir, 'log.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
       events.onStep?.(event);
       if (stage.evalEverySteps > 0 && step % stage.evalEverySteps === 0) await validate();
-      if (step % stage.checkpointEverySteps === 0) await checkpoint();
-      await stopIfAborted();
+      // at the end of an epoch (or of the stage) the checkpoint waits for the validation below: one taken before it
+      // would resume past the stage's last validation
+      const epochEnds = progress.nextBatch >= loader.batchesPerEpoch || step >= totalSteps;
+      if (!epochEnds && step % stage.checkpointEverySteps === 0) await checkpoint();
+      if (!epochEnds) await stopIfAborted();
       if (progress.done || step >= totalSteps) break;
     }
     if (progress.nextBatch >= loader.batchesPerEpoch || step >= totalSteps) {

@@ -2,7 +2,7 @@
 // with an AbortError, and resuming ends with the adapters of an uninterrupted run. The CLI does this on SIGINT.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseRunConfig } from '../../lib/train/run-config.js';
@@ -49,6 +49,20 @@ describe('runProgressive signal', () => {
     for (const stage of ['1-lora', '2-more']) {
       for (const kind of ['best', 'final']) expect(adapter('aborted', stage, kind).equals(adapter('reference', stage, kind))).toBe(true);
     }
+  });
+
+  it('an abort at a stage\'s last step stops after its last validation, so the resumed stage validates as often', async () => {
+    const controller = new AbortController();
+    const run = runProgressive(parseRunConfig(config('last-step')), {
+      signal: controller.signal,
+      events: { onStep: (e) => { if (e.stage === 'lora' && e.step === e.totalSteps) controller.abort(); } },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError', message: 'Training aborted in stage "lora" (stage 1) after step 8; checkpoint saved, resume the run to continue' });
+    await runProgressive(parseRunConfig(config('last-step')), { resume: true });
+    const evals = (name: string) => readdirSync(join(root, name, 'stages', '1-lora')).filter((e) => e.startsWith('eval-')).sort();
+    expect(evals('last-step')).toEqual(evals('reference'));
+    expect(evals('last-step')).toEqual(['eval-1', 'eval-2']);
+    for (const kind of ['best', 'final']) expect(adapter('last-step', '1-lora', kind).equals(adapter('reference', '1-lora', kind))).toBe(true);
   });
 
   it('an aborted signal rejects before any work; a non-signal is a TypeError', async () => {
