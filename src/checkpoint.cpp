@@ -89,12 +89,19 @@ torch::Tensor checkpointed(const BlockFn& fn, const std::vector<torch::Tensor>& 
   auto holder = c10::make_intrusive<FnHolder>();
   holder->fn = fn;
   std::vector<torch::Tensor> slots(4);
+  bool any_requires_grad = false;
   for (size_t i = 0; i < 4; ++i) {
     const bool defined = i < inputs.size() && inputs[i].defined();
     holder->defined.push_back(defined);
     // undefined inputs travel as empty placeholders
     slots[i] = defined ? inputs[i] : torch::empty({0});
+    any_requires_grad = any_requires_grad || (defined && slots[i].requires_grad());
   }
+  // The block's own parameters (adapters) are not inputs of the autograd Function: when no input requires grad
+  // (the first T5 block under T5-only LoRA, its input coming from frozen layers) the output would have no grad_fn
+  // and the adapters no gradient. As Hugging Face's enable_input_require_grads, the first input becomes a leaf
+  // that requires grad (it has no history to lose); its own gradient is computed and dropped.
+  if (!any_requires_grad && holder->defined[0]) slots[0] = slots[0].detach().requires_grad_(true);
   return CheckpointFunction::apply(slots[0], slots[1], slots[2], slots[3], holder)[0];
 }
 

@@ -114,6 +114,44 @@ export interface RunSpec {
   device: string | undefined;
   dtype: 'float32' | 'bfloat16' | 'float16' | undefined;
   threads: number | undefined;
+  // The settings below are left out of the spec (undefined) when not given, so that configs without them resolve
+  // to the same config.json as before they existed and their run folders still resume.
+  /**
+   * What the stages train: `'lora'` (default) adapters on `lora.targetModules`; `'all'` every parameter of the model
+   * (vision, Q-Former and language model; the best and final weights are saved as model.safetensors). The scripts'
+   * partial fine-tuning (`{ lastBlocks, lmHead }`) is not implemented yet.
+   */
+  trainable?: Trainable;
+  /** Gradient checkpointing of the vision encoder layers and the T5 blocks (the scripts turn it on). Default off. */
+  gradientCheckpointing?: boolean;
+  /**
+   * Pad (and truncate) the training prompt to this many tokens, attention mask 0 on the padding — Hugging Face's
+   * `processor(text=prompt, padding="max_length", max_length=16)` in the scripts. Default: the prompt's own length.
+   */
+  promptMaxLength?: number;
+  /** Truncate training captions to this many tokens, `</s>` included (the scripts: 40). Default: no limit. */
+  labelMaxLength?: number;
+  /**
+   * Resize un-augmented images (training stages without image augmentation, SCST, every validation) to a
+   * size×size square, Pillow bicubic, before the processor: the scripts' 384 (`PAPER_PRE_RESIZE`). Default off.
+   */
+  preResize?: number;
+}
+
+/** What a run trains: adapters, or every parameter. */
+export type Trainable = 'lora' | 'all';
+
+/** `trainable`: 'lora', 'all', or the scripts' `{ lastBlocks, lmHead }` (validated, then refused: not implemented). */
+function trainable(value: unknown): Trainable | undefined {
+  if (value === undefined || value === 'lora' || value === 'all') return value;
+  if (!isPlainObject(value)) throw invalidParameterError('trainable', '"lora", "all" or { lastBlocks, lmHead }', value);
+  const o = knownKeys('trainable', value, ['lastBlocks', 'lmHead']);
+  const blocks = integerInRange('trainable.lastBlocks', o.lastBlocks, 1, 1024);
+  const head = o.lmHead === undefined ? false : boolean('trainable.lmHead', o.lmHead);
+  throw new TypeError(
+    `trainable { lastBlocks: ${blocks}, lmHead: ${head} } is not implemented yet: training only the language model's last ` +
+    'blocks (and lm_head) needs native support for a trainable subset of parameters; use "lora" or "all"',
+  );
 }
 
 type Raw = Record<string, unknown>;
@@ -184,7 +222,10 @@ function modelSource(model: string, base: string): string {
   return isRepoId(model) && !existsSync(path) ? model : path;
 }
 
-const RUN_KEYS = ['model', 'outDir', 'seed', 'prompt', 'data', 'lora', 'eval', 'zeroShot', 'stages', 'device', 'dtype', 'threads'];
+const RUN_KEYS = [
+  'model', 'outDir', 'seed', 'prompt', 'data', 'lora', 'eval', 'zeroShot', 'stages', 'device', 'dtype', 'threads',
+  'trainable', 'gradientCheckpointing', 'promptMaxLength', 'labelMaxLength', 'preResize',
+];
 
 /**
  * Validates a run config object; relative paths resolve against `base` (the config file's directory).
@@ -240,6 +281,19 @@ function resolveRunConfig(json: unknown, base: string): RunSpec {
     dtype: o.dtype === undefined ? undefined : oneOf('dtype', o.dtype, ['float32', 'bfloat16', 'float16'] as const),
     threads: o.threads === undefined ? undefined : integerInRange('threads', o.threads, 1, 1024),
   };
+  const train = trainable(o.trainable);
+  if (train !== undefined) spec.trainable = train;
+  if (train === 'all') {
+    const fresh = stages.find((s) => s.freshAdapter);
+    if (fresh) throw new TypeError(`Stage "${fresh.name}" asks for a fresh adapter, but trainable "all" trains every parameter (no adapters)`);
+  }
+  if (o.gradientCheckpointing !== undefined) spec.gradientCheckpointing = boolean('gradientCheckpointing', o.gradientCheckpointing);
+  if (o.promptMaxLength !== undefined) {
+    if (spec.prompt === undefined) throw invalidParameterError('promptMaxLength', 'no value without a prompt', o.promptMaxLength);
+    spec.promptMaxLength = integerInRange('promptMaxLength', o.promptMaxLength, 1, 512);
+  }
+  if (o.labelMaxLength !== undefined) spec.labelMaxLength = integerInRange('labelMaxLength', o.labelMaxLength, 2, 4096);
+  if (o.preResize !== undefined) spec.preResize = integerInRange('preResize', o.preResize, 1, 1 << 15);
   return spec;
 }
 

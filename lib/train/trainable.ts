@@ -1,0 +1,71 @@
+/**
+ * What a run's stages train and feed the model, beside the loop itself: adapters or every parameter
+ * (`trainable`), where a stage's weights start and how its best and final weights are saved, and the training
+ * inputs of the scripts' recipe (the prompt padded to a fixed length, captions truncated).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Blip2Captioner } from '../captioner.js';
+import type { Blip2Model } from '../model/blip2-model.js';
+import type { RunSpec } from './run-config.js';
+
+/** The file that holds every weight of a stage trained with `trainable: 'all'`. */
+export const FULL_WEIGHTS_FILE = 'model.safetensors';
+
+/**
+ * Puts the model in the run's training mode before a stage: every parameter trainable for `'all'` (once; it stays on
+ * across stages), adapters otherwise (added or loaded by {@link startStageWeights}).
+ */
+export async function prepareTrainable(model: Blip2Model, spec: RunSpec): Promise<void> {
+  if (spec.trainable === 'all' && !model.fullTraining) await model.setFullTraining(true);
+}
+
+/**
+ * The weights a stage starts from when it has no checkpoint: with adapters, a fresh adapter (seeded) or the given
+ * earlier stage's best adapter; with `'all'`, the earlier stage's best weights, or the model as loaded for the first
+ * stage. Returns the line to log.
+ */
+export async function startStageWeights(
+  model: Blip2Model, spec: RunSpec, stageName: string, from: { name: string; bestDir: string } | undefined, seed: number,
+): Promise<string> {
+  if (spec.trainable === 'all') {
+    if (from === undefined) return `${stageName}: training every parameter of the loaded model`;
+    await model.loadWeights(join(from.bestDir, FULL_WEIGHTS_FILE));
+    return `${stageName}: training every parameter, from ${from.name}'s best weights`;
+  }
+  if (from === undefined) {
+    const summary = await model.addLora({
+      r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, targetModules: spec.lora.targetModules,
+      useRslora: spec.lora.useRslora, seed,
+    });
+    return `${stageName}: fresh LoRA on ${summary.modules} modules, ${summary.trainableParameters.toLocaleString('en-US')} trainable of ` +
+      `${summary.totalParameters.toLocaleString('en-US')} parameters`;
+  }
+  await model.loadAdapter(from.bestDir, { seed });
+  return `${stageName}: starting from ${from.name}'s best adapter`;
+}
+
+/** Saves what the stage trains into `dir`: the adapter (PEFT layout), or every weight as {@link FULL_WEIGHTS_FILE}. */
+export async function saveTrained(model: Blip2Model, dir: string): Promise<void> {
+  if (!model.fullTraining) return model.saveAdapter(dir);
+  await mkdir(dir, { recursive: true });
+  await model.save(join(dir, FULL_WEIGHTS_FILE));
+}
+
+/**
+ * The prompt of a training batch: `promptMaxLength` pads it to that many tokens (truncating longer ones, `</s>`
+ * kept) with attention mask 0 on the padding, as the scripts' `processor(padding="max_length", max_length=16)`.
+ */
+export function trainingPrompt(captioner: Blip2Captioner, spec: RunSpec, batch: number): { inputIds: number[][]; attentionMask: number[][] } {
+  if (spec.prompt === undefined || spec.promptMaxLength === undefined) return captioner.promptIds(spec.prompt, batch);
+  const { inputIds, attentionMask } = captioner.tokenizer.encodeBatch([spec.prompt], { padding: 'max_length', maxLength: spec.promptMaxLength });
+  return {
+    inputIds: Array.from({ length: batch }, () => [...inputIds[0]!]),
+    attentionMask: Array.from({ length: batch }, () => [...attentionMask[0]!]),
+  };
+}
+
+/** Training labels: −100 on padding, truncated to `labelMaxLength` tokens (`</s>` kept) when set. */
+export function trainingLabels(captioner: Blip2Captioner, spec: RunSpec, captions: readonly string[]): number[][] {
+  return captioner.tokenizer.encodeTargets(captions, spec.labelMaxLength === undefined ? undefined : { maxLength: spec.labelMaxLength }).labels;
+}
