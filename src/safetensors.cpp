@@ -77,6 +77,22 @@ std::string dtype_string(torch::ScalarType type) {
   }
 }
 
+// The format forbids tensors that share bytes: two names would alias one buffer.
+static void check_disjoint(const std::string& path, const std::map<std::string, TensorInfo>& tensors) {
+  std::vector<std::pair<const std::string*, const TensorInfo*>> ranges;
+  for (const auto& [name, info] : tensors)
+    if (info.end > info.begin) ranges.emplace_back(&name, &info);
+  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.second->begin < b.second->begin; });
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    const auto& [a_name, a] = ranges[i - 1];
+    const auto& [b_name, b] = ranges[i];
+    if (b->begin < a->end) {
+      fail(path, "tensors \"" + *a_name + "\" [" + std::to_string(a->begin) + ", " + std::to_string(a->end) + "] and \"" +
+                     *b_name + "\" [" + std::to_string(b->begin) + ", " + std::to_string(b->end) + "] overlap");
+    }
+  }
+}
+
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw std::runtime_error("Cannot open " + path + ": " + std::strerror(errno));
@@ -134,7 +150,10 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
         if (d.kind != json::Value::Kind::Number || !d.is_integer || d.integer < 0)
           fail(path, "tensor \"" + name + "\" has a shape entry that is not a non-negative integer");
         info.shape.push_back(d.integer);
-        numel *= static_cast<uint64_t>(d.integer);
+        const auto dim = static_cast<uint64_t>(d.integer);
+        if (dim != 0 && numel > UINT64_MAX / esize / dim)
+          fail(path, "tensor \"" + name + "\" has a shape whose byte size overflows 64 bits");
+        numel *= dim;
       }
       const auto& b = (*offsets->array)[0];
       const auto& e = (*offsets->array)[1];
@@ -155,6 +174,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       }
       tensors_[name] = std::move(info);
     }
+    check_disjoint(path, tensors_);
   } catch (...) {
     if (map_) ::munmap(map_, size_);
     ::close(fd_);

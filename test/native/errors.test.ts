@@ -16,6 +16,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** The header safetensorsBytes writes for `tensors` (contiguous, in order), to be edited. */
+function safetensorsHeader(tensors: Map<string, { dtype: string; shape: number[]; bytes: Uint8Array }>) {
+  const header: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }> = {};
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
+    offset += t.bytes.length;
+  }
+  return header;
+}
+
 let counter = 0;
 /** A copy of the tiny model directory whose model.safetensors is replaced by `weights` (when given). */
 function modelDir(weights?: Uint8Array, config?: string): string {
@@ -108,6 +119,26 @@ describe('loading errors', () => {
     await expect(Blip2Model.load(dir)).rejects.toThrow(
       `tensor "${last}" data_offsets [${offset - 4}, ${offset + 4096}] run past the end of the data (${offset} bytes)`,
     );
+  });
+
+  it('tensors whose bytes overlap', async () => {
+    const tensors = rawTensors(original);
+    const header = safetensorsHeader(tensors);
+    const [a, b] = ['query_tokens', 'language_projection.bias'];
+    const [begin, end] = header[a]!.data_offsets as [number, number];
+    header[b]!.data_offsets = [begin + 4, begin + 4 + tensors.get(b)!.bytes.length];
+    const dir = modelDir(safetensorsBytes(tensors, JSON.stringify(header)));
+    await expect(Blip2Model.load(dir)).rejects.toThrow(
+      `tensors "${a}" [${begin}, ${end}] and "${b}" [${begin + 4}, ${begin + 4 + tensors.get(b)!.bytes.length}] overlap`);
+  });
+
+  it('a shape whose byte size overflows 64 bits (2^96 elements would wrap to 0 bytes)', async () => {
+    const tensors = rawTensors(original);
+    const header = safetensorsHeader(tensors);
+    header.query_tokens!.shape = [2 ** 32, 2 ** 32, 2 ** 32];
+    header.query_tokens!.data_offsets = [0, 0];
+    const dir = modelDir(safetensorsBytes(tensors, JSON.stringify(header)));
+    await expect(Blip2Model.load(dir)).rejects.toThrow('tensor "query_tokens" has a shape whose byte size overflows 64 bits');
   });
 
   it('header not JSON', async () => {
