@@ -38,7 +38,8 @@ describe('blip2-progressive augment', () => {
     for (const line of lines) {
       const expected = augmentImage(decoded, PAPER_IMAGE_AUGMENT, line.seed);
       const written = await pixels(line.output);
-      expect([written.width, written.height]).toEqual([64, 48]);
+      // the paper's RandomResizedCrop(384): a 384×384 square from the 64×48 image
+      expect([written.width, written.height]).toEqual([384, 384]);
       expect(Buffer.compare(written.data, Buffer.from(expected.image.data))).toBe(0);
       expect(line.flipped).toBe(expected.flipped);
       expect(line.caption.includes(expected.flipped ? 'right' : 'left')).toBe(true);
