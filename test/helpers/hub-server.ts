@@ -128,11 +128,11 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
     sendJson(res, 200, out);
   };
 
-  const resolveFile = (req: IncomingMessage, res: ServerResponse, path: string, file: HubFile) => {
+  const resolveFile = (req: IncomingMessage, res: ServerResponse, path: string, file: HubFile, commit: string) => {
     const size = file.bytes.length;
     const etag = etagOf(file);
     const headers: Record<string, string> = {
-      'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes', ETag: `"${file.lfs ? gitBlobSha1(Buffer.from(path)) : etag}"`,
+      'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes', 'X-Repo-Commit': commit, ETag: `"${file.lfs ? gitBlobSha1(Buffer.from(path)) : etag}"`,
       ...(file.lfs ? { 'X-Linked-Etag': `"${etag}"`, 'X-Linked-Size': String(size) } : {}),
     };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
@@ -178,7 +178,7 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
     if (resolve && (req.method === 'GET' || req.method === 'HEAD')) {
       const file = repo.files.get(resolve[3]!);
       if (!file) return sendJson(res, 404, { error: 'Entry not found' }, { 'X-Error-Code': 'EntryNotFound' });
-      return resolveFile(req, res, resolve[3]!, file);
+      return resolveFile(req, res, resolve[3]!, file, commit);
     }
     sendJson(res, 400, { error: `unexpected ${req.method} ${path}` });
   });
