@@ -1,7 +1,8 @@
 // The recipe presets as data (examples/seed.json: what the paper's scripts ran; examples/paper.json: what the paper
 // describes), the run-config knobs they need, and a short run of each on the built-in synthetic data.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +155,17 @@ describe('a short run of each preset on the built-in synthetic data', () => {
       for (const stage of readdirSync(join(outDir, 'stages'))) expect(existsSync(join(outDir, 'stages', stage, 'final', 'adapter_model.safetensors'))).toBe(true);
     }, 60_000);
   }
+
+  it('`train --config` runs the seed preset (shrunk, written to a file) and prints the table', () => {
+    const configFile = join(root, 'seed-tiny.json');
+    writeFileSync(configFile, JSON.stringify(shrink(preset('seed'), join(root, 'run-cli'))));
+    const cli = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', cli, 'train', '--config', configFile, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr.split('\n').filter((l) => /error/i.test(l))).toEqual([]);
+    expect(child.status).toBe(0);
+    const rows = JSON.parse(child.stdout) as { stage: string }[];
+    expect(rows.map((r) => r.stage)).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST']);
+  }, 60_000);
 
   it('trainable "all" trains every parameter and hands the best weights to the next stage', async () => {
     const outDir = join(root, 'run-all');
