@@ -1,4 +1,5 @@
 // Node-API entry points. Glue only: option readers, workers and the model handle; no model math.
+#include "group_handle.h"
 #include <napi.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -152,6 +153,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("randomModel", Napi::Function::New<RandomModel>(env, "randomModel"));
   exports.Set("expectedTensors", Napi::Function::New<ExpectedTensors>(env, "expectedTensors"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfo>(env, "runtimeInfo"));
+  RegisterDistributed(env, exports);
   return exports;
 }
 

@@ -89,6 +89,7 @@ Napi::Function ModelHandle::Define(Napi::Env env) {
                                      InstanceMethod<&ModelHandle::SetFullTraining>("setFullTraining"),
                                      InstanceMethod<&ModelHandle::LoadWeights>("loadWeights"),
                                      InstanceMethod<&ModelHandle::SetGradientCheckpointing>("setGradientCheckpointing"),
+                                     InstanceMethod<&ModelHandle::ReduceGradients>("reduceGradients"),
                                      InstanceAccessor<&ModelHandle::IsDisposed>("disposed")});
   auto* data = new AddonData();
   data->model_constructor = Napi::Persistent(ctor);

@@ -57,6 +57,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   Napi::Value SetFullTraining(const Napi::CallbackInfo& info);
   Napi::Value LoadWeights(const Napi::CallbackInfo& info);
   Napi::Value SetGradientCheckpointing(const Napi::CallbackInfo& info);
+  Napi::Value ReduceGradients(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
 };
 

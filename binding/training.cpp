@@ -5,6 +5,7 @@
 #include "autocast.h"
 #include "convert.h"
 #include "threads.h"
+#include "group_handle.h"
 #include "model_handle.h"
 #include "safetensors.h"
 #include "workers.h"
@@ -349,6 +350,26 @@ Napi::Value ModelHandle::LoadOptimizerState(const Napi::CallbackInfo& info) {
   auto path = string_arg(info, 0, "optimizer state file path");
   return run_locked(
       env, state, [path](ModelState& s) { s.trainer->load_state(blip2::Checkpoint::open_file(path)); },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
+// reduceGradients(group, { op: 'sum' | 'mean', bucketBytes }) -> Promise<void>: the trainable tensors' gradients
+// (adapters, or every parameter in full training) summed or averaged over the group's ranks, in buckets.
+Napi::Value ModelHandle::ReduceGradients(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto state = live(env);
+  require_trainer(env, *state);
+  auto group = read_group(info[0]);
+  auto o = options_arg(info, 1);
+  const auto op = read_reduce_op(o.Get("op"));
+  const int64_t bucket_bytes = read_int(o, "bucketBytes", "options");
+  return run_locked(
+      env, state,
+      [group, op, bucket_bytes](ModelState& s) {
+        std::vector<torch::Tensor*> params;
+        for (auto& [name, tensor] : (s.full_training ? all_parameters(s) : lora_trainables(s))()) params.push_back(tensor);
+        group->group->reduce_gradients(params, op, bucket_bytes);
+      },
       [](Napi::Env e) { return e.Undefined(); });
 }
 

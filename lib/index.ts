@@ -162,5 +162,16 @@ export { runSynthBenchmark, FULL_SCALE, QUICK_SCALE, type SynthBenchmarkOptions,
 export { runtimeInfo, SPEED_CPU_FLAGS, type RuntimeInfo, type SpeedCpuFlag } from './runtime-info.js';
 export { addonLocation, type AddonLocation } from './native.js';
 export { benchHome, defaultModelDir } from './synth/default-model.js';
+export {
+  ProcessGroup,
+  distributedEnv,
+  distributedBackends,
+  REDUCE_OPS,
+  DEFAULT_MASTER_PORT,
+  DEFAULT_DISTRIBUTED_TIMEOUT_MS,
+  type ProcessGroupOptions,
+  type ReduceOp,
+  type DistributedBackend,
+} from './distributed/process-group.js';
 export type { Logger } from './logger.js';
 export { silentLogger, streamLogger } from './logger.js';

@@ -83,6 +83,7 @@ export interface NativeModel {
   setFullTraining(on: boolean): Promise<void>;
   loadWeights(path: string): Promise<void>;
   setGradientCheckpointing(on: boolean): Promise<void>;
+  reduceGradients(group: object, options: { op: string; bucketBytes: number }): Promise<void>;
   dispose(): void;
   readonly disposed: boolean;
 }
@@ -135,6 +136,13 @@ export interface NativeAddon {
   randomModel(config: Blip2Config, options: NativeLoadOptions): Promise<NativeModel>;
   expectedTensors(config: Blip2Config): { name: string; shape: number[] }[];
   runtimeInfo(): NativeRuntimeInfo;
+  initProcessGroup(options: {
+    rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; backend: string; fingerprint: string;
+  }): Promise<object>;
+  groupAllReduce(group: object, values: Float64Array, op: string): Promise<Float64Array>;
+  groupBarrier(group: object): Promise<void>;
+  groupDestroy(group: object): Promise<void>;
+  readonly distributedBackends: readonly string[];
 }
 
 /** The package root: the nearest folder above this module that holds package.json. */

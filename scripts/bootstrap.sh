@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the report test renders report.html headless (playwright-core drives Debian's browser)
-packages=(libtorch-dev libopenblas0-openmp cmake g++ python3 chromium)
+# libgloo-dev: gloo's headers, which c10d's ProcessGroupGloo.hpp includes (data-parallel training)
+packages=(libtorch-dev libopenblas0-openmp libgloo-dev cmake g++ python3 chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

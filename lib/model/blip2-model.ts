@@ -21,6 +21,7 @@ import { NativeDecoderSession, type DecoderSession } from './decoder.js';
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
+import { ProcessGroup } from '../distributed/process-group.js';
 import {
   nativeLoraConfig,
   peftAdapterConfig,
@@ -418,6 +419,22 @@ export class Blip2Model {
   async setGradientCheckpointing(on: boolean): Promise<void> {
     if (typeof on !== 'boolean') throw invalidParameterError('on', 'boolean', on);
     await withCallerStack(this.live().setGradientCheckpointing(on));
+  }
+
+  /**
+   * Sums (`op: 'sum'`, default 'mean') the trainable tensors' gradients over the ranks of `group`, in buckets of
+   * `bucketBytes` (default 25 MiB, as PyTorch's DDP): call it after backward and before {@link optimizerStep},
+   * whose clipping then sees the global gradient. With `sum`, scale each rank's backward by its share of the
+   * global batch (its label tokens over all ranks' tokens for cross-entropy) to get the gradient one process
+   * would compute on the whole batch.
+   */
+  async reduceGradients(group: ProcessGroup, options?: { op?: 'sum' | 'mean'; bucketBytes?: number }): Promise<void> {
+    const o = knownKeys('options', options, ['op', 'bucketBytes']);
+    if (!(group instanceof ProcessGroup)) throw invalidParameterError('group', 'ProcessGroup', group);
+    const op = (o.op ?? 'mean') as 'sum' | 'mean';
+    if (op !== 'sum' && op !== 'mean') throw invalidParameterError('op', 'one of sum, mean', op);
+    const bucketBytes = o.bucketBytes === undefined ? 25 * 1024 * 1024 : integerInRange('bucketBytes', o.bucketBytes, 1, 2 ** 40);
+    await withCallerStack(this.live().reduceGradients(group.nativeHandle, { op, bucketBytes }));
   }
 
   /** Replaces every parameter with the tensors of a safetensors file (strict: same names and shapes), in place. */
