@@ -185,6 +185,8 @@ async function settled(port: number): Promise<Phase['after']> {
 }
 
 async function main(): Promise<void> {
+  // read now: the addon file may be rebuilt while the soak runs
+  const machineName = machineLine();
   const small = readFileSync(join(ROOT, 'test/fixtures/blip2-tiny/images/img0_rgb_64x48.png'));
   const large = await sharp({ create: { width: 1000, height: 1000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-server', '--receive-timeout', String(RECEIVE_TIMEOUT_MS / 1000)], {
@@ -259,7 +261,7 @@ async function main(): Promise<void> {
     ...phases.map((p) => `| ${p.phase} | ${p.clients} | ${p.seconds.toFixed(1)} | ${columns.map((c) => p.results[c] ?? 0).join(' | ')} | ${p.unexpected} | ${p.rssBaseMiB} → ${p.rssPeakMiB} → ${p.rssEndMiB} | ${p.after.running} / ${p.after.waiting} / ${p.after.uploads} |`),
   ];
   const roleLines = Object.entries(roles).map(([role, r]) => `  ${role}: ${Object.entries(r).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  const machine = `${machineLine()}, load average ${loadavg()[0]!.toFixed(1)}`;
+  const machine = `${machineName}, load average ${loadavg()[0]!.toFixed(1)}`;
   console.log(`serve-soak: tiny model, ${CLIENTS} clients for ${SECONDS} s, then ${FLOOD} uploads at once; limits ${JSON.stringify(limits)}; ${machine}\n`);
   console.log(lines.join('\n'));
   console.log(`\nby role:\n${roleLines.join('\n')}`);
