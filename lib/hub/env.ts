@@ -65,3 +65,18 @@ export async function hubToken(env: HubEnv = process.env): Promise<string | unde
     throw err;
   }
 }
+
+function seconds(value: string | undefined, fallback: number): number {
+  const n = value === undefined || value.trim() === '' ? NaN : Number(value);
+  return (Number.isFinite(n) && n > 0 ? n : fallback) * 1000;
+}
+
+/** How long a download may wait for data, in ms: `$HF_HUB_DOWNLOAD_TIMEOUT` seconds, default 10 as in Python. */
+export function downloadTimeoutMs(env: HubEnv = process.env): number {
+  return seconds(env.HF_HUB_DOWNLOAD_TIMEOUT, 10);
+}
+
+/** How long a metadata request (model info, paths info) may take, in ms: `$HF_HUB_ETAG_TIMEOUT` seconds, default 10. */
+export function metadataTimeoutMs(env: HubEnv = process.env): number {
+  return seconds(env.HF_HUB_ETAG_TIMEOUT, 10);
+}

@@ -14,13 +14,13 @@ import { boolean, invalidParameterError, knownKeys, nonEmptyString } from '../is
 import { silentLogger, type Logger } from '../logger.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { downloadBlob, type BlobTarget, type OpenRange } from './blob.js';
-import { hubCacheDir, hubEndpoint, hubToken, isOfflineEnv } from './env.js';
+import { downloadTimeoutMs, hubCacheDir, hubEndpoint, hubToken, isOfflineEnv, metadataTimeoutMs } from './env.js';
 import {
   configFiles, indexShards, REQUIRED_FILES, SAFETENSORS_INDEX, SAFETENSORS_SINGLE, weightsLayout,
 } from './files.js';
 import { withFileLock } from './lock.js';
 import { isCommitHash, isRepoId, repoCachePaths, type RepoCachePaths } from './repo.js';
-import { readRange } from './range.js';
+import { readRange, StallWatchdog } from './range.js';
 
 /** Where a download stands; sent after every received chunk. */
 export interface DownloadProgress {
@@ -92,7 +92,16 @@ interface Context {
 interface HubClient {
   hubUrl: string;
   accessToken: string | undefined;
-  fetch: typeof fetch;
+  /** fetch for metadata requests: the caller's signal and HF_HUB_ETAG_TIMEOUT. */
+  metadataFetch: typeof fetch;
+  /** fetch for downloads: the caller's signal and `extra` (a stall watchdog's). */
+  downloadFetch: (extra: AbortSignal) => typeof fetch;
+  downloadTimeoutMs: number;
+}
+
+function withSignals(...signals: (AbortSignal | undefined)[]): typeof fetch {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return (input, init) => fetch(input, { ...init, signal: AbortSignal.any(present) });
 }
 
 /** The error of a file the cache lacks while offline. */
@@ -154,8 +163,9 @@ export async function resolveModel(idOrDir: string, options?: ResolveModelOption
  * - Offline (`offline: true` or `HF_HUB_OFFLINE`): `refs/<revision>` (unless the revision is a commit hash) and
  *   `snapshots/<commit>` must hold every needed file; otherwise a {@link ModelNotCachedError} names the file.
  * - Online: the hub gives the revision's commit and file list; missing files are downloaded into the cache and
- *   `refs/<revision>` is written for a branch or tag. When the hub cannot be reached, the cache is used as offline,
- *   with a warning.
+ *   `refs/<revision>` is written for a branch or tag. When the hub cannot be reached or does not answer within
+ *   `HF_HUB_ETAG_TIMEOUT` seconds, the cache is used as offline, with a warning; a download that receives nothing
+ *   for `HF_HUB_DOWNLOAD_TIMEOUT` seconds stops, keeping its partial file (both default to 10, as in Python).
  */
 export async function resolveRepo(repoId: string, options?: ResolveModelOptions): Promise<ResolvedModel> {
   if (typeof repoId !== 'string' || !isRepoId(repoId)) throw invalidParameterError('repoId', 'Hugging Face repo id (org/name)', repoId);
@@ -176,10 +186,13 @@ async function resolveRepoWith(repoId: string, o: ReturnType<typeof readOptions>
   if (o.offline) return resolveFromCache(ctx, 'offline: true');
   if (isOfflineEnv()) return resolveFromCache(ctx, 'HF_HUB_OFFLINE is set');
   const signal = o.signal;
+  const metadataMs = metadataTimeoutMs();
   const client: HubClient = {
     hubUrl: hubEndpoint(),
     accessToken: await hubToken(),
-    fetch: signal ? (input, init) => fetch(input, { ...init, signal: init?.signal ?? signal }) : fetch,
+    metadataFetch: (input, init) => withSignals(signal, AbortSignal.timeout(metadataMs))(input, init),
+    downloadFetch: (extra) => withSignals(signal, extra),
+    downloadTimeoutMs: downloadTimeoutMs(),
   };
   return resolveOnline(ctx, client);
 }
@@ -239,9 +252,12 @@ async function resolveFromCache(ctx: Context, why: string): Promise<ResolvedMode
   return { dir, source: 'cache', repoId: ctx.repoId, revision: ctx.revision, commit, downloaded: [] };
 }
 
-/** fetch's own failure (refused, unresolvable, reset): undici rejects with `TypeError: fetch failed`. */
+/**
+ * fetch's own failure (refused, unresolvable, reset: undici's `TypeError: fetch failed`) or HF_HUB_ETAG_TIMEOUT
+ * running out (a `TimeoutError`).
+ */
 function isNetworkError(err: unknown): boolean {
-  return err instanceof TypeError && err.message === 'fetch failed';
+  return (err instanceof TypeError && err.message === 'fetch failed') || (err as Error | undefined)?.name === 'TimeoutError';
 }
 
 function hubError(ctx: Context, client: HubClient, err: HubApiError): Error {
@@ -257,7 +273,7 @@ async function resolveOnline(ctx: Context, client: HubClient): Promise<ResolvedM
   let info: { sha: string; filePaths: string[] };
   try {
     info = await modelInfo({
-      name: ctx.repoId, revision: ctx.revision, hubUrl: client.hubUrl, accessToken: client.accessToken, fetch: client.fetch,
+      name: ctx.repoId, revision: ctx.revision, hubUrl: client.hubUrl, accessToken: client.accessToken, fetch: client.metadataFetch,
       additionalFields: ['sha', 'filePaths'],
     });
   } catch (err) {
@@ -329,7 +345,7 @@ async function ensureFiles(ctx: Context, client: HubClient, commit: string, file
   if (missing.length === 0) return [];
   const infos = await pathsInfo({
     repo: { type: 'model', name: ctx.repoId }, paths: missing, revision: commit,
-    hubUrl: client.hubUrl, accessToken: client.accessToken, fetch: client.fetch,
+    hubUrl: client.hubUrl, accessToken: client.accessToken, fetch: client.metadataFetch,
   });
   const byPath = new Map(infos.map((i) => [i.path, i]));
   const planned = missing.map((f) => planFile(ctx.paths, byPath.get(f), f, ctx.label));
@@ -364,17 +380,19 @@ async function ensureFiles(ctx: Context, client: HubClient, commit: string, file
 function openRange(ctx: Context, client: HubClient, commit: string, file: string): OpenRange {
   return async (start) => {
     let status = 0;
+    const watchdog = new StallWatchdog(client.downloadTimeoutMs);
+    const fetchWithSignals = client.downloadFetch(watchdog.signal);
     const recording: typeof fetch = async (input, init) => {
-      const response = await client.fetch(input, init);
+      const response = await fetchWithSignals(input, init);
       status = response.status;
       return response;
     };
-    const blob = await downloadFile({
+    const blob = await watchdog.watch(() => downloadFile({
       repo: { type: 'model', name: ctx.repoId }, path: file, revision: commit,
       hubUrl: client.hubUrl, accessToken: client.accessToken, fetch: recording, xet: false,
-    });
+    }));
     if (blob === null) throw new Error(`${ctx.label} has no file ${file} at ${commit}`);
-    return readRange(start > 0 ? blob.slice(start) : blob, start, () => status);
+    return readRange(start > 0 ? blob.slice(start) : blob, start, () => status, watchdog);
   };
 }
 

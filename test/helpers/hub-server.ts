@@ -73,6 +73,10 @@ export interface FakeHub {
   requests: RecordedRequest[];
   /** The next full or ranged GET of `file` (not the 1-byte probe) sends `bytes` bytes, then the connection is closed. */
   cutNext(file: string, bytes: number): void;
+  /** The next full or ranged GET of `file` sends `bytes` bytes, then nothing more while the connection stays open. */
+  stallNext(file: string, bytes: number): void;
+  /** Model info and paths info answer after this many ms. */
+  apiDelayMs: number;
   /** Ranged GETs of file content get the whole file with 200, as a server without range support. */
   ignoreRanges: boolean;
   close(): Promise<void>;
@@ -96,14 +100,18 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
     requests: [],
     ignoreRanges: false,
     cutNext(file, bytes) {
-      cut = { file, bytes };
+      cut = { file, bytes, stall: false };
     },
+    stallNext(file, bytes) {
+      cut = { file, bytes, stall: true };
+    },
+    apiDelayMs: 0,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
     }),
   };
-  let cut: { file: string; bytes: number } | undefined;
+  let cut: { file: string; bytes: number; stall: boolean } | undefined;
 
   const commitOf = (repo: HubRepo, rev: string) => (rev === repo.commit ? rev : repo.refs[rev]);
 
@@ -150,16 +158,24 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
     res.writeHead(status, { ...headers, 'Content-Length': String(body.length) });
     if (req.method === 'HEAD') return res.end();
     if (!probe && cut && cut.file === path) {
-      const { bytes } = cut;
+      const { bytes, stall } = cut;
       cut = undefined;
-      // end (FIN) rather than destroy: a reset could drop bytes already sent, and the test wants an exact partial size
-      res.write(body.subarray(0, bytes), () => res.socket?.end());
+      res.write(body.subarray(0, bytes), () => {
+        if (!stall) res.socket?.end(); // a FIN rather than a reset, which could drop bytes already sent
+      });
       return;
     }
     res.end(body);
   };
 
   const server: Server = createServer((req, res) => {
+    if (hub.apiDelayMs > 0 && req.url?.startsWith('/api/')) {
+      setTimeout(() => handle(req, res), hub.apiDelayMs);
+      return;
+    }
+    handle(req, res);
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     hub.requests.push({
       method: req.method ?? '', url: `${url.pathname}${url.search}`, range: req.headers.range,
@@ -181,7 +197,7 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
       return resolveFile(req, res, resolve[3]!, file, commit);
     }
     sendJson(res, 400, { error: `unexpected ${req.method} ${path}` });
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   hub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return hub;

@@ -43,6 +43,7 @@ beforeEach(() => {
   cache = join(root, 'hub');
   hub.requests.length = 0;
   hub.ignoreRanges = false;
+  hub.apiDelayMs = 0;
   vi.stubEnv('HF_ENDPOINT', hub.url);
   vi.stubEnv('HF_HUB_OFFLINE', '');
   vi.stubEnv('HF_TOKEN', '');
@@ -127,6 +128,32 @@ describe('downloading a repo', () => {
     expect(events[0]).toMatchObject({ fileBytes: partial, bytes: partial, totalBytes: 3_000_000 });
     expect(readFileSync(blob).equals(WEIGHTS)).toBe(true);
     expect(existsSync(`${blob}.incomplete`)).toBe(false);
+  });
+
+  it('gives up on a silent hub after HF_HUB_DOWNLOAD_TIMEOUT, keeping what arrived', async () => {
+    vi.stubEnv('HF_HUB_DOWNLOAD_TIMEOUT', '0.3');
+    hub.stallNext('model.safetensors', 500_000);
+    const blob = join(repoDir(), 'blobs', etag('model.safetensors'));
+    const error = await resolveModel('org/tiny').then(() => undefined, (e: Error) => e);
+    const partial = statSync(`${blob}.incomplete`).size;
+    expect(partial).toBeGreaterThan(0);
+    expect(error?.message).toBe(
+      `The download of model.safetensors stopped at ${partial} of 3000000 bytes (no data from the hub for 0.3 s ` +
+        `(HF_HUB_DOWNLOAD_TIMEOUT)); ${etag('model.safetensors')}.incomplete is kept and the next try resumes it`,
+    );
+    vi.stubEnv('HF_HUB_DOWNLOAD_TIMEOUT', ''); // back to 10 s: a loaded machine may pause longer than 0.3 s
+    expect((await resolveModel('org/tiny')).downloaded).toEqual(['model.safetensors']);
+    expect(readFileSync(blob).equals(WEIGHTS)).toBe(true);
+  });
+
+  it('takes a hub slower than HF_HUB_ETAG_TIMEOUT as unreachable', async () => {
+    await resolveModel('org/tiny');
+    vi.stubEnv('HF_HUB_ETAG_TIMEOUT', '0.2');
+    hub.apiDelayMs = 1000;
+    const warnings: string[] = [];
+    const resolved = await resolveModel('org/tiny', { logger: { debug() {}, info() {}, warn: (m) => warnings.push(m) } });
+    expect(resolved.source).toBe('cache');
+    expect(warnings).toEqual([`${hub.url} cannot be reached: The operation was aborted due to timeout; using the cached snapshot ${resolved.dir}`]);
   });
 
   it('starts over when the server ignores the Range request', async () => {
