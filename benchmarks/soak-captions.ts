@@ -93,6 +93,7 @@ function report(samples: Sample[], counts: { failures: number; aborted: number }
   const last = samples.at(-1)!;
   const growth = (last.rssMiB - reference.rssMiB) / reference.rssMiB;
   const flat = growth < 0.05;
+  const slope = slopeKiBPer1000(samples.filter((x) => x.captions >= reference.captions));
   console.log(`\nSoak: ${total} captions through Blip2Captioner.caption on the tiny model (batch ${batch}); ${machineLine()}`);
   console.log(`${counts.failures} corrupt images skipped, ${counts.aborted} calls aborted\n`);
   console.log('| captions | seconds | RSS MiB | JS heap MiB | external MiB |');
@@ -101,11 +102,22 @@ function report(samples: Sample[], counts: { failures: number; aborted: number }
     console.log(`| ${s.captions} | ${s.seconds.toFixed(1)} | ${s.rssMiB.toFixed(1)} | ${s.heapMiB.toFixed(1)} | ${s.externalMiB.toFixed(1)} |`);
   }
   console.log(`\nRSS ${reference.rssMiB.toFixed(1)} MiB after ${reference.captions} captions → ${last.rssMiB.toFixed(1)} MiB after ${last.captions}: ` +
-    `${(growth * 100).toFixed(2)} % (${flat ? 'flat' : 'GROWING'}: the bound is 5 %); ${(last.captions / last.seconds).toFixed(0)} captions/s`);
+    `${(growth * 100).toFixed(2)} % (${flat ? 'flat' : 'GROWING'}: the bound is 5 %); least-squares trend since then ` +
+    `${slope.toFixed(0)} KiB per 1,000 captions; ${(last.captions / last.seconds).toFixed(0)} captions/s`);
   writeResults('soak-captions', {
     machine: machineLine(), captions: total, batch, every, ...counts,
-    reference: { captions: reference.captions, rssMiB: reference.rssMiB }, growth, flat, samples,
+    reference: { captions: reference.captions, rssMiB: reference.rssMiB }, growth, flat, slopeKiBPer1000Captions: slope, samples,
   });
+}
+
+/** The least-squares slope of RSS over captions, in KiB per 1,000 captions. */
+function slopeKiBPer1000(samples: Sample[]): number {
+  const n = samples.length;
+  const mx = samples.reduce((a, s) => a + s.captions, 0) / n;
+  const my = samples.reduce((a, s) => a + s.rssMiB, 0) / n;
+  const sxy = samples.reduce((a, s) => a + (s.captions - mx) * (s.rssMiB - my), 0);
+  const sxx = samples.reduce((a, s) => a + (s.captions - mx) ** 2, 0);
+  return sxx === 0 ? 0 : (sxy / sxx) * 1000 * 1024;
 }
 
 await main();
