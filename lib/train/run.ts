@@ -24,6 +24,7 @@ import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.j
 import { lockRunDirectory } from './run-lock.js';
 import { AbortError, abortSignal, throwIfAborted } from '../abort.js';
 import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
+import { prepareTrainable, saveTrained, startStageWeights, trainingLabels, trainingPrompt } from './trainable.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import type { RunSpec, StageSpec } from './run-config.js';
 import { learningRate, resolveSchedule, type Schedule } from './schedule.js';
@@ -149,6 +150,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     ...(spec.threads ? { threads: spec.threads } : {}),
   });
   try {
+    if (spec.gradientCheckpointing) await captioner.model.setGradientCheckpointing(true);
     const train = await loadDataset({ ...spec.train, role: 'train', logger, name: 'train' });
     const val = await loadDataset({ ...spec.val, role: 'val', logger, name: 'val' });
     logger.info(`data: ${train.samples.length} training images, ${val.samples.length} validation images`);
@@ -161,6 +163,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
           ...(spec.prompt ? { prompt: spec.prompt } : {}),
           batchSize: spec.eval.batchSize,
           ...(spec.eval.maxImages ? { maxImages: spec.eval.maxImages } : {}),
+          ...(spec.preResize ? { preResize: spec.preResize } : {}),
           metrics: spec.eval.metrics,
           logger,
           onProgress: events.onEvalProgress,
@@ -264,6 +267,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     seed: (stage.seed ?? spec.seed + 7919 * index) + 7919,
     processor: captioner.imageProcessor,
     ...(stage.augment?.image ? { imageAugment: stage.augment.image } : {}),
+    ...(spec.preResize ? { preResize: spec.preResize } : {}),
     ...(stage.augment?.caption ? { captionAugment: stage.augment.caption } : {}),
     ...(stage.augment?.matchCorruptions ? { matchCorruptions: stage.augment.matchCorruptions } : {}),
     ...(stage.augment?.flipListWords ? { flipListWords: stage.augment.flipListWords } : {}),
@@ -279,6 +283,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   let step = 0;
   let checkpointedStep: number | undefined;
   let progress: StageProgress = { epoch: 0, nextBatch: 0, evals: 0, bestCider: null, bestScores: null, badEvals: 0, done: false };
+  await prepareTrainable(model, spec);
   if ((await latestCheckpoint(checkpointDir)) !== undefined) {
     const saved = await loadCheckpoint(model, checkpointDir);
     step = saved.step;
@@ -287,14 +292,9 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     progress = saved.extra as unknown as StageProgress;
     await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, step);
     logger.info(`${stage.name}: resuming at step ${step} (epoch ${progress.epoch + 1}, batch ${progress.nextBatch})`);
-  } else if (stage.freshAdapter || !ctx.previous) {
-    await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, 0);
-    const summary = await model.addLora({ ...loraOptions(spec), seed: stageSeed });
-    logger.info(`${stage.name}: fresh LoRA on ${summary.modules} modules, ${summary.trainableParameters.toLocaleString('en-US')} trainable of ${summary.totalParameters.toLocaleString('en-US')} parameters`);
   } else {
     await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, 0);
-    await model.loadAdapter(ctx.previous.bestDir, { seed: stageSeed });
-    logger.info(`${stage.name}: starting from ${ctx.previous.name}'s best adapter`);
+    logger.info(await startStageWeights(model, spec, stage.name, stage.freshAdapter ? undefined : ctx.previous, stageSeed));
   }
   await model.setTraining(true);
   events.onStageStart?.(stage, index, totalSteps);
@@ -326,7 +326,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
       progress.bestCider = cider;
       progress.bestScores = corpusScores(result.scores);
       progress.badEvals = 0;
-      await captioner.model.saveAdapter(bestDir);
+      await saveTrained(captioner.model, bestDir);
     } else {
       progress.badEvals += 1;
     }
@@ -372,7 +372,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     await stopIfAborted();
   }
   if (progress.bestCider === null) await validate();
-  await captioner.model.saveAdapter(join(dir, 'final'));
+  await saveTrained(captioner.model, join(dir, 'final'));
   return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
 }
 
@@ -407,16 +407,12 @@ function rewardFor(stage: StageSpec, ctx: StageContext): RewardFunction {
   return reward;
 }
 
-function loraOptions(spec: RunSpec) {
-  return { r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, targetModules: spec.lora.targetModules, useRslora: spec.lora.useRslora };
-}
-
 async function microStep(
   spec: RunSpec, stage: StageSpec, ctx: StageContext, batch: CaptionBatch, step: number,
 ): Promise<{ loss: number; scst?: StepEvent['scst'] }> {
   const { captioner } = ctx;
-  const { labels } = captioner.tokenizer.encodeTargets(batch.captions);
-  const prompt = captioner.promptIds(spec.prompt, batch.samples.length);
+  const labels = trainingLabels(captioner, spec, batch.captions);
+  const prompt = trainingPrompt(captioner, spec, batch.samples.length);
   if (!stage.scst) {
     const loss = await captioner.model.backwardCrossEntropy({ pixelValues: batch.pixelValues, ...prompt, labels }, { scale: 1 / stage.gradAccum });
     return { loss };
