@@ -57,12 +57,14 @@ async function main(): Promise<void> {
   const ops: [string, () => unknown][] = [
     ['resized crop (90 % area, bilinear back to 640×480)', () => resizedCrop(image, { top: 20, left: 30, height: 456, width: 608 }, WIDTH, HEIGHT)],
     ['horizontal flip', () => hflip(image)],
-    ['rotation 7.5° (bilinear)', () => rotate(image, 7.5)],
+    ['resized crop to the paper\'s 384×384 square', () => resizedCrop(image, { top: 20, left: 30, height: 456, width: 608 }, 384, 384)],
+    ['rotation 7.5° (nearest, torchvision\'s default)', () => rotate(image, 7.5)],
+    ['rotation 7.5° (bilinear)', () => rotate(image, 7.5, 'black', 'bilinear')],
     ['brightness 1.1', () => adjustBrightness(image, 1.1)],
     ['contrast 0.9', () => adjustContrast(image, 0.9)],
     ['saturation 1.15', () => adjustSaturation(image, 1.15)],
     ['greyscale', () => grayscale(image)],
-    ['augmentImage(PAPER_IMAGE_AUGMENT), seed 1', () => augmentImage(image, PAPER_IMAGE_AUGMENT, 1)],
+    ['augmentImage(PAPER_IMAGE_AUGMENT) (384×384 out), seed 1', () => augmentImage(image, PAPER_IMAGE_AUGMENT, 1)],
     ...CORRUPTIONS.map((kind): [string, () => unknown] => [`corrupt ${kind}:3`, () => corruptImage(image, kind, 3, 1)]),
     ...CORRUPTIONS.map((kind): [string, () => unknown] => [`corrupt ${kind}:5`, () => corruptImage(image, kind, 5, 1)]),
   ];
