@@ -121,6 +121,13 @@ export function installGuards(app: FastifyInstance, options: GuardOptions): { re
   const { limits, queue, allowedHosts, logger, uploadRoute } = options;
   const counter = { uploads: 0 };
   app.server.maxConnections = limits.maxConnections;
+  // a client that asks before sending its body (Expect: 100-continue, as curl does above 1 MiB) is invited only when
+  // the upload would be admitted; otherwise the hook below refuses it before a byte of the body is sent
+  app.server.on('checkContinue', (req, res) => {
+    const upload = req.method === uploadRoute.method && (req.url ?? '').split('?')[0] === uploadRoute.url;
+    if (!(upload && (queue.full || counter.uploads >= limits.maxUploads))) res.writeContinue();
+    app.server.emit('request', req, res);
+  });
   app.server.on('drop', (data) => logger.warn(`connection from ${data?.remoteAddress ?? 'a client'} closed: ${limits.maxConnections} connections already open`));
   app.addHook('onRequest', async (request, reply) => {
     const forbidden = allowedHosts && hostError(request, allowedHosts, app);

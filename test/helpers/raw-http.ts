@@ -20,6 +20,8 @@ export interface RawConnection {
   closed: Promise<number>;
   /** Resolves with the first complete response (status line, headers and a Content-Length body). */
   response: Promise<RawResponse>;
+  /** Everything received so far. */
+  received: () => string;
 }
 
 function parse(text: string): RawResponse | undefined {
@@ -53,7 +55,7 @@ export function rawConnect(port: number): Promise<RawConnection> {
       if (parsed) onResponse(parsed);
     });
     socket.on('error', () => {});
-    socket.once('connect', () => resolve({ socket, closed, response }));
+    socket.once('connect', () => resolve({ socket, closed, response, received: () => text }));
     socket.once('error', reject);
   });
 }

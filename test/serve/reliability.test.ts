@@ -97,6 +97,23 @@ describe('refusals before the body', () => {
     expect((await running).status).toBe(200);
   });
 
+  it('Expect: 100-continue is answered 100 only when the upload is admitted, else the 503 comes without the body', async () => {
+    const fake = fakeCaptioner();
+    const { port } = await listen({ limits: { maxWaiting: 0 } }, fake.captioner);
+    const expectHead = (length: number) => postHead(port, length).replace('\r\n\r\n', '\r\nExpect: 100-continue\r\n\r\n');
+    const admitted = await open(port);
+    admitted.socket.write(expectHead(pngBytes.length));
+    await waitFor('100 Continue', () => admitted.received().startsWith('HTTP/1.1 100 Continue\r\n\r\n'));
+    admitted.socket.write(pngBytes);
+    await waitFor('caption running', () => fake.signals.length === 1);
+    const refused = await open(port);
+    refused.socket.write(expectHead(3_000_000));
+    const res = await within(2000, '503 without a body sent', refused.response);
+    expect([res.status, refused.received().includes('100 Continue')]).toEqual([503, false]);
+    fake.finish();
+    await waitFor('first answered 200', () => / 200 OK\r\n/.test(admitted.received()));
+  });
+
   it('a client still sending a large body when refused reads the 503 (no reset wipes it)', async () => {
     const { port } = await listen({ limits: { maxUploads: 1 } });
     const holder = await open(port);
