@@ -173,5 +173,6 @@ export {
   type ReduceOp,
   type DistributedBackend,
 } from './distributed/process-group.js';
+export { launchRanks, freePort, type LaunchOptions, type LaunchResult } from './distributed/launch.js';
 export type { Logger } from './logger.js';
 export { silentLogger, streamLogger } from './logger.js';

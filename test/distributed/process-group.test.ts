@@ -8,20 +8,13 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Blip2Model } from '../../lib/model/blip2-model.js';
 import { distributedEnv, ProcessGroup } from '../../lib/distributed/process-group.js';
+import { freePort } from '../../lib/distributed/launch.js';
 import { fullBatch } from '../helpers/dist-batch.js';
 import { TINY_MODEL } from '../helpers/paths.js';
 
 const RANK_SCRIPT = resolve('test/helpers/dist-rank.ts');
 const work = mkdtempSync(join(tmpdir(), 'blip2-dist-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface RankResult { error?: string; seconds: number; [key: string]: unknown }
 
