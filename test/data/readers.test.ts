@@ -246,7 +246,7 @@ describe('format detection and file errors', () => {
     const absent = join(dir, 'absent.json');
     await expect(loadDataset({ file: absent })).rejects.toThrow(`Cannot read dataset file ${absent}: no such file`);
     await expect(loadDataset({ file: absent, shuffle: true } as never)).rejects.toThrow(
-      'Unknown option "shuffle" in loadDataset options; expected one of "file", "imageRoot", "format", "split", "includeRestval", "checkImages", "name", "logger"',
+      'Unknown option "shuffle" in loadDataset options; expected one of "file", "imageRoot", "format", "split", "includeRestval", "role", "checkImages", "name", "logger"',
     );
     await expect(loadDataset({ file: absent, format: 'csv' as 'coco' })).rejects.toThrow(
       'Expected one of "auto", "vizwiz", "coco", "karpathy", "processed", "jsonl" for format but received "csv" of type string',
