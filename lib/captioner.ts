@@ -16,7 +16,7 @@ import {
 } from './generation/caption.js';
 import { NonFiniteError } from './generation/generate.js';
 import { abortSignal, throwIfAborted } from './abort.js';
-import { readGenerationOptions, type GenerationOptions } from './generation/config.js';
+import { GENERATION_LIMITS, readGenerationOptions, type GenerationOptions } from './generation/config.js';
 
 /** Options of {@link Blip2Captioner.fromPretrained}. */
 export interface CaptionerOptions extends ModelLoadOptions, ModelSourceOptions {
@@ -120,6 +120,18 @@ export class Blip2Captioner {
     };
   }
 
+  /** Teacher-forcing labels of captions, each at most as long as a generated caption may be. */
+  private captionLabels(captions: readonly string[]): number[][] {
+    const { labels } = this.tokenizer.encodeTargets(captions);
+    labels.forEach((row, i) => {
+      const length = row.indexOf(-100) === -1 ? row.length : row.indexOf(-100);
+      if (length > GENERATION_LIMITS.maxNewTokens) {
+        throw new TypeError(`Expected at most ${GENERATION_LIMITS.maxNewTokens} tokens for captions[${i}] but received ${length} tokens`);
+      }
+    });
+    return labels;
+  }
+
   /**
    * Scores captions against images (one caption per image): per caption, the mean token cross-entropy and
    * each token's log-probability under teacher forcing.
@@ -136,8 +148,8 @@ export class Blip2Captioner {
     });
     const prompt = this.promptIds(o.prompt as string | undefined, images.length, o.maxPromptTokens as number | undefined);
     const preprocess = o.preprocess as PreprocessOptions | undefined;
+    const labels = this.captionLabels(captions);
     const pixelValues = await this.preprocess(images, signal ? { ...preprocess, signal } : preprocess);
-    const { labels } = this.tokenizer.encodeTargets(captions);
     throwIfAborted(signal);
     const out = await this.model.forward({ pixelValues, ...prompt, labels }, ['token_logprobs']);
     throwIfAborted(signal);

@@ -33,6 +33,8 @@ describe('prompt length limit', () => {
     await expect(captioner.caption(IMAGES, { prompt: ['a', LONG_PROMPT] })).rejects.toThrow(
       `Expected at most 512 tokens for prompt[1] but received ${tokens} tokens`);
     await expect(captioner.score(IMAGES, ['a', 'b'], { prompt: LONG_PROMPT })).rejects.toThrow(expected);
+    await expect(captioner.score(IMAGES, ['a', `${LONG_PROMPT} ${LONG_PROMPT}`], { preprocess })).rejects.toThrow(
+      `Expected at most 1024 tokens for captions[1] but received ${2 * tokens - 1} tokens`);
     await expect(captioner.caption(IMAGES, { prompt: 'a photo of', maxPromptTokens: 3 })).rejects.toThrow(
       'Expected at most 3 tokens for prompt but received 7 tokens (maxPromptTokens sets the limit)');
     await expect(captioner.caption(IMAGES, { maxPromptTokens: 0 })).rejects.toThrow(
