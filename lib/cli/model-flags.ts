@@ -58,7 +58,7 @@ export async function modelFromFlags(
   if (!model) {
     throw new UsageError(
       '--model <dir> is required until the built-in default model exists: point it at a local BLIP-2 (Flan-T5) snapshot directory ' +
-        'or a Hugging Face repo id (org/name), or run `npm start` (blip2-progressive bench) once to pretrain the default',
+        'or a Hugging Face repo id (org/name), or run `npx blip2-progressive bench` once to pretrain the default',
     );
   }
   const onProgress = downloadProgressBar(stderr, flags.progress === true);
