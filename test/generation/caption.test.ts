@@ -121,6 +121,7 @@ describe('blip2-progressive caption', () => {
     process.env.BLIP2_PROGRESSIVE_HOME = mkdtempSync(join(tmpdir(), 'blip2-empty-home-'));
     try {
       await expect(runCli([IMAGES[0]!])).rejects.toThrow('--model <dir> is required');
+      await expect(runCli([IMAGES[0]!])).rejects.toThrow('run `npx blip2-progressive bench` once to pretrain the default');
     } finally {
       if (home === undefined) delete process.env.BLIP2_PROGRESSIVE_HOME;
       else process.env.BLIP2_PROGRESSIVE_HOME = home;
