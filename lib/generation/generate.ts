@@ -36,9 +36,13 @@ export class NonFiniteError extends Error {
   override name = 'NonFiniteError';
 }
 
-/** Which value of a step's scores is not usable, or undefined when every row is. */
-function nonFinite(scores: Float32Array, vocab: number): string | undefined {
+/**
+ * Which value of a step's scores is not usable, or undefined when every row is. log_softmax turns a NaN, a +Inf or
+ * a row of -Inf anywhere in a row into NaN everywhere in it, so for log-probs a finite first value clears the row.
+ */
+function nonFinite(scores: Float32Array, vocab: number, logprobs: boolean): string | undefined {
   for (let row = 0; row * vocab < scores.length; row++) {
+    if (logprobs && Number.isFinite(scores[row * vocab]!)) continue;
     let usable = false;
     for (let v = row * vocab; v < (row + 1) * vocab; v++) {
       const x = scores[v]!;
@@ -70,7 +74,7 @@ class GuardedSession implements DecoderSession {
     throwIfAborted(this.signal);
     const scores = await this.inner.step(tokens, options);
     throwIfAborted(this.signal);
-    const bad = nonFinite(scores, this.inner.vocabSize);
+    const bad = nonFinite(scores, this.inner.vocabSize, options?.output === 'logprobs');
     if (bad !== undefined) {
       throw new NonFiniteError(
         `Non-finite logits at decoder step ${this.inner.steps} (${bad}); the model's weights or inputs hold NaN or Inf values`);
