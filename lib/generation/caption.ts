@@ -115,12 +115,10 @@ function promptRows(tokenizer: T5Tokenizer, prompt: CaptionOptions['prompt'], im
 async function loadBatch(
   parts: CaptionParts, batch: readonly ImageInput[], options: PreprocessOptions, skip: boolean,
 ): Promise<{ pixelValues: PixelValues | undefined; kept: number[]; failures: Map<number, Error> }> {
-  const all = batch.map((_, i) => i);
-  if (!skip) return { pixelValues: await parts.preprocess(batch, options), kept: all, failures: new Map() };
   try {
-    return { pixelValues: await parts.preprocess(batch, options), kept: all, failures: new Map() };
+    return { pixelValues: await parts.preprocess(batch, options), kept: batch.map((_, i) => i), failures: new Map() };
   } catch (err) {
-    if (!(err instanceof ImageLoadError)) throw err;
+    if (!skip || !(err instanceof ImageLoadError)) throw err;
   }
   const settled = await Promise.allSettled(batch.map((image) => parts.preprocess([image], options)));
   const failures = new Map<number, Error>();
