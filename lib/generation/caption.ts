@@ -113,7 +113,7 @@ function promptRows(tokenizer: T5Tokenizer, prompt: CaptionOptions['prompt'], im
  * stacked (`kept` lists their positions in the batch), the ImageLoadErrors are returned by position.
  */
 async function loadBatch(
-  parts: CaptionParts, batch: readonly ImageInput[], options: PreprocessOptions, skip: boolean,
+  parts: CaptionParts, batch: readonly ImageInput[], options: PreprocessOptions | undefined, skip: boolean,
 ): Promise<{ pixelValues: PixelValues | undefined; kept: number[]; failures: Map<number, Error> }> {
   try {
     return { pixelValues: await parts.preprocess(batch, options), kept: batch.map((_, i) => i), failures: new Map() };
@@ -175,7 +175,7 @@ export async function captionImages(parts: CaptionParts, images: readonly ImageI
     onResult?.(results.length - 1, result);
   };
   const starts = Array.from({ length: Math.ceil(images.length / size) }, (_, i) => i * size);
-  const preprocessOptions = signal ? { ...preprocess, signal } : { ...preprocess };
+  const preprocessOptions = signal ? { ...preprocess, signal } : preprocess;
   const load = (start: number) => loadBatch(parts, images.slice(start, start + size), preprocessOptions, skip);
   let pending = load(0);
   for (const [k, start] of starts.entries()) {
