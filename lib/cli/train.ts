@@ -8,6 +8,10 @@ import { streamLogger } from '../logger.js';
 import { readRunConfig } from '../train/run-config.js';
 import { runProgressive } from '../train/run.js';
 import { ProgressBar } from './progress.js';
+import { createHash } from 'node:crypto';
+import { launchRanks } from '../distributed/launch.js';
+import { ProcessGroup } from '../distributed/process-group.js';
+import { parseIntegerFlag } from './usage.js';
 import { modelFromFlags } from './model-flags.js';
 
 interface TrainFlags {
@@ -15,6 +19,33 @@ interface TrainFlags {
   resume?: boolean;
   progress?: boolean;
   json?: boolean;
+  nproc?: number;
+}
+
+/** How long a rank waits for the others in one collective (rank 0's validation included), as PyTorch's default. */
+const RANK_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** Starts `nproc` ranks of this same command on this machine and waits for them. */
+async function launch(flags: TrainFlags): Promise<void> {
+  const args = ['train', '--config', flags.config, ...(flags.resume ? ['--resume'] : []), ...(flags.progress ? ['--progress'] : []), ...(flags.json ? ['--json'] : [])];
+  const controller = new AbortController();
+  // Ctrl-C reaches every rank from the terminal; a SIGTERM sent to this process alone is passed on to them
+  const ignore = () => {};
+  const forward = () => controller.abort();
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', forward);
+  try {
+    const result = await launchRanks(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+      nproc: flags.nproc!, graceMs: 10 * 60 * 1000, signal: controller.signal,
+    });
+    if (result.exitCode === 130) throw new AbortError('Training stopped by a signal on every rank; --resume continues from the last checkpoint');
+    if (result.failedRank !== undefined) {
+      throw new Error(`rank ${result.failedRank} of ${flags.nproc} ${result.signals[result.failedRank] ? `was killed by ${result.signals[result.failedRank]}` : `failed with exit code ${result.exitCode}`}; the other ranks were stopped`);
+    }
+  } finally {
+    process.removeListener('SIGINT', ignore);
+    process.removeListener('SIGTERM', forward);
+  }
 }
 
 /** Adds the `train` command to the program. */
@@ -26,6 +57,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--resume', 'continue the unfinished run in the config\'s outDir from its last checkpoint')
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
     .option('--json', 'print the results rows as JSON instead of a Markdown table')
+    .option('--nproc <n>', 'data-parallel ranks on this machine (each takes its share of every batch; threads per rank = cores / n)', parseIntegerFlag('--nproc', 1, 256))
     .addHelpText('after', `
 Example config:
   { "model": "./blip2-flan-t5-xl", "outDir": "runs/vizwiz", "seed": 0,
@@ -38,15 +70,29 @@ Example config:
 Examples:
   $ blip2-progressive train --config run.json
   $ blip2-progressive train --config run.json --resume     # after a crash, kill -9 or Ctrl-C
+  $ blip2-progressive train --config run.json --nproc 2    # two ranks on this machine (c10d, Gloo)
+  $ MASTER_ADDR=host0 MASTER_PORT=29500 WORLD_SIZE=2 RANK=0 blip2-progressive train --config run.json   # on host0
+  $ MASTER_ADDR=host0 MASTER_PORT=29500 WORLD_SIZE=2 RANK=1 blip2-progressive train --config run.json   # on host1
+Ranks follow torchrun's environment contract (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), so any
+launcher that sets it works; rank 0 writes the run folder, which every rank must be able to read.
 
 Ctrl-C (SIGINT) or SIGTERM: the step in progress finishes and is checkpointed, then the command exits with
 code 130; --resume continues from there. A second signal stops at once (resume from the last checkpoint).`)
     .action(async (flags: TrainFlags) => {
+      if ((flags.nproc ?? 1) > 1 && process.env.WORLD_SIZE === undefined) {
+        await launch(flags);
+        return;
+      }
       const spec = await readRunConfig(flags.config);
       // a repo id becomes its snapshot directory here (downloaded with a progress bar), which pins the run to that commit
       spec.model = (await modelFromFlags({ model: spec.model, progress: flags.progress === true })).dir;
       const logger = streamLogger(process.stderr);
-      const draw = Boolean(process.stderr.isTTY) || flags.progress === true;
+      // a rank of a data-parallel run (started by --nproc or another launcher): every rank must run the same config
+      const group = await ProcessGroup.fromEnv(process.env, {
+        timeoutMs: RANK_TIMEOUT_MS, fingerprint: createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16),
+      });
+      const primary = !group || group.rank === 0;
+      const draw = primary && (Boolean(process.stderr.isTTY) || flags.progress === true);
       let bar: ProgressBar | undefined;
       let evalBar: ProgressBar | undefined;
       const controller = new AbortController();
@@ -60,6 +106,8 @@ code 130; --resume continues from there. A second signal stops at once (resume f
       process.once('SIGTERM', stop);
       const summary = await runProgressive(spec, {
         resume: flags.resume === true,
+        ...(group ? { group } : {}),
+        ...(group && spec.threads === undefined && process.env.OMP_NUM_THREADS ? { threads: Number(process.env.OMP_NUM_THREADS) } : {}),
         signal: controller.signal,
         logger,
         events: {
@@ -78,10 +126,11 @@ code 130; --resume continues from there. A second signal stops at once (resume f
       }).catch((err: unknown) => {
         if (err instanceof AbortError) throw new AbortError(`${err.message} (--resume)`, { cause: err });
         throw err;
-      }).finally(() => {
+      }).finally(async () => {
         process.removeListener('SIGINT', stop);
         process.removeListener('SIGTERM', stop);
+        await group?.destroy().catch(() => {});
       });
-      stdout.write(flags.json ? `${JSON.stringify(summary.rows)}\n` : summary.markdown);
+      if (primary) stdout.write(flags.json ? `${JSON.stringify(summary.rows)}\n` : summary.markdown);
     });
 }

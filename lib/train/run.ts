@@ -29,6 +29,9 @@ import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import type { RunSpec, StageSpec } from './run-config.js';
 import { learningRate, resolveSchedule, type Schedule } from './schedule.js';
 import { batchCiderReward, ciderReward, scstBackward, type RewardFunction, type ScstStepResult } from './scst.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
+import type { PixelValues } from '../image/processor.js';
+import { IGNORE_INDEX } from '../text/labels.js';
 
 /** One optimizer step, as logged. */
 export interface StepEvent {
@@ -69,6 +72,17 @@ export interface RunOptions {
    * checkpointed, then the promise rejects with an AbortError; `resume` continues from there.
    */
   signal?: AbortSignal;
+  /**
+   * Data parallelism: every rank of the group runs this same call; each takes its share of every global batch
+   * (contiguous rows), gradients are summed weighted by each rank's share of the label tokens, so N ranks train
+   * on exactly the batches one process sees and end with its weights up to float reduction order (with LoRA
+   * dropout off; with it on, each rank draws its own masks). Rank 0 alone validates, writes logs, checkpoints,
+   * adapters and results; the others wait for its validation scores. The run folder must be one that every rank
+   * can read (for the adapters a stage starts from, and for --resume).
+   */
+  group?: ProcessGroup;
+  /** Intra-op threads of this process, overriding the config's `threads` without changing the run's config. */
+  threads?: number;
 }
 
 interface StageRecord {
@@ -118,6 +132,8 @@ async function readJson<T>(path: string): Promise<T> {
 export async function runProgressive(spec: RunSpec, options: RunOptions = {}): Promise<RunSummary> {
   abortSignal('signal', options.signal);
   throwIfAborted(options.signal);
+  // ranks other than 0 neither lock nor write: rank 0 owns the run folder
+  if (options.group && options.group.rank !== 0) return runLocked(spec, options, join(spec.outDir, 'run-state.json'));
   await mkdir(spec.outDir, { recursive: true });
   const unlock = await lockRunDirectory(spec.outDir);
   try {
@@ -143,11 +159,12 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
   const logger = options.logger ?? silentLogger;
   const events = options.events ?? {};
   const state: RunState = (await exists(statePath)) ? await readJson<RunState>(statePath) : { stages: [] };
-  const saveState = () => writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`);
+  const ranks = rankView(options.group);
+  const saveState = async () => { if (ranks.primary) await writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`); };
 
   const captioner = await Blip2Captioner.fromPretrained(spec.model, {
     logger, ...(spec.device ? { device: spec.device } : {}), ...(spec.dtype ? { dtype: spec.dtype } : {}),
-    ...(spec.threads ? { threads: spec.threads } : {}),
+    ...(options.threads ?? spec.threads ? { threads: options.threads ?? spec.threads } : {}),
   });
   try {
     if (spec.gradientCheckpointing) await captioner.model.setGradientCheckpointing(true);
@@ -174,7 +191,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     };
 
     throwIfAborted(options.signal);
-    if (spec.zeroShot && !state.zeroShot) {
+    if (spec.zeroShot && !state.zeroShot && ranks.primary) {
       logger.info('zero-shot evaluation');
       const result = await evaluate();
       await writeEvaluation(join(spec.outDir, 'zero-shot'), result);
@@ -185,19 +202,21 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     let scorer: CiderDScorer | undefined;
     for (let i = 0; i < spec.stages.length; i++) {
       const stage = spec.stages[i]!;
-      await removeKillLeftovers(stageDirectory(spec.outDir, i, stage.name));
+      if (ranks.primary) await removeKillLeftovers(stageDirectory(spec.outDir, i, stage.name));
       if (state.stages[i]) {
         // a kill between recording the stage and removing its checkpoint leaves the checkpoint behind
-        await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
+        if (ranks.primary) await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
         continue;
       }
       if (stage.scst && !scorer) scorer = new CiderDScorer(imageCaptions(train));
       const previous = stage.from !== undefined ? state.stages.find((s) => s.name === stage.from) : i > 0 ? state.stages[i - 1] : undefined;
       if (options.signal?.aborted) throw new AbortError(`Training aborted before stage "${stage.name}" (stage ${i + 1}); resume the run to continue`, { cause: options.signal.reason });
-      const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events, signal: options.signal });
+      const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events, signal: options.signal, ranks });
       state.stages[i] = record;
       await saveState();
-      await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
+      if (ranks.primary) await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
+      // the next stage starts from the adapter rank 0 has just written
+      await ranks.barrier();
       events.onStageEnd?.(stage, i, { stage: stage.name, scores: record.scores });
     }
 
@@ -205,8 +224,10 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     if (state.zeroShot) rows.push({ stage: 'zero-shot', scores: state.zeroShot });
     for (const r of state.stages) rows.push({ stage: r.name, scores: r.scores });
     const markdown = resultsMarkdown(rows);
-    await writeFileAtomic(join(spec.outDir, 'results.md'), markdown);
-    await writeFileAtomic(join(spec.outDir, 'results.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (ranks.primary) {
+      await writeFileAtomic(join(spec.outDir, 'results.md'), markdown);
+      await writeFileAtomic(join(spec.outDir, 'results.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    }
     return { rows, markdown, outDir: spec.outDir };
   } finally {
     captioner.dispose();
@@ -251,10 +272,47 @@ interface StageContext {
   logger: Logger;
   events: RunEvents;
   signal: AbortSignal | undefined;
+  ranks: RankView;
+}
+
+/** This process's place in a data-parallel run (a single process is rank 0 of 1). */
+interface RankView {
+  primary: boolean;
+  group: ProcessGroup | undefined;
+  /** Rank 0's value, on every rank. */
+  fromPrimary(value: number): Promise<number>;
+  /** Whether any rank says yes (e.g. that it was aborted), so that every rank acts on the same step. */
+  any(flag: boolean): Promise<boolean>;
+  barrier(): Promise<void>;
+  /** This rank's rows [from, to) of a global batch of `size` rows. */
+  rows(size: number): [number, number];
+}
+
+function rankView(group: ProcessGroup | undefined): RankView {
+  if (!group) {
+    return { primary: true, group, fromPrimary: async (v) => v, any: async (f) => f, barrier: async () => {}, rows: (size) => [0, size] };
+  }
+  return {
+    primary: group.rank === 0,
+    group,
+    fromPrimary: async (v) => (await group.allReduce([group.rank === 0 ? v : 0], 'sum'))[0]!,
+    any: async (f) => (await group.allReduce([f ? 1 : 0], 'max'))[0]! > 0,
+    barrier: () => group.barrier(),
+    rows: (size) => {
+      if (size < group.worldSize) throw new Error(`A batch of ${size} rows cannot be shared by ${group.worldSize} ranks; use a batchSize of at least ${group.worldSize}`);
+      return [Math.floor((group.rank * size) / group.worldSize), Math.floor(((group.rank + 1) * size) / group.worldSize)];
+    },
+  };
+}
+
+/** Rows [from, to) of pixel values (NCHW). */
+function pixelRows(pixels: PixelValues, from: number, to: number): PixelValues {
+  const per = pixels.shape[1] * pixels.shape[2] * pixels.shape[3];
+  return { data: pixels.data.subarray(from * per, to * per), shape: [to - from, pixels.shape[1], pixels.shape[2], pixels.shape[3]] };
 }
 
 async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: StageContext): Promise<StageRecord> {
-  const { captioner, logger, events } = ctx;
+  const { captioner, logger, events, ranks } = ctx;
   const model = captioner.model;
   const dir = stageDirectory(spec.outDir, index, stage.name);
   const checkpointDir = join(dir, 'checkpoint');
@@ -290,25 +348,25 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     checkpointedStep = step;
     schedule = saved.schedule;
     progress = saved.extra as unknown as StageProgress;
-    await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, step);
+    if (ranks.primary) await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, step);
     logger.info(`${stage.name}: resuming at step ${step} (epoch ${progress.epoch + 1}, batch ${progress.nextBatch})`);
   } else {
-    await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, 0);
+    if (ranks.primary) await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, 0);
     logger.info(await startStageWeights(model, spec, stage.name, stage.freshAdapter ? undefined : ctx.previous, stageSeed));
   }
   await model.setTraining(true);
   events.onStageStart?.(stage, index, totalSteps);
 
   const checkpoint = async () => {
-    await saveCheckpoint(model, checkpointDir, { step, epoch: progress.epoch, schedule, extra: { ...progress } });
+    if (ranks.primary) await saveCheckpoint(model, checkpointDir, { step, epoch: progress.epoch, schedule, extra: { ...progress } });
     checkpointedStep = step;
   };
   const stopIfAborted = async () => {
-    if (!ctx.signal?.aborted) return;
+    if (!(await ranks.any(ctx.signal?.aborted === true))) return;
     if (checkpointedStep !== step) await checkpoint();
     throw new AbortError(
       `Training aborted in stage "${stage.name}" (stage ${index + 1}) after step ${step}; checkpoint saved, resume the run to continue`,
-      { cause: ctx.signal.reason },
+      { cause: ctx.signal?.reason },
     );
   };
   const nonFinite = (what: string, value: number, consequence: string) => new NonFiniteLossError(
@@ -317,16 +375,17 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     `(${checkpointedStep === undefined ? 'no checkpoint of this stage yet' : `the last checkpoint is step ${checkpointedStep}`})`,
   );
   const validate = async () => {
-    const result = await ctx.evaluate();
+    // rank 0 validates; the others wait for its CIDEr, so that every rank takes the same early-stopping decision
+    const result = ranks.primary ? await ctx.evaluate() : undefined;
+    const cider = await ranks.fromPrimary(result?.scores.CIDEr ?? 0);
     progress.evals += 1;
-    await writeEvaluation(join(dir, `eval-${progress.evals}`), result);
-    const cider = result.scores.CIDEr ?? 0;
+    if (result) await writeEvaluation(join(dir, `eval-${progress.evals}`), result);
     const improved = progress.bestCider === null || cider > progress.bestCider + stage.earlyStopping.minDelta;
     if (improved) {
       progress.bestCider = cider;
-      progress.bestScores = corpusScores(result.scores);
+      progress.bestScores = result ? corpusScores(result.scores) : { CIDEr: cider };
       progress.badEvals = 0;
-      await saveTrained(captioner.model, bestDir);
+      if (ranks.primary) await saveTrained(captioner.model, bestDir);
     } else {
       progress.badEvals += 1;
     }
@@ -343,6 +402,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
       progress.nextBatch = batch.index + 1;
       if (!Number.isFinite(loss.loss)) throw nonFinite('loss', loss.loss, 'stopped before the optimizer step, nothing of this step was saved');
       if (micro % stage.gradAccum !== 0) continue;
+      if (ranks.group) await model.reduceGradients(ranks.group, { op: 'sum' });
       const lr = learningRate(schedule, step);
       const { gradNorm } = await model.optimizerStep({ lr, maxGradNorm: stage.maxGradNorm, weightDecay: stage.weightDecay });
       if (!Number.isFinite(gradNorm)) throw nonFinite('gradient norm', gradNorm, 'the weights of this step are not saved');
@@ -351,7 +411,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
         stage: stage.name, stageIndex: index, epoch: progress.epoch, step, totalSteps, lr, loss: loss.loss, gradNorm,
         ...(loss.scst ? { scst: loss.scst } : {}),
       };
-      await appendFileNamed(join(spec.outDir, 'log.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+      if (ranks.primary) await appendFileNamed(join(spec.outDir, 'log.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
       events.onStep?.(event);
       if (stage.evalEverySteps > 0 && step % stage.evalEverySteps === 0) await validate();
       // at the end of an epoch (or of the stage) the checkpoint waits for the validation below: one taken before it
@@ -372,7 +432,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     await stopIfAborted();
   }
   if (progress.bestCider === null) await validate();
-  await saveTrained(captioner.model, join(dir, 'final'));
+  if (ranks.primary) await saveTrained(captioner.model, join(dir, 'final'));
   return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
 }
 
@@ -410,18 +470,47 @@ function rewardFor(stage: StageSpec, ctx: StageContext): RewardFunction {
 async function microStep(
   spec: RunSpec, stage: StageSpec, ctx: StageContext, batch: CaptionBatch, step: number,
 ): Promise<{ loss: number; scst?: StepEvent['scst'] }> {
-  const { captioner } = ctx;
-  const labels = trainingLabels(captioner, spec, batch.captions);
-  const prompt = trainingPrompt(captioner, spec, batch.samples.length);
+  const { captioner, ranks } = ctx;
+  const allLabels = trainingLabels(captioner, spec, batch.captions);
+  // this rank's rows of the global batch (all of them in a single process)
+  const [from, to] = ranks.rows(allLabels.length);
+  const labels = allLabels.slice(from, to);
+  const pixelValues = from === 0 && to === allLabels.length ? batch.pixelValues : pixelRows(batch.pixelValues, from, to);
+  const prompt = trainingPrompt(captioner, spec, to - from);
   if (!stage.scst) {
-    const loss = await captioner.model.backwardCrossEntropy({ pixelValues: batch.pixelValues, ...prompt, labels }, { scale: 1 / stage.gradAccum });
-    return { loss };
+    // cross-entropy is a mean over label tokens: a rank's mean weighs by its share of the global batch's tokens
+    const tokens = (rows: number[][]) => rows.reduce((n, row) => n + row.filter((t) => t !== IGNORE_INDEX).length, 0);
+    const share = ranks.group ? tokens(labels) / tokens(allLabels) : 1;
+    const loss = await captioner.model.backwardCrossEntropy({ pixelValues, ...prompt, labels }, { scale: share / stage.gradAccum });
+    return { loss: ranks.group ? (await ranks.group.allReduce([loss * share], 'sum'))[0]! : loss };
   }
-  const options = { ...stage.scst, ceWeight: stage.scst.ceWeight / stage.gradAccum, rlWeight: stage.scst.rlWeight / stage.gradAccum };
+  // SCST: each rank samples and scores its own images; its loss weighs by its share of the images
+  const share = (to - from) / allLabels.length;
+  const options = { ...stage.scst, ceWeight: (stage.scst.ceWeight * share) / stage.gradAccum, rlWeight: (stage.scst.rlWeight * share) / stage.gradAccum };
   const result = await scstBackward(
     captioner.model, captioner.tokenizer,
-    { imageIds: batch.samples.map((s) => s.imageId), pixelValues: batch.pixelValues, ...prompt, labels },
-    rewardFor(stage, ctx), options, spec.seed * 1_000_003 + step * 7 + batch.index,
+    { imageIds: batch.samples.slice(from, to).map((s) => s.imageId), pixelValues, ...prompt, labels },
+    rewardFor(stage, ctx), options, spec.seed * 1_000_003 + step * 7 + batch.index + 104_729 * from,
   );
-  return { loss: result.loss * stage.gradAccum, scst: { reward: result.reward, baseline: result.baseline, advantage: result.advantage } };
+  const loss = result.loss * stage.gradAccum;
+  const scst = { reward: result.reward, baseline: result.baseline, advantage: result.advantage };
+  return ranks.group ? combineScst(ranks.group, loss, scst, share) : { loss, scst };
+}
+
+/**
+ * The global batch's SCST loss and reward statistics from each rank's, weighted by its share of the images (every
+ * image has the same number of samples): means and second moments add up, minima and maxima reduce.
+ */
+async function combineScst(
+  group: ProcessGroup, loss: number, scst: NonNullable<StepEvent['scst']>, share: number,
+): Promise<{ loss: number; scst: NonNullable<StepEvent['scst']> }> {
+  const parts = [scst.reward, scst.baseline, scst.advantage];
+  const sums = await group.allReduce([loss * share, ...parts.flatMap((p) => [p.mean * share, (p.std ** 2 + p.mean ** 2) * share])], 'sum');
+  const mins = await group.allReduce(parts.map((p) => p.min), 'min');
+  const maxs = await group.allReduce(parts.map((p) => p.max), 'max');
+  const [reward, baseline, advantage] = parts.map((_, k) => {
+    const mean = sums[1 + 2 * k]!;
+    return { mean, std: Math.sqrt(Math.max(0, sums[2 + 2 * k]! - mean * mean)), min: mins[k]!, max: maxs[k]! };
+  });
+  return { loss: sums[0]!, scst: { reward: reward!, baseline: baseline!, advantage: advantage! } };
 }
