@@ -1,5 +1,8 @@
 // launchRanks: torchrun's environment for each rank, rank 0's output passed through, and one failed rank stopping
 // the others instead of leaving them waiting.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { freePort, launchRanks } from '../../lib/distributed/launch.js';
@@ -38,7 +41,11 @@ describe('launchRanks', () => {
   });
 
   it('a rank that ignores SIGTERM is killed after the grace period', async () => {
-    const script = "process.on('SIGTERM', () => {}); if (process.env.RANK === '0') process.exit(2); setInterval(() => {}, 1000)";
+    // rank 1 says when its handler is in place (a file), and only then does rank 0 fail: no race with start-up
+    const ready = join(mkdtempSync(join(tmpdir(), 'blip2-launch-')), 'ready');
+    const script = `const fs = require('fs'); const ready = ${JSON.stringify(ready)};
+      if (process.env.RANK === '1') { process.on('SIGTERM', () => {}); fs.writeFileSync(ready, ''); setInterval(() => {}, 1000) }
+      else { const t = setInterval(() => { if (fs.existsSync(ready)) { clearInterval(t); process.exit(2) } }, 20) }`;
     const result = await launchRanks(process.execPath, ['-e', script], { nproc: 2, graceMs: 300, stdout: new PassThrough(), stderr: new PassThrough() });
     expect(result.failedRank).toBe(0);
     expect(result.signals[1]).toBe('SIGKILL');
