@@ -90,7 +90,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--min-new-tokens <n>', 'no EOS before this many tokens', parseIntegerFlag('--min-new-tokens', 0, GENERATION_LIMITS.maxNewTokens))
     .option('--num-beams <n>', 'beam search width (1: greedy)', parseIntegerFlag('--num-beams', 1, 64))
     .option('--num-return-sequences <n>', 'captions per image (≤ num-beams, or with --do-sample)', parseIntegerFlag('--num-return-sequences', 1, 64))
-    .option('--length-penalty <x>', 'beam score = sum log-prob / length^x (default 1)', parseNumberFlag('--length-penalty', -1e6, 1e6))
+    .option('--length-penalty <x>', 'beam score = sum log-prob / length^x (default 1)', parseNumberFlag('--length-penalty', ...GENERATION_LIMITS.lengthPenalty))
     .option('--early-stopping', 'stop beam search as soon as num-beams captions are finished')
     .addOption(new ValueOption('--no-repeat-ngram-size <n>', 'forbid repeating any n-gram of this size', 'noRepeatNgramSize')
       .argParser(parseIntegerFlag('--no-repeat-ngram-size', 0, 1 << 20)))

@@ -181,6 +181,8 @@ export const GENERATION_LIMITS = Object.freeze({
   temperature: [0.01, 10] as const,
   /** Repetition penalty range. */
   repetitionPenalty: [1e-6, 1e6] as const,
+  /** Beam length penalty range: length ** ±10 stays finite in fp32 up to the length bound; ±1e6 gave scores of -0 and -Infinity. */
+  lengthPenalty: [-10, 10] as const,
 });
 
 function tokenId(name: string, value: unknown): number {
@@ -293,7 +295,7 @@ export function resolveGenerationConfig(...layers: (GenerationOptions | undefine
     minLength: integerInRange('minLength', m.minLength, 0, GENERATION_LIMITS.maxNewTokens + 1),
     numBeams,
     numReturnSequences,
-    lengthPenalty: numberInRange('lengthPenalty', m.lengthPenalty, -1e6, 1e6),
+    lengthPenalty: numberInRange('lengthPenalty', m.lengthPenalty, ...GENERATION_LIMITS.lengthPenalty),
     earlyStopping: earlyStopping(m.earlyStopping),
     doSample,
     temperature: numberInRange('temperature', m.temperature, ...GENERATION_LIMITS.temperature),

@@ -60,6 +60,8 @@ describe('resolveGenerationConfig', () => {
     expect(() => resolveGenerationConfig({ maxNewTokens: GENERATION_LIMITS.maxNewTokens + 1 })).toThrow(
       'Expected integer between 1 and 1024 for maxNewTokens but received 1025 of type number');
     expect(() => resolveGenerationConfig({ maxLength: 1e6 })).toThrow('Expected integer between 2 and 1025 for maxLength but received 1000000 of type number');
+    expect(() => resolveGenerationConfig({ numBeams: 3, lengthPenalty: -1e6 })).toThrow(
+      'Expected number between -10 and 10 for lengthPenalty but received -1000000 of type number');
     expect(resolveGenerationConfig({ doSample: true, temperature: 0.01, maxNewTokens: 1024 }).temperature).toBe(0.01);
   });
 

@@ -147,5 +147,10 @@ describe('sampling extremes through the API', () => {
       'Expected integer between 1 and 1024 for maxNewTokens but received 100000 of type number');
     const [sampled] = await captioner.caption([IMAGES[0]!], { doSample: true, temperature: 10, seed: 1, maxNewTokens: 5, preprocess });
     expect(Number.isFinite(sampled!.score)).toBe(true);
+    // at the length-penalty bounds the beam scores stay finite and non-zero (±1e6 gave -0 and -Infinity)
+    for (const lengthPenalty of [-10, 10]) {
+      const [beam] = await captioner.caption([IMAGES[0]!], { numBeams: 3, lengthPenalty, maxNewTokens: 8, preprocess });
+      expect([Number.isFinite(beam!.score), beam!.score < 0]).toEqual([true, true]);
+    }
   });
 });
