@@ -20,7 +20,7 @@ describe('npm pack', () => {
     for (const path of [
       'package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/metrics/index.js', 'dist/serve/index.js',
       'dist/cli/main.js', 'dist/native.js', 'scripts/install.mjs', 'scripts/addon-status.mjs', 'scripts/addon-status.d.mts',
-      'CMakeLists.txt', 'binding/addon.cpp', 'src/t5.cpp', 'data/tokenizer/spiece.model', 'lib/index.ts',
+      'CMakeLists.txt', 'binding/addon.cpp', 'src/t5.cpp', 'data/tokenizer/spiece.model', 'lib/index.ts', 'examples/seed.json', 'examples/paper.json',
     ]) expect(files.has(path), path).toBe(true);
   });
 
