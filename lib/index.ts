@@ -91,6 +91,9 @@ export { saveCheckpoint, loadCheckpoint, type TrainingState } from './train/chec
 export type { LoraSummary } from './native.js';
 export {
   ConfigError,
+  CONFIG_LIMITS,
+  estimateParameters,
+  MAX_PARAMETERS,
   parseBlip2Config,
   readBlip2Config,
   type Blip2Config,
