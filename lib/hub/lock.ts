@@ -10,6 +10,7 @@ import { open, readFile, stat, unlink, utimes, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from '../io/process.js';
 
 export interface LockTimings {
   /** How often the holder touches the lock. */
@@ -21,15 +22,6 @@ export interface LockTimings {
 }
 
 export const DEFAULT_LOCK_TIMINGS: LockTimings = { heartbeatMs: 10_000, staleMs: 60_000, pollMs: 200 };
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function isStale(path: string, staleMs: number): Promise<boolean> {
   try {

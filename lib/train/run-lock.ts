@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../io/process.js';
 
 interface LockOwner {
   pid: number;
@@ -50,15 +51,6 @@ function parseOwner(text: string): LockOwner | undefined {
     // an empty or cut-short lock: its writer died while writing it
   }
   return undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Why a lock's owner is still running, or undefined when the lock is stale. */
