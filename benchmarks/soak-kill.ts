@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { machineLine, ROOT, TINY_DIR, writeResults } from './common.js';
-import { writeTinyVizWiz } from '../test/helpers/tiny-dataset.js';
+import { tinyRunData, writeTinyRunData } from '../test/helpers/tiny-dataset.js';
 
 const CHILD = join(ROOT, 'test/helpers/run-child.ts');
 const STAGES = ['1-lora', '2-lora-aug', '3-scst'];
@@ -46,7 +46,7 @@ function writeConfig(root: string, name: string): string {
   const file = join(root, `${name}.json`);
   writeFileSync(file, JSON.stringify({
     model: TINY_DIR, outDir: join(root, name), seed: 5, threads: 1,
-    data: { train: { file: join(root, 'train.json'), imageRoot: join(root, 'train') }, val: { file: join(root, 'val.json'), imageRoot: join(root, 'val') } },
+    data: tinyRunData(root),
     lora: { r: 4, alpha: 8, dropout: 0.3 },
     eval: { maxNewTokens: 4, batchSize: 4 },
     stages: [
@@ -136,8 +136,7 @@ function artefacts(outDir: string): Record<string, Buffer> {
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'blip2-soak-'));
   try {
-    await writeTinyVizWiz(root, 'train', 12);
-    await writeTinyVizWiz(root, 'val', 4, 100);
+    await writeTinyRunData(root, 12);
     const t0 = Date.now();
     const reference = await attempt(writeConfig(root, 'reference'), false, undefined);
     const referenceMs = Date.now() - t0;

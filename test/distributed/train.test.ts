@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensorsFile } from '../../lib/io/safetensors.js';
 import { freePort } from '../../lib/distributed/launch.js';
 import { TINY_MODEL } from '../helpers/paths.js';
-import { writeTinyVizWiz } from '../helpers/tiny-dataset.js';
+import { tinyRunData, writeTinyRunData } from '../helpers/tiny-dataset.js';
 
 const CLI = resolve('lib/cli/main.ts');
 const STAGES = ['1-lora', '2-lora-more'];
@@ -17,8 +17,7 @@ let root: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'blip2-ddp-'));
-  await writeTinyVizWiz(root, 'train', 8);
-  await writeTinyVizWiz(root, 'val', 4, 100);
+  await writeTinyRunData(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -27,7 +26,7 @@ function writeConfig(name: string, stageExtra: object = {}): string {
   const file = join(root, `${name}.json`);
   writeFileSync(file, JSON.stringify({
     model: TINY_MODEL, outDir: join(root, name), seed: 3, threads: 1,
-    data: { train: { file: join(root, 'train.json'), imageRoot: join(root, 'train') }, val: { file: join(root, 'val.json'), imageRoot: join(root, 'val') } },
+    data: tinyRunData(root),
     lora: { r: 4, alpha: 8, dropout: 0 },
     eval: { maxNewTokens: 4, batchSize: 4 },
     stages: [

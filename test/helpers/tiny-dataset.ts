@@ -31,3 +31,18 @@ export async function writeTinyVizWiz(dir: string, split: string, count: number,
   writeFileSync(file, JSON.stringify({ images, annotations }));
   return file;
 }
+
+/** A run config's `data` for the `train` and `val` splits written into `root` by {@link writeTinyRunData}. */
+export function tinyRunData(root: string) {
+  return {
+    train: { file: join(root, 'train.json'), imageRoot: join(root, 'train') },
+    val: { file: join(root, 'val.json'), imageRoot: join(root, 'val') },
+  };
+}
+
+/** Writes the run tests' splits into `root` (`trainImages` training images, 4 validation images); returns the config's `data`. */
+export async function writeTinyRunData(root: string, trainImages = 8) {
+  await writeTinyVizWiz(root, 'train', trainImages);
+  await writeTinyVizWiz(root, 'val', 4, 100);
+  return tinyRunData(root);
+}

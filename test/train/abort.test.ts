@@ -8,20 +8,19 @@ import { join, resolve } from 'node:path';
 import { parseRunConfig } from '../../lib/train/run-config.js';
 import { runProgressive } from '../../lib/train/run.js';
 import { TINY_MODEL } from '../helpers/paths.js';
-import { writeTinyVizWiz } from '../helpers/tiny-dataset.js';
+import { tinyRunData, writeTinyRunData } from '../helpers/tiny-dataset.js';
 
 let root: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'blip2-abort-'));
-  await writeTinyVizWiz(root, 'train', 8);
-  await writeTinyVizWiz(root, 'val', 4, 100);
+  await writeTinyRunData(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function config(name: string, extra: Record<string, unknown> = {}) {
   return {
     model: TINY_MODEL, outDir: join(root, name), seed: 2, threads: 1, zeroShot: false,
-    data: { train: { file: join(root, 'train.json'), imageRoot: join(root, 'train') }, val: { file: join(root, 'val.json'), imageRoot: join(root, 'val') } },
+    data: tinyRunData(root),
     lora: { r: 4, alpha: 8, dropout: 0.2 },
     eval: { maxNewTokens: 4, batchSize: 4 },
     stages: [{ name: 'lora', epochs: 2, lr: 1e-3, batchSize: 2 }, { name: 'more', epochs: 1, lr: 1e-3, batchSize: 2 }],

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TINY_MODEL } from '../helpers/paths.js';
-import { writeTinyVizWiz } from '../helpers/tiny-dataset.js';
+import { tinyRunData, writeTinyRunData } from '../helpers/tiny-dataset.js';
 
 const CHILD = resolve('test/helpers/run-child.ts');
 const STAGES = ['1-lora', '2-lora-aug', '3-scst'];
@@ -15,8 +15,7 @@ let root: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'blip2-kill-'));
-  await writeTinyVizWiz(root, 'train', 8);
-  await writeTinyVizWiz(root, 'val', 4, 100);
+  await writeTinyRunData(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -24,7 +23,7 @@ function writeConfig(name: string): string {
   const file = join(root, `${name}.json`);
   writeFileSync(file, JSON.stringify({
     model: TINY_MODEL, outDir: join(root, name), seed: 5, threads: 1,
-    data: { train: { file: join(root, 'train.json'), imageRoot: join(root, 'train') }, val: { file: join(root, 'val.json'), imageRoot: join(root, 'val') } },
+    data: tinyRunData(root),
     lora: { r: 4, alpha: 8, dropout: 0.3 },
     eval: { maxNewTokens: 4, batchSize: 4 },
     stages: [

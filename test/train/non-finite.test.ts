@@ -8,13 +8,12 @@ import { Blip2Model } from '../../lib/model/blip2-model.js';
 import { parseRunConfig } from '../../lib/train/run-config.js';
 import { NonFiniteLossError, runProgressive } from '../../lib/train/run.js';
 import { TINY_MODEL } from '../helpers/paths.js';
-import { writeTinyVizWiz } from '../helpers/tiny-dataset.js';
+import { tinyRunData, writeTinyRunData } from '../helpers/tiny-dataset.js';
 
 let root: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'blip2-nan-'));
-  await writeTinyVizWiz(root, 'train', 8);
-  await writeTinyVizWiz(root, 'val', 4, 100);
+  await writeTinyRunData(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
@@ -22,7 +21,7 @@ afterEach(() => vi.restoreAllMocks());
 function spec(name: string) {
   return parseRunConfig({
     model: TINY_MODEL, outDir: join(root, name), seed: 1, threads: 1, zeroShot: false,
-    data: { train: { file: join(root, 'train.json'), imageRoot: join(root, 'train') }, val: { file: join(root, 'val.json'), imageRoot: join(root, 'val') } },
+    data: tinyRunData(root),
     lora: { r: 4, alpha: 8 },
     eval: { maxNewTokens: 4, batchSize: 4 },
     stages: [{ name: 'warm', epochs: 1, batchSize: 4, maxSteps: 1 }, { name: 'lora', epochs: 1, batchSize: 2, checkpointEverySteps: 1 }],

@@ -10,13 +10,12 @@ import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec } from '../../lib/image/augm
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec } from '../../lib/text/augment.js';
 import { runProgressive } from '../../lib/train/run.js';
 import { TINY_MODEL } from '../helpers/paths.js';
-import { writeTinyVizWiz } from '../helpers/tiny-dataset.js';
+import { tinyRunData, writeTinyRunData } from '../helpers/tiny-dataset.js';
 
 let root: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'blip2-run-'));
-  await writeTinyVizWiz(root, 'train', 8);
-  await writeTinyVizWiz(root, 'val', 4, 100);
+  await writeTinyRunData(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -26,7 +25,7 @@ function config(outDir: string, extra: Record<string, unknown> = {}) {
     outDir,
     seed: 3,
     threads: 1,
-    data: { train: { file: join(root, 'train.json'), imageRoot: join(root, 'train') }, val: { file: join(root, 'val.json'), imageRoot: join(root, 'val') } },
+    data: tinyRunData(root),
     lora: { r: 4, alpha: 8, dropout: 0.05 },
     eval: { maxNewTokens: 4, batchSize: 4 },
     stages: [
