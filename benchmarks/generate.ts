@@ -7,9 +7,8 @@
  *
  * Models: the tiny fixture model and a base-size random model (test/fixtures/base-size/config.json, 390M
  * parameters, created in memory with Blip2Model.random). Each timing includes preprocessing synthetic 320×240
- * RGB images with the model's BlipImageProcessor, like the Hugging Face reference in
- * test/fixtures/base-size/README.md (batch 8: greedy 5.6–6.3 s, beam 5 9.1–9.7 s on a 2 vCPU AMD EPYC), which is
- * printed beside ours as a speed ratio. Median of runs after one warm-up. Writes benchmarks/results/generate.json.
+ * RGB images with the model's BlipImageProcessor. Against Hugging Face, measured in the same run on the same
+ * machine: benchmarks/compare-hf.ts. Median of runs after one warm-up. Writes benchmarks/results/generate.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -26,8 +25,6 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const TINY_DIR = join(ROOT, 'test/fixtures/blip2-tiny/model');
 const BASE_DIR = join(ROOT, 'test/fixtures/base-size');
-/** HF 4.44 seconds for batch 8 incl. preprocessing (test/fixtures/base-size/README.md). */
-const HF_BATCH8 = { greedy: [5.6, 6.3], beam5: [9.1, 9.7] } as const;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -68,8 +65,6 @@ interface Measurement {
   decoderSteps: number;
   jsShare: number;
   jsMsPerStep: number;
-  hfSeconds?: readonly number[];
-  speedupVsHf?: number;
 }
 
 async function measure(
@@ -103,11 +98,6 @@ async function measure(
     jsShare: mid.timings.jsMs / mid.timings.totalMs,
     jsMsPerStep: mid.timings.jsMs / mid.timings.steps,
   };
-  if (name.startsWith('base') && batch === 8) {
-    const hf = HF_BATCH8[strategy];
-    m.hfSeconds = hf;
-    m.speedupVsHf = (hf[0] + hf[1]) / 2 / seconds;
-  }
   process.stderr.write(`${name} ${strategy} batch ${batch}: ${seconds.toFixed(3)} s\n`);
   return m;
 }
@@ -184,13 +174,12 @@ async function main(): Promise<void> {
     model.dispose();
   }
   const rows = [
-    '| model | strategy | batch | seconds (median) | captions/s | preprocess s | JS share of generate | JS ms/step | HF 4.44 seconds | speed vs HF |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| model | strategy | batch | seconds (median) | captions/s | preprocess s | JS share of generate | JS ms/step |',
+    '|---|---|---|---|---|---|---|---|',
     ...results.map((r) =>
       `| ${r.model} | ${r.strategy === 'beam5' ? 'beam 5' : 'greedy'} | ${r.batch} | ${r.medianSeconds.toFixed(3)} | ` +
         `${r.captionsPerSecond.toFixed(2)} | ${r.preprocessSeconds.toFixed(3)} | ${(100 * r.jsShare).toFixed(1)} % | ` +
-        `${r.jsMsPerStep.toFixed(3)} | ${r.hfSeconds ? `${r.hfSeconds[0]}–${r.hfSeconds[1]}` : ''} | ` +
-        `${r.speedupVsHf ? `${r.speedupVsHf.toFixed(2)}x` : ''} |`),
+        `${r.jsMsPerStep.toFixed(3)} |`),
   ];
   const largeVocab = [await jsPerStepLargeVocab('greedy'), await jsPerStepLargeVocab('beam5')];
   rows.push('', '| JS per step with an instant decoder, Flan-T5 vocabulary 32128, batch 8 | ms/step (incl. copying the rows) |', '|---|---|',
