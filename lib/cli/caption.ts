@@ -10,6 +10,7 @@ import { GENERATION_LIMITS, readGenerationOptions, resolveGenerationConfig, type
 import { streamLogger } from '../logger.js';
 import { addModelFlags, loadCaptioner, modelFromFlags, type ModelFlags } from './model-flags.js';
 import { ProgressBar } from './progress.js';
+import { optionArgs, runShards } from './shards.js';
 import { parseIntegerFlag, parseNumberFlag, UsageError } from './usage.js';
 
 interface CaptionFlags extends ModelFlags {
@@ -31,6 +32,7 @@ interface CaptionFlags extends ModelFlags {
   batchSize?: number;
   json?: boolean;
   progress?: boolean;
+  nproc?: number;
 }
 
 /** `--no-repeat-ngram-size` is a value flag, not commander's `--no-*` negation of `--repeat-ngram-size`. */
@@ -103,6 +105,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--batch-size <n>', 'images per model batch (default 8)', parseIntegerFlag('--batch-size', 1, 4096))
     .option('--json', 'print one JSON object per image: {"image", "captions": [{"text", "tokenIds", "score"}]}')
     .option('--progress', 'show a progress bar on stderr even when it is not a terminal')
+    .option('--nproc <n>', 'caption in n processes, each with its own model copy and cores / n threads, on contiguous shards of the images; output stays in input order', parseIntegerFlag('--nproc', 1, 256))
     .addHelpText('after', `
 Output: one line per caption, "<image>\\t<score>\\t<text>"; score is the beam-search sequence score (HF
 sequences_scores) or the mean token log-prob for greedy search and sampling. An image path holding a tab, a line
@@ -113,7 +116,10 @@ loaded does not stop the others: they are captioned, then the failures are liste
 Examples:
   $ blip2-progressive caption dog.jpg --model ./blip2-flan-t5-xl
   $ blip2-progressive caption *.jpg --model ./m --num-beams 5 --max-new-tokens 30 --batch-size 8 --json
-  $ blip2-progressive caption cat.png --model ./m --do-sample --top-p 0.9 --num-return-sequences 3 --seed 1`);
+  $ blip2-progressive caption cat.png --model ./m --do-sample --top-p 0.9 --num-return-sequences 3 --seed 1
+  $ blip2-progressive caption photos/*.jpg --model ./m --nproc 2 --json   # two processes, one shard of the images each
+With --nproc, each shard is captioned as its own call: greedy and beam search give the same captions as one process;
+sampling draws from a different random stream per shard.`);
   addModelFlags(command).action(async (images: string[], flags: CaptionFlags) => {
     const { dir, options } = await modelFromFlags(flags);
     const generation = generationFromFlags(flags);
@@ -122,6 +128,12 @@ Examples:
     } catch (err) {
       if (err instanceof TypeError) throw new UsageError(err.message);
       throw err;
+    }
+    if ((flags.nproc ?? 1) > 1 && images.length > 1) {
+      const codes = await runShards('caption', images, optionArgs(command, ['--nproc']), flags.nproc!, stdout);
+      const failed = codes.filter((c) => c !== 0).length;
+      if (failed > 0) throw new Error(`${failed} of ${codes.length} shards failed or could not caption some images (their messages are above)`);
+      return;
     }
     const captioner = await loadCaptioner(dir, options, flags.adapter, streamLogger(process.stderr));
     const showProgress = flags.progress === true || (process.stderr.isTTY === true && images.length > 1);
