@@ -10,7 +10,7 @@ import { GENERATION_LIMITS, readGenerationOptions, resolveGenerationConfig, type
 import { streamLogger } from '../logger.js';
 import { addModelFlags, loadCaptioner, modelFromFlags, type ModelFlags } from './model-flags.js';
 import { ProgressBar } from './progress.js';
-import { optionArgs, runShards } from './shards.js';
+import { recordOptions, runShards, shardsOf } from './shards.js';
 import { parseIntegerFlag, parseNumberFlag, UsageError } from './usage.js';
 
 interface CaptionFlags extends ModelFlags {
@@ -120,7 +120,8 @@ Examples:
   $ blip2-progressive caption photos/*.jpg --model ./m --nproc 2 --json   # two processes, one shard of the images each
 With --nproc, each shard is captioned as its own call: greedy and beam search give the same captions as one process;
 sampling draws from a different random stream per shard.`);
-  addModelFlags(command).action(async (images: string[], flags: CaptionFlags) => {
+  const typed = recordOptions(addModelFlags(command));
+  command.action(async (images: string[], flags: CaptionFlags) => {
     const { dir, options } = await modelFromFlags(flags);
     const generation = generationFromFlags(flags);
     try {
@@ -130,7 +131,8 @@ sampling draws from a different random stream per shard.`);
       throw err;
     }
     if ((flags.nproc ?? 1) > 1 && images.length > 1) {
-      const codes = await runShards('caption', images, optionArgs(command, ['--nproc']), flags.nproc!, stdout);
+      const shards = shardsOf(images, flags.nproc!).map((shard) => ['--', ...shard]);
+      const codes = await runShards('caption', shards, typed(['--nproc']), stdout);
       const failed = codes.filter((c) => c !== 0).length;
       if (failed > 0) throw new Error(`${failed} of ${codes.length} shards failed or could not caption some images (their messages are above)`);
       return;

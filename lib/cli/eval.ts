@@ -8,12 +8,13 @@
  *
  *   blip2-progressive eval --model ./blip2 --adapter runs/x/stages/3-scst/best --data val.json --corrupt blur:3
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { streamLogger } from '../logger.js';
 import { cocoEval, METRIC_NAMES, TOKENIZE_MODES, type CocoEvalResult, type MetricName, type TokenizeMode } from '../metrics/coco-eval.js';
 import { loadPredictions, loadReferences } from '../metrics/loaders.js';
 import { UsageError, parseIntegerFlag } from './usage.js';
 import { addModelFlags } from './model-flags.js';
+import { recordOptions } from './shards.js';
 import { evaluateWithModel, parseCorruptFlag, parseSplitFlag, type ModelEvalFlags } from './eval-model.js';
 
 /** Where the command writes; tests pass their own streams. */
@@ -110,16 +111,19 @@ export function register(program: Command, io: EvalIO = { stdout: process.stdout
     .option('--batch-size <n>', 'with --model: images per batch', parseIntegerFlag('--batch-size', 1, 4096))
     .option('--preds-out <file>', 'with --model: also write the predictions (COCO result format)')
     .option('--progress', 'with --model: draw a progress bar even when stderr is not a terminal')
+    .option('--nproc <n>', 'with --model: caption in n processes (one model copy, cores / n threads each), each on a contiguous shard of the images; scored on all of them', parseIntegerFlag('--nproc', 1, 256))
+    .addOption(new Option('--shard <k/n>', 'internal: the shard a --nproc process captions').hideHelp())
     .addHelpText('after', `
 Examples:
   $ blip2-progressive eval --refs captions_val2014.json --preds results.json --json
   $ blip2-progressive eval --refs val.json --preds preds.json --tokenize none     # the paper's table protocol
   $ blip2-progressive eval --model ./blip2 --adapter runs/x/stages/3-scst/best --data val.json --corrupt blur:3`);
-  addModelFlags(command).action(async (flags: EvalFlags) => {
+  const typed = recordOptions(addModelFlags(command));
+  command.action(async (flags: EvalFlags) => {
       if (flags.model !== undefined) {
         if (flags.refs !== undefined || flags.preds !== undefined) throw new UsageError('use either --model with --data, or --refs with --preds');
         if (flags.tokenize === 'none') throw new UsageError('--tokenize none applies to --refs with --preds; --model evaluation scores with the PTB protocol');
-        const { scores } = await evaluateWithModel(flags, streamLogger(io.stderr), io.stderr);
+        const { scores } = await evaluateWithModel(flags, streamLogger(io.stderr), io.stderr, typed);
         io.stdout.write(flags.json ? `${JSON.stringify(evalJson(scores))}\n` : evalTable(scores));
         return;
       }

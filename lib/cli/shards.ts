@@ -9,19 +9,19 @@ import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 
-/** The command line that reproduces `command`'s parsed options, without `omit` (e.g. --nproc). */
-export function optionArgs(command: Command, omit: readonly string[]): string[] {
-  const values = command.opts() as Record<string, unknown>;
-  const args: string[] = [];
+/**
+ * Records the options of `command` as they were typed (commander announces each with its raw text before parsing
+ * it), so that a shard gets exactly the same flags; returns what was typed, without the flags named in `omit`. Call
+ * it after every option has been added and before the command line is parsed.
+ */
+export function recordOptions(command: Command): (omit: readonly string[]) => string[] {
+  const typed: string[][] = [];
   for (const option of command.options) {
-    const name = option.attributeName();
-    const value = values[name];
-    if (value === undefined || value === false || omit.includes(option.long ?? '')) continue;
-    if (value === true) args.push(option.long!);
-    else if (Array.isArray(value)) for (const v of value) args.push(option.long!, String(v));
-    else args.push(option.long!, String(value));
+    command.on(`option:${option.name()}`, (value?: string | null) => {
+      typed.push(value === undefined || value === null ? [option.long!] : [option.long!, value]);
+    });
   }
-  return args;
+  return (omit) => typed.filter(([flag]) => !omit.includes(flag!)).flat();
 }
 
 /** Contiguous shards of `items`, as even as possible, never empty. */
@@ -31,19 +31,18 @@ export function shardsOf<T>(items: readonly T[], n: number): T[][] {
 }
 
 /**
- * Runs `subcommand ...options ...shard` for each shard of `inputs` in parallel; resolves with the exit code of each
- * shard after writing their stdout in order. `threads` is given to each shard as --threads unless the options hold it.
+ * Runs `subcommand ...options ...shardArgs[k]` for every k in parallel; resolves with the exit code of each shard
+ * after writing their stdout in order. Each shard gets cores / shards threads (--threads, unless the options hold it).
  */
 export async function runShards(
-  subcommand: string, inputs: readonly string[], options: readonly string[], nproc: number,
+  subcommand: string, shards: readonly (readonly string[])[], options: readonly string[],
   stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream = process.stderr,
 ): Promise<(number | null)[]> {
-  const shards = shardsOf(inputs, nproc);
   const threads = Math.max(1, Math.floor(availableParallelism() / shards.length));
   const extra = options.includes('--threads') ? [] : ['--threads', String(threads)];
   const outputs: Buffer[][] = shards.map(() => []);
   const codes = await Promise.all(shards.map((shard, k) => new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, subcommand, ...options, ...extra, '--', ...shard], {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, subcommand, ...options, ...extra, ...shard], {
       env: { ...process.env, OMP_NUM_THREADS: String(threads) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

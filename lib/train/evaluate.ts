@@ -31,6 +31,11 @@ export interface EvaluateOptions {
   metrics?: MetricName[];
   logger?: Logger;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Caption only shard `index` (0-based) of `count` contiguous shards of the images (after `maxImages`), with the
+   * corruption noise each image gets in the whole run; the scores are then those of the shard alone.
+   */
+  shard?: { index: number; count: number };
 }
 
 export interface EvaluationResult {
@@ -47,7 +52,7 @@ export async function evaluateCaptioner(
   options?: EvaluateOptions,
 ): Promise<EvaluationResult> {
   const o = knownKeys('evaluate options', options, [
-    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'logger', 'onProgress', 'preResize',
+    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'logger', 'onProgress', 'preResize', 'shard',
   ]) as EvaluateOptions;
   const resize = o.preResize === undefined ? undefined : integerInRange('preResize', o.preResize, 1, 1 << 15);
   if (dataset.samples.length === 0) {
@@ -57,7 +62,12 @@ export async function evaluateCaptioner(
     ].filter(Boolean).join(', ') || 'empty'})`);
   }
   const batchSize = o.batchSize === undefined ? 16 : integerInRange('batchSize', o.batchSize, 1, 4096);
-  const samples = o.maxImages === undefined ? dataset.samples : dataset.samples.slice(0, integerInRange('maxImages', o.maxImages, 1, 1e9));
+  const all = evaluationSamples(dataset, o.maxImages);
+  const count = o.shard === undefined ? 1 : integerInRange('shard.count', o.shard.count, 1, all.length);
+  const index = o.shard === undefined ? 0 : integerInRange('shard.index', o.shard.index, 0, count - 1);
+  // the shard's first image's place in the whole run: corruption noise is seeded by it
+  const offset = Math.floor((index * all.length) / count);
+  const samples = all.slice(offset, Math.floor(((index + 1) * all.length) / count));
   const logger = o.logger ?? silentLogger;
   const predictions: { image_id: string; caption: string }[] = [];
   const generation = { maxNewTokens: 24, ...o.generation };
@@ -66,7 +76,7 @@ export async function evaluateCaptioner(
     const transforms = o.corrupt || resize !== undefined
       ? batch.map((_, i) => ({
         ...(resize !== undefined ? { resize: { width: resize, height: resize } } : {}),
-        ...(o.corrupt ? { corrupt: { kind: o.corrupt.kind, severity: o.corrupt.severity, seed: (o.seed ?? 0) * 1_000_003 + start + i } } : {}),
+        ...(o.corrupt ? { corrupt: { kind: o.corrupt.kind, severity: o.corrupt.severity, seed: (o.seed ?? 0) * 1_000_003 + offset + start + i } } : {}),
       }))
       : undefined;
     const pixelValues = await captioner.preprocess(batch.map((s) => s.image), transforms ? { transforms } : undefined);
@@ -80,8 +90,19 @@ export async function evaluateCaptioner(
     });
     o.onProgress?.(Math.min(start + batchSize, samples.length), samples.length);
   }
+  return { scores: await scorePredictions(samples, predictions, o.metrics, logger), predictions };
+}
+
+/** The images {@link evaluateCaptioner} captions: the dataset's, or its first `maxImages`. */
+export function evaluationSamples(dataset: CaptionDataset, maxImages?: number): CaptionDataset['samples'] {
+  return maxImages === undefined ? dataset.samples : dataset.samples.slice(0, integerInRange('maxImages', maxImages, 1, 1e9));
+}
+
+/** Scores predictions (COCO result format) against the samples' references, as {@link evaluateCaptioner} does. */
+export async function scorePredictions(
+  samples: CaptionDataset['samples'], predictions: EvaluationResult['predictions'], metrics?: MetricName[], logger: Logger = silentLogger,
+): Promise<CocoEvalResult> {
   const refs = new Map(samples.map((s) => [s.imageId, s.captions]));
   const preds = new Map(predictions.map((p) => [p.image_id, [p.caption]]));
-  const scores = await cocoEval(refs, preds, { metrics: o.metrics ?? ['bleu', 'meteor', 'rouge', 'cider'], logger });
-  return { scores, predictions };
+  return cocoEval(refs, preds, { metrics: metrics ?? ['bleu', 'meteor', 'rouge', 'cider'], logger });
 }
