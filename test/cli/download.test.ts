@@ -10,7 +10,7 @@ import { register as registerCaption } from '../../lib/cli/caption.js';
 import { modelFromFlags } from '../../lib/cli/model-flags.js';
 import { UsageError } from '../../lib/cli/usage.js';
 import { readRunConfig } from '../../lib/train/run-config.js';
-import { repoFromDir, repoFromFiles, startFakeHub, type FakeHub } from '../helpers/hub-server.js';
+import { repoFromDir, repoFromFiles, startFakeHub, type FakeHub, stubHubEnv } from '../helpers/hub-server.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 
 const COMMIT = 'f'.repeat(40);
@@ -31,10 +31,7 @@ afterAll(() => hub.close());
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'blip2-cli-download-'));
   cache = join(root, 'hub');
-  vi.stubEnv('HF_ENDPOINT', hub.url);
-  vi.stubEnv('HF_HUB_OFFLINE', '');
-  vi.stubEnv('HF_TOKEN', '');
-  vi.stubEnv('HF_HOME', join(root, 'home'));
+  stubHubEnv(hub, root);
   vi.stubEnv('HF_HUB_CACHE', '');
 });
 afterEach(() => {

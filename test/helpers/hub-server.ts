@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 
 export interface HubFile {
   bytes: Buffer;
@@ -202,4 +203,15 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   hub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return hub;
+}
+
+/**
+ * Points the hub client at `hub` with a clean environment: no offline mode, no token, HF_HOME inside `root` (so no
+ * token file of the machine is read). Undo with vi.unstubAllEnvs().
+ */
+export function stubHubEnv(hub: FakeHub, root: string): void {
+  vi.stubEnv('HF_ENDPOINT', hub.url);
+  vi.stubEnv('HF_HUB_OFFLINE', '');
+  vi.stubEnv('HF_TOKEN', '');
+  vi.stubEnv('HF_HOME', join(root, 'home'));
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveModel, type DownloadProgress } from '../../lib/hub/resolve.js';
 import type { Logger } from '../../lib/logger.js';
-import { etagOf, repoFromFiles, startFakeHub, type FakeHub } from '../helpers/hub-server.js';
+import { etagOf, repoFromFiles, startFakeHub, type FakeHub, stubHubEnv } from '../helpers/hub-server.js';
 
 const COMMIT = 'c'.repeat(40);
 /** 3 MB of bytes that differ everywhere, so a misplaced range cannot go unnoticed. */
@@ -44,10 +44,7 @@ beforeEach(() => {
   hub.requests.length = 0;
   hub.ignoreRanges = false;
   hub.apiDelayMs = 0;
-  vi.stubEnv('HF_ENDPOINT', hub.url);
-  vi.stubEnv('HF_HUB_OFFLINE', '');
-  vi.stubEnv('HF_TOKEN', '');
-  vi.stubEnv('HF_HOME', join(root, 'home'));
+  stubHubEnv(hub, root);
   vi.stubEnv('HF_HUB_CACHE', cache);
 });
 afterEach(() => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Blip2Captioner } from '../../lib/captioner.js';
 import { Blip2Model } from '../../lib/model/blip2-model.js';
 import type { DownloadProgress } from '../../lib/hub/resolve.js';
-import { repoFromDir, startFakeHub, type FakeHub } from '../helpers/hub-server.js';
+import { repoFromDir, startFakeHub, type FakeHub, stubHubEnv } from '../helpers/hub-server.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 
 const COMMIT = 'e'.repeat(40);
@@ -19,10 +19,7 @@ beforeAll(async () => {
   hub = await startFakeHub({ 'org/tiny': repoFromDir(TINY_MODEL, COMMIT) });
   root = mkdtempSync(join(tmpdir(), 'blip2-hub-e2e-'));
   cache = join(root, 'hub');
-  vi.stubEnv('HF_ENDPOINT', hub.url);
-  vi.stubEnv('HF_HUB_OFFLINE', '');
-  vi.stubEnv('HF_TOKEN', '');
-  vi.stubEnv('HF_HOME', join(root, 'home'));
+  stubHubEnv(hub, root);
 });
 afterAll(async () => {
   vi.unstubAllEnvs();

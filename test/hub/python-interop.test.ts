@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveRepo } from '../../lib/hub/resolve.js';
-import { repoFromDir, startFakeHub, type FakeHub } from '../helpers/hub-server.js';
+import { repoFromDir, startFakeHub, type FakeHub, stubHubEnv } from '../helpers/hub-server.js';
 import { TINY_MODEL } from '../helpers/paths.js';
 
 const PYTHON = process.env.HF_PYTHON;
@@ -51,10 +51,7 @@ describe.skipIf(!PYTHON)('Python huggingface_hub and this library share one cach
   beforeAll(async () => {
     hub = await startFakeHub({ 'org/tiny': repoFromDir(TINY_MODEL, COMMIT) });
     root = mkdtempSync(join(tmpdir(), 'blip2-hub-python-'));
-    vi.stubEnv('HF_ENDPOINT', hub.url);
-    vi.stubEnv('HF_HUB_OFFLINE', '');
-    vi.stubEnv('HF_TOKEN', '');
-    vi.stubEnv('HF_HOME', join(root, 'home'));
+    stubHubEnv(hub, root);
   });
   afterAll(async () => {
     vi.unstubAllEnvs();
