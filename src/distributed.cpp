@@ -2,6 +2,9 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <algorithm>
+#include <atomic>
+#include <thread>
 
 #ifdef BLIP2_WITH_C10D
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -30,6 +33,7 @@ c10d::ReduceOp to_c10d(ReduceOp op) {
 // Both group kinds are held by their concrete type: in libtorch 1.13 they derive from ProcessGroup, in 2.x from
 // Backend, and the collectives have the same signatures in both.
 struct ProcessGroup::Impl {
+  const ProcessGroupOptions* options = nullptr;
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
 #ifdef USE_C10D_NCCL
@@ -41,10 +45,90 @@ struct ProcessGroup::Impl {
 
   template <typename F>
   void run(F&& collective) {
+    try {
 #ifdef USE_C10D_NCCL
-    if (nccl) return wait(collective(*nccl));
+      if (nccl) return wait(collective(*nccl));
 #endif
-    wait(collective(*gloo));
+      wait(collective(*gloo));
+    } catch (const std::exception& e) {
+      std::string cause = e.what();
+      cause = cause.substr(0, cause.find('\n'));
+      throw std::runtime_error(who_failed() + " (" + cause + ")");
+    }
+  }
+
+  // Liveness: every rank's heartbeat thread bumps its counter in the store twice a second, over a connection of its
+  // own. After a failed collective, the ranks whose counters do not move for a few seconds are named as gone; a
+  // store that cannot be reached means rank 0, which serves it, is gone.
+  c10::intrusive_ptr<c10d::TCPStore> heartbeat_store;
+  std::thread heartbeat;
+  std::atomic<bool> stopping{false};
+  static constexpr auto kBeat = std::chrono::milliseconds(500);
+
+  static std::string beat_key(int rank) { return "blip2-progressive/alive/" + std::to_string(rank); }
+
+  void start_heartbeat() {
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<std::uint16_t>(options->master_port);
+    o.isServer = false;
+    o.waitWorkers = false;
+    o.timeout = timeout;
+    heartbeat_store = c10::make_intrusive<c10d::TCPStore>(options->master_addr, o);
+    heartbeat = std::thread([this] {
+      try {
+        while (!stopping) {
+          heartbeat_store->add(beat_key(options->rank), 1);
+          for (auto slept = std::chrono::milliseconds(0); slept < kBeat && !stopping; slept += std::chrono::milliseconds(50)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+        }
+      } catch (const std::exception&) {
+        // the store is gone (rank 0 died or the group is being torn down): nothing left to report to
+      }
+    });
+  }
+
+  ~Impl() {
+    stopping = true;
+    if (heartbeat.joinable()) heartbeat.join();
+  }
+
+  std::string who_failed() {
+    const int me = options->rank;
+    const int world = options->world_size;
+    const std::string host = options->master_addr + ":" + std::to_string(options->master_port);
+    auto key = [](const char* what, int r) { return std::string("blip2-progressive/") + what + "/" + std::to_string(r); };
+    auto marked = [&](const char* what, int r) { return store->check({key(what, r)}); };
+    const auto window = kBeat * 6;
+    std::vector<int> gone;
+    try {
+      // a survivor says so first: it may exit (and its heartbeat stop) before the others have looked
+      store->set(key("survived", me), std::vector<uint8_t>{1});
+      std::vector<int64_t> before;
+      for (int r = 0; r < world; ++r) before.push_back(store->add(beat_key(r), 0));
+      std::this_thread::sleep_for(window);
+      for (int r = 0; r < world; ++r) {
+        if (r != me && store->add(beat_key(r), 0) == before[r] && !marked("survived", r)) gone.push_back(r);
+      }
+      store->set(key("named", me), std::vector<uint8_t>{1});
+      if (me == 0) {
+        // rank 0 serves the store: keep it up (boundedly) until the other survivors have looked too
+        const auto deadline = std::chrono::steady_clock::now() + window;
+        for (int r = 1; r < world; ++r) {
+          while (std::find(gone.begin(), gone.end(), r) == gone.end() && !marked("named", r) &&
+                 std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+        }
+      }
+    } catch (const std::exception&) {
+      return "rank 0 is gone (the rendezvous store it serves at " + host + " does not answer)";
+    }
+    if (gone.empty()) return "every rank is alive, so a collective timed out or the ranks issued different collectives";
+    std::string names;
+    for (size_t i = 0; i < gone.size(); ++i) names += (i ? ", " : "") + std::to_string(gone[i]);
+    return (gone.size() == 1 ? "rank " + names + " is" : "ranks " + names + " are") + " gone (no heartbeat for " +
+           std::to_string(window.count() / 1000) + " s)";
   }
 };
 
@@ -61,8 +145,10 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
   store_options.waitWorkers = true;
   store_options.timeout = options.timeout;
   impl_->timeout = options.timeout;
+  impl_->options = &options_;
   impl_->store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
   check_agreement();
+  impl_->start_heartbeat();
 #ifdef USE_C10D_NCCL
   if (options.backend == "nccl") {
     auto nccl_options = c10d::ProcessGroupNCCL::Options::create();

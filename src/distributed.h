@@ -1,6 +1,7 @@
 // Data parallelism on PyTorch's own engine, c10d: a TCPStore rendezvous and a process group (Gloo on CPU; NCCL
 // for CUDA tensors when this libtorch has it). Collectives run on the calling thread and block until every rank
-// has joined them or the group's timeout passes; a rank that died makes the others fail with Gloo's error.
+// has joined them or the group's timeout passes; a rank that died makes the others fail with an error naming it
+// (survivors report themselves in the store after a failure; the ranks that do not report are named).
 #pragma once
 
 #include <torch/torch.h>

@@ -139,11 +139,12 @@ export class ProcessGroup {
     return this.handle;
   }
 
-  private async collective<T>(promise: Promise<T>): Promise<T> {
+  /** Runs a collective of this group; a failure names this rank and the ranks the addon found gone. */
+  async collective<T>(promise: Promise<T>): Promise<T> {
     try {
       return await withCallerStack(promise);
     } catch (err) {
-      throw new Error(`Rank ${this.rank} of ${this.worldSize}: a collective failed, so another rank has probably died or timed out: ${(err as Error).message.split('\n')[0]}`);
+      throw new Error(`Rank ${this.rank} of ${this.worldSize}: a collective failed: ${(err as Error).message.split('\n')[0]}`);
     }
   }
 }

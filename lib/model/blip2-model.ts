@@ -26,6 +26,7 @@ import {
   nativeLoraConfig,
   peftAdapterConfig,
   readPeftAdapterConfig,
+  resolveAdapterDirectory,
   resolveLoraOptions,
   type LoraOptions,
   type ResolvedLoraConfig,
@@ -283,7 +284,8 @@ export class Blip2Model {
 
   /**
    * Loads a PEFT adapter directory (adapter_config.json + adapter_model.safetensors, as PEFT's
-   * save_pretrained writes it, or {@link saveAdapter}). Strict: every adapter tensor must match.
+   * save_pretrained writes it, or {@link saveAdapter}), or a finished training run's folder, meaning its final
+   * stage's best adapter ({@link resolveAdapterDirectory}). Strict: every adapter tensor must match.
    * `seed` reseeds libtorch's global generator first, as {@link addLora}'s does, so that the adapter dropout of
    * training that continues from a saved adapter draws the same masks in every process.
    */
@@ -291,12 +293,13 @@ export class Blip2Model {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'adapter directory path', dir);
     const o = knownKeys('options', options, ['seed']);
     const seed = o.seed === undefined ? undefined : integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
-    const config = await readPeftAdapterConfig(dir);
-    const weights = join(dir, 'adapter_model.safetensors');
+    const adapterDir = await resolveAdapterDirectory(dir);
+    const config = await readPeftAdapterConfig(adapterDir);
+    const weights = join(adapterDir, 'adapter_model.safetensors');
     try {
       await access(weights);
     } catch {
-      throw new Error(`No adapter_model.safetensors in ${JSON.stringify(dir)}`);
+      throw new Error(`No adapter_model.safetensors in ${JSON.stringify(adapterDir)}`);
     }
     const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(seed === undefined ? config : { ...config, seed })));
     this.lora = config;
@@ -434,7 +437,7 @@ export class Blip2Model {
     const op = (o.op ?? 'mean') as 'sum' | 'mean';
     if (op !== 'sum' && op !== 'mean') throw invalidParameterError('op', 'one of sum, mean', op);
     const bucketBytes = o.bucketBytes === undefined ? 25 * 1024 * 1024 : integerInRange('bucketBytes', o.bucketBytes, 1, 2 ** 40);
-    await withCallerStack(this.live().reduceGradients(group.nativeHandle, { op, bucketBytes }));
+    await group.collective(this.live().reduceGradients(group.nativeHandle, { op, bucketBytes }));
   }
 
   /** Replaces every parameter with the tensors of a safetensors file (strict: same names and shapes), in place. */

@@ -19,12 +19,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 interface RankResult { error?: string; seconds: number; [key: string]: unknown }
 
 /** Starts one process per entry of `worldSizes` (its WORLD_SIZE) and returns what each wrote, with exit codes. */
-async function runRanks(scenario: string, worldSizes: number[], fingerprints: string[] = [], timeoutMs = 20_000) {
+async function runRanks(scenario: string, worldSizes: number[], fingerprints: string[] = [], timeoutMs = 20_000, env: Record<string, string> = {}) {
   const port = await freePort();
   const runs = worldSizes.map((worldSize, rank) => {
     const out = join(work, `${scenario}-${port}-${rank}.json`);
     const child = spawn(process.execPath, ['--import', 'tsx', RANK_SCRIPT, scenario, out, ...(fingerprints[rank] ? [fingerprints[rank]!] : [])], {
-      env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(worldSize), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), TEST_TIMEOUT_MS: String(timeoutMs) },
+      env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(worldSize), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), TEST_TIMEOUT_MS: String(timeoutMs), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -91,9 +91,28 @@ describe('ProcessGroup (Gloo over TCPStore, 2 processes)', () => {
     const [a, b] = await runRanks('die', [2, 2], [], 60_000);
     expect(b!.signal).toBe('SIGKILL');
     expect(a!.code).toBe(1);
-    expect(a!.result!.error).toMatch(/^Rank 0 of 2: a collective failed, so another rank has probably died or timed out: /);
+    expect(a!.result!.error).toMatch(/^Rank 0 of 2: a collective failed: rank 1 is gone \(no heartbeat for \d+ s\)/);
     console.log(`surviving rank failed after ${a!.result!.seconds.toFixed(1)} s: ${a!.result!.error}`);
     expect(a!.result!.seconds).toBeLessThan(60);
+  });
+
+  it('when rank 0 (the store host) dies, the survivor names it', async () => {
+    const [a, b] = await runRanks('die', [2, 2], [], 60_000, { DIE_RANK: '0' });
+    expect(a!.signal).toBe('SIGKILL');
+    expect(b!.code).toBe(1);
+    expect(b!.result!.error).toMatch(/^Rank 1 of 2: a collective failed: rank 0 is gone \(the rendezvous store it serves at 127\.0\.0\.1:\d+ /);
+    console.log(`surviving rank failed after ${b!.result!.seconds.toFixed(1)} s: ${b!.result!.error}`);
+    expect(b!.result!.seconds).toBeLessThan(60);
+  });
+
+  it('in a world of 3, both survivors name the one rank that died', async () => {
+    const [a, b, c] = await runRanks('die', [3, 3, 3], [], 60_000, { DIE_RANK: '2' });
+    expect(c!.signal).toBe('SIGKILL');
+    for (const [rank, run] of [[0, a], [1, b]] as const) {
+      expect(run!.code).toBe(1);
+      expect(run!.result!.error).toMatch(new RegExp(`^Rank ${rank} of 3: a collective failed: rank 2 is gone \\(no heartbeat`));
+      expect(run!.result!.seconds).toBeLessThan(60);
+    }
   });
 
   it('ranks started with different WORLD_SIZE values are named', async () => {

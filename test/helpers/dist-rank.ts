@@ -31,7 +31,7 @@ try {
     result.gradNorm = (await model.optimizerStep({ lr: 1e-2, maxGradNorm: 0.5 })).gradNorm;
     model.dispose();
   } else if (scenario === 'die') {
-    if (group.rank === 1) process.kill(process.pid, 'SIGKILL');
+    if (group.rank === Number(process.env.DIE_RANK ?? 1)) process.kill(process.pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
     await group.allReduce([1], 'sum');
   } else if (scenario !== 'join') {
