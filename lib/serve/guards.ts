@@ -146,16 +146,26 @@ export function installGuards(app: FastifyInstance, options: GuardOptions): { re
   return counter;
 }
 
+/** The port asked for is taken by another process (see {@link assertPortFree}). */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(readonly host: string, readonly port: number) {
+    super(`Port ${port} on ${host} is already in use; stop the other server or choose another port (0 picks a free one)`);
+  }
+}
+
 /**
  * Fails fast when `port` on `host` cannot be bound (in use, or not permitted), before minutes of model loading.
  * Port 0 always binds.
+ *
+ * @throws PortInUseError when another process listens there
  */
 export async function assertPortFree(host: string, port: number): Promise<void> {
   if (port === 0) return;
   const probe = createNetServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is already in use; stop the other server or choose another port (0 picks a free one)`) : error);
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(host, port) : error);
     });
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });

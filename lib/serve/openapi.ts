@@ -1,4 +1,5 @@
 /** The OpenAPI 3.1 description of the demo server's API (`GET /openapi.json`). */
+import { GENERATION_LIMITS } from '../generation/config.js';
 import type { ServerLimits } from './server.js';
 
 const error = (description: string) => ({
@@ -16,7 +17,17 @@ export function openApiDocument(models: readonly string[], limits: ServerLimits)
     properties: {
       prompt: { type: 'string', maxLength: o.maxPromptLength, description: 'Text before the caption (e.g. "a photo of").' },
       maxNewTokens: { type: 'integer', minimum: 1, maximum: o.maxNewTokens },
+      minNewTokens: { type: 'integer', minimum: 0, maximum: o.maxNewTokens, description: 'End of sequence forbidden until this many tokens.' },
       numBeams: { type: 'integer', minimum: 1, maximum: o.maxBeams, description: '1: greedy search (or sampling with doSample).' },
+      numReturnSequences: {
+        type: 'integer', minimum: 1, maximum: o.maxBeams,
+        description: 'Sequences per model (each caption then has "sequences"); more than 1 needs numBeams ≥ it, or doSample.',
+      },
+      lengthPenalty: {
+        type: 'number', minimum: GENERATION_LIMITS.lengthPenalty[0], maximum: GENERATION_LIMITS.lengthPenalty[1],
+        description: 'Beam search: score = sum log p / length ** lengthPenalty (above 1 favours longer captions).',
+      },
+      noRepeatNgramSize: { type: 'integer', minimum: 0, maximum: o.maxNewTokens, description: 'No n-gram of this size repeats (0: off).' },
       doSample: { type: 'boolean' },
       temperature: { type: 'number', minimum: 0.01, maximum: 10 },
       topP: { type: 'number', minimum: 0, maximum: 1 },
@@ -35,7 +46,7 @@ export function openApiDocument(models: readonly string[], limits: ServerLimits)
     paths: {
       '/api/caption': {
         post: {
-          summary: 'Caption one image with every loaded model',
+          summary: 'Caption one image with every loaded model (one caption per model, in the order served)',
           parameters: [
             { name: 'options', in: 'query', required: false, description: 'Options as JSON (raw-body requests).', schema: { type: 'string' } },
             { name: 'X-Caption-Options', in: 'header', required: false, description: 'Options as JSON (raw-body requests).', schema: { type: 'string' } },
@@ -86,7 +97,16 @@ export function openApiDocument(models: readonly string[], limits: ServerLimits)
             text: { type: 'string' },
             tokenIds: { type: 'array', items: { type: 'integer' } },
             score: { type: 'number', description: 'Beam search: sequences score; otherwise mean token log-probability' },
+            sequences: {
+              type: 'array', items: { $ref: '#/components/schemas/Sequence' },
+              description: 'With numReturnSequences > 1: every sequence, best first (the first is text, tokenIds and score above).',
+            },
           },
+        },
+        Sequence: {
+          type: 'object',
+          required: ['text', 'tokenIds', 'score'],
+          properties: { text: { type: 'string' }, tokenIds: { type: 'array', items: { type: 'integer' } }, score: { type: 'number' } },
         },
         CaptionResponse: {
           type: 'object',

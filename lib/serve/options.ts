@@ -4,6 +4,7 @@
  */
 import { boolean, integerInRange, invalidParameterError, knownKeys, numberInRange } from '../is.js';
 import type { CaptionOptions } from '../generation/caption.js';
+import { GENERATION_LIMITS, resolveGenerationConfig } from '../generation/config.js';
 
 /** The options accepted by the API, with their meaning in {@link CaptionOptions}. */
 export interface ApiCaptionOptions {
@@ -11,8 +12,16 @@ export interface ApiCaptionOptions {
   prompt?: string;
   /** Tokens to generate at most, 1..{@link ApiOptionLimits.maxNewTokens}. */
   maxNewTokens?: number;
+  /** End of sequence forbidden until this many tokens, 0..{@link ApiOptionLimits.maxNewTokens}. */
+  minNewTokens?: number;
   /** Beam width, 1..{@link ApiOptionLimits.maxBeams} (1: greedy search or sampling). */
   numBeams?: number;
+  /** Captions per model, 1..{@link ApiOptionLimits.maxBeams}; more than 1 needs numBeams ≥ it, or doSample (as in the library). */
+  numReturnSequences?: number;
+  /** Beam score = sum log p / length ** lengthPenalty, -10..10 (beam search only). */
+  lengthPenalty?: number;
+  /** No n-gram of this size repeats, 0 (off)..{@link ApiOptionLimits.maxNewTokens}. */
+  noRepeatNgramSize?: number;
   /** Sample instead of taking the most likely token. */
   doSample?: boolean;
   /** Sampling temperature, 0.01..10. */
@@ -27,7 +36,7 @@ export interface ApiCaptionOptions {
 export interface ApiOptionLimits {
   /** Largest maxNewTokens. Default 64. */
   maxNewTokens: number;
-  /** Largest numBeams. Default 8. */
+  /** Largest numBeams, and largest numReturnSequences. Default 8. */
   maxBeams: number;
   /** Longest prompt in characters. Default 500. */
   maxPromptLength: number;
@@ -37,7 +46,9 @@ export interface ApiOptionLimits {
 export const DEFAULT_OPTION_LIMITS: Readonly<ApiOptionLimits> = Object.freeze({ maxNewTokens: 64, maxBeams: 8, maxPromptLength: 500 });
 
 /** The option names the API accepts. */
-export const API_OPTION_KEYS = ['prompt', 'maxNewTokens', 'numBeams', 'doSample', 'temperature', 'topP', 'seed'] as const;
+export const API_OPTION_KEYS = [
+  'prompt', 'maxNewTokens', 'minNewTokens', 'numBeams', 'numReturnSequences', 'lengthPenalty', 'noRepeatNgramSize', 'doSample', 'temperature', 'topP', 'seed',
+] as const;
 
 /**
  * Parses the options' JSON text (from a multipart field, the `options` query parameter or the
@@ -54,11 +65,12 @@ export function parseOptionsJson(text: string, source: string): unknown {
 }
 
 /**
- * Validates API options (unknown keys, types and ranges, with the library's error messages) and returns them
- * as library {@link CaptionOptions}.
+ * Validates API options (unknown keys, types and ranges within the server's limits, then the library's own rules
+ * between options, with the library's error messages) and returns them as library {@link CaptionOptions}.
  *
  * @throws TypeError `Expected integer between 1 and 8 for numBeams but received 0 of type number`,
- *   `Unknown option "beams" in options; expected one of …`
+ *   `Unknown option "beams" in options; expected one of …`, `Expected integer between 1 and 1 (greedy search returns
+ *   one sequence; set numBeams or doSample) for numReturnSequences but received 3 of type number`
  */
 export function validateApiOptions(value: unknown, limits: ApiOptionLimits = DEFAULT_OPTION_LIMITS): CaptionOptions {
   const o = knownKeys('options', value ?? undefined, API_OPTION_KEYS);
@@ -70,10 +82,17 @@ export function validateApiOptions(value: unknown, limits: ApiOptionLimits = DEF
     if (o.prompt.length > 0) out.prompt = o.prompt;
   }
   if (o.maxNewTokens !== undefined) out.maxNewTokens = integerInRange('maxNewTokens', o.maxNewTokens, 1, limits.maxNewTokens);
+  if (o.minNewTokens !== undefined) out.minNewTokens = integerInRange('minNewTokens', o.minNewTokens, 0, limits.maxNewTokens);
   if (o.numBeams !== undefined) out.numBeams = integerInRange('numBeams', o.numBeams, 1, limits.maxBeams);
+  if (o.numReturnSequences !== undefined) out.numReturnSequences = integerInRange('numReturnSequences', o.numReturnSequences, 1, limits.maxBeams);
+  if (o.lengthPenalty !== undefined) out.lengthPenalty = numberInRange('lengthPenalty', o.lengthPenalty, ...GENERATION_LIMITS.lengthPenalty);
+  if (o.noRepeatNgramSize !== undefined) out.noRepeatNgramSize = integerInRange('noRepeatNgramSize', o.noRepeatNgramSize, 0, limits.maxNewTokens);
   if (o.doSample !== undefined) out.doSample = boolean('doSample', o.doSample);
   if (o.temperature !== undefined) out.temperature = numberInRange('temperature', o.temperature, 0.01, 10);
   if (o.topP !== undefined) out.topP = numberInRange('topP', o.topP, 0, 1);
   if (o.seed !== undefined) out.seed = integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
+  // the rules between options (numReturnSequences against numBeams and doSample) are the library's, word for word
+  const { prompt: _prompt, ...generation } = out;
+  resolveGenerationConfig(generation);
   return out;
 }

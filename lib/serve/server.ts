@@ -9,7 +9,7 @@ import { snapshotRepoId } from '../hub/repo.js';
 import { Blip2Captioner } from '../captioner.js';
 import type { Caption, CaptionOptions } from '../generation/caption.js';
 import { ImageLoadError, loadImage, type ImageInput } from '../image/decode.js';
-import { integerInRange, invalidParameterError, knownKeys } from '../is.js';
+import { boolean, integerInRange, invalidParameterError, knownKeys, nonEmptyString } from '../is.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { ModelLoadOptions } from '../model/blip2-model.js';
@@ -77,8 +77,13 @@ export interface CreateServerOptions {
   models?: ServeModel[];
   /** A BLIP-2 model directory to load (when `models` is not given). */
   modelDir?: string;
-  /** LoRA adapter directories: one captioner per adapter, each loading `modelDir` once (see `shareBase`). */
-  adapters?: string[];
+  /**
+   * LoRA adapters, directories or `{ name, dir }`: one captioner per adapter, each loading `modelDir` once (see
+   * `shareBase`; names as in {@link LoadServeModelsOptions.adapters}).
+   */
+  adapters?: (string | ServeAdapter)[];
+  /** Also caption with the base model, shown first (see {@link LoadServeModelsOptions.withBase}). */
+  withBase?: boolean;
   /** Adapters share one copy of the base weights, swapped per caption (see {@link LoadServeModelsOptions.shareBase}). */
   shareBase?: boolean;
   /** Load options of the model (device, dtype, threads). */
@@ -104,13 +109,19 @@ export interface CreateServerOptions {
   beforeCaption?: (signal: AbortSignal) => Promise<void>;
 }
 
-/** One caption in the API's answer. */
-export interface ApiCaption {
-  /** The model (or adapter) that wrote it. */
-  model: string;
+/** One generated sequence in the API's answer. */
+export interface ApiSequence {
   text: string;
   tokenIds: number[];
   score: number;
+}
+
+/** One model's caption in the API's answer: its best sequence, and all of them when more than one was asked for. */
+export interface ApiCaption extends ApiSequence {
+  /** The model (or adapter) that wrote it. */
+  model: string;
+  /** With numReturnSequences > 1: every sequence, best first (the first equals text, tokenIds and score). */
+  sequences?: ApiSequence[];
 }
 
 /** The answer of `POST /api/caption`. */
@@ -127,7 +138,7 @@ export interface CaptionResponse {
 }
 
 const LIMIT_KEYS = ['uploadBytes', 'maxPixels', 'concurrency', 'maxWaiting', 'maxUploads', 'maxConnections', 'receiveTimeoutMs', 'timeoutMs', 'options'] as const;
-const SERVER_KEYS = ['models', 'modelDir', 'adapters', 'shareBase', 'loadOptions', 'limits', 'logger', 'host', 'allowedHosts', 'port', 'beforeCaption'] as const;
+const SERVER_KEYS = ['models', 'modelDir', 'adapters', 'withBase', 'shareBase', 'loadOptions', 'limits', 'logger', 'host', 'allowedHosts', 'port', 'beforeCaption'] as const;
 
 export { HttpError };
 
@@ -154,36 +165,111 @@ export function resolveLimits(limits?: Partial<ServerLimits>): ServerLimits {
   };
 }
 
-/** Display names for adapter directories: their last path part, or the whole path when two last parts clash. */
+/** An adapter to serve under a display name. */
+export interface ServeAdapter {
+  /** Shown on the page and in the API's `model` field. */
+  name: string;
+  /** The LoRA adapter directory (as {@link Blip2Model.loadAdapter} reads it). */
+  dir: string;
+}
+
+/** The display name of a model directory: its hub repo id for a snapshot, else its last path part. */
+export function modelDisplayName(modelDir: string): string {
+  return snapshotRepoId(modelDir) ?? (basename(modelDir.replace(/[\\/]+$/, '')) || modelDir);
+}
+
+/** Path parts that say nothing about an adapter: a run's `stages` folder, and the `best` or `final` folder at the end. */
+const GENERIC_FOLDERS = { anywhere: ['stages', '.'], last: ['best', 'final'] };
+
+/**
+ * Display names for adapter directories: the shortest run of their last meaningful path parts that tells them apart
+ * (`runs/a/stages/1-lora/best` → `1-lora`; with `runs/b/stages/1-lora/best` beside it, `a/1-lora` and `b/1-lora`),
+ * or the path as given when nothing does.
+ */
 export function adapterNames(dirs: readonly string[]): string[] {
-  const names = dirs.map((d) => basename(d.replace(/[\\/]+$/, '')) || d);
-  return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : dirs[i]!));
+  const parts = dirs.map((dir) => {
+    const all = dir.split(/[\\/]+/).filter((p) => p !== '' && !GENERIC_FOLDERS.anywhere.includes(p));
+    const meaningful = all.length > 1 && GENERIC_FOLDERS.last.includes(all.at(-1)!) ? all.slice(0, -1) : all;
+    return meaningful.length > 0 ? meaningful : [dir];
+  });
+  const suffix = (i: number, k: number) => parts[i]!.slice(-k).join('/');
+  return dirs.map((dir, i) => {
+    for (let k = 1; k <= parts[i]!.length; k++) {
+      const name = suffix(i, k);
+      if (parts.every((_, j) => j === i || suffix(j, k) !== name)) return name;
+    }
+    return dir;
+  });
+}
+
+/** The first name given twice, or undefined. */
+export function duplicateName(names: readonly string[]): string | undefined {
+  return names.find((name, i) => names.indexOf(name) !== i);
+}
+
+/** Adapters as {@link ServeAdapter}s: directories given alone get their {@link adapterNames}. */
+export function serveAdapters(adapters: readonly (string | ServeAdapter)[]): ServeAdapter[] {
+  const defaults = adapterNames(adapters.map((a) => (typeof a === 'string' ? a : a.dir)));
+  return adapters.map((a, i) => (typeof a === 'string' ? { name: defaults[i]!, dir: a } : { name: a.name, dir: a.dir }));
+}
+
+/** Validates {@link LoadServeModelsOptions.adapters} entries (paths, or `{ name, dir }` with names used once). */
+function validateAdapters(adapters: unknown): void {
+  if (adapters === undefined) return;
+  if (!Array.isArray(adapters)) throw invalidParameterError('adapters', 'array of adapter directories or { name, dir }', adapters);
+  adapters.forEach((a: unknown, i) => {
+    if (typeof a === 'string' && a.length > 0) return;
+    const o = knownKeys(`adapters[${i}]`, a, ['name', 'dir']);
+    nonEmptyString(`adapters[${i}].name`, o.name);
+    nonEmptyString(`adapters[${i}].dir`, o.dir);
+  });
 }
 
 /** Options of {@link loadServeModels}. */
 export interface LoadServeModelsOptions {
   /** The BLIP-2 model directory. */
   modelDir: string;
-  /** LoRA adapter directories (none: the model alone). */
-  adapters?: readonly string[];
+  /**
+   * LoRA adapters (none: the model alone): directories, named by {@link adapterNames}, or `{ name, dir }`. Names must
+   * differ from each other and from the base model's ({@link modelDisplayName}).
+   */
+  adapters?: readonly (string | ServeAdapter)[];
+  /** Also caption with the base model, without adapters, shown first under its {@link modelDisplayName}. Default false. */
+  withBase?: boolean;
   /** Load options of the model (device, dtype, threads). */
   loadOptions?: ModelLoadOptions;
   /**
-   * Several adapters on one copy of the base weights, swapped in (read from disk again) before each adapter's
-   * caption. Saves a full model copy per extra adapter at the cost of reloading the adapter weights per request.
-   * Needs captions run one at a time (concurrency 1). Default false: one model copy per adapter.
+   * Several adapters (and the base model with `withBase`) on one copy of the base weights, swapped in (read from
+   * disk again) before each adapter's caption. Saves a full model copy per extra adapter at the cost of reloading the
+   * adapter weights per request. Needs captions run one at a time (concurrency 1). Default false: one model copy per
+   * adapter, and one more for the base model.
    */
   shareBase?: boolean;
   /** Receives load messages. Default silent. */
   logger?: Logger;
 }
 
+/** What is served, in order, with its adapter directory (undefined: the base model); names checked before loading. */
+function servePlan(options: LoadServeModelsOptions): { name: string; dir: string | undefined }[] {
+  validateAdapters(options.adapters);
+  const adapters = serveAdapters(options.adapters ?? []);
+  const base = adapters.length === 0 || options.withBase === true ? [{ name: modelDisplayName(options.modelDir), dir: undefined }] : [];
+  const plan = [...base, ...adapters];
+  const twice = duplicateName(plan.map((m) => m.name));
+  if (twice !== undefined) {
+    throw new TypeError(`Two models are named ${JSON.stringify(twice)}; give each adapter its own name ({ name, dir } in adapters)`);
+  }
+  return plan;
+}
+
 /**
- * Loads the captioners to serve: the model alone, or one captioner per adapter (by default each adapter gets its
- * own copy of the base weights, so memory grows with the number of adapters; see `shareBase`).
+ * Loads the captioners to serve: the model alone, or one captioner per adapter, optionally the base model first
+ * (by default each adapter gets its own copy of the base weights, so memory grows with the number of adapters; see
+ * `shareBase`).
  */
 export async function loadServeModels(options: LoadServeModelsOptions): Promise<{ models: ServeModel[]; dispose: () => void }> {
-  const { modelDir, adapters = [], loadOptions = {}, shareBase = false, logger = silentLogger } = options;
+  const { modelDir, loadOptions = {}, shareBase = false, logger = silentLogger } = options;
+  const plan = servePlan(options);
   const loaded: Blip2Captioner[] = [];
   const dispose = () => loaded.forEach((c) => c.dispose());
   const load = async () => {
@@ -191,33 +277,35 @@ export async function loadServeModels(options: LoadServeModelsOptions): Promise<
     loaded.push(captioner);
     return captioner;
   };
+  const adapterLine = (name: string, dir: string, modules: number) => `adapter ${dir}: ${modules} LoRA modules, served as ${JSON.stringify(name)}`;
   try {
-    if (adapters.length === 0) return { models: [{ name: snapshotRepoId(modelDir) ?? (basename(modelDir.replace(/[\\/]+$/, '')) || modelDir), captioner: await load() }], dispose };
-    const names = adapterNames(adapters);
     if (shareBase) {
       const base = await load();
       let current: string | undefined;
-      const swapTo = async (dir: string) => {
-        if (current === dir) return;
+      const swapTo = async (dir: string | undefined) => {
+        if (current === dir) return undefined;
         if (current !== undefined) await base.model.removeLora();
         current = undefined;
-        await base.model.loadAdapter(dir);
+        const summary = dir === undefined ? undefined : await base.model.loadAdapter(dir);
         current = dir;
+        return summary;
       };
-      for (const dir of adapters) await swapTo(dir); // checks every adapter at start-up
-      logger.info(`${adapters.length} adapters share one copy of ${modelDir}, swapped per caption`);
-      const models = adapters.map((dir, i) => ({
-        name: names[i]!,
+      for (const { name, dir } of plan) { // checks every adapter at start-up
+        const summary = await swapTo(dir);
+        if (summary !== undefined) logger.info(adapterLine(name, dir!, summary.modules));
+      }
+      logger.info(`${plan.length} models share one copy of ${modelDir}, adapters swapped per caption`);
+      const models = plan.map(({ name, dir }) => ({
+        name,
         captioner: { caption: async (images: readonly ImageInput[], o?: CaptionOptions & { onError?: 'throw' }) => { await swapTo(dir); return base.caption(images, o); } },
       }));
       return { models, dispose };
     }
     const models: ServeModel[] = [];
-    for (const [i, dir] of adapters.entries()) {
+    for (const { name, dir } of plan) {
       const captioner = await load();
-      const summary = await captioner.model.loadAdapter(dir);
-      logger.info(`adapter ${dir}: ${summary.modules} LoRA modules, served as ${JSON.stringify(names[i])}`);
-      models.push({ name: names[i]!, captioner });
+      if (dir !== undefined) logger.info(adapterLine(name, dir, (await captioner.model.loadAdapter(dir)).modules));
+      models.push({ name, captioner });
     }
     return { models, dispose };
   } catch (error) {
@@ -300,10 +388,13 @@ function validateServerOptions(options: CreateServerOptions): void {
       if (typeof m.name !== 'string' || m.name.length === 0) throw invalidParameterError(`models[${i}].name`, 'non-empty string', m.name);
       if (typeof m.captioner?.caption !== 'function') throw invalidParameterError(`models[${i}].captioner`, 'captioner with a caption() method', m.captioner);
     });
+    const twice = duplicateName(options.models.map((m) => m.name));
+    if (twice !== undefined) throw new TypeError(`Two models are named ${JSON.stringify(twice)}; give each its own name`);
   } else if (typeof options.modelDir !== 'string' || options.modelDir.length === 0) {
     throw invalidParameterError('modelDir', 'non-empty string (or give models)', options.modelDir);
   }
-  if (options.shareBase !== undefined && typeof options.shareBase !== 'boolean') throw invalidParameterError('shareBase', 'boolean', options.shareBase);
+  if (options.shareBase !== undefined) boolean('shareBase', options.shareBase);
+  if (options.withBase !== undefined) boolean('withBase', options.withBase);
   if (options.shareBase === true && (options.limits?.concurrency ?? 1) !== 1) {
     throw new TypeError('shareBase swaps adapters on one model, so it needs limits.concurrency 1');
   }
@@ -357,7 +448,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const loaded = options.models
     ? { models: options.models, dispose: () => {} }
     : await loadServeModels({
-      modelDir: options.modelDir!, adapters: options.adapters ?? [], loadOptions: options.loadOptions ?? {}, shareBase: options.shareBase ?? false, logger,
+      modelDir: options.modelDir!, adapters: options.adapters ?? [], withBase: options.withBase ?? false, loadOptions: options.loadOptions ?? {}, shareBase: options.shareBase ?? false, logger,
     });
   const { models } = loaded;
   const queue = new WorkQueue({ concurrency: limits.concurrency, maxWaiting: limits.maxWaiting });
@@ -396,8 +487,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     for (const model of models) {
       signal.throwIfAborted();
       const [result] = await model.captioner.caption([image], { ...captionOptions, signal });
-      const caption = Array.isArray(result) ? result[0]! : result!;
-      captions.push({ model: model.name, text: caption.text, tokenIds: caption.tokenIds, score: caption.score });
+      const sequences = (Array.isArray(result) ? result : [result!]).map(({ text, tokenIds, score }) => ({ text, tokenIds, score }));
+      captions.push({ model: model.name, ...sequences[0]!, ...(sequences.length > 1 ? { sequences } : {}) });
     }
     return { captions, preprocessMs: t1 - t0, generateMs: performance.now() - t1 };
   };

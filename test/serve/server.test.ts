@@ -148,14 +148,80 @@ describe('POST /api/caption', () => {
     });
     const unknown = await post('{"num_beams":2}');
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().message).toBe('Unknown option "num_beams" in options; expected one of "prompt", "maxNewTokens", "numBeams", "doSample", "temperature", "topP", "seed"');
+    expect(unknown.json().message).toBe('Unknown option "num_beams" in options; expected one of "prompt", "maxNewTokens", "minNewTokens", "numBeams", ' +
+      '"numReturnSequences", "lengthPenalty", "noRepeatNgramSize", "doSample", "temperature", "topP", "seed"');
     expect((await post('{"numBeams":9}')).json().message).toBe('Expected integer between 1 and 8 for numBeams but received 9 of type number');
+    const bad = await post('{"minNewTokens":65}');
+    expect([bad.statusCode, bad.json().message]).toEqual([400, 'Expected integer between 0 and 64 for minNewTokens but received 65 of type number']);
+    expect((await post('{"lengthPenalty":"long"}')).json().message).toBe('Expected number between -10 and 10 for lengthPenalty but received "long" of type string');
+    expect((await post('{"noRepeatNgramSize":-2}')).json().message).toBe('Expected integer between 0 and 64 for noRepeatNgramSize but received -2 of type number');
+    expect((await post('{"numReturnSequences":2}')).json().message)
+      .toBe('Expected integer between 1 and 1 (greedy search returns one sequence; set numBeams or doSample) for numReturnSequences but received 2 of type number');
+    expect((await post('{"numBeams":2,"numReturnSequences":3}')).json().message).toBe('Expected integer between 1 and 2 for numReturnSequences but received 3 of type number');
     expect((await post('{numBeams')).json()).toEqual({ statusCode: 400, error: 'Bad Request', message: 'Expected JSON for the options query parameter but received "{numBeams"' });
     const noImage = await app.inject({ method: 'POST', url: '/api/caption', ...multipart([{ name: 'options', value: '{}' }]) });
     expect(noImage.statusCode).toBe(400);
     expect(noImage.json().message).toBe('The multipart request has no file field "image"');
     const extra = await app.inject({ method: 'POST', url: '/api/caption', ...multipart([{ name: 'path', value: '/etc/passwd' }, { name: 'image', value: pngBytes, filename: 'a.png' }]) });
     expect(extra.json().message).toBe('Unexpected multipart field "path"; send one file field "image" and optionally a field "options" (JSON)');
+  });
+});
+
+describe('generation options through the API', () => {
+  it('minNewTokens, lengthPenalty and noRepeatNgramSize reach the model: the captions equal the library\'s with them', async () => {
+    const app = await server();
+    const post = (options: object) => app.inject({
+      method: 'POST', url: '/api/caption', headers: { 'content-type': 'image/jpeg', 'x-caption-options': JSON.stringify(options) }, payload: jpegBytes,
+    });
+    const [plain] = await captioner.caption([JPEG], { maxNewTokens: 30 });
+    // the tiny model's greedy caption of this image ends after 9 tokens; 12 before EOS is then a visible change
+    expect(plain!.tokenIds.length).toBe(1 + 9);
+    const cases = [
+      { maxNewTokens: 30, minNewTokens: 12 },
+      { maxNewTokens: 30, minNewTokens: 12, noRepeatNgramSize: 2 },
+      { maxNewTokens: 30, minNewTokens: 12, numBeams: 3, lengthPenalty: -2 },
+      { maxNewTokens: 30, minNewTokens: 12, numBeams: 3, lengthPenalty: 2 },
+    ];
+    const seen: number[][] = [];
+    for (const options of cases) {
+      const [expected] = await captioner.caption([JPEG], options);
+      const res = await post(options);
+      expect(res.statusCode).toBe(200);
+      const [caption] = res.json().captions;
+      expect(caption).toEqual({ model: 'tiny', text: expected!.text, tokenIds: expected!.tokenIds, score: expected!.score });
+      // start token + at least 12 new tokens
+      expect(caption.tokenIds.length).toBeGreaterThanOrEqual(13);
+      seen.push(caption.tokenIds);
+    }
+    // no bigram twice when asked (the decoder start token counts, as in HF)
+    const ids = seen[1]!;
+    const bigrams = ids.slice(1).map((id, i) => `${ids[i]} ${id}`);
+    expect(new Set(bigrams).size).toBe(bigrams.length);
+    const repeats = (t: number[]) => t.length - 1 - new Set(t.slice(1).map((id, i) => `${t[i]} ${id}`)).size;
+    expect(repeats(seen[0]!)).toBeGreaterThan(0);
+    // the length penalty changes which beam wins
+    expect(seen[2]).not.toEqual(seen[3]);
+  });
+
+  it('numReturnSequences: one caption per model holding every sequence, best first, as the library returns them', async () => {
+    const app = await server();
+    const [expected] = await captioner.caption([PNG], { maxNewTokens: 8, numBeams: 3, numReturnSequences: 3 }) as unknown as [{ text: string; tokenIds: number[]; score: number }[]];
+    expect(expected).toHaveLength(3);
+    const res = await app.inject({
+      method: 'POST', url: '/api/caption', ...multipart([{ name: 'options', value: '{"maxNewTokens":8,"numBeams":3,"numReturnSequences":3}' }, { name: 'image', value: pngBytes, filename: 'a.png' }]),
+    });
+    expect(res.statusCode).toBe(200);
+    const sequences = expected.map(({ text, tokenIds, score }) => ({ text, tokenIds, score }));
+    expect(res.json().captions).toEqual([{ model: 'tiny', ...sequences[0]!, sequences }]);
+    // beam scores come best first
+    expect(sequences.map((s) => s.score)).toEqual([...sequences.map((s) => s.score)].sort((a, b) => b - a));
+    // sampling: as many as asked, seeded like the library
+    const [sampled] = await captioner.caption([PNG], { maxNewTokens: 8, doSample: true, seed: 4, numReturnSequences: 2 }) as unknown as [{ tokenIds: number[] }[]];
+    const raw = await app.inject({
+      method: 'POST', url: '/api/caption', payload: pngBytes,
+      headers: { 'content-type': 'image/png', 'x-caption-options': '{"maxNewTokens":8,"doSample":true,"seed":4,"numReturnSequences":2}' },
+    });
+    expect(raw.json().captions[0].sequences.map((s: { tokenIds: number[] }) => s.tokenIds)).toEqual(sampled.map((s) => s.tokenIds));
   });
 });
 
@@ -220,7 +286,15 @@ describe('documents and models', () => {
     const doc = (await app.inject({ url: '/openapi.json' })).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(['/api/caption', '/api/health', '/']);
-    expect(Object.keys(doc.components.schemas.CaptionOptions.properties)).toEqual(['prompt', 'maxNewTokens', 'numBeams', 'doSample', 'temperature', 'topP', 'seed']);
+    const properties = doc.components.schemas.CaptionOptions.properties;
+    expect(Object.keys(properties)).toEqual([
+      'prompt', 'maxNewTokens', 'minNewTokens', 'numBeams', 'numReturnSequences', 'lengthPenalty', 'noRepeatNgramSize', 'doSample', 'temperature', 'topP', 'seed',
+    ]);
+    // the server's limits (64 tokens, 8 beams by default) and the library's length penalty range
+    expect([properties.minNewTokens, properties.numReturnSequences, properties.noRepeatNgramSize].map((p: { minimum: number; maximum: number }) => [p.minimum, p.maximum]))
+      .toEqual([[0, 64], [1, 8], [0, 64]]);
+    expect([properties.lengthPenalty.minimum, properties.lengthPenalty.maximum]).toEqual([-10, 10]);
+    expect(doc.components.schemas.Caption.properties.sequences.items).toEqual({ $ref: '#/components/schemas/Sequence' });
     const page = await app.inject({ url: '/' });
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
@@ -228,10 +302,10 @@ describe('documents and models', () => {
     expect((await app.inject({ url: '/etc/passwd' })).json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'No route GET /etc/passwd' });
   });
 
-  it('one captioner per adapter, captions side by side; shareBase swaps adapters on one model with the same captions', async () => {
+  it('one captioner per adapter, captions side by side, named by stage or as given; withBase adds the base model first; shareBase swaps on one model with the same captions', async () => {
     const root = mkdtempSync(join(tmpdir(), 'blip2-serve-'));
     try {
-      const adapters = [join(root, '1-lora', 'best'), join(root, '2-scst', 'best')];
+      const adapters = [join(root, 'runs', 'x', 'stages', '1-lora', 'best'), join(root, 'runs', 'x', 'stages', '2-scst', 'best')];
       for (const dir of adapters) {
         const c = await Blip2Captioner.fromPretrained(TINY_MODEL, { threads: 1 });
         await c.model.addLora({ r: 2, alpha: 4 });
@@ -254,15 +328,23 @@ describe('documents and models', () => {
       reference.dispose();
       const [base] = await captioner.caption([PNG]);
       expect(adapted!.tokenIds).not.toEqual(base!.tokenIds);
-      const expected = [[adapters[0], base!.tokenIds], [adapters[1], adapted!.tokenIds]];
-      for (const shareBase of [false, true]) {
-        const app = await createServer({ modelDir: TINY_MODEL, adapters, shareBase, loadOptions: { threads: 1 } });
+      const configs: { options: Partial<CreateServerOptions>; expected: [string, number[]][] }[] = [
+        { options: { adapters, shareBase: false }, expected: [['1-lora', base!.tokenIds], ['2-scst', adapted!.tokenIds]] },
+        {
+          options: { adapters: [{ name: 'zero', dir: adapters[0]! }, adapters[1]!], withBase: true, shareBase: false },
+          expected: [['model', base!.tokenIds], ['zero', base!.tokenIds], ['2-scst', adapted!.tokenIds]],
+        },
+        // the second round captions with the base model right after the changing adapter: the swap removes it
+        { options: { adapters, withBase: true, shareBase: true }, expected: [['model', base!.tokenIds], ['1-lora', base!.tokenIds], ['2-scst', adapted!.tokenIds]] },
+      ];
+      for (const { options, expected } of configs) {
+        const app = await createServer({ modelDir: TINY_MODEL, loadOptions: { threads: 1 }, ...options });
         apps.push(app);
         for (let round = 0; round < 2; round++) {
           const res = await app.inject({ method: 'POST', url: '/api/caption', headers: { 'content-type': 'image/png' }, payload: pngBytes });
           expect(res.json().captions.map((c: { model: string; tokenIds: number[] }) => [c.model, c.tokenIds])).toEqual(expected);
         }
-        expect((await app.inject({ url: '/api/health' })).json().models).toEqual(adapters);
+        expect((await app.inject({ url: '/api/health' })).json().models).toEqual(expected.map(([name]) => name));
       }
       await expect(createServer({ modelDir: TINY_MODEL, adapters, shareBase: true, limits: { concurrency: 2 } }))
         .rejects.toThrow(new TypeError('shareBase swaps adapters on one model, so it needs limits.concurrency 1'));
@@ -271,9 +353,28 @@ describe('documents and models', () => {
     }
   });
 
-  it('names adapters by their last path part unless two clash', () => {
+  it('names adapters by their stage or run folder, with as many parent folders as tell them apart', () => {
     expect(adapterNames(['runs/a/lora', 'runs/a/scst/'])).toEqual(['lora', 'scst']);
-    expect(adapterNames(['a/best', 'b/best', 'c/x'])).toEqual(['a/best', 'b/best', 'x']);
+    expect(adapterNames(['runs/x/stages/1-lora/best', 'runs/x/stages/3-scst/best', 'runs/mine'])).toEqual(['1-lora', '3-scst', 'mine']);
+    expect(adapterNames(['runs/a/stages/1-lora/best', 'runs/b/stages/1-lora/best', 'c/x'])).toEqual(['a/1-lora', 'b/1-lora', 'x']);
+    expect(adapterNames(['a/best', 'b/final', 'best'])).toEqual(['a', 'b', 'best']);
+    expect(adapterNames(['runs\\win\\stages\\2-da\\best'])).toEqual(['2-da']);
+    // nothing tells these apart: the paths as given
+    expect(adapterNames(['x/1-lora/best', 'x/1-lora/final', './x/1-lora/best'])).toEqual(['x/1-lora/best', 'x/1-lora/final', './x/1-lora/best']);
+  });
+
+  it('refuses two models of one name before loading anything', async () => {
+    const missing = '/nonexistent/blip2-model';
+    await expect(createServer({ modelDir: missing, adapters: [{ name: 'a', dir: 'x' }, { name: 'a', dir: 'y' }] }))
+      .rejects.toThrow(new TypeError('Two models are named "a"; give each adapter its own name ({ name, dir } in adapters)'));
+    await expect(createServer({ modelDir: missing, adapters: ['runs/x/best', 'runs/x/best'] }))
+      .rejects.toThrow(new TypeError('Two models are named "runs/x/best"; give each adapter its own name ({ name, dir } in adapters)'));
+    await expect(createServer({ modelDir: missing, withBase: true, adapters: [{ name: 'blip2-model', dir: 'x' }] }))
+      .rejects.toThrow(new TypeError('Two models are named "blip2-model"; give each adapter its own name ({ name, dir } in adapters)'));
+    await expect(createServer({ modelDir: missing, adapters: [{ name: '', dir: 'x' }] }))
+      .rejects.toThrow(new TypeError('Expected non-empty string for adapters[0].name but received "" of type string'));
+    await expect(createServer({ models: [{ name: 't', captioner }, { name: 't', captioner }] }))
+      .rejects.toThrow(new TypeError('Two models are named "t"; give each its own name'));
   });
 
   it('validates its options', async () => {
