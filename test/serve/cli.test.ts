@@ -1,17 +1,50 @@
 // `blip2-progressive serve` on the tiny model: it listens on loopback, answers, and stops when told.
-import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createServer as createNetServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createServer as createNetServer, type Server } from 'node:net';
 import { Command } from 'commander';
-import { register } from '../../lib/cli/serve.js';
+import { parseAdapterFlag, register } from '../../lib/cli/serve.js';
 import { UsageError } from '../../lib/cli/usage.js';
 import type { Logger } from '../../lib/logger.js';
+import { Blip2Model } from '../../lib/model/blip2-model.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 import { postHead, rawConnect, within } from '../helpers/raw-http.js';
 
 function recordingLogger(lines: string[]): Logger {
   return { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(`warning: ${m}`) };
+}
+
+/** A port another server holds (closed by the caller). */
+async function busyPort(): Promise<{ port: number; blocker: Server }> {
+  const blocker = createNetServer();
+  await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0 }, r));
+  return { port: (blocker.address() as { port: number }).port, blocker };
+}
+
+let root: string;
+let stageAdapter: string;
+let otherAdapter: string;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'blip2-serve-cli-'));
+  stageAdapter = join(root, 'runs', 'x', 'stages', '1-lora', 'best');
+  otherAdapter = join(root, 'zero');
+  const model = await Blip2Model.load(TINY_MODEL, { threads: 1 });
+  await model.addLora({ r: 2, alpha: 4 });
+  await model.saveAdapter(stageAdapter);
+  await model.saveAdapter(otherAdapter);
+  model.dispose();
+}, 60_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Runs `serve` with these arguments; rejects with what the command threw. */
+async function serve(args: string[], whileServing: (url: string) => Promise<void> = async () => {}, lines: string[] = []): Promise<void> {
+  const program = new Command('blip2-progressive').exitOverride();
+  register(program, whileServing, recordingLogger(lines));
+  await program.parseAsync(['serve', ...args], { from: 'user' });
 }
 
 describe('blip2-progressive serve', () => {
@@ -70,17 +103,69 @@ describe('blip2-progressive serve', () => {
   });
 
   it('reports a busy port before looking for the model', async () => {
-    const blocker = createNetServer();
-    await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0 }, r));
-    const { port } = blocker.address() as { port: number };
+    const { port, blocker } = await busyPort();
     try {
-      const program = new Command('blip2-progressive').exitOverride();
-      register(program, async () => {}, recordingLogger([]));
-      await expect(program.parseAsync(['serve', '--model', '/nonexistent/blip2-model', '--port', String(port)], { from: 'user' }))
-        .rejects.toThrow(`Port ${port} on 127.0.0.1 is already in use; stop the other server or choose another port (0 picks a free one)`);
+      await expect(serve(['--model', '/nonexistent/blip2-model', '--port', String(port)]))
+        .rejects.toThrow(`Port ${port} on 127.0.0.1 is already in use; stop the other server or pass another --port (--port 0 picks a free one)`);
     } finally {
       blocker.close();
     }
+  });
+
+  it('a busy port ends the command with exit code 1 and one error line, without loading a model', async () => {
+    const { port, blocker } = await busyPort();
+    try {
+      const started = performance.now();
+      const run = spawnSync(process.execPath, ['--import', 'tsx', resolve('lib/cli/main.ts'), 'serve', '--model', TINY_MODEL, '--port', String(port)], { encoding: 'utf8', timeout: 60_000 });
+      const seconds = (performance.now() - started) / 1000;
+      expect(run.stderr).toBe(`error: Port ${port} on 127.0.0.1 is already in use; stop the other server or pass another --port (--port 0 picks a free one)\n`);
+      expect(run.status).toBe(1);
+      console.log(`busy port reported in ${seconds.toFixed(1)} s (Node and tsx start-up included)`);
+    } finally {
+      blocker.close();
+    }
+  }, 90_000);
+
+  it('--adapter name=dir and --with-base: the base model first, then the adapters under their names (stage folder by default)', async () => {
+    let seen: { models: unknown; captions: unknown } | undefined;
+    const lines: string[] = [];
+    await serve(['--model', TINY_MODEL, '--port', '0', '--threads', '1', '--with-base', '--share-base', '--adapter', `zero=${otherAdapter}`, '--adapter', stageAdapter], async (url) => {
+      const health = await (await fetch(`${url}api/health`)).json() as { models: string[] };
+      const res = await fetch(`${url}api/caption`, { method: 'POST', body: readFileSync(join(TINY, 'images', 'img3_rgba_30x60.png')) });
+      seen = { models: health.models, captions: ((await res.json()) as { captions: { model: string }[] }).captions.map((c) => c.model) };
+    }, lines);
+    expect(seen).toEqual({ models: ['model', 'zero', '1-lora'], captions: ['model', 'zero', '1-lora'] });
+    const adapterLines = lines.filter((l) => l.startsWith('adapter '));
+    expect(adapterLines.map((l) => l.replace(/: \d+ LoRA modules,/, ': N LoRA modules,')))
+      .toEqual([`adapter ${otherAdapter}: N LoRA modules, served as "zero"`, `adapter ${stageAdapter}: N LoRA modules, served as "1-lora"`]);
+  });
+
+  it('adapter mistakes are usage errors, named before the port, the model or the weights are touched', async () => {
+    const { port, blocker } = await busyPort();
+    const missing = ['--model', '/nonexistent/blip2-model', '--port', String(port)];
+    try {
+      await expect(serve([...missing, '--adapter', `a=${otherAdapter}`, '--adapter', `a=${stageAdapter}`]))
+        .rejects.toThrow(new UsageError('--adapter: two adapters are shown as "a"; name them apart with --adapter <name>=<dir>'));
+      await expect(serve([...missing, '--adapter', stageAdapter, '--adapter', stageAdapter]))
+        .rejects.toThrow(new UsageError(`--adapter: two adapters are shown as ${JSON.stringify(stageAdapter)}; name them apart with --adapter <name>=<dir>`));
+      await expect(serve([...missing, '--adapter', join(root, 'nope')]))
+        .rejects.toThrow(new UsageError(`--adapter ${join(root, 'nope')}: no such directory; pass a LoRA adapter directory (adapter_config.json and adapter_model.safetensors)`));
+      await expect(serve([...missing, '--adapter', '=x'])).rejects.toThrow(new UsageError('--adapter expects <dir> or <name>=<dir> but received "=x"'));
+    } finally {
+      blocker.close();
+    }
+    // the base model's name is known once --model is resolved, still before loading
+    await expect(serve(['--model', TINY_MODEL, '--port', '0', '--with-base', '--adapter', `model=${otherAdapter}`]))
+      .rejects.toThrow(new UsageError('--with-base: the base model is shown as "model", like an adapter; give that adapter another name with --adapter <name>=<dir>'));
+  });
+
+  it('reads name=dir only when the = comes before any path separator', () => {
+    expect(parseAdapterFlag('lora=runs/x/stages/1-lora/best')).toEqual({ name: 'lora', dir: 'runs/x/stages/1-lora/best' });
+    expect(parseAdapterFlag('my adapter =a=b')).toEqual({ name: 'my adapter', dir: 'a=b' });
+    expect(parseAdapterFlag('runs/lr=1e-4/best')).toBe('runs/lr=1e-4/best');
+    expect(parseAdapterFlag('./lr=1e-4')).toBe('./lr=1e-4');
+    expect(parseAdapterFlag('runs/x')).toBe('runs/x');
+    expect(() => parseAdapterFlag('lora=')).toThrow(new UsageError('--adapter expects <dir> or <name>=<dir> but received "lora="'));
   });
 
   it('names a bad flag and its expected form', async () => {
