@@ -1,12 +1,13 @@
 /** The demo web app: HTTP API, page and limits (see {@link createServer}). */
 export {
-  createServer, startServer, loadServeModels, resolveLimits, adapterNames, HttpError, DEFAULT_LIMITS,
-  type CreateServerOptions, type LoadServeModelsOptions, type ServeModel, type CaptionerLike, type ServerLimits, type CaptionResponse, type ApiCaption,
+  createServer, startServer, loadServeModels, resolveLimits, adapterNames, serveAdapters, modelDisplayName, duplicateName, HttpError, DEFAULT_LIMITS,
+  type CreateServerOptions, type LoadServeModelsOptions, type ServeModel, type ServeAdapter, type CaptionerLike, type ServerLimits, type CaptionResponse,
+  type ApiCaption, type ApiSequence,
 } from './server.js';
 export { validateApiOptions, parseOptionsJson, API_OPTION_KEYS, DEFAULT_OPTION_LIMITS, type ApiCaptionOptions, type ApiOptionLimits } from './options.js';
 export { ClientClosedError } from './errors.js';
-export { assertPortFree } from './guards.js';
+export { assertPortFree, PortInUseError } from './guards.js';
 export { WorkQueue, QueueFullError, QueueTimeoutError, type WorkQueueOptions, type QueueStats } from './queue.js';
 export { sniffImage, UnsupportedMediaError, type SniffedFormat } from './sniff.js';
-export { renderPage, type PageConfig } from './page.js';
+export { renderPage, PAPER_DEMO_PRESET, type PageConfig } from './page.js';
 export { openApiDocument } from './openapi.js';
