@@ -84,7 +84,7 @@ export type {
   Caption,
   CaptionOptions,
 } from './generation/index.js';
-export { PAPER_TARGET_MODULES, type LoraOptions, type ResolvedLoraConfig } from './train/lora-config.js';
+export { PAPER_TARGET_MODULES, resolveAdapterDirectory, type LoraOptions, type ResolvedLoraConfig } from './train/lora-config.js';
 export type { AdamWOptions } from './train/adamw.js';
 export { learningRate, resolveSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
 export { saveCheckpoint, loadCheckpoint, type TrainingState } from './train/checkpoint.js';
@@ -156,7 +156,7 @@ export {
   type ScstStepResult,
   type RewardFunction,
 } from './train/scst.js';
-export { parseRunConfig, readRunConfig, RunConfigError, type RunSpec, type StageSpec } from './train/run-config.js';
+export { parseRunConfig, readRunConfig, resolveDefaultModel, runConfigReference, RunConfigError, type RunSpec, type StageSpec } from './train/run-config.js';
 export { NonFiniteLossError, runProgressive, type RunOptions, type RunEvents, type RunSummary, type StepEvent } from './train/run.js';
 export { evaluateCaptioner, type EvaluateOptions, type EvaluationResult } from './train/evaluate.js';
 export { pretrainModel, type PretrainOptions } from './train/pretrain.js';

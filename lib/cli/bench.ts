@@ -10,6 +10,7 @@ import { packageRoot } from '../native.js';
 import { FULL_SCALE, QUICK_SCALE, runSynthBenchmark } from '../synth/benchmark.js';
 import { benchHome, setDefaultModel } from '../synth/default-model.js';
 import { ProgressBar } from './progress.js';
+import { trainProgress } from './train-progress.js';
 import { parseIntegerFlag } from './usage.js';
 
 interface BenchFlags {
@@ -39,8 +40,9 @@ Examples:
   $ blip2-progressive bench --stage-seed 1   # same data and pretrained model, stages with another seed`)
     .action(async (flags: BenchFlags) => {
       const outDir = flags.out ?? join(benchHome(), flags.quick ? 'synth-quick' : 'synth');
-      const logger = streamLogger(process.stderr);
       const draw = Boolean(process.stderr.isTTY) || flags.progress === true;
+      const stages = draw ? trainProgress(process.stderr, streamLogger(process.stderr), { validationBars: flags.progress === true }) : undefined;
+      const logger = stages?.logger ?? streamLogger(process.stderr);
       const bars = new Map<string, ProgressBar>();
       const bar = (key: string, total: number, label: string, unit: string) => {
         let b = bars.get(key);
@@ -59,10 +61,7 @@ Examples:
         onDataProgress: (done, total) => draw && bar('data', total, 'synthetic data', 'img').update(done),
         onPretrainStep: (step, total) => draw && bar('pretrain', total, 'pretraining', 'step').update(step),
         onRobustness: (done, total) => draw && bar('robust', total, 'robustness', 'eval').update(done),
-        runEvents: {
-          onStageStart: (stage, i, total) => { if (draw) bars.set('stage', new ProgressBar(process.stderr, total, `stage ${i + 1} ${stage.name}`, 'step')); },
-          onStep: (e) => bars.get('stage')?.update(e.step),
-        },
+        ...(stages ? { runEvents: stages.events } : {}),
       });
       await setDefaultModel(result.pretrainedDir);
       stdout.write(`${result.summary.markdown}\nreport: ${result.reportPath}\ndefault model: ${result.pretrainedDir}\n` +

@@ -5,9 +5,10 @@
 import type { Command } from 'commander';
 import { AbortError } from '../abort.js';
 import { streamLogger } from '../logger.js';
-import { readRunConfig } from '../train/run-config.js';
-import { runProgressive } from '../train/run.js';
-import { ProgressBar } from './progress.js';
+import { readRunConfig, resolveDefaultModel } from '../train/run-config.js';
+import { runProgressive, type RunSummary } from '../train/run.js';
+import { trainProgress } from './train-progress.js';
+import type { ProgressStream } from './progress.js';
 import { createHash } from 'node:crypto';
 import { launchRanks } from '../distributed/launch.js';
 import { ProcessGroup } from '../distributed/process-group.js';
@@ -18,6 +19,7 @@ interface TrainFlags {
   config: string;
   resume?: boolean;
   progress?: boolean;
+  logEvery?: number;
   json?: boolean;
   nproc?: number;
 }
@@ -27,7 +29,10 @@ const RANK_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** Starts `nproc` ranks of this same command on this machine and waits for them. */
 async function launch(flags: TrainFlags): Promise<void> {
-  const args = ['train', '--config', flags.config, ...(flags.resume ? ['--resume'] : []), ...(flags.progress ? ['--progress'] : []), ...(flags.json ? ['--json'] : [])];
+  const args = [
+    'train', '--config', flags.config, ...(flags.resume ? ['--resume'] : []), ...(flags.progress ? ['--progress'] : []),
+    ...(flags.logEvery !== undefined ? ['--log-every', String(flags.logEvery)] : []), ...(flags.json ? ['--json'] : []),
+  ];
   const controller = new AbortController();
   // Ctrl-C reaches every rank from the terminal; a SIGTERM sent to this process alone is passed on to them
   const ignore = () => {};
@@ -48,27 +53,51 @@ async function launch(flags: TrainFlags): Promise<void> {
   }
 }
 
+/**
+ * The end of a run on stdout: the table (or its rows as JSON), then where the run folder and the final best adapter
+ * are (on stderr with --json, so that stdout stays one JSON document).
+ */
+function printResults(summary: RunSummary, json: boolean, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
+  if (summary.alreadyFinished) stderr.write(`${summary.outDir} holds a finished run: nothing to resume; its results:\n`);
+  stdout.write(json ? `${JSON.stringify(summary.rows)}\n` : summary.markdown);
+  const where = `run folder: ${summary.outDir}\nbest adapter: ${summary.bestAdapter} (--adapter ${summary.outDir} loads it)\n`;
+  if (json) stderr.write(where);
+  else stdout.write(`\n${where}`);
+}
+
 /** Adds the `train` command to the program. */
-export function register(program: Command, stdout: NodeJS.WritableStream = process.stdout): void {
+export function register(
+  program: Command, stdout: NodeJS.WritableStream = process.stdout, stderr: ProgressStream & NodeJS.WritableStream = process.stderr,
+): void {
   program
     .command('train')
     .description('progressive fine-tuning: zero-shot evaluation, then each stage (LoRA, LoRA + augmentation, SCST) with validation and checkpoints')
     .requiredOption('--config <file>', 'run configuration (JSON): model, data, lora, eval, stages')
     .option('--resume', 'continue the unfinished run in the config\'s outDir from its last checkpoint')
-    .option('--progress', 'draw progress bars even when stderr is not a terminal')
+    .option('--progress', 'validation progress too when stderr is not a terminal (stage progress is a line every --log-every steps there)')
+    .option('--log-every <n>', 'when stderr is not a terminal: a progress line every N steps (default: every tenth of a stage)', parseIntegerFlag('--log-every', 1, 1e9))
     .option('--json', 'print the results rows as JSON instead of a Markdown table')
     .option('--nproc <n>', 'data-parallel ranks on this machine (each takes its share of every batch; threads per rank = cores / n)', parseIntegerFlag('--nproc', 1, 256))
     .addHelpText('after', `
 Example config:
-  { "model": "./blip2-flan-t5-xl", "outDir": "runs/vizwiz", "seed": 0,
+  { "model": "default", "outDir": "runs/vizwiz", "seed": 0,
     "data": { "train": { "file": "train.json", "imageRoot": "train" }, "val": { "file": "val.json", "imageRoot": "val" } },
     "lora": { "r": 16, "alpha": 32, "dropout": 0.05 },
+    "eval": { "maxNewTokens": 24, "numBeams": 1, "batchSize": 16, "maxImages": 0 },
     "stages": [ { "name": "lora", "epochs": 3, "lr": 1e-4 },
                 { "name": "lora+aug", "epochs": 3, "lr": 1e-4, "augment": true },
                 { "name": "scst", "epochs": 1, "lr": 2e-5, "scst": { "samples": 5, "baseline": "greedy" } } ] }
 
+Paths are relative to the config file. "model": "default" is the built-in default model (made by \`bench\`); a local
+folder or a Hugging Face repo id (org/name) works too. Every key, its type and default: the README's run-config reference.
+maxSteps only caps a stage's epochs; "steps": N runs exactly N optimizer steps.
+
+At the end the command prints the table, the run folder and the final stage's best adapter; --adapter <run folder>
+(caption, eval, serve) loads that adapter.
+
 Examples:
   $ blip2-progressive train --config run.json
+  $ blip2-progressive caption photos/*.jpg --adapter runs/vizwiz   # the run's final best adapter
   $ blip2-progressive train --config run.json --resume     # after a crash, kill -9 or Ctrl-C
   $ blip2-progressive train --config run.json --nproc 2    # two ranks on this machine (c10d, Gloo)
   $ MASTER_ADDR=host0 MASTER_PORT=29500 WORLD_SIZE=2 RANK=0 blip2-progressive train --config run.json   # on host0
@@ -83,18 +112,20 @@ code 130; --resume continues from there. A second signal stops at once (resume f
         await launch(flags);
         return;
       }
-      const spec = await readRunConfig(flags.config);
+      const spec = await resolveDefaultModel(await readRunConfig(flags.config));
       // a repo id becomes its snapshot directory here (downloaded with a progress bar), which pins the run to that commit
       spec.model = (await modelFromFlags({ model: spec.model, progress: flags.progress === true })).dir;
-      const logger = streamLogger(process.stderr);
+      const stderrLogger = streamLogger(stderr);
       // a rank of a data-parallel run (started by --nproc or another launcher): every rank must run the same config
       const group = await ProcessGroup.fromEnv(process.env, {
         timeoutMs: RANK_TIMEOUT_MS, fingerprint: createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16),
       });
       const primary = !group || group.rank === 0;
-      const draw = primary && (Boolean(process.stderr.isTTY) || flags.progress === true);
-      let bar: ProgressBar | undefined;
-      let evalBar: ProgressBar | undefined;
+      // rank 0 shows the progress; the other ranks only log
+      const progress = primary
+        ? trainProgress(stderr, stderrLogger, { validationBars: flags.progress === true, ...(flags.logEvery !== undefined ? { every: flags.logEvery } : {}) })
+        : undefined;
+      const logger = progress?.logger ?? stderrLogger;
       const controller = new AbortController();
       const stop = (signal: NodeJS.Signals) => {
         logger.info(`${signal}: finishing the step in progress and saving a checkpoint (send it again to stop at once)`);
@@ -110,19 +141,7 @@ code 130; --resume continues from there. A second signal stops at once (resume f
         ...(group && spec.threads === undefined && process.env.OMP_NUM_THREADS ? { threads: Number(process.env.OMP_NUM_THREADS) } : {}),
         signal: controller.signal,
         logger,
-        events: {
-          onStageStart(stage, index, totalSteps) {
-            if (draw) bar = new ProgressBar(process.stderr, totalSteps, `stage ${index + 1} ${stage.name}`, 'step');
-          },
-          onStep(e) {
-            bar?.update(e.step);
-          },
-          onEvalProgress(done, total) {
-            if (!draw) return;
-            if (done <= Math.min(total, 16) || !evalBar) evalBar = new ProgressBar(process.stderr, total, 'validation', 'img');
-            evalBar.update(done);
-          },
-        },
+        ...(progress ? { events: progress.events } : {}),
       }).catch((err: unknown) => {
         if (err instanceof AbortError) throw new AbortError(`${err.message} (--resume)`, { cause: err });
         throw err;
@@ -131,6 +150,6 @@ code 130; --resume continues from there. A second signal stops at once (resume f
         process.removeListener('SIGTERM', stop);
         await group?.destroy().catch(() => {});
       });
-      if (primary) stdout.write(flags.json ? `${JSON.stringify(summary.rows)}\n` : summary.markdown);
+      if (primary) printResults(summary, flags.json === true, stdout, stderr);
     });
 }

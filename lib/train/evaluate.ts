@@ -30,6 +30,7 @@ export interface EvaluateOptions {
   /** Metrics (default bleu, meteor, rouge, cider). */
   metrics?: MetricName[];
   logger?: Logger;
+  /** Called with 0 before the first image (a progress bar's start), then after each batch. */
   onProgress?: (done: number, total: number) => void;
   /**
    * Caption only shard `index` (0-based) of `count` contiguous shards of the images (after `maxImages`), with the
@@ -71,6 +72,7 @@ export async function evaluateCaptioner(
   const logger = o.logger ?? silentLogger;
   const predictions: { image_id: string; caption: string }[] = [];
   const generation = { maxNewTokens: 24, ...o.generation };
+  o.onProgress?.(0, samples.length);
   for (let start = 0; start < samples.length; start += batchSize) {
     const batch = samples.slice(start, start + batchSize);
     const transforms = o.corrupt || resize !== undefined

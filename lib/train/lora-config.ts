@@ -2,9 +2,11 @@
  * LoRA settings and their PEFT file form (adapter_config.json), so adapters move between this library and
  * Python PEFT in both directions.
  */
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, positiveNumber } from '../is.js';
+import { describe, invalidParameterError, isPlainObject, positiveNumber } from '../is.js';
+import { booleanKey, integerKey, numberKey, readTable, type ConfigTable } from './config-table.js';
+import { readRunFolder, RUN_CONFIG_FILE, RUN_STATE_FILE } from './run-layout.js';
 import type { NativeLoraConfig } from '../native.js';
 
 /**
@@ -43,35 +45,47 @@ export interface ResolvedLoraConfig {
   seed?: number;
 }
 
-/** Validates LoRA options and applies the paper's defaults. */
-export function resolveLoraOptions(options: unknown): ResolvedLoraConfig {
-  const o = knownKeys('lora options', options, ['r', 'alpha', 'dropout', 'targetModules', 'useRslora', 'seed']);
-  const targets = o.targetModules ?? PAPER_TARGET_MODULES;
-  let targetModules: string[] | string;
+/** The module list or expression of `targetModules`, checked. */
+function targetModules(value: unknown, name: string): string[] | string {
+  const targets = value ?? PAPER_TARGET_MODULES;
   if (typeof targets === 'string') {
-    if (targets.length === 0) throw invalidParameterError('targetModules', 'non-empty regular expression or list of module names', targets);
+    if (targets.length === 0) throw invalidParameterError(name, 'non-empty regular expression or list of module names', targets);
     try {
       new RegExp(targets);
     } catch {
-      throw invalidParameterError('targetModules', 'valid regular expression', targets);
+      throw invalidParameterError(name, 'valid regular expression', targets);
     }
-    targetModules = targets;
-  } else if (Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string' && t.length > 0)) {
-    targetModules = [...targets];
-  } else {
-    throw invalidParameterError('targetModules', 'non-empty array of module names or a regular expression string', targets);
+    return targets;
   }
-  const resolved: ResolvedLoraConfig = {
-    r: o.r === undefined ? 16 : integerInRange('r', o.r, 1, 65536),
-    alpha: o.alpha === undefined ? 32 : positiveNumber('alpha', o.alpha),
-    dropout: o.dropout === undefined ? 0.05 : numberInRange('dropout', o.dropout, 0, 0.99),
-    targetModules,
-    useRslora: o.useRslora === undefined ? false : o.useRslora === true ? true : o.useRslora === false ? false : (() => {
-      throw invalidParameterError('useRslora', 'boolean', o.useRslora);
-    })(),
-  };
-  if (o.seed !== undefined) resolved.seed = integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
-  return resolved;
+  if (Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string' && t.length > 0)) return [...targets];
+  throw invalidParameterError(name, 'non-empty array of module names or a regular expression string', targets);
+}
+
+/** The keys of {@link LoraOptions} (a run config's `lora`): readers and the reference's documentation. */
+export const LORA_KEYS = {
+  r: integerKey(1, 65536, 16, 'Rank (the paper: 16).'),
+  alpha: {
+    type: 'number > 0', default: '32', doc: 'Scaling numerator: updates are scaled by alpha / r (the paper: 32).',
+    read: (value: unknown, name: string) => (value === undefined ? 32 : positiveNumber(name, value)),
+  },
+  dropout: numberKey(0, 0.99, 0.05, 'Dropout on the adapter input while training (the paper: 0.05).'),
+  targetModules: {
+    type: 'array of module names, or a regular expression string',
+    default: `${PAPER_TARGET_MODULES.join(', ')} (\`PAPER_TARGET_MODULES\`)`,
+    doc: 'Which Linear layers get adapters: a module matches a name if it equals it or ends with "." + it (as PEFT), or matches the whole expression.',
+    read: targetModules,
+  },
+  useRslora: booleanKey(false, 'Rank-stabilised scaling alpha / sqrt(r).'),
+  seed: integerKey(0, Number.MAX_SAFE_INTEGER, undefined, 'Seeds the initialisation (A Kaiming-uniform, B zeros). Not used by a run: each stage seeds its fresh adapter with its own seed.', 'the generator\'s state'),
+} satisfies ConfigTable;
+
+/**
+ * Validates LoRA options and applies the paper's defaults. Errors name a key as `prefix + key` and unknown keys as
+ * being in `where` (a run config passes `lora` and `lora.`).
+ */
+export function resolveLoraOptions(options: unknown, where = 'lora options', prefix = ''): ResolvedLoraConfig {
+  const { seed, ...resolved } = readTable(LORA_KEYS, options, where, prefix);
+  return seed === undefined ? resolved : { ...resolved, seed };
 }
 
 /** The native form of a resolved config. */
@@ -124,6 +138,43 @@ export async function readPeftAdapterConfig(dir: string): Promise<ResolvedLoraCo
     throw new Error(`Malformed JSON in ${file}: ${(err as Error).message}`);
   }
   return parsePeftAdapterConfig(json, file);
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/**
+ * The adapter folder that `dir` names: `dir` itself when it holds adapter_config.json, else, for the folder of a
+ * finished progressive run (`train`'s outDir), its final stage's best adapter (`stages/<k>-<name>/best`). Every
+ * loader of adapters goes through it, so `caption`, `eval` and `serve` take a run folder for `--adapter`.
+ * @throws an Error saying what was looked for, or why the run folder has no final adapter (unfinished, or trained
+ *   every parameter).
+ */
+export async function resolveAdapterDirectory(dir: string): Promise<string> {
+  const config = join(dir, 'adapter_config.json');
+  if (await exists(config)) return dir;
+  const run = await readRunFolder(dir);
+  if (!run) {
+    throw new Error(
+      `No adapter_config.json in ${JSON.stringify(dir)}; looked for ${JSON.stringify(config)} (an adapter folder: adapter_config.json and ` +
+      `adapter_model.safetensors) and for ${JSON.stringify(join(dir, RUN_CONFIG_FILE))} with ${JSON.stringify(join(dir, RUN_STATE_FILE))} ` +
+      '(a training run folder, whose final stage\'s best adapter would be loaded)',
+    );
+  }
+  const last = run.stages.at(-1)!;
+  if (run.trainable === 'all') {
+    throw new Error(`${JSON.stringify(dir)} is a training run with trainable "all": its stages saved every weight (${join(last.bestDir, 'model.safetensors')}), not an adapter`);
+  }
+  if (!last.finished) {
+    const done = run.stages.filter((s) => s.finished);
+    throw new Error(
+      `${JSON.stringify(dir)} is a training run whose final stage "${last.name}" has not finished, so it has no final adapter yet; ` +
+      `finish it with train --config <its config> --resume${done.length ? `, or load a finished stage's best adapter: ${done.map((s) => s.bestDir).join(', ')}` : ''}`,
+    );
+  }
+  if (!(await exists(join(last.bestDir, 'adapter_config.json')))) {
+    throw new Error(`${JSON.stringify(dir)} is a finished training run, but its final best adapter ${JSON.stringify(last.bestDir)} is missing`);
+  }
+  return last.bestDir;
 }
 
 /** Validates a parsed adapter_config.json; features this library does not implement are errors. */

@@ -6,12 +6,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { isRepoId } from '../hub/repo.js';
-import { boolean, integerInRange, InvalidParameterError, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
-import { resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
+import { boolean, integerInRange, InvalidParameterError, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange } from '../is.js';
+import { LORA_KEYS, resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
+import { booleanKey, choiceKey, integerKey, numberKey, readTable, renderTable, stringKey, type ConfigKey, type ConfigTable, type ReadContext } from './config-table.js';
+import { defaultModelDir } from '../synth/default-model.js';
 import { parseFlipListWords, parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
 import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ResolvedImageAugmentSpec } from '../image/augment.js';
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec } from '../text/augment.js';
-import { resolveScstOptions, type ResolvedScstOptions } from './scst.js';
+import { resolveScstOptions, SCST_KEYS, type ResolvedScstOptions } from './scst.js';
 import { KARPATHY_SPLITS, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
 import type { MetricName } from '../metrics/coco-eval.js';
 
@@ -32,9 +34,11 @@ export interface DataSpec {
 
 export interface StageSpec {
   name: string;
-  /** Passes over the training set. */
+  /** Passes over the training set (ignored with `steps`). */
   epochs: number;
-  /** Stop the stage after this many optimizer steps (0 = no limit). */
+  /** Exactly this many optimizer steps, as many passes over the training set as they take (undefined: by epochs). */
+  steps: number | undefined;
+  /** A cap: stop the stage after this many optimizer steps if its epochs have not ended sooner (0 = no cap). */
   maxSteps: number;
   lr: number;
   schedule: 'constant' | 'linear' | 'cosine';
@@ -55,6 +59,8 @@ export interface StageSpec {
   freshAdapter: boolean;
   /** Start from this (earlier) stage's best adapter instead of the previous stage's (ablations). */
   from: string | undefined;
+  /** Start from this adapter folder (absolute; a finished run's folder means its final adapter) instead of the previous stage's best. */
+  init: string | undefined;
   /** Self-critical sequence training instead of cross-entropy. */
   scst: ResolvedScstOptions | undefined;
   /** Stop when val CIDEr has not improved by minDelta for `patience` evaluations (patience 0 = never stop). */
@@ -148,84 +154,171 @@ function trainable(value: unknown): Trainable | undefined {
   const o = knownKeys('trainable', value, ['lastBlocks', 'lmHead']);
   const blocks = integerInRange('trainable.lastBlocks', o.lastBlocks, 1, 1024);
   const head = o.lmHead === undefined ? false : boolean('trainable.lmHead', o.lmHead);
-  throw new TypeError(
+  throw new RunConfigError(
     `trainable { lastBlocks: ${blocks}, lmHead: ${head} } is not implemented yet: training only the language model's last ` +
     'blocks (and lm_head) needs native support for a trainable subset of parameters; use "lora" or "all"',
   );
 }
 
-type Raw = Record<string, unknown>;
-
-function obj(path: string, value: unknown): Raw {
-  if (value === undefined) return {};
-  if (!isPlainObject(value)) throw invalidParameterError(path, 'object', value);
-  return value;
+/** A path in the config, resolved against the config file's folder. */
+function pathKey(doc: string, defaultDoc = '—'): ConfigKey<string | undefined> {
+  return { type: 'string (path)', default: defaultDoc, doc, read: (value, name, { base }) => (value === undefined ? undefined : resolve(base, nonEmptyString(name, value))) };
 }
 
-function data(path: string, value: unknown, base: string): DataSpec {
-  if (!isPlainObject(value)) throw invalidParameterError(path, 'object {file, imageRoot?, format?, split?, includeRestval?}', value);
-  const o = knownKeys(path, value, ['file', 'imageRoot', 'format', 'split', 'includeRestval']);
-  const spec: DataSpec = {
-    file: resolve(base, nonEmptyString(`${path}.file`, o.file)),
-    format: o.format === undefined ? 'auto' : oneOf(`${path}.format`, o.format, ['auto', 'vizwiz', 'coco', 'karpathy', 'processed', 'jsonl'] as const),
-  };
-  if (o.imageRoot !== undefined) spec.imageRoot = resolve(base, nonEmptyString(`${path}.imageRoot`, o.imageRoot));
-  if (o.split !== undefined) spec.split = oneOf(`${path}.split`, o.split, KARPATHY_SPLITS);
-  if (o.includeRestval !== undefined) spec.includeRestval = boolean(`${path}.includeRestval`, o.includeRestval);
+/** A nested object read by its own table (documented in a table of its own). */
+function objectKey<T>(type: string, defaultDoc: string, doc: string, read: (value: unknown, name: string, context: ReadContext) => T): ConfigKey<T> {
+  return { type, default: defaultDoc, doc, read };
+}
+
+/** The keys of `data.train` and `data.val`. */
+export const DATA_KEYS = {
+  file: {
+    type: 'string (path)', default: '— (required)',
+    doc: 'The annotation file: VizWiz-Captions, COCO captions, Karpathy\'s `dataset_coco.json`, the paper\'s `processed_*.json` or JSONL (one `{"image", "captions", "image_id"?}` per line).',
+    read: (value: unknown, name: string, { base }: ReadContext) => resolve(base, nonEmptyString(name, value)),
+  },
+  imageRoot: pathKey('The folder image paths in the file are relative to.', 'the annotation file\'s folder'),
+  format: choiceKey(['auto', 'vizwiz', 'coco', 'karpathy', 'processed', 'jsonl'], 'auto', 'The file\'s format; `auto` detects it (a `.jsonl` name, JSONL-looking text, else the JSON\'s shape).'),
+  split: choiceKey(KARPATHY_SPLITS, undefined, 'Karpathy files: the split to read.', 'the role\'s: `train` for `data.train`, `val` for `data.val`'),
+  includeRestval: booleanKey(undefined, 'Karpathy files with split `train`: also the restval images.', 'false'),
+} satisfies ConfigTable;
+
+function data(path: string, value: unknown, context: ReadContext): DataSpec {
+  const o = readTable(DATA_KEYS, value ?? {}, path, `${path}.`, context);
+  const spec: DataSpec = { file: o.file, format: o.format };
+  if (o.imageRoot !== undefined) spec.imageRoot = o.imageRoot;
+  if (o.split !== undefined) spec.split = o.split;
+  if (o.includeRestval !== undefined) spec.includeRestval = o.includeRestval;
   if (spec.format !== 'auto' && spec.format !== 'karpathy' && (spec.split !== undefined || spec.includeRestval !== undefined)) {
     throw new RunConfigError(`${path}.split and ${path}.includeRestval apply to Karpathy files only, but ${path}.format is "${spec.format}"`);
   }
   return spec;
 }
 
-const STAGE_KEYS = [
-  'name', 'epochs', 'maxSteps', 'lr', 'schedule', 'warmupSteps', 'minLrRatio', 'batchSize', 'gradAccum', 'weightDecay',
-  'maxGradNorm', 'augment', 'freshAdapter', 'from', 'scst', 'earlyStopping', 'evalEverySteps', 'checkpointEverySteps', 'seed',
-];
+const METRICS = ['bleu', 'meteor', 'rouge', 'cider', 'spice'] as const;
 
-function stage(path: string, value: unknown, index: number): StageSpec {
-  if (!isPlainObject(value)) throw invalidParameterError(path, 'object', value);
-  const o = knownKeys(path, value, STAGE_KEYS);
-  const p = (k: string) => `${path}.${k}`;
-  const es = obj(p('earlyStopping'), o.earlyStopping);
-  knownKeys(p('earlyStopping'), es, ['patience', 'minDelta']);
-  const scst = o.scst === undefined || o.scst === false ? undefined : resolveScstOptions(o.scst === true ? {} : o.scst);
-  return {
-    name: o.name === undefined ? `stage${index + 1}` : nonEmptyString(p('name'), o.name),
-    epochs: o.epochs === undefined ? 1 : integerInRange(p('epochs'), o.epochs, 1, 10_000),
-    maxSteps: o.maxSteps === undefined ? 0 : integerInRange(p('maxSteps'), o.maxSteps, 0, 1e9),
-    lr: o.lr === undefined ? (scst ? 2e-5 : 1e-4) : numberInRange(p('lr'), o.lr, 0, 10),
-    schedule: o.schedule === undefined ? 'cosine' : oneOf(p('schedule'), o.schedule, ['constant', 'linear', 'cosine'] as const),
-    warmupSteps: o.warmupSteps === undefined ? 0 : integerInRange(p('warmupSteps'), o.warmupSteps, 0, 1e9),
-    minLrRatio: o.minLrRatio === undefined ? 0 : numberInRange(p('minLrRatio'), o.minLrRatio, 0, 1),
-    batchSize: o.batchSize === undefined ? 8 : integerInRange(p('batchSize'), o.batchSize, 1, 4096),
-    gradAccum: o.gradAccum === undefined ? 1 : integerInRange(p('gradAccum'), o.gradAccum, 1, 4096),
-    weightDecay: o.weightDecay === undefined ? 0.01 : numberInRange(p('weightDecay'), o.weightDecay, 0, 10),
-    maxGradNorm: o.maxGradNorm === undefined ? 1 : numberInRange(p('maxGradNorm'), o.maxGradNorm, 0, 1e9),
-    augment: scst === undefined ? stageAugment(p('augment'), o.augment) : undefined,
-    freshAdapter: o.freshAdapter === undefined ? false : boolean(p('freshAdapter'), o.freshAdapter),
-    from: o.from === undefined ? undefined : nonEmptyString(p('from'), o.from),
-    scst,
-    earlyStopping: {
-      patience: es.patience === undefined ? 0 : integerInRange(p('earlyStopping.patience'), es.patience, 0, 1e6),
-      minDelta: es.minDelta === undefined ? 0 : numberInRange(p('earlyStopping.minDelta'), es.minDelta, 0, 1e6),
+/** The keys of `eval` (every validation, the zero-shot one included). */
+export const EVAL_KEYS = {
+  maxNewTokens: integerKey(1, 1024, 24, 'Longest validation caption, in tokens.'),
+  numBeams: integerKey(1, 64, 1, 'Beam width (1: greedy).'),
+  batchSize: integerKey(1, 4096, 16, 'Images per generation batch.'),
+  maxImages: integerKey(0, 1e9, 0, 'Validate on the first N images of `data.val` only (0: all of them); every score in the table is then on those N.'),
+  metrics: {
+    type: `array of ${METRICS.map((m) => JSON.stringify(m)).join(', ')}`, default: '["bleu", "meteor", "rouge", "cider"]',
+    doc: 'Metrics of every validation; must include `cider` (early stopping and the best adapter go by val CIDEr). A run has no SPICE jar setting: `spice` is skipped with a warning.',
+    read: (value: unknown, name: string): MetricName[] => {
+      const metrics = value ?? ['bleu', 'meteor', 'rouge', 'cider'];
+      if (!Array.isArray(metrics) || !metrics.every((m) => (METRICS as readonly unknown[]).includes(m)) || !metrics.includes('cider')) {
+        throw invalidParameterError(name, 'array of bleu, meteor, rouge, cider, spice that includes cider', metrics);
+      }
+      return metrics as MetricName[];
     },
-    evalEverySteps: o.evalEverySteps === undefined ? 0 : integerInRange(p('evalEverySteps'), o.evalEverySteps, 0, 1e9),
-    checkpointEverySteps: o.checkpointEverySteps === undefined ? 50 : integerInRange(p('checkpointEverySteps'), o.checkpointEverySteps, 1, 1e9),
-    seed: o.seed === undefined ? undefined : integerInRange(p('seed'), o.seed, 0, 2 ** 31),
+  },
+} satisfies ConfigTable;
+
+/** The keys of a stage's `earlyStopping`. */
+export const EARLY_STOPPING_KEYS = {
+  patience: integerKey(0, 1e6, 0, 'Stop the stage after this many validations in a row without improvement (0: never stop early).'),
+  minDelta: numberKey(0, 1e6, 0, 'The val CIDEr gain that counts as an improvement.'),
+} satisfies ConfigTable;
+
+/** The keys of a stage (`stages[k]`). */
+export const STAGE_KEYS = {
+  name: stringKey('Unique; names the stage\'s folder (`stages/<k>-<name>`) and its row of the table.', '`stage1`, `stage2`, …'),
+  epochs: integerKey(1, 10_000, undefined, 'Passes over the training set.', '1'),
+  steps: integerKey(1, 1e9, undefined, 'Exactly this many optimizer steps, passing over the training set as often as needed, instead of `epochs` (which it excludes, as it does `maxSteps`); early stopping can still end the stage sooner.'),
+  maxSteps: integerKey(0, 1e9, 0, 'A cap, not a target: the stage stops after this many optimizer steps if its epochs have not ended sooner (1 epoch of 7 batches with `maxSteps` 10 runs 7 steps; `steps` asks for an exact count). 0: no cap.'),
+  lr: {
+    type: 'number 0–10', default: '1e-4 (2e-5 with `scst`)', doc: 'Peak learning rate (AdamW).',
+    read: (value: unknown, name: string) => (value === undefined ? undefined : numberInRange(name, value, 0, 10)),
+  },
+  schedule: choiceKey(['constant', 'linear', 'cosine'], 'cosine', 'Learning-rate schedule over the stage\'s steps, after the warm-up.'),
+  warmupSteps: integerKey(0, 1e9, 0, 'Steps of linear warm-up from 0.'),
+  minLrRatio: numberKey(0, 1, 0, 'Where linear and cosine decay end, as a fraction of `lr`.'),
+  batchSize: integerKey(1, 4096, 8, 'Images per micro-batch (one caption of each, drawn anew every epoch).'),
+  gradAccum: integerKey(1, 4096, 1, 'Micro-batches accumulated per optimizer step.'),
+  weightDecay: numberKey(0, 10, 0.01, 'AdamW\'s decoupled weight decay.'),
+  maxGradNorm: numberKey(0, 1e9, 1, 'Clip the gradients\' global norm to this (0: no clipping).'),
+  augment: objectKey('true | false | { image?, caption?, matchCorruptions?, flipListWords? }', 'false',
+    'Image and caption augmentation: `true` is the paper\'s (`PAPER_IMAGE_AUGMENT`, `PAPER_CAPTION_AUGMENT`); an object replaces or turns off (`false`) either half. Always off in an SCST stage.',
+    (value, name) => stageAugment(name, value)),
+  freshAdapter: booleanKey(false, 'Start from a fresh adapter on the base model instead of the previous stage\'s best.'),
+  from: stringKey('Start from this earlier stage\'s best adapter instead of the previous stage\'s (ablations).'),
+  init: pathKey('Start from this adapter folder instead of the previous stage\'s best (a finished run\'s folder means its final stage\'s best adapter); checked before the model loads.'),
+  scst: objectKey('true | { … } (keys below)', '— (cross-entropy)', 'Self-critical sequence training with CIDEr-D rewards instead of cross-entropy; augmentation is off.',
+    (value, name) => (value === undefined || value === false ? undefined : resolveScstOptions(value === true ? {} : value, name, `${name}.`))),
+  earlyStopping: objectKey('{ patience?, minDelta? } (keys below)', '{ patience: 0, minDelta: 0 }', 'Early stopping on val CIDEr.',
+    (value, name) => readTable(EARLY_STOPPING_KEYS, value, name, `${name}.`)),
+  evalEverySteps: integerKey(0, 1e9, 0, 'Validate every N optimizer steps as well as at each epoch end (0: epoch ends only).'),
+  checkpointEverySteps: integerKey(1, 1e9, 50, 'Write a resumable checkpoint every N optimizer steps (and at each epoch end).'),
+  seed: integerKey(0, 2 ** 31, undefined, 'Seed of the stage\'s fresh adapter and batch order (images, captions, augmentation draws): two fresh-adapter stages with the same seed differ only by their settings.', 'derived from the run\'s `seed` and the stage\'s index'),
+} satisfies ConfigTable;
+
+function stage(path: string, value: unknown, index: number, context: ReadContext): StageSpec {
+  if (!isPlainObject(value)) throw invalidParameterError(path, 'object', value);
+  const o = readTable(STAGE_KEYS, value, path, `${path}.`, context);
+  if (o.steps !== undefined && (o.epochs !== undefined || o.maxSteps !== 0)) {
+    throw new RunConfigError(`${path}.steps is an exact step count; it cannot be given with ${path}.${o.epochs !== undefined ? 'epochs' : 'maxSteps'} (drop one)`);
+  }
+  const starts = (['from', 'init', 'freshAdapter'] as const).filter((k) => (k === 'freshAdapter' ? o[k] : o[k] !== undefined));
+  if (starts.length > 1) throw new RunConfigError(`${path}: ${starts.join(' and ')} both say where the stage starts; give one`);
+  return {
+    ...o,
+    name: o.name ?? `stage${index + 1}`,
+    epochs: o.epochs ?? 1,
+    lr: o.lr ?? (o.scst ? 2e-5 : 1e-4),
+    augment: o.scst === undefined ? o.augment : undefined,
   };
 }
 
-/** A model path relative to the config's folder, or a repo id (`org/name`) when no such directory exists there. */
+/** A model path relative to the config's folder, a repo id (`org/name`) when no such directory exists there, or "default". */
 function modelSource(model: string, base: string): string {
+  if (model === DEFAULT_MODEL) return model;
   const path = resolve(base, model);
   return isRepoId(model) && !existsSync(path) ? model : path;
 }
 
-const RUN_KEYS = [
-  'model', 'outDir', 'seed', 'prompt', 'data', 'lora', 'eval', 'zeroShot', 'stages', 'device', 'dtype', 'threads',
-  'trainable', 'gradientCheckpointing', 'promptMaxLength', 'labelMaxLength', 'preResize',
-];
+/** `"model": "default"`: the built-in default model ({@link defaultModelDir}), resolved by {@link resolveDefaultModel}. */
+export const DEFAULT_MODEL = 'default';
+
+/** The keys at the top of a run config. */
+export const RUN_KEYS = {
+  model: {
+    type: 'string', default: '— (required)',
+    doc: 'The BLIP-2 model: a folder, a Hugging Face repo id `org/name` when no such folder exists (taken from the Hugging Face cache or downloaded into it, the run pinned to that snapshot), or `"default"`: the built-in default model that `blip2-progressive bench` makes (`defaultModelDir()`; write `./default` for a folder of that name).',
+    read: (value: unknown, name: string, { base }: ReadContext) => modelSource(nonEmptyString(name, value), base),
+  },
+  outDir: {
+    type: 'string (path)', default: '"runs/progressive"', doc: 'The run folder (see below).',
+    read: (value: unknown, name: string, { base }: ReadContext) => resolve(base, value === undefined ? 'runs/progressive' : nonEmptyString(name, value)),
+  },
+  seed: integerKey(0, Number.MAX_SAFE_INTEGER, 0, 'Seed of the whole run: fresh adapters, batch order, augmentation and SCST sampling (each stage derives its own unless it sets `seed`).'),
+  prompt: {
+    type: 'string | null', default: '— (no prompt)', doc: 'Text the language model is given before the caption, in training and validation alike (the scripts: `"caption:"`).',
+    read: (value: unknown, name: string) => (value === undefined || value === null ? undefined : nonEmptyString(name, value)),
+  },
+  data: objectKey('{ train, val } (keys below)', '— (required)', 'The training and validation sets.', (value, name, context) => {
+    const d = knownKeys(name, value, ['train', 'val']);
+    return { train: data(`${name}.train`, d.train, context), val: data(`${name}.val`, d.val, context) };
+  }),
+  lora: objectKey('object (keys below)', '{} (the paper\'s r 16, alpha 32, dropout 0.05)', 'The adapters every stage trains.',
+    (value, name) => resolveLoraOptions(value ?? {}, name, `${name}.`)),
+  eval: objectKey('object (keys below)', '{}', 'How every validation captions and scores `data.val`.', (value, name) => readTable(EVAL_KEYS, value, name, `${name}.`)),
+  zeroShot: booleanKey(true, 'Evaluate the model before any stage: the table\'s first row, `zero-shot`.'),
+  stages: objectKey('non-empty array of stages (keys below)', '— (required)', 'The stages, run in order, each from the previous stage\'s best adapter unless it says otherwise.', (value, name, context) => {
+    if (!Array.isArray(value) || value.length === 0) throw invalidParameterError(name, 'non-empty array of stages', value);
+    return value.map((s, i) => stage(`${name}[${i}]`, s, i, context));
+  }),
+  device: stringKey('`cpu`, `cuda` or `cuda:N`.', '"cpu"'),
+  dtype: choiceKey(['float32', 'bfloat16', 'float16'], undefined, 'Parameter dtype (float16 needs CUDA).', '"float32"'),
+  threads: integerKey(1, 1024, undefined, 'Intra-op threads of the run (`--nproc` ranks: cores / ranks each).', 'all cores; 1 for models under 20M parameters'),
+  trainable: objectKey('"lora" | "all"', '"lora"', '`lora`: the adapters; `all`: every parameter of the model, each stage from the previous stage\'s best weights (`best/model.safetensors`). The scripts\' `{ lastBlocks, lmHead }` is refused: not implemented.',
+    (value) => trainable(value)),
+  gradientCheckpointing: booleanKey(undefined, 'Recompute the vision and T5 blocks in backward (less memory, more time).', 'false'),
+  promptMaxLength: integerKey(1, 512, undefined, 'Pad (and truncate) the training prompt to this many tokens, attention mask 0 on the padding; needs `prompt`.', '— (the prompt\'s own length)'),
+  labelMaxLength: integerKey(2, 4096, undefined, 'Truncate training captions to this many tokens, `</s>` kept.', '— (no limit)'),
+  preResize: integerKey(1, 1 << 15, undefined, 'Resize every image that is not augmented (SCST, validation, stages without image augmentation) to size × size, bicubic, before the processor.', '— (off)'),
+} satisfies ConfigTable;
 
 /**
  * Validates a run config object; relative paths resolve against `base` (the config file's directory).
@@ -241,60 +334,58 @@ export function parseRunConfig(json: unknown, base = process.cwd()): RunSpec {
 }
 
 function resolveRunConfig(json: unknown, base: string): RunSpec {
-  const o = knownKeys('config', json, RUN_KEYS);
-  const d = obj('data', o.data);
-  knownKeys('data', d, ['train', 'val']);
-  const e = obj('eval', o.eval);
-  knownKeys('eval', e, ['maxNewTokens', 'numBeams', 'batchSize', 'maxImages', 'metrics']);
-  if (!Array.isArray(o.stages) || o.stages.length === 0) throw invalidParameterError('stages', 'non-empty array of stages', o.stages);
-  const stages = o.stages.map((s, i) => stage(`stages[${i}]`, s, i));
+  if (!isPlainObject(json)) throw invalidParameterError('config', 'plain object', json);
+  const { trainable: train, gradientCheckpointing, promptMaxLength, labelMaxLength, preResize, data: d, ...o } = readTable(RUN_KEYS, json, 'config', '', { base });
   const names = new Set<string>();
-  for (const s of stages) {
+  for (const s of o.stages) {
     if (names.has(s.name)) throw new RunConfigError(`Stage names must be unique; "${s.name}" appears twice`);
     if (s.from !== undefined && !names.has(s.from)) {
       throw new RunConfigError(`Stage "${s.name}" starts from "${s.from}", which is not an earlier stage`);
     }
     names.add(s.name);
   }
-  const metrics = (e.metrics ?? ['bleu', 'meteor', 'rouge', 'cider']) as unknown;
-  if (!Array.isArray(metrics) || !metrics.every((m) => ['bleu', 'meteor', 'rouge', 'cider', 'spice'].includes(m as string)) || !metrics.includes('cider')) {
-    throw invalidParameterError('eval.metrics', 'array of bleu, meteor, rouge, cider, spice that includes cider', metrics);
-  }
-  const spec: RunSpec = {
-    model: modelSource(nonEmptyString('model', o.model), base),
-    outDir: resolve(base, o.outDir === undefined ? 'runs/progressive' : nonEmptyString('outDir', o.outDir)),
-    seed: o.seed === undefined ? 0 : integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER),
-    prompt: o.prompt === undefined || o.prompt === null ? undefined : nonEmptyString('prompt', o.prompt),
-    train: data('data.train', d.train, base),
-    val: data('data.val', d.val, base),
-    lora: resolveLoraOptions(o.lora ?? {}),
-    eval: {
-      maxNewTokens: e.maxNewTokens === undefined ? 24 : integerInRange('eval.maxNewTokens', e.maxNewTokens, 1, 1024),
-      numBeams: e.numBeams === undefined ? 1 : integerInRange('eval.numBeams', e.numBeams, 1, 64),
-      batchSize: e.batchSize === undefined ? 16 : integerInRange('eval.batchSize', e.batchSize, 1, 4096),
-      maxImages: e.maxImages === undefined ? 0 : integerInRange('eval.maxImages', e.maxImages, 0, 1e9),
-      metrics: metrics as MetricName[],
-    },
-    zeroShot: o.zeroShot === undefined ? true : boolean('zeroShot', o.zeroShot),
-    stages,
-    device: o.device === undefined ? undefined : nonEmptyString('device', o.device),
-    dtype: o.dtype === undefined ? undefined : oneOf('dtype', o.dtype, ['float32', 'bfloat16', 'float16'] as const),
-    threads: o.threads === undefined ? undefined : integerInRange('threads', o.threads, 1, 1024),
-  };
-  const train = trainable(o.trainable);
+  const spec: RunSpec = { ...o, train: d.train, val: d.val };
+  // left out when not given (see RunSpec)
   if (train !== undefined) spec.trainable = train;
   if (train === 'all') {
-    const fresh = stages.find((s) => s.freshAdapter);
-    if (fresh) throw new TypeError(`Stage "${fresh.name}" asks for a fresh adapter, but trainable "all" trains every parameter (no adapters)`);
+    const own = o.stages.find((s) => s.freshAdapter || s.init !== undefined);
+    if (own) throw new RunConfigError(`Stage "${own.name}" asks for ${own.freshAdapter ? 'a fresh adapter' : 'an init adapter'}, but trainable "all" trains every parameter (no adapters)`);
   }
-  if (o.gradientCheckpointing !== undefined) spec.gradientCheckpointing = boolean('gradientCheckpointing', o.gradientCheckpointing);
-  if (o.promptMaxLength !== undefined) {
-    if (spec.prompt === undefined) throw invalidParameterError('promptMaxLength', 'no value without a prompt', o.promptMaxLength);
-    spec.promptMaxLength = integerInRange('promptMaxLength', o.promptMaxLength, 1, 512);
+  if (gradientCheckpointing !== undefined) spec.gradientCheckpointing = gradientCheckpointing;
+  if (promptMaxLength !== undefined) {
+    if (spec.prompt === undefined) throw invalidParameterError('promptMaxLength', 'no value without a prompt', promptMaxLength);
+    spec.promptMaxLength = promptMaxLength;
   }
-  if (o.labelMaxLength !== undefined) spec.labelMaxLength = integerInRange('labelMaxLength', o.labelMaxLength, 2, 4096);
-  if (o.preResize !== undefined) spec.preResize = integerInRange('preResize', o.preResize, 1, 1 << 15);
+  if (labelMaxLength !== undefined) spec.labelMaxLength = labelMaxLength;
+  if (preResize !== undefined) spec.preResize = preResize;
   return spec;
+}
+
+/**
+ * A spec whose `model` is `"default"` with the built-in default model's folder in its place (others as they are).
+ * @throws RunConfigError when the default model does not exist yet.
+ */
+export async function resolveDefaultModel(spec: RunSpec): Promise<RunSpec> {
+  if (spec.model !== DEFAULT_MODEL) return spec;
+  const dir = await defaultModelDir();
+  if (dir === undefined) {
+    throw new RunConfigError('model "default" is the built-in default model, which does not exist yet: run `npx blip2-progressive bench` once to make it, or give a model folder or Hugging Face repo id');
+  }
+  return { ...spec, model: dir };
+}
+
+/** The run-config reference of the README (every key, type, default and meaning), rendered from the tables above. */
+export function runConfigReference(): string {
+  const sections: [string, ConfigTable][] = [
+    ['Top level:', RUN_KEYS],
+    ['`data.train` and `data.val`:', DATA_KEYS],
+    ['`lora`:', LORA_KEYS],
+    ['`eval`:', EVAL_KEYS],
+    ['Each stage, `stages[k]`:', STAGE_KEYS],
+    ['`stages[k].earlyStopping`:', EARLY_STOPPING_KEYS],
+    ['`stages[k].scst` (`true` for all defaults):', SCST_KEYS],
+  ];
+  return sections.map(([title, table]) => `${title}\n\n${renderTable(table)}\n`).join('\n');
 }
 
 /** Reads and validates a run config file; relative paths in it are relative to the file. */

@@ -26,7 +26,10 @@ import { AbortError, abortSignal, throwIfAborted } from '../abort.js';
 import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
 import { prepareTrainable, saveTrained, startStageWeights, trainingLabels, trainingPrompt } from './trainable.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
-import type { RunSpec, StageSpec } from './run-config.js';
+import { resolveDefaultModel, type RunSpec, type StageSpec } from './run-config.js';
+import { resolveAdapterDirectory } from './lora-config.js';
+import { RUN_CONFIG_FILE, RUN_STATE_FILE, stageDirectory } from './run-layout.js';
+import { isPlainObject } from '../is.js';
 import { learningRate, resolveSchedule, type Schedule } from './schedule.js';
 import { batchCiderReward, ciderReward, scstBackward, type RewardFunction, type ScstStepResult } from './scst.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
@@ -54,12 +57,16 @@ export interface EvalEvent {
   best: boolean;
 }
 
+/** Callbacks that follow a run (the CLI draws its progress bars from them). */
 export interface RunEvents {
-  onStageStart?(stage: StageSpec, index: number, totalSteps: number): void;
+  /** A stage starts training; `startStep` is the step of the checkpoint it resumes from (0 for a fresh start). */
+  onStageStart?(stage: StageSpec, index: number, totalSteps: number, startStep: number): void;
   onStep?(event: StepEvent): void;
+  /** Validation progress: called with 0 before the first image, then after each batch. */
   onEvalProgress?(done: number, total: number): void;
   onEval?(event: EvalEvent): void;
-  onStageEnd?(stage: StageSpec, index: number, row: ResultRow): void;
+  /** A stage has finished; `bestDir` holds its best adapter (or best weights). */
+  onStageEnd?(stage: StageSpec, index: number, row: ResultRow, bestDir: string): void;
 }
 
 export interface RunOptions {
@@ -116,10 +123,15 @@ export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
 
+/** What a finished run returns. */
 export interface RunSummary {
   rows: ResultRow[];
   markdown: string;
   outDir: string;
+  /** The final stage's best adapter (`stages/<k>-<name>/best`; best weights with trainable "all"). */
+  bestAdapter: string;
+  /** True when the run folder held a finished run already (a resume with nothing left to do): nothing ran. */
+  alreadyFinished: boolean;
 }
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
@@ -128,31 +140,54 @@ async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
 }
 
-/** Runs (or resumes) a progressive fine-tuning run and returns the results table. */
-export async function runProgressive(spec: RunSpec, options: RunOptions = {}): Promise<RunSummary> {
+/**
+ * Runs (or resumes) a progressive fine-tuning run and returns the results table. A model of `"default"` is the
+ * built-in default model; `init` adapters of the stages still to run are checked before the model loads.
+ */
+export async function runProgressive(runSpec: RunSpec, options: RunOptions = {}): Promise<RunSummary> {
   abortSignal('signal', options.signal);
   throwIfAborted(options.signal);
+  const spec = await resolveDefaultModel(runSpec);
+  const statePath = join(spec.outDir, RUN_STATE_FILE);
   // ranks other than 0 neither lock nor write: rank 0 owns the run folder
-  if (options.group && options.group.rank !== 0) return runLocked(spec, options, join(spec.outDir, 'run-state.json'));
+  if (options.group && options.group.rank !== 0) return runLocked(spec, options, statePath);
   await mkdir(spec.outDir, { recursive: true });
   const unlock = await lockRunDirectory(spec.outDir);
   try {
-    const configPath = join(spec.outDir, 'config.json');
+    const configPath = join(spec.outDir, RUN_CONFIG_FILE);
     const configText = `${JSON.stringify(spec, null, 2)}\n`;
     if (await exists(configPath)) {
       if (!options.resume) {
         throw new Error(`${spec.outDir} already holds a run; resume it (--resume) or choose another outDir`);
       }
-      if ((await readFile(configPath, 'utf8')) !== configText) {
-        throw new Error(`${spec.outDir} holds a run of a different config; resume needs the same config (or choose another outDir)`);
+      const changed = configDifferences(await readJson(configPath), JSON.parse(configText));
+      if (changed.length > 0) {
+        throw new Error(`${spec.outDir} holds a run of a different config (${changed.join('; ')}); resume needs the same config (or choose another outDir)`);
       }
     } else {
       await writeFileAtomic(configPath, configText);
     }
-    return await runLocked(spec, options, join(spec.outDir, 'run-state.json'));
+    return await runLocked(spec, options, statePath);
   } finally {
     await unlock();
   }
+}
+
+/**
+ * Where two resolved configs differ, one entry per key path: `stages[1].lr: 0.0001 → 0.0002`. Lists of plain
+ * values (metrics, target modules) count as one value.
+ */
+export function configDifferences(before: unknown, after: unknown, path = ''): string[] {
+  const show = (value: unknown) => (value === undefined ? '(not set)' : JSON.stringify(value));
+  const listOfObjects = (value: unknown) => Array.isArray(value) && value.some((v) => typeof v === 'object' && v !== null);
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    return keys.flatMap((key) => configDifferences(before[key], after[key], path ? `${path}.${key}` : key));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && (listOfObjects(before) || listOfObjects(after))) {
+    return Array.from({ length: Math.max(before.length, after.length) }, (_, i) => configDifferences(before[i], after[i], `${path}[${i}]`)).flat();
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [`${path}: ${show(before)} → ${show(after)}`];
 }
 
 async function runLocked(spec: RunSpec, options: RunOptions, statePath: string): Promise<RunSummary> {
@@ -161,6 +196,15 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
   const state: RunState = (await exists(statePath)) ? await readJson<RunState>(statePath) : { stages: [] };
   const ranks = rankView(options.group);
   const saveState = async () => { if (ranks.primary) await writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`); };
+
+  const finished = state.stages.filter(Boolean).length >= spec.stages.length && (!spec.zeroShot || state.zeroShot !== undefined);
+  if (finished) return summarize(spec, state, ranks.primary, true);
+  for (const [i, stage] of spec.stages.entries()) {
+    if (stage.init === undefined || state.stages[i]) continue;
+    await resolveAdapterDirectory(stage.init).catch((err: Error) => {
+      throw new Error(`Stage "${stage.name}" (stages[${i}].init): ${err.message}`, { cause: err });
+    });
+  }
 
   const captioner = await Blip2Captioner.fromPretrained(spec.model, {
     logger, ...(spec.device ? { device: spec.device } : {}), ...(spec.dtype ? { dtype: spec.dtype } : {}),
@@ -202,36 +246,46 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     let scorer: CiderDScorer | undefined;
     for (let i = 0; i < spec.stages.length; i++) {
       const stage = spec.stages[i]!;
-      if (ranks.primary) await removeKillLeftovers(stageDirectory(spec.outDir, i, stage.name));
+      const stageDir = stageDirectory(spec.outDir, i, stage.name);
       if (state.stages[i]) {
-        // a kill between recording the stage and removing its checkpoint leaves the checkpoint behind
-        if (ranks.primary) await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
+        if (ranks.primary) await tidyFinishedStage(stageDir);
         continue;
       }
+      if (ranks.primary) await removeKillLeftovers(stageDir);
       if (stage.scst && !scorer) scorer = new CiderDScorer(imageCaptions(train));
-      const previous = stage.from !== undefined ? state.stages.find((s) => s.name === stage.from) : i > 0 ? state.stages[i - 1] : undefined;
+      const previous: StageStart = stage.init !== undefined ? { init: stage.init }
+        : stage.from !== undefined ? state.stages.find((s) => s.name === stage.from) : i > 0 ? state.stages[i - 1] : undefined;
       if (options.signal?.aborted) throw new AbortError(`Training aborted before stage "${stage.name}" (stage ${i + 1}); resume the run to continue`, { cause: options.signal.reason });
       const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events, signal: options.signal, ranks });
       state.stages[i] = record;
       await saveState();
-      if (ranks.primary) await rm(join(stageDirectory(spec.outDir, i, stage.name), 'checkpoint'), { recursive: true, force: true });
+      if (ranks.primary) await rm(join(stageDir, 'checkpoint'), { recursive: true, force: true });
       // the next stage starts from the adapter rank 0 has just written
       await ranks.barrier();
-      events.onStageEnd?.(stage, i, { stage: stage.name, scores: record.scores });
+      events.onStageEnd?.(stage, i, { stage: stage.name, scores: record.scores }, record.bestDir);
     }
-
-    const rows: ResultRow[] = [];
-    if (state.zeroShot) rows.push({ stage: 'zero-shot', scores: state.zeroShot });
-    for (const r of state.stages) rows.push({ stage: r.name, scores: r.scores });
-    const markdown = resultsMarkdown(rows);
-    if (ranks.primary) {
-      await writeFileAtomic(join(spec.outDir, 'results.md'), markdown);
-      await writeFileAtomic(join(spec.outDir, 'results.json'), `${JSON.stringify(rows, null, 2)}\n`);
-    }
-    return { rows, markdown, outDir: spec.outDir };
+    return await summarize(spec, state, ranks.primary, false);
   } finally {
     captioner.dispose();
   }
+}
+
+/**
+ * The results of a run whose stages have all finished: the table (written to results.md / results.json by rank 0)
+ * and where the final best adapter is.
+ */
+async function summarize(spec: RunSpec, state: RunState, primary: boolean, alreadyFinished: boolean): Promise<RunSummary> {
+  const rows: ResultRow[] = [];
+  if (state.zeroShot) rows.push({ stage: 'zero-shot', scores: state.zeroShot });
+  for (const r of state.stages) rows.push({ stage: r.name, scores: r.scores });
+  const markdown = resultsMarkdown(rows);
+  if (primary) {
+    if (alreadyFinished) for (const [i, stage] of spec.stages.entries()) await tidyFinishedStage(stageDirectory(spec.outDir, i, stage.name));
+    await writeFileAtomic(join(spec.outDir, 'results.md'), markdown);
+    await writeFileAtomic(join(spec.outDir, 'results.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  }
+  const last = spec.stages.length - 1;
+  return { rows, markdown, outDir: spec.outDir, bestAdapter: join(stageDirectory(spec.outDir, last, spec.stages[last]!.name), 'best'), alreadyFinished };
 }
 
 async function writeEvaluation(dir: string, result: EvaluationResult): Promise<void> {
@@ -263,11 +317,20 @@ async function removeKillLeftovers(stageDir: string): Promise<void> {
   }
 }
 
+/** Where a stage's weights start: an earlier stage's best, an `init` adapter, or (undefined) fresh ones. */
+type StageStart = StageRecord | { init: string } | undefined;
+
+/** A recorded stage's folder: kill leftovers go, and the checkpoint a kill between recording and removing it left behind. */
+async function tidyFinishedStage(stageDir: string): Promise<void> {
+  await removeKillLeftovers(stageDir);
+  await rm(join(stageDir, 'checkpoint'), { recursive: true, force: true });
+}
+
 interface StageContext {
   captioner: Blip2Captioner;
   train: CaptionDataset;
   evaluate: () => Promise<EvaluationResult>;
-  previous: StageRecord | undefined;
+  previous: StageStart;
   scorer: CiderDScorer | undefined;
   logger: Logger;
   events: RunEvents;
@@ -331,7 +394,9 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     ...(stage.augment?.flipListWords ? { flipListWords: stage.augment.flipListWords } : {}),
   });
   const stepsPerEpoch = Math.max(1, Math.floor(loader.batchesPerEpoch / stage.gradAccum));
-  const totalSteps = stage.maxSteps > 0 ? Math.min(stage.maxSteps, stepsPerEpoch * stage.epochs) : stepsPerEpoch * stage.epochs;
+  // `steps` passes over the data as often as it takes; `maxSteps` only caps the epochs' steps
+  const epochs = stage.steps !== undefined ? Math.ceil(stage.steps / stepsPerEpoch) : stage.epochs;
+  const totalSteps = stage.steps ?? (stage.maxSteps > 0 ? Math.min(stage.maxSteps, stepsPerEpoch * epochs) : stepsPerEpoch * epochs);
   let schedule: Schedule = resolveSchedule({
     kind: stage.schedule, lr: stage.lr, warmupSteps: stage.warmupSteps, totalSteps, minLrRatio: stage.minLrRatio,
   });
@@ -355,7 +420,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     logger.info(await startStageWeights(model, spec, stage.name, stage.freshAdapter ? undefined : ctx.previous, stageSeed));
   }
   await model.setTraining(true);
-  events.onStageStart?.(stage, index, totalSteps);
+  events.onStageStart?.(stage, index, totalSteps, step);
 
   const checkpoint = async () => {
     if (ranks.primary) await saveCheckpoint(model, checkpointDir, { step, epoch: progress.epoch, schedule, extra: { ...progress } });
@@ -394,7 +459,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     if (stage.earlyStopping.patience > 0 && progress.badEvals >= stage.earlyStopping.patience) progress.done = true;
   };
 
-  while (!progress.done && progress.epoch < stage.epochs && step < totalSteps) {
+  while (!progress.done && progress.epoch < epochs && step < totalSteps) {
     let micro = 0;
     for await (const batch of loader.epoch(progress.epoch, { startBatch: progress.nextBatch })) {
       const loss = await microStep(spec, stage, ctx, batch, step);
@@ -423,7 +488,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     }
     if (progress.nextBatch >= loader.batchesPerEpoch || step >= totalSteps) {
       // validate at every epoch end, or (with evalEverySteps) at the end of the stage if that step was not one
-      const last = step >= totalSteps || progress.epoch + 1 >= stage.epochs;
+      const last = step >= totalSteps || progress.epoch + 1 >= epochs;
       if (stage.evalEverySteps === 0 || (last && step % stage.evalEverySteps !== 0)) await validate();
       progress.epoch += 1;
       progress.nextBatch = 0;
@@ -436,11 +501,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
 }
 
-/** The folder of stage `index` (0-based) of a run: stages/<k>-<name in lower case, other characters as "-">. */
-export function stageDirectory(outDir: string, index: number, name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'stage';
-  return join(outDir, 'stages', `${index + 1}-${slug}`);
-}
+export { stageDirectory } from './run-layout.js';
 
 /** Removes the step-log lines a killed run wrote after its last checkpoint (they are about to be redone). */
 async function dropLogLinesAfter(file: string, stage: string, step: number): Promise<void> {

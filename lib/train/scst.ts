@@ -5,7 +5,8 @@
  * whole training corpus: {@link ciderReward}), and the log-probability of each sampled token read at the
  * position that predicts it. loss = ceWeight·CE(references) + rlWeight·RL.
  */
-import { integerInRange, invalidParameterError, knownKeys, numberInRange, oneOf } from '../is.js';
+import { invalidParameterError } from '../is.js';
+import { choiceKey, integerKey, numberKey, readTable, type ConfigTable } from './config-table.js';
 import { generate } from '../generation/generate.js';
 import type { GenerationOptions } from '../generation/config.js';
 import type { Blip2Model } from '../model/blip2-model.js';
@@ -78,29 +79,33 @@ export interface ScstOptions {
 
 export type ResolvedScstOptions = Required<Omit<ScstOptions, 'generation'>> & { generation: GenerationOptions };
 
-/** Validates SCST options and applies the defaults (the paper's 0.3 / 0.7 loss weights). */
-export function resolveScstOptions(options: unknown): ResolvedScstOptions {
-  const o = knownKeys('scst options', options, [
-    'samples', 'baseline', 'ceWeight', 'rlWeight', 'temperature', 'topP', 'topK', 'maxNewTokens', 'generation', 'reward',
-    'rlNormalization', 'sampling',
-  ]);
-  const baseline = o.baseline === undefined ? 'greedy' : oneOf('baseline', o.baseline, ['greedy', 'mean'] as const);
-  const samples = o.samples === undefined ? 5 : integerInRange('samples', o.samples, 1, 64);
-  if (baseline === 'mean' && samples < 2) throw invalidParameterError('samples', 'integer >= 2 with the mean baseline', samples);
-  return {
-    samples,
-    baseline,
-    ceWeight: o.ceWeight === undefined ? 0.3 : numberInRange('ceWeight', o.ceWeight, 0, 100),
-    rlWeight: o.rlWeight === undefined ? 0.7 : numberInRange('rlWeight', o.rlWeight, 0, 100),
-    temperature: o.temperature === undefined ? 1 : numberInRange('temperature', o.temperature, 1e-3, 100),
-    topP: o.topP === undefined ? 1 : numberInRange('topP', o.topP, 1e-6, 1),
-    topK: o.topK === undefined ? 0 : integerInRange('topK', o.topK, 0, 1_000_000),
-    maxNewTokens: o.maxNewTokens === undefined ? 24 : integerInRange('maxNewTokens', o.maxNewTokens, 1, 1024),
-    generation: (o.generation as GenerationOptions | undefined) ?? {},
-    reward: o.reward === undefined ? 'corpus' : oneOf('reward', o.reward, ['corpus', 'batch'] as const),
-    sampling: o.sampling === undefined ? 'multinomial' : oneOf('sampling', o.sampling, ['multinomial', 'beam'] as const),
-    rlNormalization: o.rlNormalization === undefined ? 'tokens' : oneOf('rlNormalization', o.rlNormalization, ['tokens', 'sequences'] as const),
-  };
+/** The keys of {@link ScstOptions} (a run config stage's `scst`): readers and the reference's documentation. */
+export const SCST_KEYS = {
+  samples: integerKey(1, 64, 5, 'Captions drawn per image (at least 2 with the mean baseline).'),
+  baseline: choiceKey(['greedy', 'mean'], 'greedy', '`greedy`: the greedy caption\'s reward (Rennie); `mean`: the mean reward of the image\'s other samples (Luo).'),
+  ceWeight: numberKey(0, 100, 0.3, 'Weight of the cross-entropy on reference captions.'),
+  rlWeight: numberKey(0, 100, 0.7, 'Weight of the policy-gradient loss.'),
+  sampling: choiceKey(['multinomial', 'beam'], 'multinomial', '`multinomial`: independent samples; `beam`: the best hypotheses of a beam search of width `samples` (use it with the mean baseline).'),
+  temperature: numberKey(1e-3, 100, 1, 'Sampling temperature (multinomial only).'),
+  topP: numberKey(1e-6, 1, 1, 'Nucleus sampling threshold, 1 = off (multinomial only).'),
+  topK: integerKey(0, 1_000_000, 0, 'Top-k sampling, 0 = off (multinomial only).'),
+  maxNewTokens: integerKey(1, 1024, 24, 'Longest sampled caption.'),
+  generation: {
+    type: 'object', default: '{}', doc: 'Extra generation settings (e.g. `suppressTokens`) for the samples and the greedy baseline.',
+    read: (value: unknown) => (value as GenerationOptions | undefined) ?? {},
+  },
+  reward: choiceKey(['corpus', 'batch'], 'corpus', '`corpus`: CIDEr-D against all references, document frequencies from the whole training set; `batch`: the paper\'s code (the batch\'s frequencies, one reference).'),
+  rlNormalization: choiceKey(['tokens', 'sequences'], 'tokens', 'The policy-gradient sum averaged over sampled tokens (the CE term\'s scale) or over captions (Rennie\'s equation, about 10× larger).'),
+} satisfies ConfigTable;
+
+/**
+ * Validates SCST options and applies the defaults (the paper's 0.3 / 0.7 loss weights). Errors name a key as
+ * `prefix + key` and unknown keys as being in `where` (a run config passes `stages[k].scst` and `stages[k].scst.`).
+ */
+export function resolveScstOptions(options: unknown, where = 'scst options', prefix = ''): ResolvedScstOptions {
+  const o = readTable(SCST_KEYS, options, where, prefix);
+  if (o.baseline === 'mean' && o.samples < 2) throw invalidParameterError(`${prefix}samples`, 'integer >= 2 with the mean baseline', o.samples);
+  return o;
 }
 
 /** One SCST batch: images with their ids (for rewards), the prompt, and reference labels for the CE term. */

@@ -21,13 +21,17 @@ export async function prepareTrainable(model: Blip2Model, spec: RunSpec): Promis
 }
 
 /**
- * The weights a stage starts from when it has no checkpoint: with adapters, a fresh adapter (seeded) or the given
- * earlier stage's best adapter; with `'all'`, the earlier stage's best weights, or the model as loaded for the first
- * stage. Returns the line to log.
+ * The weights a stage starts from when it has no checkpoint: with adapters, a fresh adapter (seeded), the given
+ * earlier stage's best adapter or an `init` adapter folder; with `'all'`, the earlier stage's best weights, or the
+ * model as loaded for the first stage. Returns the line to log.
  */
 export async function startStageWeights(
-  model: Blip2Model, spec: RunSpec, stageName: string, from: { name: string; bestDir: string } | undefined, seed: number,
+  model: Blip2Model, spec: RunSpec, stageName: string, from: { name: string; bestDir: string } | { init: string } | undefined, seed: number,
 ): Promise<string> {
+  if (from !== undefined && 'init' in from) {
+    await model.loadAdapter(from.init, { seed });
+    return `${stageName}: starting from the adapter in ${from.init}`;
+  }
   if (spec.trainable === 'all') {
     if (from === undefined) return `${stageName}: training every parameter of the loaded model`;
     await model.loadWeights(join(from.bestDir, FULL_WEIGHTS_FILE));

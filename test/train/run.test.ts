@@ -62,12 +62,14 @@ describe('runProgressive', () => {
     writeFileSync(join(outDir, 'run.lock'), '999999999\n'); // a stale lock from a killed process
     const resumed = await runProgressive(parseRunConfig(config(outDir)), { resume: true });
     expect(resumed.rows).toEqual(summary.rows);
+    expect([summary.alreadyFinished, resumed.alreadyFinished]).toEqual([false, true]);
+    expect(resumed.bestAdapter).toBe(join(outDir, 'stages', '3-scst', 'best'));
   });
 
   it('validates the config, naming the bad key', () => {
     expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a', epoch: 1 }] })).toThrow('Unknown option "epoch" in stages[0]');
     expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a' }, { name: 'a' }] })).toThrow('Stage names must be unique; "a" appears twice');
-    expect(() => parseRunConfig({ ...config('x'), stages: [{ scst: { samples: 0 } }] })).toThrow('Expected integer between 1 and 64 for samples but received 0 of type number');
+    expect(() => parseRunConfig({ ...config('x'), stages: [{ scst: { samples: 0 } }] })).toThrow('Expected integer between 1 and 64 for stages[0].scst.samples but received 0 of type number');
     expect(() => parseRunConfig({ ...config('x'), stages: [{ name: 'a' }, { name: 'b', from: 'c' }] })).toThrow('Stage "b" starts from "c", which is not an earlier stage');
     expect(() => parseRunConfig({ ...config('x'), stages: [{ augment: { captions: {} } }] })).toThrow('Unknown option "captions" in stages[0].augment');
     expect(() => parseRunConfig({ ...config('x'), stages: [{ augment: 'yes' }] })).toThrow('stages[0].augment');
