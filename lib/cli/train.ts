@@ -12,7 +12,7 @@ import type { ProgressStream } from './progress.js';
 import { createHash } from 'node:crypto';
 import { launchRanks } from '../distributed/launch.js';
 import { ProcessGroup } from '../distributed/process-group.js';
-import { parseIntegerFlag } from './usage.js';
+import { parseIntegerFlag, UsageError } from './usage.js';
 import { modelFromFlags } from './model-flags.js';
 
 interface TrainFlags {
@@ -112,7 +112,10 @@ code 130; --resume continues from there. A second signal stops at once (resume f
         await launch(flags);
         return;
       }
-      const spec = await resolveDefaultModel(await readRunConfig(flags.config));
+      // an unreadable or invalid config is bad usage (exit 2), as a bad flag value is
+      const spec = await readRunConfig(flags.config).then(resolveDefaultModel).catch((err: Error) => {
+        throw new UsageError(`--config: ${err.message}`, { cause: err });
+      });
       // a repo id becomes its snapshot directory here (downloaded with a progress bar), which pins the run to that commit
       spec.model = (await modelFromFlags({ model: spec.model, progress: flags.progress === true })).dir;
       const stderrLogger = streamLogger(stderr);

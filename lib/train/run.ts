@@ -162,7 +162,8 @@ export async function runProgressive(runSpec: RunSpec, options: RunOptions = {})
       }
       const changed = configDifferences(await readJson(configPath), JSON.parse(configText));
       if (changed.length > 0) {
-        throw new Error(`${spec.outDir} holds a run of a different config (${changed.join('; ')}); resume needs the same config (or choose another outDir)`);
+        const listed = changed.slice(0, MAX_LISTED_DIFFERENCES).join('; ') + (changed.length > MAX_LISTED_DIFFERENCES ? `; and ${changed.length - MAX_LISTED_DIFFERENCES} more` : '');
+        throw new Error(`${spec.outDir} holds a run of a different config (${listed}); resume needs the same config (or choose another outDir)`);
       }
     } else {
       await writeFileAtomic(configPath, configText);
@@ -173,12 +174,18 @@ export async function runProgressive(runSpec: RunSpec, options: RunOptions = {})
   }
 }
 
+/** How many differing keys a config mismatch names. */
+const MAX_LISTED_DIFFERENCES = 8;
+
 /**
  * Where two resolved configs differ, one entry per key path: `stages[1].lr: 0.0001 → 0.0002`. Lists of plain
- * values (metrics, target modules) count as one value.
+ * values (metrics, target modules) count as one value; values longer than 60 characters are cut short with `…`.
  */
 export function configDifferences(before: unknown, after: unknown, path = ''): string[] {
-  const show = (value: unknown) => (value === undefined ? '(not set)' : JSON.stringify(value));
+  const show = (value: unknown) => {
+    const text = value === undefined ? '(not set)' : JSON.stringify(value);
+    return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+  };
   const listOfObjects = (value: unknown) => Array.isArray(value) && value.some((v) => typeof v === 'object' && v !== null);
   if (isPlainObject(before) && isPlainObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];

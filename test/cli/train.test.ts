@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from '../../lib/cli/train.js';
 import { parseRunConfig } from '../../lib/train/run-config.js';
+import { UsageError } from '../../lib/cli/usage.js';
 import { TINY_MODEL } from '../helpers/paths.js';
 import { writeTinyRunData } from '../helpers/tiny-dataset.js';
 
@@ -78,6 +79,14 @@ describe('train (CLI)', () => {
     const { stdout, stderr } = await train(['--config', file, '--resume', '--json']);
     expect((JSON.parse(stdout) as { stage: string }[]).map((r) => r.stage)).toEqual(['lora']);
     expect(stderr.endsWith(`run folder: ${outDir}\nbest adapter: ${join(outDir, 'stages', '1-lora', 'best')} (--adapter ${outDir} loads it)\n`)).toBe(true);
+  });
+
+  it('an unreadable or invalid config is a usage error naming --config', async () => {
+    const missing = join(root, 'missing.json');
+    await expect(train(['--config', missing])).rejects.toThrow(new UsageError(`--config: Cannot read run config ${JSON.stringify(missing)}: ENOENT: no such file or directory, open '${missing}'`));
+    const bad = join(root, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ model: TINY_MODEL, data: { train: { file: 't.json' }, val: { file: 'v.json' } }, stages: [{ stepz: 3 }] }));
+    await expect(train(['--config', bad])).rejects.toThrow(`--config: Invalid run config ${bad}: Unknown option "stepz" in stages[0]; expected one of "name", "epochs", "steps",`);
   });
 
   it('--help: the example config parses and has an eval section', async () => {
