@@ -24,6 +24,23 @@ export interface CaptionerOptions extends ModelLoadOptions, ModelSourceOptions {
   logger?: Logger;
 }
 
+/**
+ * What `caption` gives per image for `numReturnSequences: N`: one {@link Caption} for 1 (or when unset), an array of N
+ * captions for a literal N > 1, and either when N is only known as a `number`.
+ */
+export type CaptionSequences<N extends number> = N extends 1 ? Caption : number extends N ? Caption | Caption[] : Caption[];
+
+/**
+ * {@link CaptionOptions} whose `onResult` receives exactly what the call returns per image: `R` is
+ * `CaptionSequences<N>`, with {@link CaptionFailure} added under `onError: 'skip'`.
+ */
+export type TypedCaptionOptions<N extends number, R> = Omit<CaptionOptions, 'numReturnSequences' | 'onError' | 'onResult'> & {
+  /** Captions per image (see {@link CaptionSequences}). Default 1 (or the model's generation_config.json). */
+  numReturnSequences?: N;
+  /** Called with each image's result as soon as its batch is done (before the promise resolves). */
+  onResult?: (index: number, result: R) => void;
+};
+
 /** Options of {@link Blip2Captioner.score}. */
 export interface ScoreOptions {
   /** Text given to the language model before the caption (e.g. "a photo of"). Default: none, as Hugging Face. */
@@ -175,21 +192,29 @@ export class Blip2Captioner {
    *
    * @returns per image a {@link Caption} `{ text, tokenIds, score }`, or an array of numReturnSequences of them
    * (best first) when numReturnSequences > 1; with `onError: 'skip'`, a {@link CaptionFailure} `{ error }` for an
-   * image that cannot be loaded (narrow with `'error' in result` or {@link isCaptionFailure})
+   * image that cannot be loaded (narrow with `'error' in result` or {@link isCaptionFailure}). The type follows
+   * the options: `{ numReturnSequences: 3 }` gives `Caption[][]` and `onResult` a `Caption[]`, no option or
+   * `numReturnSequences: 1` gives `Caption[]`, a `number` known only at run time gives `(Caption | Caption[])[]`
+   * (see {@link CaptionSequences}). A model whose generation_config.json sets num_return_sequences > 1 returns
+   * arrays without the option: pass it explicitly to get the array type.
    */
-  caption(images: readonly ImageInput[], options: CaptionOptions & { onError: 'skip'; numReturnSequences?: 1 }): Promise<(Caption | CaptionFailure)[]>;
-  caption(images: readonly ImageInput[], options: CaptionOptions & { onError: 'skip' }): Promise<CaptionResult[]>;
-  caption(images: readonly ImageInput[], options?: CaptionOptions & { onError?: 'throw'; numReturnSequences?: 1 }): Promise<Caption[]>;
+  caption<N extends number = 1>(
+    images: readonly ImageInput[], options: TypedCaptionOptions<N, CaptionSequences<N> | CaptionFailure> & { onError: 'skip' },
+  ): Promise<(CaptionSequences<N> | CaptionFailure)[]>;
+  caption<N extends number = 1>(
+    images: readonly ImageInput[], options?: TypedCaptionOptions<N, CaptionSequences<N>> & { onError?: 'throw' },
+  ): Promise<CaptionSequences<N>[]>;
   caption(images: readonly ImageInput[], options?: CaptionOptions & { onError?: 'throw' }): Promise<(Caption | Caption[])[]>;
   caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<CaptionResult[]>;
-  caption(images: readonly ImageInput[], options?: CaptionOptions): Promise<CaptionResult[]> {
+  // the typed overloads' onResult takes a narrower result than CaptionOptions' (what the call delivers for them)
+  caption(images: readonly ImageInput[], options?: CaptionOptions | TypedCaptionOptions<number, never>): Promise<CaptionResult[]> {
     const parts = {
       model: this.model,
       tokenizer: this.tokenizer,
       preprocess: (batch: readonly ImageInput[], o?: PreprocessOptions) => this.preprocess(batch, o),
       generationDefaults: this.generationDefaults,
     };
-    return captionImages(parts, images, options);
+    return captionImages(parts, images, options as CaptionOptions | undefined);
   }
 
   /** Frees the model's weights. */

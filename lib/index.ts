@@ -7,7 +7,9 @@
  * - {@link T5Tokenizer}, {@link BlipImageProcessor}: Hugging Face-identical inputs.
  * - Caption metrics live in `blip2-progressive/metrics`.
  */
-export { Blip2Captioner, type CaptionerOptions, type CaptionScore, type ScoreOptions } from './captioner.js';
+export {
+  Blip2Captioner, type CaptionerOptions, type CaptionScore, type ScoreOptions, type CaptionSequences, type TypedCaptionOptions,
+} from './captioner.js';
 export {
   Blip2Model,
   DTYPES,
