@@ -44,6 +44,11 @@ export interface CaptionDataset {
   format?: DatasetFormat;
   samples: CaptionSample[];
   skipped: SkippedImages;
+  /**
+   * Whether every image id of the file is a JSON number (COCO and VizWiz ids are): `Number(imageId)` gives the id
+   * back as the file writes it, so that results files (`image_id`) keep its type. Set by {@link loadDataset}.
+   */
+  numericIds?: boolean;
 }
 
 /** The formats {@link loadDataset} reads. */
@@ -95,6 +100,14 @@ interface ParseContext {
   source: string;
   imageRoot: string;
   skipped: SkippedImages;
+  /** The JSON types of the image ids read (see {@link CaptionDataset.numericIds}). */
+  idTypes: Set<'number' | 'string'>;
+}
+
+/** An image id as a sample's string id, noting its JSON type. */
+function idString(ctx: ParseContext, id: string | number): string {
+  ctx.idTypes.add(typeof id === 'number' ? 'number' : 'string');
+  return String(id);
 }
 
 function emptySkipped(): SkippedImages {
@@ -174,7 +187,7 @@ function parseVizWiz(json: unknown, ctx: ParseContext): CaptionSample[] {
     }
     const id = img.id as string | number;
     addSample(out, ctx, {
-      imageId: String(id),
+      imageId: idString(ctx, id),
       image: resolve(ctx.imageRoot, img.file_name as string),
       captions: captions.get(id) ?? [],
       textDetected: (img.text_detected as boolean | undefined) ?? textInCaptions.has(id),
@@ -197,7 +210,7 @@ function parseCoco(json: unknown, ctx: ParseContext): CaptionSample[] {
   const out: CaptionSample[] = [];
   for (const img of images) {
     const id = img.id as string | number;
-    addSample(out, ctx, { imageId: String(id), image: resolve(ctx.imageRoot, img.file_name as string), captions: captions.get(id) ?? [] });
+    addSample(out, ctx, { imageId: idString(ctx, id), image: resolve(ctx.imageRoot, img.file_name as string), captions: captions.get(id) ?? [] });
   }
   return out;
 }
@@ -232,7 +245,7 @@ function parseKarpathy(json: unknown, ctx: ParseContext, split: KarpathySplit, i
       return s.raw;
     });
     if (!splitMatches(img.split, split, includeRestval)) return;
-    addSample(out, ctx, { imageId: String(id), image: resolve(ctx.imageRoot, (img.filepath as string | undefined) ?? '', filename), captions });
+    addSample(out, ctx, { imageId: idString(ctx, id), image: resolve(ctx.imageRoot, (img.filepath as string | undefined) ?? '', filename), captions });
   });
   return out;
 }
@@ -258,14 +271,15 @@ function parseProcessed(json: unknown, ctx: ParseContext): CaptionSample[] {
     if (!isPlainObject(item)) throw badFile(ctx.source, `an object at ${where}`, item);
     const image = stringField(ctx, item, 'image', where);
     if (!isId(item.image_id)) throw badFile(ctx.source, `a number or string image_id at ${where}`, item.image_id);
-    return { imageId: String(item.image_id), image: resolve(ctx.imageRoot, image), captions: captionList(ctx, item.captions, where) };
+    return { imageId: idString(ctx, item.image_id), image: resolve(ctx.imageRoot, image), captions: captionList(ctx, item.captions, where) };
   });
   return mergeById(items, ctx);
 }
 
 /**
- * JSONL: one `{"image", "captions": [...]}` object per line (`image_id` optional: default the line's 0-based
- * index in the file). Blank lines are ignored; errors name the 1-based line number.
+ * JSONL: one `{"image", "captions": [...]}` object per line; `image_id` is optional and defaults to the `image`
+ * path as the line writes it, so lines of one image share its id (their captions are merged) and predictions are
+ * keyed by the image, whatever the line order. Blank lines are ignored; errors name the 1-based line number.
  */
 function parseJsonl(text: string, ctx: ParseContext): CaptionSample[] {
   const items: CaptionSample[] = [];
@@ -280,9 +294,9 @@ function parseJsonl(text: string, ctx: ParseContext): CaptionSample[] {
     }
     if (!isPlainObject(item)) throw badFile(ctx.source, `an object at ${where}`, item);
     const image = stringField(ctx, item, 'image', where);
-    const id = item.image_id ?? index;
+    const id = item.image_id ?? image;
     if (!isId(id)) throw badFile(ctx.source, `a number or string image_id at ${where}`, id);
-    items.push({ imageId: String(id), image: resolve(ctx.imageRoot, image), captions: captionList(ctx, item.captions, where) });
+    items.push({ imageId: idString(ctx, id), image: resolve(ctx.imageRoot, image), captions: captionList(ctx, item.captions, where) });
   });
   return mergeById(items, ctx);
 }
@@ -427,7 +441,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
     throw new Error(`Cannot read dataset file ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message}`, { cause: error });
   }
   const skipped = emptySkipped();
-  const ctx: ParseContext = { source: file, imageRoot, skipped };
+  const ctx: ParseContext = { source: file, imageRoot, skipped, idTypes: new Set() };
   const parsed = parseText(text, ctx, format, split, includeRestval);
   if ((o.split !== undefined || o.includeRestval !== undefined) && parsed.format !== 'karpathy') {
     throw new TypeError(`Options split and includeRestval apply to Karpathy files only, but ${file} is ${parsed.format}`);
@@ -436,7 +450,8 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
     logger.info(`${name}: Karpathy file without a split; reading its ${role} split${role === 'train' && includeRestval ? ' and restval' : ''}`);
   }
   const samples = checkImages ? await checkImageFiles(parsed.samples, skipped) : parsed.samples;
-  const dataset: CaptionDataset = { name, format: parsed.format, samples, skipped };
+  const numericIds = ctx.idTypes.size === 1 && ctx.idTypes.has('number');
+  const dataset: CaptionDataset = { name, format: parsed.format, samples, skipped, numericIds };
   if (skipped.missing + skipped.unreadable + skipped.noCaptions > 0) logger.warn(describeSkipped(dataset));
   return dataset;
 }

@@ -110,6 +110,7 @@ describe('loadDataset: COCO captions', () => {
       { imageId: '42', image: join(dir, 'images', 'b.png'), captions: ['forty-two'] },
       { imageId: '5', image: join(dir, 'images', 'a.png'), captions: ['first of five', 'second of five'] },
     ]);
+    expect(data.numericIds).toBe(true);
     expect(data.skipped).toEqual({ missing: 0, unreadable: 1, noCaptions: 0, examples: [`unreadable: ${join(dir, 'images', 'broken.jpg')} (image 7)`] });
   });
 
@@ -172,19 +173,30 @@ describe('loadDataset: processed json and JSONL', () => {
     expect(data.skipped.noCaptions).toBe(1);
   });
 
-  it('reads JSONL with the line index as the default image id, skipping blank lines', async () => {
+  it('reads JSONL keyed by the image as written (or its image_id), merging lines of one image, skipping blank lines', async () => {
     const file = write('train.jsonl', [
       JSON.stringify({ image: 'images/a.png', captions: ['zero'] }),
       '',
       JSON.stringify({ image: join(dir, 'images', 'b.png'), captions: ['two a', 'two b'] }),
       JSON.stringify({ image: 'images/c.png', image_id: 'cee', captions: ['three'] }),
+      JSON.stringify({ image: 'images/a.png', captions: ['four'] }),
     ].join('\n'));
     const data = await loadDataset({ file });
     expect(data.samples).toEqual([
-      { imageId: '0', image: join(dir, 'images', 'a.png'), captions: ['zero'] },
-      { imageId: '2', image: join(dir, 'images', 'b.png'), captions: ['two a', 'two b'] },
+      { imageId: 'images/a.png', image: join(dir, 'images', 'a.png'), captions: ['zero', 'four'] },
+      { imageId: join(dir, 'images', 'b.png'), image: join(dir, 'images', 'b.png'), captions: ['two a', 'two b'] },
       { imageId: 'cee', image: join(dir, 'images', 'c.png'), captions: ['three'] },
     ]);
+    expect(data.numericIds).toBe(false);
+  });
+
+  it('says whether every image id is a JSON number (results files keep the type)', async () => {
+    const numeric = write('ids.jsonl', [{ image: 'images/a.png', image_id: 7, captions: ['x'] }, { image: 'images/b.png', image_id: 8, captions: ['y'] }]
+      .map((l) => JSON.stringify(l)).join('\n'));
+    expect(await loadDataset({ file: numeric })).toMatchObject({ numericIds: true, samples: [{ imageId: '7' }, { imageId: '8' }] });
+    const mixed = write('mixed.jsonl', [{ image: 'images/a.png', image_id: 7, captions: ['x'] }, { image: 'images/b.png', image_id: '8', captions: ['y'] }]
+      .map((l) => JSON.stringify(l)).join('\n'));
+    expect((await loadDataset({ file: mixed })).numericIds).toBe(false);
   });
 
   it('names the line of a malformed JSONL entry', async () => {
@@ -212,7 +224,7 @@ describe('format detection and file errors', () => {
 
   it('detects JSONL from the content when the extension does not say', async () => {
     const file = write('pairs.txt', `${JSON.stringify({ image: 'images/a.png', captions: ['x'] })}\n${JSON.stringify({ image: 'images/b.png', captions: ['y'] })}\n`);
-    expect((await loadDataset({ file })).samples.map((s) => s.imageId)).toEqual(['0', '1']);
+    expect((await loadDataset({ file })).samples.map((s) => s.imageId)).toEqual(['images/a.png', 'images/b.png']);
   });
 
   it('reads one-line JSONL files, and honours an explicit format', async () => {
@@ -222,7 +234,7 @@ describe('format detection and file errors', () => {
     for (const file of [oneJsonl, oneJson]) {
       const data = await loadDataset({ file });
       expect(data.format).toBe('jsonl');
-      expect(data.samples).toEqual([{ imageId: '0', image: join(dir, 'images', 'a.png'), captions: ['only'] }]);
+      expect(data.samples).toEqual([{ imageId: 'images/a.png', image: join(dir, 'images', 'a.png'), captions: ['only'] }]);
     }
     const twoLines = write('two.json', `${line}\n${line}\n`);
     await expect(loadDataset({ file: twoLines, format: 'coco' })).rejects.toThrow(
