@@ -1,11 +1,12 @@
 /** Flags shared by the commands that load a model: --model, --device, --dtype, --threads. */
 import type { Command } from 'commander';
-import { DTYPES, type Dtype, type ModelLoadOptions } from '../model/blip2-model.js';
+import { DTYPES, SMALL_MODEL_PARAMETERS, type Dtype, type ModelLoadOptions } from '../model/blip2-model.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
 import { defaultModelDir } from '../synth/default-model.js';
 import { Blip2Captioner } from '../captioner.js';
 import { streamLogger, type Logger } from '../logger.js';
 import { resolveModel } from '../hub/resolve.js';
+import { resolveAdapterDirectory } from '../train/lora-config.js';
 import { downloadProgressBar } from './download.js';
 import type { ProgressStream } from './progress.js';
 
@@ -33,17 +34,41 @@ function parseDevice(value: string): string {
   return value;
 }
 
+/** What `--model` says about the default, in every command's help. */
+export const DEFAULT_MODEL_HELP = 'default: the built-in default model, the tiny BLIP-2 that `npx blip2-progressive bench` (`npm start` in a checkout) ' +
+  'pretrains; `--model default` names it too (`./default` for a folder of that name)';
+
 /** Adds the model flags to a command. */
 export function addModelFlags(command: Command): Command {
   return command
     .option('--model <dir|org/name>', 'BLIP-2 model: a local directory (a Hugging Face snapshot: config.json, model.safetensors, tokenizer.json, ' +
-      'preprocessor_config.json) or a Hugging Face repo id, taken from the Hugging Face cache or downloaded into it; an existing directory wins')
+      'preprocessor_config.json) or a Hugging Face repo id, taken from the Hugging Face cache or downloaded into it; an existing directory wins ' +
+      `(${DEFAULT_MODEL_HELP})`)
     .option('--revision <rev>', 'with a repo id: branch, tag or commit hash (default main)')
     .option('--cache-dir <dir>', 'with a repo id: the Hugging Face hub cache (default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)')
     .option('--offline', 'with a repo id: use the Hugging Face cache only, as HF_HUB_OFFLINE=1')
     .option('--device <device>', 'cpu, cuda or cuda:N', parseDevice)
     .option('--dtype <dtype>', `parameter dtype: ${DTYPES.join(', ')}`, parseDtype)
-    .option('--threads <n>', 'intra-op threads (default: all cores)', parseIntegerFlag('--threads', 1, 1024));
+    .option('--threads <n>', `intra-op threads (default: 1 for models under ${SMALL_MODEL_PARAMETERS / 1e6}M parameters, such as the built-in ` +
+      'default model, where a second thread only adds overhead; otherwise every core)', parseIntegerFlag('--threads', 1, 1024));
+}
+
+/**
+ * The model `--model` names: a directory or repo id as given, or the built-in default model when it is absent or
+ * `default` (as a run config's `"model": "default"`; `./default` names a folder of that name); a usage error with
+ * the fix when there is no default yet.
+ */
+export async function modelArgument(model: string | undefined): Promise<string> {
+  if (model !== undefined && model !== 'default') return model;
+  const dir = await defaultModelDir();
+  if (dir === undefined) {
+    throw new UsageError(
+      `${model === undefined ? '--model <dir> is required' : '--model default names nothing'} until the built-in default model exists: ` +
+        'point --model at a local BLIP-2 (Flan-T5) snapshot directory or a Hugging Face repo id (org/name), ' +
+        'or run `npx blip2-progressive bench` (`npm start` in a checkout) once to pretrain the default',
+    );
+  }
+  return dir;
 }
 
 /**
@@ -54,13 +79,7 @@ export function addModelFlags(command: Command): Command {
 export async function modelFromFlags(
   flags: ModelFlags, stderr: ProgressStream & NodeJS.WritableStream = process.stderr,
 ): Promise<{ dir: string; options: ModelLoadOptions }> {
-  const model = flags.model ?? (await defaultModelDir());
-  if (!model) {
-    throw new UsageError(
-      '--model <dir> is required until the built-in default model exists: point it at a local BLIP-2 (Flan-T5) snapshot directory ' +
-        'or a Hugging Face repo id (org/name), or run `npx blip2-progressive bench` once to pretrain the default',
-    );
-  }
+  const model = await modelArgument(flags.model);
   const onProgress = downloadProgressBar(stderr, flags.progress === true);
   const logger = streamLogger(stderr);
   const { dir, source } = await resolveModel(model, {
@@ -81,13 +100,24 @@ export async function modelFromFlags(
   return { dir, options };
 }
 
+/** Checks `--adapter` (an adapter folder, or a finished run's folder) before any model loads: a usage error otherwise. */
+export async function checkAdapterFlag(adapter: string | undefined): Promise<void> {
+  if (adapter === undefined) return;
+  try {
+    await resolveAdapterDirectory(adapter);
+  } catch (err) {
+    throw new UsageError(`--adapter: ${(err as Error).message}`);
+  }
+}
+
 /**
- * Loads the captioner of `dir` and, when given, an adapter directory on top; the weights are freed again if the
- * adapter cannot be loaded.
+ * Loads the captioner of `dir` and, when given, an adapter directory on top (checked before the model loads); the
+ * weights are freed again if the adapter cannot be loaded.
  */
 export async function loadCaptioner(
   dir: string, options: ModelLoadOptions, adapter: string | undefined, logger: Logger,
 ): Promise<Blip2Captioner> {
+  await checkAdapterFlag(adapter);
   const captioner = await Blip2Captioner.fromPretrained(dir, { ...options, logger });
   if (adapter === undefined) return captioner;
   try {
