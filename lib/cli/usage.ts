@@ -1,3 +1,6 @@
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
 /** A bad command-line argument: reported without a stack trace, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -23,4 +26,18 @@ export function parseNumberFlag(flag: string, min: number, max: number) {
     }
     return n;
   };
+}
+
+/** Checks, before any work, that a flag's input file exists and is a file (a usage error naming the flag otherwise). */
+export async function checkInputFile(flag: string, path: string, what = 'file'): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) throw new UsageError(`${flag}: no such ${what}: ${path}`);
+  if (info.isDirectory()) throw new UsageError(`${flag}: ${path} is a directory, not a ${what}`);
+}
+
+/** Checks, before any work, that a flag's output file can be made: its folder exists and it is not a directory. */
+export async function checkOutputFile(flag: string, path: string): Promise<void> {
+  const folder = await stat(dirname(resolve(path))).catch(() => undefined);
+  if (folder === undefined || !folder.isDirectory()) throw new UsageError(`${flag}: the folder of ${path} does not exist`);
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`${flag}: ${path} is a directory; give a file name`);
 }

@@ -121,14 +121,16 @@ describe('blip2-progressive caption', () => {
     process.env.BLIP2_PROGRESSIVE_HOME = mkdtempSync(join(tmpdir(), 'blip2-empty-home-'));
     try {
       await expect(runCli([IMAGES[0]!])).rejects.toThrow('--model <dir> is required');
-      await expect(runCli([IMAGES[0]!])).rejects.toThrow('run `npx blip2-progressive bench` once to pretrain the default');
+      await expect(runCli([IMAGES[0]!])).rejects.toThrow('run `npx blip2-progressive bench` (`npm start` in a checkout) once to pretrain the default');
     } finally {
       if (home === undefined) delete process.env.BLIP2_PROGRESSIVE_HOME;
       else process.env.BLIP2_PROGRESSIVE_HOME = home;
     }
-    // checked against the model's generation defaults before the model loads, as a usage error (exit code 2)
+    // checked against the model's generation defaults before the model loads, as a usage error (exit code 2) in flag names
     await expect(runCli([IMAGES[0]!, '--model', TINY_MODEL, '--num-beams', '2', '--num-return-sequences', '3'])).rejects.toThrow(
-      new UsageError('Expected integer between 1 and 2 for numReturnSequences but received 3 of type number'));
+      new UsageError('--num-return-sequences 3 is more than --num-beams 2: beam search gives at most num-beams captions per image'));
+    await expect(runCli([IMAGES[0]!, '--model', TINY_MODEL, '--min-new-tokens', '3', '--max-new-tokens', '2000'])).rejects.toThrow(
+      new UsageError('--max-new-tokens expects an integer between 1 and 1024 but received "2000"'));
   });
 });
 
