@@ -21,5 +21,7 @@ export {
 } from './meteor/index.js';
 export { meteorJar, spiceJar, type JarOptions, type JarScore } from './jars.js';
 export { cocoEval, METRIC_NAMES, TOKENIZE_MODES, type MetricName, type TokenizeMode, type CocoEvalOptions, type CocoEvalResult, type ImageScores } from './coco-eval.js';
-export { loadReferences, loadPredictions, referencesFromJson, predictionsFromJson, ReferenceMap, type CaptionMap } from './loaders.js';
+export {
+  loadReferences, loadPredictions, referencesFromJson, predictionsFromJson, predictionsFromJsonLines, PREDICTION_FORMATS, ReferenceMap, type CaptionMap,
+} from './loaders.js';
 export { pySplit, npMean, npSum, pyFloatRepr } from './numeric.js';

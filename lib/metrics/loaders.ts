@@ -111,15 +111,21 @@ export function referencesFromJson(json: unknown, source = 'references'): Refere
   throw badFile(source, 'COCO annotations, VizWiz-Captions annotations or a processed caption list', json);
 }
 
+/** The prediction formats {@link loadPredictions} reads, as its errors name them. */
+export const PREDICTION_FORMATS = 'a COCO results file [{"image_id", "caption"}], the paper\'s [{"id", "caption"}], an object ' +
+  '{"<image_id>": "caption"}, or JSON lines: `blip2-progressive caption --json` output {"image", "captions": [...]} or {"image_id", "caption"}';
+
 /**
  * Predictions from parsed JSON: a COCO result file `[{image_id, caption}]` (the format
  * `loadRes` reads), the paper's `[{id, caption}]` (`inference/eval_utils.py`; ids often image file
- * names, which cocoEval matches to the references' file names), or a plain object
- * `{"<image_id>": "caption"}`.
+ * names, which cocoEval matches to the references' file names), a plain object
+ * `{"<image_id>": "caption"}`, or one line of `caption --json` output (see {@link predictionsFromJsonLines}).
  */
 export function predictionsFromJson(json: unknown, source = 'predictions'): CaptionMap {
+  if (isPlainObject(json) && 'image' in json && ('captions' in json || 'error' in json)) return predictionsFromJsonLines(JSON.stringify(json), source);
   if (Array.isArray(json)) {
     const first: unknown = json[0];
+    if (json.length > 0 && !(isPlainObject(first) && 'caption' in first)) throw badFile(source, PREDICTION_FORMATS, json);
     const idKey = isPlainObject(first) && !('image_id' in first) && 'id' in first ? 'id' : 'image_id';
     return collect(json, source, new Map(), undefined, idKey);
   }
@@ -131,7 +137,51 @@ export function predictionsFromJson(json: unknown, source = 'predictions'): Capt
     }
     return map;
   }
-  throw badFile(source, 'a COCO result list [{image_id, caption}]', json);
+  throw badFile(source, PREDICTION_FORMATS, json);
+}
+
+/** The caption of one JSON line: `{"image", "captions": [caption]}` (caption --json) or `{"image_id", "caption"}`. */
+function lineCaption(item: Record<string, unknown>, where: string, source: string): { id: Id; caption: string } | undefined {
+  if ('image_id' in item) {
+    if (!isId(item.image_id) || typeof item.caption !== 'string') throw badFile(source, `{"image_id", "caption"} at ${where}`, item);
+    return { id: item.image_id, caption: item.caption };
+  }
+  if (typeof item.image !== 'string') throw badFile(source, `a string image at ${where}`, item.image);
+  if ('error' in item && !('captions' in item)) return undefined;
+  const captions = item.captions;
+  if (!Array.isArray(captions) || captions.length === 0) throw badFile(source, `a non-empty captions array at ${where}`, captions);
+  if (captions.length > 1) {
+    throw new TypeError(`Expected one caption per image in ${source} but ${where} holds ${captions.length} ` +
+      '(scores take one hypothesis per image: caption without --num-return-sequences)');
+  }
+  const first: unknown = captions[0];
+  const text = typeof first === 'string' ? first : isPlainObject(first) ? first.text : undefined;
+  if (typeof text !== 'string') throw badFile(source, `a caption {"text"} at ${where}`, first);
+  return { id: item.image, caption: text };
+}
+
+/**
+ * Predictions from JSON lines: `blip2-progressive caption --json` output (`{"image", "captions": [{"text", ...}]}`,
+ * keyed by the image path, which cocoEval matches to the references' file names; `{"image", "error"}` lines of
+ * images that could not be captioned are skipped) or `{"image_id", "caption"}` objects. Blank lines are ignored;
+ * errors name the 1-based line.
+ */
+export function predictionsFromJsonLines(text: string, source = 'predictions'): CaptionMap {
+  const map: CaptionMap = new Map();
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (line.trim().length === 0) return;
+    const where = `line ${index + 1}`;
+    let item: unknown;
+    try {
+      item = JSON.parse(line);
+    } catch (err) {
+      throw new TypeError(`Expected a JSON object at ${where} of ${source} but it does not parse: ${(err as Error).message}`);
+    }
+    if (!isPlainObject(item)) throw badFile(source, `an object at ${where}`, item);
+    const entry = lineCaption(item, where, source);
+    if (entry !== undefined) push(map, entry.id, entry.caption);
+  });
+  return map;
 }
 
 /** True when a VizWiz-Captions annotation list marks rejected or precanned captions. */
@@ -159,7 +209,19 @@ export async function loadReferences(path: string): Promise<ReferenceMap> {
   return referencesFromJson(await readJson(path, 'path'), path);
 }
 
-/** Reads a prediction file (any format {@link predictionsFromJson} accepts). */
+/**
+ * Reads a prediction file: any format {@link predictionsFromJson} accepts, or JSON lines
+ * ({@link predictionsFromJsonLines}); an error names every format when the file is none of them.
+ */
 export async function loadPredictions(path: string): Promise<CaptionMap> {
-  return predictionsFromJson(await readJson(path, 'path'), path);
+  if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'non-empty string path', path);
+  const text = await readFile(path, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    if (text.trimStart().startsWith('{')) return predictionsFromJsonLines(text, path);
+    throw new Error(`Could not read ${path} as predictions: it is not JSON (${(err as Error).message.replace(/\s+/g, ' ')}); expected ${PREDICTION_FORMATS}`);
+  }
+  return predictionsFromJson(json, path);
 }

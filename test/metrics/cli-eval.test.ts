@@ -43,11 +43,13 @@ describe('blip2-progressive eval', () => {
     });
   });
 
-  it('prints a table, and says SPICE was not computed', async () => {
-    const { stdout, stderr } = await runEval(['--refs', refsFile, '--preds', predsFile, '--metrics', 'bleu,spice']);
+  it('prints a table; SPICE is asked for only with its jar, so nothing warns', async () => {
+    const { stdout, stderr } = await runEval(['--refs', refsFile, '--preds', predsFile, '--metrics', 'bleu']);
     expect(stdout).toBe('| metric | score |\n|---|---|\n| Bleu_1 | 0.8750 |\n| Bleu_2 | 0.7338 |\n| Bleu_3 | 0.5994 |\n' +
-      '| Bleu_4 | 0.4981 |\n| SPICE | not computed (needs --spice-jar) |\n\n3 images\n');
-    expect(stderr).toBe('warning: SPICE not computed: pass spiceJar (the official spice-1.0.jar) to compute it\n');
+      '| Bleu_4 | 0.4981 |\n\n3 images\n');
+    expect(stderr).toBe('');
+    await expect(runEval(['--refs', refsFile, '--preds', predsFile, '--metrics', 'bleu,spice'])).rejects.toThrow(
+      '--metrics spice needs --spice-jar <spice-1.0.jar> (the official SPICE 1.0 jar, run with Java 8); leave spice out of --metrics to score without it');
   });
 
   it('usage errors', async () => {

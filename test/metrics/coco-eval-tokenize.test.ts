@@ -200,6 +200,6 @@ describe("the paper's prediction format [{id, caption}] with file-name ids", () 
       'warning: 1 image(s) have references but no prediction; they are not evaluated\n');
     await expect(run([...files, '--tokenize', 'raw'])).rejects.toThrow('--tokenize expects ptb or none but received "raw"');
     await expect(run(['--model', dir, '--data', join(dir, 'refs.json'), '--tokenize', 'none'])).rejects.toThrow(
-      '--tokenize none applies to --refs with --preds; --model evaluation scores with the PTB protocol');
+      '--tokenize none applies to --refs with --preds; --data evaluation scores with the PTB protocol');
   });
 });
