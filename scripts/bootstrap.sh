@@ -27,8 +27,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-  echo "bootstrap: Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))." >&2
+# package.json's engines: ^20.19.0 || >=22.12.0
+if ! command -v node >/dev/null 2>&1 || ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a > 22 ? 0 : 1)'; then
+  echo "bootstrap: Node.js ^20.19 or >= 22.12 is required (found: $(node --version 2>/dev/null || echo none))." >&2
   echo "  Install it from your distribution or https://nodejs.org, then rerun this script." >&2
   exit 1
 fi
