@@ -45,8 +45,9 @@ export interface ModelLoadOptions {
   /** Parameter dtype. Default 'float32'. */
   dtype?: Dtype;
   /**
-   * Intra-op threads for the model's native work. Default: the number of cores
-   * (benchmarks/forward.ts measures 1 vs all; Debian's libtorch would otherwise use one thread).
+   * Intra-op threads for the model's native work. Default ({@link defaultThreads}): 1 for models under
+   * {@link SMALL_MODEL_PARAMETERS} parameters, otherwise the number of cores (benchmarks/forward.ts measures 1 vs
+   * all; Debian's libtorch would otherwise use one thread).
    */
   threads?: number;
 }
