@@ -171,7 +171,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--adapter <dir>', 'a LoRA adapter directory (PEFT layout, e.g. a training run\'s stages/<k>-<name>/best), or a finished run\'s folder (its final stage\'s best)')
     .option('--prompt <text>', 'text before the caption (default: none, as Hugging Face)')
     .option('--max-new-tokens <n>', 'tokens to generate at most (default: the model\'s generation_config.json, as Hugging Face generate: max_new_tokens, ' +
-      'else max_length 20 counting the start token, i.e. 19; the built-in default model sets 24. eval --model defaults to 24 for every model)',
+      'else max_length 20 counting the start token, i.e. 19; the built-in default model sets 24. eval --data uses 24 for every model, as training\'s validation)',
     parseIntegerFlag('--max-new-tokens', 1, GENERATION_LIMITS.maxNewTokens))
     .option('--min-new-tokens <n>', 'no EOS before this many tokens', parseIntegerFlag('--min-new-tokens', 0, GENERATION_LIMITS.maxNewTokens))
     .option('--num-beams <n>', 'beam search width (1: greedy)', parseIntegerFlag('--num-beams', 1, 64))
