@@ -7,16 +7,27 @@
  *
  * On one machine, ranks share its cores and memory bandwidth: this measures the overhead of the data-parallel
  * machinery (what N machines would add per step), not a speed-up, which needs cores the single process lacks.
+ *
+ * Then validation as a training run does it (`--val-images 16`, greedy, 20 new tokens, the same model): one rank;
+ * N ranks each captioning a contiguous shard, the token ids gathered by one all-reduce (what `train` does); and
+ * N ranks where rank 0 captions everything while the others wait (the alternative, `shardValidation: false`).
  * Writes benchmarks/results/ddp.json.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Blip2Model } from '../lib/model/blip2-model.js';
-import { ProcessGroup } from '../lib/distributed/process-group.js';
+import { gatherTokenIds, ProcessGroup } from '../lib/distributed/process-group.js';
+import { Blip2Captioner } from '../lib/captioner.js';
+import { captionDataset } from '../lib/train/evaluate.js';
+import type { CaptionDataset } from '../lib/data/readers.js';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { launchRanks } from '../lib/distributed/launch.js';
 import { PassThrough } from 'node:stream';
-import { baseConfig, machineLine, median, rssMiB, syntheticBatch, TINY_DIR, writeResults } from './common.js';
+import { baseConfig, machineLine, median, rssMiB, syntheticBatch, TINY_DIR, writeBaseCheckpoint, writeResults } from './common.js';
 
 const GLOBAL_BATCH = 8;
 
@@ -61,9 +72,39 @@ async function rank(model: string, steps: number): Promise<void> {
   await group.destroy();
 }
 
+/** One rank of the validation measurement: caption `dir`'s images as `mode` says, print rank 0's wall time. */
+async function validationRank(modelDir: string, imagesDir: string, count: number, mode: 'shard' | 'rank0'): Promise<void> {
+  const group = (await ProcessGroup.fromEnv(process.env, { timeoutMs: 600_000 }))!;
+  const captioner = await Blip2Captioner.fromPretrained(modelDir, { threads: Number(process.env.OMP_NUM_THREADS) });
+  const dataset: CaptionDataset = {
+    name: 'bench', skipped: { missing: 0, unreadable: 0, noCaptions: 0 },
+    samples: Array.from({ length: count }, (_, i) => ({ imageId: String(i), image: join(imagesDir, `${i}.png`), captions: ['a photo'] })),
+  };
+  const options = { generation: { maxNewTokens: 20, numBeams: 1 }, batchSize: 8 };
+  await captionDataset(captioner, { ...dataset, samples: dataset.samples.slice(0, 1) }, options); // warm-up
+  await group.barrier();
+  const t0 = performance.now();
+  if (mode === 'shard' || group.worldSize === 1) {
+    const mine = await captionDataset(captioner, dataset, { ...options, shard: { index: group.rank, count: group.worldSize } });
+    await gatherTokenIds(group, mine.tokenIds, mine.offset, count);
+  } else {
+    if (group.rank === 0) await captionDataset(captioner, dataset, options);
+    await group.barrier();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (group.rank === 0) process.stdout.write(`${JSON.stringify({ ranks: group.worldSize, threadsPerRank: captioner.model.info().threads, mode, seconds })}\n`);
+  captioner.dispose();
+  await group.destroy();
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { child: { type: 'boolean' }, model: { type: 'string', default: 'base' }, ranks: { type: 'string', default: '2' }, steps: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: {
+    child: { type: 'boolean' }, model: { type: 'string', default: 'base' }, ranks: { type: 'string', default: '2' }, steps: { type: 'string', default: '3' },
+    'val-images': { type: 'string', default: '16' }, 'val-child': { type: 'string' }, 'model-dir': { type: 'string' }, 'images-dir': { type: 'string' },
+  } });
   const steps = Number(values.steps);
+  const valImages = Number(values['val-images']);
+  if (values['val-child']) return validationRank(values['model-dir']!, values['images-dir']!, valImages, values['val-child'] as 'shard' | 'rank0');
   if (values.child) return rank(values.model!, steps);
   const cores = availableParallelism();
   const script = fileURLToPath(import.meta.url);
@@ -85,7 +126,44 @@ async function main(): Promise<void> {
       `${r.reduceSeconds!.toFixed(3)} (${((r.reduceSeconds! / r.stepSeconds!) * 100).toFixed(1)} %) | ${r.peakMiB!.toFixed(0)} |`)];
   const header = `Data-parallel LoRA step, ${values.model} model, ${rows[0]!.trainable} trainable parameters, median of ${steps} after a warm-up; ${machineLine()}`;
   process.stdout.write(`${header}\n\n${table.join('\n')}\n`);
-  writeResults('ddp', { header, date: new Date().toISOString(), rows });
+
+  // validation: a model with a tokenizer (the base-size checkpoint, or the tiny fixture) and `valImages` PNGs
+  const work = mkdtempSync(join(tmpdir(), 'blip2-ddp-val-'));
+  try {
+    const modelDir = values.model === 'tiny' ? TINY_DIR : await writeBaseCheckpoint();
+    if (modelDir !== TINY_DIR) {
+      for (const f of ['spiece.model', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json', 'preprocessor_config.json']) copyFileSync(join(TINY_DIR, f), join(modelDir, f));
+    }
+    const imagesDir = join(work, 'images');
+    mkdirSync(imagesDir);
+    for (let i = 0; i < valImages; i++) {
+      const pixels = Buffer.alloc(320 * 240 * 3);
+      for (let p = 0; p < pixels.length; p++) pixels[p] = (p * (i + 7) + (p >> 9) * 31) & 255;
+      await sharp(pixels, { raw: { width: 320, height: 240, channels: 3 } }).png().toFile(join(imagesDir, `${i}.png`));
+    }
+    const nproc = Number(values.ranks);
+    const valRows: Record<string, number | string>[] = [];
+    for (const [ranks, mode] of [[1, 'shard'], [nproc, 'shard'], [nproc, 'rank0']] as const) {
+      process.stderr.write(`validation, ${ranks} rank(s), ${mode}...\n`);
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (c: Buffer) => { text += c.toString(); });
+      const result = await launchRanks(process.execPath, [...process.execArgv, script, '--val-child', mode, '--model-dir', modelDir, '--images-dir', imagesDir, '--val-images', String(valImages)], {
+        nproc: ranks, threadsPerRank: Math.max(1, Math.floor(cores / ranks)), stdout: out,
+      });
+      if (result.exitCode !== 0) throw new Error(`validation with ${ranks} rank(s) failed`);
+      valRows.push(JSON.parse(text.trim().split('\n').at(-1)!));
+    }
+    if (modelDir !== TINY_DIR) rmSync(modelDir, { recursive: true, force: true });
+    const one = valRows[0]!.seconds as number;
+    const valTable = ['| validation | ranks × threads | seconds | images/s | vs 1 rank |', '|---|---|---|---|---|',
+      ...valRows.map((r) => `| ${r.ranks === 1 ? 'one process' : r.mode === 'shard' ? 'sharded, gathered (train)' : 'rank 0 alone'} | ${r.ranks} × ${r.threadsPerRank} | ` +
+        `${(r.seconds as number).toFixed(2)} | ${(valImages / (r.seconds as number)).toFixed(2)} | ${(one / (r.seconds as number)).toFixed(2)}x |`)];
+    process.stdout.write(`\nValidation of ${valImages} images (greedy, 20 new tokens, batch 8)\n\n${valTable.join('\n')}\n`);
+    writeResults('ddp', { header, date: new Date().toISOString(), rows, validation: { images: valImages, rows: valRows } });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 await main();

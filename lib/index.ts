@@ -169,6 +169,7 @@ export { addonLocation, type AddonLocation } from './native.js';
 export { benchHome, defaultModelDir } from './synth/default-model.js';
 export {
   ProcessGroup,
+  gatherTokenIds,
   distributedEnv,
   distributedBackends,
   REDUCE_OPS,

@@ -148,3 +148,19 @@ export class ProcessGroup {
     }
   }
 }
+
+/**
+ * All ranks' rows of token ids, in order: each rank holds `mine`, rows `offset`… of `total` (contiguous shards that
+ * together cover every row once), and every rank gets all `total` rows. One all-reduce of a zero-filled table (a
+ * row per entry: its length, then its ids): ids and lengths are integers below 2^53, exact in a float64 sum.
+ */
+export async function gatherTokenIds(group: ProcessGroup, mine: number[][], offset: number, total: number): Promise<number[][]> {
+  const width = 1 + (await group.allReduce([Math.max(0, ...mine.map((ids) => ids.length))], 'max'))[0]!;
+  const table = new Float64Array(total * width);
+  mine.forEach((ids, i) => {
+    table[(offset + i) * width] = ids.length;
+    table.set(ids, (offset + i) * width + 1);
+  });
+  const summed = await group.allReduce(table, 'sum');
+  return Array.from({ length: total }, (_, i) => Array.from(summed.subarray(i * width + 1, i * width + 1 + summed[i * width]!)));
+}

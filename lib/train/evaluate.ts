@@ -52,6 +52,26 @@ export async function evaluateCaptioner(
   dataset: CaptionDataset,
   options?: EvaluateOptions,
 ): Promise<EvaluationResult> {
+  const { samples, predictions } = await captionDataset(captioner, dataset, options);
+  return { scores: await scorePredictions(samples, predictions, options?.metrics, options?.logger ?? silentLogger), predictions };
+}
+
+/** What {@link captionDataset} returns: the images it captioned, their captions and the generated token ids. */
+export interface DatasetCaptions {
+  samples: CaptionDataset['samples'];
+  predictions: EvaluationResult['predictions'];
+  /** Per image, the generated tokens after the start token, without padding. */
+  tokenIds: number[][];
+  /** The place of the first of `samples` among all images of the evaluation (non-zero for a shard). */
+  offset: number;
+}
+
+/** The captioning half of {@link evaluateCaptioner}: captions the images (or a shard of them), scores nothing. */
+export async function captionDataset(
+  captioner: Blip2Captioner,
+  dataset: CaptionDataset,
+  options?: EvaluateOptions,
+): Promise<DatasetCaptions> {
   const o = knownKeys('evaluate options', options, [
     'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'logger', 'onProgress', 'preResize', 'shard',
   ]) as EvaluateOptions;
@@ -69,8 +89,8 @@ export async function evaluateCaptioner(
   // the shard's first image's place in the whole run: corruption noise is seeded by it
   const offset = Math.floor((index * all.length) / count);
   const samples = all.slice(offset, Math.floor(((index + 1) * all.length) / count));
-  const logger = o.logger ?? silentLogger;
   const predictions: { image_id: string; caption: string }[] = [];
+  const tokenIds: number[][] = [];
   const generation = { maxNewTokens: 24, ...o.generation };
   o.onProgress?.(0, samples.length);
   for (let start = 0; start < samples.length; start += batchSize) {
@@ -88,11 +108,13 @@ export async function evaluateCaptioner(
       defaults: captioner.generationOptions,
     });
     out.sequences.forEach((seq, i) => {
-      predictions.push({ image_id: batch[i]!.imageId, caption: captioner.tokenizer.decode(Array.from(seq), { skipSpecialTokens: true }) });
+      const ids = Array.from(seq.subarray(1, out.lengths[i]!));
+      tokenIds.push(ids);
+      predictions.push({ image_id: batch[i]!.imageId, caption: captioner.tokenizer.decode(ids, { skipSpecialTokens: true }) });
     });
     o.onProgress?.(Math.min(start + batchSize, samples.length), samples.length);
   }
-  return { scores: await scorePredictions(samples, predictions, o.metrics, logger), predictions };
+  return { samples, predictions, tokenIds, offset };
 }
 
 /** The images {@link evaluateCaptioner} captions: the dataset's, or its first `maxImages`. */

@@ -23,7 +23,7 @@ import { CiderDScorer } from '../metrics/cider.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { lockRunDirectory } from './run-lock.js';
 import { AbortError, abortSignal, throwIfAborted } from '../abort.js';
-import { evaluateCaptioner, type EvaluationResult } from './evaluate.js';
+import { captionDataset, evaluateCaptioner, evaluationSamples, scorePredictions, type EvaluateOptions, type EvaluationResult } from './evaluate.js';
 import { prepareTrainable, saveTrained, startStageWeights, trainingLabels, trainingPrompt } from './trainable.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import { resolveDefaultModel, type RunSpec, type StageSpec } from './run-config.js';
@@ -32,7 +32,7 @@ import { RUN_CONFIG_FILE, RUN_STATE_FILE, stageDirectory } from './run-layout.js
 import { isPlainObject } from '../is.js';
 import { learningRate, resolveSchedule, type Schedule } from './schedule.js';
 import { batchCiderReward, ciderReward, scstBackward, type RewardFunction, type ScstStepResult } from './scst.js';
-import type { ProcessGroup } from '../distributed/process-group.js';
+import { gatherTokenIds, type ProcessGroup } from '../distributed/process-group.js';
 import type { PixelValues } from '../image/processor.js';
 import { IGNORE_INDEX } from '../text/labels.js';
 
@@ -83,11 +83,16 @@ export interface RunOptions {
    * Data parallelism: every rank of the group runs this same call; each takes its share of every global batch
    * (contiguous rows), gradients are summed weighted by each rank's share of the label tokens, so N ranks train
    * on exactly the batches one process sees and end with its weights up to float reduction order (with LoRA
-   * dropout off; with it on, each rank draws its own masks). Rank 0 alone validates, writes logs, checkpoints,
-   * adapters and results; the others wait for its validation scores. The run folder must be one that every rank
-   * can read (for the adapters a stage starts from, and for --resume).
+   * dropout off; with it on, each rank draws its own masks). Every rank captions a contiguous shard of the
+   * validation images; rank 0 scores them all and alone writes logs, checkpoints, adapters and results. The run
+   * folder must be one that every rank can read (for the adapters a stage starts from, and for --resume).
    */
   group?: ProcessGroup;
+  /**
+   * With a group: `false` makes rank 0 caption every validation image alone while the others wait (the choice
+   * before sharding; kept for measuring, see benchmarks/ddp.ts). Default true.
+   */
+  shardValidation?: boolean;
   /** Intra-op threads of this process, overriding the config's `threads` without changing the run's config. */
   threads?: number;
 }
@@ -222,11 +227,13 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     const train = await loadDataset({ ...spec.train, role: 'train', logger, name: 'train' });
     const val = await loadDataset({ ...spec.val, role: 'val', logger, name: 'val' });
     logger.info(`data: ${train.samples.length} training images, ${val.samples.length} validation images`);
-    const evaluate = async (): Promise<EvaluationResult> => {
+    // Validation: with a group, every rank captions a contiguous shard of the images and rank 0 scores them all
+    // (benchmarks/ddp.ts measures it against rank 0 alone); other ranks get undefined.
+    const evaluate = async (): Promise<EvaluationResult | undefined> => {
       const wasTraining = captioner.model.training;
       await captioner.model.setTraining(false);
       try {
-        return await evaluateCaptioner(captioner, val, {
+        const evalOptions: EvaluateOptions = {
           generation: { maxNewTokens: spec.eval.maxNewTokens, numBeams: spec.eval.numBeams },
           ...(spec.prompt ? { prompt: spec.prompt } : {}),
           batchSize: spec.eval.batchSize,
@@ -235,19 +242,31 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
           metrics: spec.eval.metrics,
           logger,
           onProgress: events.onEvalProgress,
-        });
+        };
+        if (!ranks.group || options.shardValidation === false) {
+          return ranks.primary ? await evaluateCaptioner(captioner, val, evalOptions) : undefined;
+        }
+        const { group } = ranks;
+        const shard = await captionDataset(captioner, val, { ...evalOptions, shard: { index: group.rank, count: group.worldSize } });
+        const all = evaluationSamples(val, evalOptions.maxImages);
+        const ids = await gatherTokenIds(group, shard.tokenIds, shard.offset, all.length);
+        if (!ranks.primary) return undefined;
+        const predictions = all.map((sample, i) => ({ image_id: sample.imageId, caption: captioner.tokenizer.decode(ids[i]!, { skipSpecialTokens: true }) }));
+        return { scores: await scorePredictions(all, predictions, spec.eval.metrics, logger), predictions };
       } finally {
         await captioner.model.setTraining(wasTraining);
       }
     };
 
     throwIfAborted(options.signal);
-    if (spec.zeroShot && !state.zeroShot && ranks.primary) {
+    if (spec.zeroShot && !state.zeroShot) {
       logger.info('zero-shot evaluation');
       const result = await evaluate();
-      await writeEvaluation(join(spec.outDir, 'zero-shot'), result);
-      state.zeroShot = corpusScores(result.scores);
-      await saveState();
+      if (result) {
+        await writeEvaluation(join(spec.outDir, 'zero-shot'), result);
+        state.zeroShot = corpusScores(result.scores);
+        await saveState();
+      }
     }
 
     let scorer: CiderDScorer | undefined;
@@ -336,7 +355,8 @@ async function tidyFinishedStage(stageDir: string): Promise<void> {
 interface StageContext {
   captioner: Blip2Captioner;
   train: CaptionDataset;
-  evaluate: () => Promise<EvaluationResult>;
+  /** Validates; rank 0 gets the result, other ranks undefined. */
+  evaluate: () => Promise<EvaluationResult | undefined>;
   previous: StageStart;
   scorer: CiderDScorer | undefined;
   logger: Logger;
@@ -447,8 +467,9 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     `(${checkpointedStep === undefined ? 'no checkpoint of this stage yet' : `the last checkpoint is step ${checkpointedStep}`})`,
   );
   const validate = async () => {
-    // rank 0 validates; the others wait for its CIDEr, so that every rank takes the same early-stopping decision
-    const result = ranks.primary ? await ctx.evaluate() : undefined;
+    // every rank takes part (each captions a shard); rank 0 scores, and the others get its CIDEr, so that every
+    // rank takes the same early-stopping decision
+    const result = await ctx.evaluate();
     const cider = await ranks.fromPrimary(result?.scores.CIDEr ?? 0);
     progress.evals += 1;
     if (result) await writeEvaluation(join(dir, `eval-${progress.evals}`), result);

@@ -87,6 +87,11 @@ describe('ProcessGroup (Gloo over TCPStore, 2 processes)', () => {
     }
   });
 
+  it('gathers rows of token ids from contiguous shards onto every rank, in order, empty rows included', async () => {
+    const ranks = await runRanks('gather', [2, 2]);
+    for (const r of ranks) expect(r.result!.rows).toEqual([[5, 6], [7], [], [1, 2, 3]]);
+  });
+
   it('a rank killed with SIGKILL makes the other fail with an error naming it, well within 60 s', async () => {
     const [a, b] = await runRanks('die', [2, 2], [], 60_000);
     expect(b!.signal).toBe('SIGKILL');

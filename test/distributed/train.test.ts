@@ -1,8 +1,8 @@
 // Data-parallel training through the CLI (`train --nproc 2`, c10d/Gloo on loopback) against one process on the same
-// global batches: the final adapters and the logged losses agree; a killed rank stops the other within 60 s; a
+// global batches: the final adapters and the logged losses agree, and sharded validation gives one process's captions; a killed rank stops the other within 60 s; a
 // 2-rank run killed with -9 resumes to the adapters of an uninterrupted 2-rank run.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,17 @@ describe('train --nproc 2', () => {
       // the two ranks' partial sums add in another order than one process's: float reordering through a few AdamW
       // steps, bounded relative to the weights as the issue asks
       expect(maxDiff).toBeLessThanOrEqual(1e-5 * maxAbs);
+    }
+    // validation is sharded across the ranks and scored on rank 0: the same captions and scores as one process
+    for (const stage of STAGES) {
+      const evals = (outDir: string) => readdirSync(join(outDir, 'stages', stage)).filter((d) => d.startsWith('eval-')).sort();
+      expect(evals(join(root, 'ranks')), stage).toEqual(evals(join(root, 'single')));
+      expect(evals(join(root, 'single')).length, stage).toBeGreaterThan(0);
+      for (const dir of evals(join(root, 'single'))) {
+        const read = (outDir: string, file: string) => JSON.parse(readFileSync(join(outDir, 'stages', stage, dir, file), 'utf8'));
+        expect(read(join(root, 'ranks'), 'predictions.json'), `${stage}/${dir}`).toEqual(read(join(root, 'single'), 'predictions.json'));
+        expect(read(join(root, 'ranks'), 'metrics.json').corpus, `${stage}/${dir}`).toEqual(read(join(root, 'single'), 'metrics.json').corpus);
+      }
     }
     const one = losses(join(root, 'single'));
     const two = losses(join(root, 'ranks'));

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Blip2Model } from '../../lib/model/blip2-model.js';
-import { ProcessGroup, REDUCE_OPS } from '../../lib/distributed/process-group.js';
+import { gatherTokenIds, ProcessGroup, REDUCE_OPS } from '../../lib/distributed/process-group.js';
 import { TINY_MODEL } from './paths.js';
 import { gradsBatch } from './dist-batch.js';
 
@@ -30,6 +30,10 @@ try {
     result.grads = Object.fromEntries(Object.entries(await model.loraTensors('grads')).map(([k, t]) => [k, Array.from(t.data)]));
     result.gradNorm = (await model.optimizerStep({ lr: 1e-2, maxGradNorm: 0.5 })).gradNorm;
     model.dispose();
+  } else if (scenario === 'gather') {
+    // rank 0 holds rows 0-1, rank 1 rows 2-3 (one of them empty)
+    const mine = group.rank === 0 ? [[5, 6], [7]] : [[], [1, 2, 3]];
+    result.rows = await gatherTokenIds(group, mine, group.rank * 2, 4);
   } else if (scenario === 'die') {
     if (group.rank === Number(process.env.DIE_RANK ?? 1)) process.kill(process.pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
