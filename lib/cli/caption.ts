@@ -15,7 +15,7 @@ import { streamLogger } from '../logger.js';
 import type { Id } from '../metrics/loaders.js';
 import { expandImageArgs, IMAGE_EXTENSIONS } from './image-inputs.js';
 import { addModelFlags, checkAdapterFlag, loadCaptioner, modelFromFlags, type ModelFlags } from './model-flags.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar, type ProgressStream } from './progress.js';
 import { imageIds, writeResultsFile, type ResultEntry } from './results-file.js';
 import { recordOptions, runShards, shardsOf } from './shards.js';
 import { checkOutputFile, parseIntegerFlag, parseNumberFlag, UsageError } from './usage.js';
@@ -162,8 +162,13 @@ async function captionInShards(job: CaptionJob, flags: CaptionFlags, typed: (omi
   }
 }
 
-/** Adds the `caption` command to the program. */
-export function register(program: Command, stdout: NodeJS.WritableStream = process.stdout): void {
+/**
+ * Adds the `caption` command to the program. `stderr` gets the progress bar and the log lines; a result line on
+ * `stdout` clears the bar first and draws it again after, so that on one terminal the two never share a line.
+ */
+export function register(
+  program: Command, stdout: NodeJS.WritableStream = process.stdout, stderr: ProgressStream & NodeJS.WritableStream = process.stderr,
+): void {
   const command = program
     .command('caption')
     .description('generate captions for images, folders or glob patterns (greedy, beam search or sampling, as Hugging Face generate)')
@@ -217,13 +222,18 @@ sampling draws from a different random stream per shard.`);
   const typed = recordOptions(addModelFlags(command));
   command.action(async (args: string[], flags: CaptionFlags) => {
     const job = await prepareJob(args, flags);
-    const { dir, options } = await modelFromFlags(flags);
+    const { dir, options } = await modelFromFlags(flags, stderr);
     checkGenerationFlags(await readGenerationOptions(dir), job.generation);
     if ((flags.nproc ?? 1) > 1 && job.images.length > 1) return captionInShards(job, flags, typed, stdout);
     const { images, ids, generation } = job;
-    const captioner = await loadCaptioner(dir, options, flags.adapter, streamLogger(process.stderr));
-    const showProgress = flags.progress === true || (process.stderr.isTTY === true && images.length > 1);
-    const bar = showProgress ? new ProgressBar(process.stderr, images.length, 'caption', 'img') : undefined;
+    const captioner = await loadCaptioner(dir, options, flags.adapter, streamLogger(stderr));
+    const showProgress = flags.progress === true || (stderr.isTTY === true && images.length > 1);
+    const bar = showProgress ? new ProgressBar(stderr, images.length, 'caption', 'img') : undefined;
+    const print = (line: string) => {
+      bar?.clear();
+      stdout.write(line);
+      bar?.redraw();
+    };
     const failures = new Map<number, Error>();
     const results: ResultEntry[] = [];
     try {
@@ -234,11 +244,11 @@ sampling draws from a different random stream per shard.`);
         onError: 'skip',
         onResult: (i, result) => {
           if (!('error' in result)) {
-            stdout.write(formatLine(images[i]!, result, flags.json === true));
+            print(formatLine(images[i]!, result, flags.json === true));
             if (ids !== undefined) results.push({ image_id: ids[i]!, caption: (Array.isArray(result) ? result[0]! : result).text });
           } else {
             failures.set(i, result.error);
-            if (flags.json === true) stdout.write(`${JSON.stringify({ image: images[i]!, error: result.error.message })}\n`);
+            if (flags.json === true) print(`${JSON.stringify({ image: images[i]!, error: result.error.message })}\n`);
           }
         },
         onProgress: (done) => bar?.update(done),
