@@ -67,9 +67,25 @@ export async function expandImageArgs(args: readonly string[]): Promise<string[]
     else if (isDynamicPattern(arg)) images.push(...(await patternImages(arg)));
     else missing.push(arg);
   }
-  if (missing.length > 0) {
-    const listed = missing.slice(0, LISTED).map((m) => JSON.stringify(m)).join(', ') + (missing.length > LISTED ? ', …' : '');
-    throw new UsageError(missing.length === 1 ? `no such image file: ${listed}` : `${missing.length} image files do not exist: ${listed}`);
-  }
+  if (missing.length > 0) throw missingImagesError(missing);
   return images;
+}
+
+/**
+ * Checks that every argument is an existing file, before any model loads (commands such as `score`, which pair each
+ * image with a flag, take files only): a usage error lists the missing ones, or names a directory.
+ */
+export async function checkImageFiles(args: readonly string[]): Promise<void> {
+  const missing: string[] = [];
+  for (const arg of args) {
+    const kind = await kindOf(arg);
+    if (kind === 'directory') throw new UsageError(`${JSON.stringify(arg)} is a directory; give its image files, one per --caption`);
+    if (kind === undefined) missing.push(arg);
+  }
+  if (missing.length > 0) throw missingImagesError(missing);
+}
+
+function missingImagesError(missing: readonly string[]): UsageError {
+  const listed = missing.slice(0, LISTED).map((m) => JSON.stringify(m)).join(', ') + (missing.length > LISTED ? ', …' : '');
+  return new UsageError(missing.length === 1 ? `no such image file: ${listed}` : `${missing.length} image files do not exist: ${listed}`);
 }

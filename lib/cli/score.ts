@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { streamLogger } from '../logger.js';
-import { addModelFlags, loadCaptioner, modelFromFlags, type ModelFlags } from './model-flags.js';
+import { checkImageFiles } from './image-inputs.js';
+import { addModelFlags, checkAdapterFlag, loadCaptioner, modelFromFlags, type ModelFlags } from './model-flags.js';
 import { UsageError } from './usage.js';
 
 interface ScoreFlags extends ModelFlags {
@@ -21,9 +22,9 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
   const command = program
     .command('score')
     .description('teacher-forced loss and token log-probabilities of captions for images')
-    .argument('<images...>', 'image files (one --caption per image, in order)')
+    .argument('<images...>', 'image files (one --caption per image, in order), all checked before the model loads')
     .option('--caption <text>', 'caption to score (repeat once per image)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--adapter <dir>', 'a LoRA adapter directory (PEFT layout, e.g. a training run\'s stages/<k>-<name>/best)')
+    .option('--adapter <dir>', 'a LoRA adapter directory (PEFT layout, e.g. a training run\'s stages/<k>-<name>/best), or a finished run\'s folder (its final stage\'s best)')
     .option('--prompt <text>', 'text before the caption (default: none, as Hugging Face)')
     .option('--json', 'print one JSON object per image: {"image", "loss", "tokenLogprobs"}')
     .addHelpText('after', `
@@ -34,6 +35,9 @@ Examples:
     if (flags.caption.length !== images.length) {
       throw new UsageError(`--caption must be given once per image: ${images.length} image(s) but ${flags.caption.length} caption(s)`);
     }
+    // before the model is found or loaded: a typo in a path or --adapter is known at once
+    await checkImageFiles(images);
+    await checkAdapterFlag(flags.adapter);
     const { dir, options } = await modelFromFlags(flags);
     const captioner = await loadCaptioner(dir, options, flags.adapter, streamLogger(process.stderr));
     try {
