@@ -11,11 +11,11 @@
  *
  * Flags, files and jars are checked before any model loads or any caption is scored.
  */
-import { spawn } from 'node:child_process';
 import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { streamLogger } from '../logger.js';
 import { cocoEval, METRIC_NAMES, TOKENIZE_MODES, type CocoEvalResult, type MetricName, type TokenizeMode } from '../metrics/coco-eval.js';
+import { javaProblem } from '../metrics/jars.js';
 import { loadPredictions, loadReferences } from '../metrics/loaders.js';
 import { UsageError, checkInputFile, checkOutputFile, parseIntegerFlag } from './usage.js';
 import { addModelFlags } from './model-flags.js';
@@ -97,11 +97,7 @@ export function evalTable(result: CocoEvalResult): string {
 
 /** Whether `java -version` runs; a usage error naming --java otherwise (before hours of captioning, not after). */
 async function checkJava(java: string): Promise<void> {
-  const problem = await new Promise<string | undefined>((resolve) => {
-    const child = spawn(java, ['-version'], { stdio: 'ignore' });
-    child.on('error', (err) => resolve(err.message));
-    child.on('close', (code) => resolve(code === 0 ? undefined : `exit code ${code}`));
-  });
+  const problem = await javaProblem(java);
   if (problem !== undefined) throw new UsageError(`--java: cannot run ${JSON.stringify(java)} (${problem}); the jars need Java 8 or newer: install it or pass --java <path>`);
 }
 

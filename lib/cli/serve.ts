@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { streamLogger, type Logger } from '../logger.js';
+import { resolveAdapterDirectory } from '../train/lora-config.js';
 import { assertPortFree, isLoopbackAddress, PortInUseError } from '../serve/guards.js';
 import { DEFAULT_LIMITS, duplicateName, modelDisplayName, serveAdapters, startServer, type ServeAdapter, type ServerLimits } from '../serve/server.js';
 import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js';
@@ -56,9 +57,9 @@ export function parseAdapterFlag(value: string): string | ServeAdapter {
 
 /**
  * The adapters with their display names, checked before the port, the model and the adapters' weights: directories
- * that exist, and names used once.
+ * that hold an adapter or a finished run (whose final best adapter is served), and names used once.
  */
-function checkAdapters(flags: ServeFlags): ServeAdapter[] {
+async function checkAdapters(flags: ServeFlags): Promise<ServeAdapter[]> {
   const adapters = serveAdapters(flags.adapter);
   for (const { dir } of adapters) {
     let isDir = false;
@@ -68,6 +69,9 @@ function checkAdapters(flags: ServeFlags): ServeAdapter[] {
       // reported below
     }
     if (!isDir) throw new UsageError(`--adapter ${dir}: no such directory; pass a LoRA adapter directory (adapter_config.json and adapter_model.safetensors)`);
+    await resolveAdapterDirectory(dir).catch((err: Error) => {
+      throw new UsageError(`--adapter ${dir}: ${err.message}`);
+    });
   }
   const twice = duplicateName(adapters.map((a) => a.name));
   if (twice !== undefined) throw new UsageError(`--adapter: two adapters are shown as ${JSON.stringify(twice)}; name them apart with --adapter <name>=<dir>`);
@@ -112,7 +116,8 @@ export function register(program: Command, waitForStop: (url: string) => Promise
   const command = program
     .command('serve')
     .description('serve the captioning demo page and HTTP API (POST /api/caption, GET /api/health, GET /openapi.json)')
-    .option('--adapter <[name=]dir>', 'LoRA adapter directory, shown as name (default: its stage or run folder, e.g. 1-lora for runs/x/stages/1-lora/best); ' +
+    .option('--adapter <[name=]dir>', 'LoRA adapter directory, or a finished training run\'s folder (its final stage\'s best adapter), shown as name ' +
+      '(default: its stage or run folder, e.g. 1-lora for runs/x/stages/1-lora/best, mine for runs/mine); ' +
       'repeat for several (captions side by side, one model copy each)', (v: string, all: (string | ServeAdapter)[]) => [...all, parseAdapterFlag(v)], [])
     .option('--with-base', 'also caption with the base model (no adapter), shown first, beside the adapters (one more model copy without --share-base)')
     .option('--share-base', 'adapters (and the base model) share one copy of the base weights, swapped per caption (less memory, adapter reload per request)')
@@ -132,13 +137,14 @@ and kept in memory only. Stop with Ctrl-C.
 
 Examples:
   $ blip2-progressive serve --model ./blip2-flan-t5-xl
+  $ blip2-progressive serve --with-base --adapter mine=runs/mine      # the default model beside a finished run's best adapter
   $ blip2-progressive serve --model ./m --with-base --adapter runs/a/stages/1-lora/best --adapter scst=runs/a/stages/3-scst/best --port 8080
   $ curl -F image=@dog.jpg -F 'options={"numBeams":3,"numReturnSequences":2}' http://127.0.0.1:7860/api/caption
   $ curl -g --data-binary @dog.jpg -H 'content-type: image/jpeg' 'http://127.0.0.1:7860/api/caption?options={"maxNewTokens":20}'
 (-g stops curl from reading the braces of a query string as a URL pattern.)`);
   addModelFlags(command).action(async (flags: ServeFlags) => {
     // before the model is found, downloaded or loaded: a bad adapter or a busy port is known in milliseconds
-    const adapters = checkAdapters(flags);
+    const adapters = await checkAdapters(flags);
     await checkPort(flags.host, flags.port);
     const { dir, options } = await modelFromFlags(flags);
     if (flags.withBase === true) checkBaseName(adapters, modelDisplayName(dir));

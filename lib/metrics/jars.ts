@@ -22,6 +22,18 @@ export interface JarScore {
   perImage: number[];
 }
 
+/**
+ * Whether `<javaPath> -version` runs: undefined when it does, else why not (`spawn java ENOENT`, `exit code 1`).
+ * Callers check this before hours of captioning rather than after.
+ */
+export function javaProblem(javaPath: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(javaPath, ['-version'], { stdio: 'ignore' });
+    child.on('error', (err) => resolve(err.message));
+    child.on('close', (code, signal) => resolve(code === 0 ? undefined : signal ?? `exit code ${code}`));
+  });
+}
+
 function startError(javaPath: string, err: Error): Error {
   return new Error(`Could not start ${JSON.stringify(javaPath)} (set javaPath to a Java 8+ executable): ${err.message}`);
 }

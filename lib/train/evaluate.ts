@@ -8,7 +8,7 @@ import type { Blip2Captioner } from '../captioner.js';
 import type { CaptionDataset } from '../data/readers.js';
 import { generate } from '../generation/generate.js';
 import type { GenerationOptions } from '../generation/config.js';
-import { cocoEval, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
+import { cocoEval, type CocoEvalOptions, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
 
 import type { Corruption } from '../image/corrupt.js';
 
@@ -29,6 +29,10 @@ export interface EvaluateOptions {
   preResize?: number;
   /** Metrics (default bleu, meteor, rouge, cider). */
   metrics?: MetricName[];
+  /** The official `spice-1.0.jar`, for `spice` in `metrics` (see {@link CocoEvalOptions.spiceJar}). */
+  spiceJar?: string;
+  /** The Java executable for `spiceJar` (default `"java"`). */
+  javaPath?: string;
   logger?: Logger;
   /** Called with 0 before the first image (a progress bar's start), then after each batch. */
   onProgress?: (done: number, total: number) => void;
@@ -53,7 +57,7 @@ export async function evaluateCaptioner(
   options?: EvaluateOptions,
 ): Promise<EvaluationResult> {
   const { samples, predictions } = await captionDataset(captioner, dataset, options);
-  return { scores: await scorePredictions(samples, predictions, options?.metrics, options?.logger ?? silentLogger), predictions };
+  return { scores: await scorePredictions(samples, predictions, options ?? {}), predictions };
 }
 
 /** What {@link captionDataset} returns: the images it captioned, their captions and the generated token ids. */
@@ -73,7 +77,7 @@ export async function captionDataset(
   options?: EvaluateOptions,
 ): Promise<DatasetCaptions> {
   const o = knownKeys('evaluate options', options, [
-    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'logger', 'onProgress', 'preResize', 'shard',
+    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'spiceJar', 'javaPath', 'logger', 'onProgress', 'preResize', 'shard',
   ]) as EvaluateOptions;
   const resize = o.preResize === undefined ? undefined : integerInRange('preResize', o.preResize, 1, 1 << 15);
   if (dataset.samples.length === 0) {
@@ -124,9 +128,15 @@ export function evaluationSamples(dataset: CaptionDataset, maxImages?: number): 
 
 /** Scores predictions (COCO result format) against the samples' references, as {@link evaluateCaptioner} does. */
 export async function scorePredictions(
-  samples: CaptionDataset['samples'], predictions: EvaluationResult['predictions'], metrics?: MetricName[], logger: Logger = silentLogger,
+  samples: CaptionDataset['samples'], predictions: EvaluationResult['predictions'],
+  options: Pick<EvaluateOptions, 'metrics' | 'spiceJar' | 'javaPath' | 'logger'> = {},
 ): Promise<CocoEvalResult> {
   const refs = new Map(samples.map((s) => [s.imageId, s.captions]));
   const preds = new Map(predictions.map((p) => [p.image_id, [p.caption]]));
-  return cocoEval(refs, preds, { metrics: metrics ?? ['bleu', 'meteor', 'rouge', 'cider'], logger });
+  return cocoEval(refs, preds, {
+    metrics: options.metrics ?? ['bleu', 'meteor', 'rouge', 'cider'],
+    ...(options.spiceJar !== undefined ? { spiceJar: options.spiceJar } : {}),
+    ...(options.javaPath !== undefined ? { javaPath: options.javaPath } : {}),
+    logger: options.logger ?? silentLogger,
+  });
 }

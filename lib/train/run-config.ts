@@ -4,7 +4,7 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isRepoId } from '../hub/repo.js';
 import { boolean, integerInRange, InvalidParameterError, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange } from '../is.js';
 import { LORA_KEYS, resolveLoraOptions, type ResolvedLoraConfig } from './lora-config.js';
@@ -113,7 +113,7 @@ export interface RunSpec {
   train: DataSpec;
   val: DataSpec;
   lora: ResolvedLoraConfig;
-  eval: { maxNewTokens: number; numBeams: number; batchSize: number; maxImages: number; metrics: MetricName[] };
+  eval: EvalSpec;
   /** Evaluate the model before any stage (the paper's first table row). */
   zeroShot: boolean;
   stages: StageSpec[];
@@ -196,6 +196,7 @@ function data(path: string, value: unknown, context: ReadContext): DataSpec {
 }
 
 const METRICS = ['bleu', 'meteor', 'rouge', 'cider', 'spice'] as const;
+const DEFAULT_METRICS: MetricName[] = ['bleu', 'meteor', 'rouge', 'cider'];
 
 /** The keys of `eval` (every validation, the zero-shot one included). */
 export const EVAL_KEYS = {
@@ -204,17 +205,60 @@ export const EVAL_KEYS = {
   batchSize: integerKey(1, 4096, 16, 'Images per generation batch.'),
   maxImages: integerKey(0, 1e9, 0, 'Validate on the first N images of `data.val` only (0: all of them); every score in the table is then on those N.'),
   metrics: {
-    type: `array of ${METRICS.map((m) => JSON.stringify(m)).join(', ')}`, default: '["bleu", "meteor", "rouge", "cider"]',
-    doc: 'Metrics of every validation; must include `cider` (early stopping and the best adapter go by val CIDEr). A run has no SPICE jar setting: `spice` is skipped with a warning.',
-    read: (value: unknown, name: string): MetricName[] => {
-      const metrics = value ?? ['bleu', 'meteor', 'rouge', 'cider'];
-      if (!Array.isArray(metrics) || !metrics.every((m) => (METRICS as readonly unknown[]).includes(m)) || !metrics.includes('cider')) {
-        throw invalidParameterError(name, 'array of bleu, meteor, rouge, cider, spice that includes cider', metrics);
+    type: `array of ${METRICS.map((m) => JSON.stringify(m)).join(', ')}`, default: '["bleu", "meteor", "rouge", "cider"], and "spice" with `spiceJar`',
+    doc: 'Metrics of every validation; must include `cider` (early stopping and the best adapter go by val CIDEr). `spice` needs `spiceJar`.',
+    read: (value: unknown, name: string): MetricName[] | undefined => {
+      if (value === undefined) return undefined;
+      if (!Array.isArray(value) || !value.every((m) => (METRICS as readonly unknown[]).includes(m)) || !value.includes('cider')) {
+        throw invalidParameterError(name, 'array of bleu, meteor, rouge, cider, spice that includes cider', value);
       }
-      return metrics as MetricName[];
+      return value as MetricName[];
+    },
+  },
+  spiceJar: pathKey('The official `spice-1.0.jar` (its `lib/` of Stanford CoreNLP jars beside it): every validation then scores SPICE with it, on the PTB-tokenized captions as pycocoevalcap. Must be a file when `metrics` includes `spice`; Java is checked when the run starts, before the model loads.', '— (no SPICE)'),
+  javaPath: {
+    type: 'string', default: '"java"', doc: 'The Java 8+ executable that runs `spiceJar`: a command on the PATH, or a path (relative to the config file\'s folder).',
+    read: (value: unknown, name: string, { base }: ReadContext) => {
+      if (value === undefined) return undefined;
+      const java = nonEmptyString(name, value);
+      return /[\\/]/.test(java) ? resolve(base, java) : java;
     },
   },
 } satisfies ConfigTable;
+
+/** What a run's validations compute. */
+export interface EvalSpec {
+  maxNewTokens: number;
+  numBeams: number;
+  batchSize: number;
+  maxImages: number;
+  metrics: MetricName[];
+  /** The SPICE jar (absolute), present when `metrics` includes `spice`. */
+  spiceJar?: string;
+  /** The Java executable for `spiceJar`; absent: `java` on the PATH. */
+  javaPath?: string;
+}
+
+/**
+ * `eval`: the table's keys, then the rules between them: without `metrics`, SPICE joins the defaults when a jar is
+ * given; `spice` without a jar is an error naming `eval.spiceJar`, and the jar must be a file.
+ */
+function evalSpec(value: unknown, name: string, context: ReadContext): EvalSpec {
+  const { metrics: given, spiceJar, javaPath, ...rest } = readTable(EVAL_KEYS, value, name, `${name}.`, context);
+  const metrics = given ?? [...DEFAULT_METRICS, ...(spiceJar === undefined ? [] : ['spice' as const])];
+  const spec: EvalSpec = { ...rest, metrics };
+  if (!metrics.includes('spice')) return spec;
+  if (spiceJar === undefined) {
+    throw new RunConfigError(`${name}.metrics includes "spice", which needs ${name}.spiceJar: give the path of the official spice-1.0.jar (run with Java 8), or leave "spice" out of ${name}.metrics`);
+  }
+  const info = statSync(spiceJar, { throwIfNoEntry: false });
+  if (info === undefined || !info.isFile()) {
+    throw new RunConfigError(`${name}.spiceJar: ${info === undefined ? 'no such file' : 'not a file'}: ${spiceJar} (the official spice-1.0.jar, for "spice" in ${name}.metrics)`);
+  }
+  spec.spiceJar = spiceJar;
+  if (javaPath !== undefined) spec.javaPath = javaPath;
+  return spec;
+}
 
 /** The keys of a stage's `earlyStopping`. */
 export const EARLY_STOPPING_KEYS = {
@@ -303,7 +347,7 @@ export const RUN_KEYS = {
   }),
   lora: objectKey('object (keys below)', '{} (the paper\'s r 16, alpha 32, dropout 0.05)', 'The adapters every stage trains.',
     (value, name) => resolveLoraOptions(value ?? {}, name, `${name}.`)),
-  eval: objectKey('object (keys below)', '{}', 'How every validation captions and scores `data.val`.', (value, name) => readTable(EVAL_KEYS, value, name, `${name}.`)),
+  eval: objectKey('object (keys below)', '{}', 'How every validation captions and scores `data.val`.', (value, name, context) => evalSpec(value, name, context)),
   zeroShot: booleanKey(true, 'Evaluate the model before any stage: the table\'s first row, `zero-shot`.'),
   stages: objectKey('non-empty array of stages (keys below)', '— (required)', 'The stages, run in order, each from the previous stage\'s best adapter unless it says otherwise.', (value, name, context) => {
     if (!Array.isArray(value) || value.length === 0) throw invalidParameterError(name, 'non-empty array of stages', value);

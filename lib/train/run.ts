@@ -20,13 +20,14 @@ import { Blip2Captioner } from '../captioner.js';
 import { loadDataset, imageCaptions, type CaptionDataset } from '../data/readers.js';
 import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
 import { CiderDScorer } from '../metrics/cider.js';
+import { javaProblem } from '../metrics/jars.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { lockRunDirectory } from './run-lock.js';
 import { AbortError, abortSignal, throwIfAborted } from '../abort.js';
 import { captionDataset, evaluateCaptioner, evaluationSamples, scorePredictions, type EvaluateOptions, type EvaluationResult } from './evaluate.js';
 import { prepareTrainable, saveTrained, startStageWeights, trainingLabels, trainingPrompt } from './trainable.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
-import { resolveDefaultModel, type RunSpec, type StageSpec } from './run-config.js';
+import { resolveDefaultModel, RunConfigError, type RunSpec, type StageSpec } from './run-config.js';
 import { resolveAdapterDirectory } from './lora-config.js';
 import { RUN_CONFIG_FILE, RUN_STATE_FILE, stageDirectory } from './run-layout.js';
 import { isPlainObject } from '../is.js';
@@ -179,6 +180,14 @@ export async function runProgressive(runSpec: RunSpec, options: RunOptions = {})
   }
 }
 
+/** The Java that runs the SPICE jar, checked before the model loads rather than at the first validation. */
+async function checkJava(javaPath: string): Promise<void> {
+  const problem = await javaProblem(javaPath);
+  if (problem !== undefined) {
+    throw new RunConfigError(`eval.javaPath: cannot run ${JSON.stringify(javaPath)} (${problem}); the SPICE jar (eval.spiceJar) needs Java 8 or newer: install it or set eval.javaPath`);
+  }
+}
+
 /** How many differing keys a config mismatch names. */
 const MAX_LISTED_DIFFERENCES = 8;
 
@@ -218,6 +227,9 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
     });
   }
 
+  // rank 0 alone scores
+  if (ranks.primary && spec.eval.spiceJar !== undefined) await checkJava(spec.eval.javaPath ?? 'java');
+
   const captioner = await Blip2Captioner.fromPretrained(spec.model, {
     logger, ...(spec.device ? { device: spec.device } : {}), ...(spec.dtype ? { dtype: spec.dtype } : {}),
     ...(options.threads ?? spec.threads ? { threads: options.threads ?? spec.threads } : {}),
@@ -240,6 +252,8 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
           ...(spec.eval.maxImages ? { maxImages: spec.eval.maxImages } : {}),
           ...(spec.preResize ? { preResize: spec.preResize } : {}),
           metrics: spec.eval.metrics,
+          ...(spec.eval.spiceJar !== undefined ? { spiceJar: spec.eval.spiceJar } : {}),
+          ...(spec.eval.javaPath !== undefined ? { javaPath: spec.eval.javaPath } : {}),
           logger,
           onProgress: events.onEvalProgress,
         };
@@ -252,7 +266,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
         const ids = await gatherTokenIds(group, shard.tokenIds, shard.offset, all.length);
         if (!ranks.primary) return undefined;
         const predictions = all.map((sample, i) => ({ image_id: sample.imageId, caption: captioner.tokenizer.decode(ids[i]!, { skipSpecialTokens: true }) }));
-        return { scores: await scorePredictions(all, predictions, spec.eval.metrics, logger), predictions };
+        return { scores: await scorePredictions(all, predictions, evalOptions), predictions };
       } finally {
         await captioner.model.setTraining(wasTraining);
       }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cocoEval } from '../../lib/metrics/coco-eval.js';
 import { meteorJar } from '../../lib/metrics/jars.js';
 import { referencesFromJson, predictionsFromJson, loadReferences, loadPredictions } from '../../lib/metrics/loaders.js';
 import type { Logger } from '../../lib/logger.js';
+import { fakeJava, fakeSpiceJava } from '../helpers/fake-java.js';
 
 const refs = { 1: ['a dog runs on the grass', 'a brown dog is running'], 2: ['a cat sleeps on a sofa', 'a grey cat sleeping'] };
 
@@ -106,14 +107,6 @@ describe('loaders', () => {
   });
 });
 
-/** Writes an executable Node script standing in for `java`. */
-function fakeJava(dir: string, name: string, body: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, `#!/usr/bin/env node\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
 describe('jar bridges (fake java)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fakejava-'));
   const log = join(dir, 'meteor-log.txt');
@@ -134,12 +127,7 @@ rl.on('line', (line) => {
     process.stdout.write(total + '\\n');
   }
 });`);
-  const spiceJava = fakeJava(dir, 'java-spice', `
-const fs = require('fs');
-const a = process.argv.slice(2);
-if (a[0] !== '-jar' || a[1] !== '-Xmx8G' || a[3] !== undefined && a[4] !== '-cache' || a[6] !== '-out' || a[8] !== '-subset' || a[9] !== '-silent') { console.error('bad args: ' + a.join(' ')); process.exit(2); }
-const input = JSON.parse(fs.readFileSync(a[3], 'utf8'));
-fs.writeFileSync(a[7], JSON.stringify(input.map((x) => ({ image_id: x.image_id, scores: { All: { f: x.test.split(' ').length / 10, pr: 0, re: 0 } } }))));`);
+  const spiceJava = fakeSpiceJava(dir, 'java-spice');
   const failing = fakeJava(dir, 'java-fail', `process.stderr.write('Exception in thread main: boom'); process.exit(1);`);
 
   it('METEOR 1.5 protocol: SCORE lines per image, then EVAL; tokenized input', async () => {

@@ -151,6 +151,11 @@ describe('blip2-progressive serve', () => {
       await expect(serve([...missing, '--adapter', join(root, 'nope')]))
         .rejects.toThrow(new UsageError(`--adapter ${join(root, 'nope')}: no such directory; pass a LoRA adapter directory (adapter_config.json and adapter_model.safetensors)`));
       await expect(serve([...missing, '--adapter', '=x'])).rejects.toThrow(new UsageError('--adapter expects <dir> or <name>=<dir> but received "=x"'));
+      // a folder that is neither an adapter nor a finished run (here: the runs folder above one)
+      const runs = join(root, 'runs');
+      await expect(serve([...missing, '--adapter', `r=${runs}`])).rejects.toThrow(new UsageError(`--adapter ${runs}: No adapter_config.json in ${JSON.stringify(runs)}; ` +
+        `looked for ${JSON.stringify(join(runs, 'adapter_config.json'))} (an adapter folder: adapter_config.json and adapter_model.safetensors) and for ` +
+        `${JSON.stringify(join(runs, 'config.json'))} with ${JSON.stringify(join(runs, 'run-state.json'))} (a training run folder, whose final stage's best adapter would be loaded)`));
     } finally {
       blocker.close();
     }
