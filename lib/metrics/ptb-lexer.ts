@@ -17,6 +17,8 @@
  * hand; the 2013 and 2017-2021 ones were): ABBREV3 words ("no.", "fig.") keep their period only
  * before a number, which the fixture's `no.1` -> `no. 1` at end of input confirms (the older
  * ABBREV1 placement would give `no. .1`), and a single letter keeps its period only before a space.
+ * Where the 2013 and 2017 grammars agree, this follows them (LIKELYURL's `,-_` class range); EMAIL, which changed
+ * in between, is the 2013 grammar's, as the Spanish and French lexers adapted from PTBLexer in 2013-2014 have it.
  */
 
 /** Makes ASCII letters of a literal case-insensitive (`cannot` -> `[cC][aA]...`), as JFlex %caseless. */
@@ -177,8 +179,11 @@ const RULES: Rule[] = [
   ].map((alt) => rule(alt, null, asIs)),
   rule(`[yY]${APOS}`, '\\p{L}', asIs, '[yY]'),
   rule('(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP]):\\/\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},\\-]', null, asIs, '[hHfF]'),
-  rule('(?:(?:www\\.(?:[^ \\t\\n\\f\\r"<>|.!?(){},]+\\.)+[a-zA-Z]{2,4})|(?:(?:[^ \\t\\n\\f\\r"`\'<>|.!?(){},\\-_$]+\\.)+(?:com|net|org|edu)))(?:\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},\\-])?', null, asIs, '[^ \\t\\n\\f\\r"<>|.!?(){},]'),
-  rule('[a-zA-Z0-9][^ \\t\\n\\f\\r"<>|()\\u00A0]*@(?:[^ \\t\\n\\f\\r"<>|().\\u00A0]+\\.)+[a-zA-Z]{2,4}', null, asIs, '[a-zA-Z0-9]'),
+  // LIKELYURL. Its second alternative's label class is written `[^ \t\n\f\r\"`'<>|.!?(){},-_$]` in the grammar, where
+  // `,-_` is a JFlex range (U+002C-U+005F: digits, upper case, `:`, `/`, `@` ...), so those labels hold none of them.
+  rule(`(?:(?:${ci('www')}\\.(?:[^ \\t\\n\\f\\r"<>|.!?(){},]+\\.)+[a-zA-Z]{2,4})|(?:(?:[^ \\t\\n\\f\\r"\`'<>|.!?(){}$,-_]+\\.)+(?:${ciAlt('com|net|org|edu')})))(?:\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},\\-])?`, null, asIs, '[^ \\t\\n\\f\\r"<>|.!?(){},]'),
+  // EMAIL: no dot needed after the @; the last part runs to a space, one of "<>|() or a period.
+  rule('[a-zA-Z0-9][^ \\t\\n\\f\\r"<>|()\\u00A0]*@(?:[^ \\t\\n\\f\\r"<>|().\\u00A0]+\\.)*[^ \\t\\n\\f\\r"<>|().\\u00A0]+', null, asIs, '[a-zA-Z0-9]'),
   // TWITTER: an @-mention (ASCII letters, digits, underscore) or a #hashtag (# and a WORD) is one token.
   rule(`@[a-zA-Z_][a-zA-Z_0-9]*|#${WORD}`, null, asIs, '[@#]'),
   rule(REDAUX, '[^A-Za-z]', (t) => ({ token: latexQuotes(t, false), consumed: t.length }), '[\'\\u0092\\u2019\\u00B4&]'),

@@ -69,19 +69,30 @@ describe('hashtags and mentions', () => {
     ['TWITTER_NAME, then REDAUX', "@name's dog", "@name 's dog"],
     ['@ before a digit is not a mention: FNMARKS, then THING', '@2x', '@ 2x'],
     ['FNMARKS (@@)', '@@name', '@@ name'],
-    ['no dot after @: not EMAIL, so WORD then TWITTER_NAME', 'a@b', 'a @b'],
   ]);
 });
 
+// LIKELYURL's second alternative spells its label class [^ \t\n\f\r\"`'<>|.!?(){},-_$]: inside a JFlex class `,-_`
+// is the range U+002C-U+005F, so a label cannot hold a digit, an upper-case letter, `:`, `/` or `@` (the 2013 and the
+// 2017-2021 grammars alike). EMAIL is the 2013 grammar's (and the 2014 Spanish and French lexers', adapted from it):
+// [a-zA-Z0-9][^ \t\n\f\r\"<>|()\u00A0]*@([^ \t\n\f\r\"<>|().\u00A0]+\.)*([^ \t\n\f\r\"<>|().\u00A0]+): no dot needed after
+// the @, and the last part stops only at those characters and a period.
 describe('URLs and e-mail', () => {
   check([
     ['FULLURL cannot end in a period', 'see https://t.co/abc.', 'see https://t.co/abc .'],
     ['FULLURL stops before a parenthesis', 'http://x.org/a(b)', 'http://x.org/a -lrb- b -rrb-'],
     ['FULLURL cannot end in a hyphen', 'go to http://x.org/a-b-', 'go to http://x.org/a-b -'],
     ['LIKELYURL www. with a path', 'www.example.com/page', 'www.example.com/page'],
+    ['LIKELYURL www. labels may hold digits (no range in that class)', 'www.3m.com', 'www.3m.com'],
     ['LIKELYURL .com, then the period', 'visit google.com.', 'visit google.com .'],
+    ['LIKELYURL label class excludes U+002C-U+005F: THING, then the period, then WORD', 'buy at 3m.com', 'buy at 3m . com'],
+    ['LIKELYURL cannot take a digit label midway: WORD, NUMBER (.3 is longer than .), WORD', 'shop.3m.com', 'shop .3 m.com'],
     ['EMAIL', 'mail me at john.doe@example.com today', 'mail me at john.doe@example.com today'],
-    ['EMAIL ends at its top-level domain', 'x@y.com.', 'x@y.com .'],
+    ['EMAIL ends before a period', 'x@y.com.', 'x@y.com .'],
+    ['EMAIL needs no dot after the @ (longer than WORD, then TWITTER_NAME)', 'a@b', 'a@b'],
+    ['EMAIL without a dot, mid-sentence', 'write to me@home now', 'write to me@home now'],
+    ['EMAIL\'s last part runs to a space: a comma stays on it', 'x@y.com, then', 'x@y.com, then'],
+    ['@ at the start: TWITTER_NAME, not EMAIL (which starts with a letter or digit)', '@b.com', '@b . com'],
   ]);
 });
 
