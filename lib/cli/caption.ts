@@ -212,6 +212,7 @@ A name without a number, or two images with one id, is an error before the model
 Examples:
   $ blip2-progressive caption dog.jpg                       # the built-in default model (npx blip2-progressive bench)
   $ blip2-progressive caption photos --model Salesforce/blip2-flan-t5-xl --num-beams 5 --json
+  $ blip2-progressive caption photos --adapter runs/vizwiz   # a finished training run: its final stage's best adapter
   $ blip2-progressive caption 'photos/**/*.png' --model ./m --max-new-tokens 30 --batch-size 8
   $ blip2-progressive caption val --refs annotations/val.json --out preds.json && \\
     blip2-progressive eval --refs annotations/val.json --preds preds.json

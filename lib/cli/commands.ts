@@ -16,4 +16,4 @@ import { register as registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval, registerTrain, registerBench, registerAugment, registerServe, registerDoctor];
+export const commands: RegisterCommand[] = [registerCaption, registerScore, registerEval, registerTrain, registerBench, registerAugment, registerServe, registerDownload, registerDoctor];

@@ -36,6 +36,10 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .command('doctor')
     .description('show the native addon, libtorch, BLAS, threads, CPU features, CUDA and cache locations')
     .option('--json', 'print the report as one JSON object')
+    .addHelpText('after', `
+Examples:
+  $ blip2-progressive doctor          # does the addon load, which BLAS, how many threads, where is the default model
+  $ blip2-progressive doctor --json   # the same as JSON (runtimeInfo() in the API)`)
     .action(async (flags: { json?: boolean }) => {
       const info = await runtimeInfo();
       stdout.write(flags.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatRuntimeInfo(info)}\n`);

@@ -1,26 +1,17 @@
 #!/usr/bin/env node
 /**
  * The `blip2-progressive` command line. Each command lives in its own module and registers
- * itself on the program; this file only wires them together and maps errors to exit codes.
+ * itself on the program (lib/cli/program.ts); this file runs it and maps errors to exit codes.
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage (unknown flag, invalid value), 130 stopped by a signal.
  */
-import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { commands } from './commands.js';
+import { CommanderError } from 'commander';
+import { createProgram } from './program.js';
 import { UsageError } from './usage.js';
 import { AbortError } from '../abort.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
 export async function main(argv: string[]): Promise<number> {
-  const program = new Command('blip2-progressive')
-    .description('BLIP-2 captioning, progressive fine-tuning and caption metrics in Node.js')
-    .version(pkg.version)
-    .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', '\nExit codes: 0 success, 1 runtime failure, 2 bad usage (unknown flag or invalid value), 130 stopped by SIGINT/SIGTERM.');
-  for (const register of commands) register(program);
+  const program = createProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

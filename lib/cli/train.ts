@@ -89,7 +89,9 @@ Example config:
                 { "name": "scst", "epochs": 1, "lr": 2e-5, "scst": { "samples": 5, "baseline": "greedy" } } ] }
 
 Paths are relative to the config file. "model": "default" is the built-in default model (made by \`bench\`); a local
-folder or a Hugging Face repo id (org/name) works too. Every key, its type and default: the README's run-config reference.
+folder or a Hugging Face repo id (org/name) works too. Data files: COCO or VizWiz-Captions annotations, Karpathy's
+dataset_coco.json, the paper's processed json, or JSONL ({"image", "captions": [...]} per line), with their images in
+imageRoot. Every key, its type and default: the README's run-config reference.
 maxSteps only caps a stage's epochs; "steps": N runs exactly N optimizer steps.
 
 At the end the command prints the table, the run folder and the final stage's best adapter; --adapter <run folder>
@@ -98,6 +100,8 @@ At the end the command prints the table, the run folder and the final stage's be
 Examples:
   $ blip2-progressive train --config run.json
   $ blip2-progressive caption photos/*.jpg --adapter runs/vizwiz   # the run's final best adapter
+  $ blip2-progressive eval --data val.json --adapter runs/vizwiz    # its captions of val.json, scored
+  $ blip2-progressive serve --with-base --adapter mine=runs/vizwiz  # beside the model it started from
   $ blip2-progressive train --config run.json --resume     # after a crash, kill -9 or Ctrl-C
   $ blip2-progressive train --config run.json --nproc 2    # two ranks on this machine (c10d, Gloo)
   $ MASTER_ADDR=host0 MASTER_PORT=29500 WORLD_SIZE=2 RANK=0 blip2-progressive train --config run.json   # on host0
