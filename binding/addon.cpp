@@ -7,6 +7,7 @@
 
 #include "blip2.h"
 #include "convert.h"
+#include "profile.h"
 #include "threads.h"
 #include "decoder_handle.h"
 #include "model_handle.h"
@@ -134,6 +135,24 @@ Napi::Value ExpectedTensors(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// phaseProfile(on): switches the per-phase timers on or off and returns (and resets) the totals so far:
+// { [phase]: { seconds, calls } } for the phases that ran.
+Napi::Value PhaseProfile(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() != 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(env, "phaseProfile(on) expects a boolean");
+  const auto totals = blip2::profile::take();
+  blip2::profile::enable(info[0].As<Napi::Boolean>().Value());
+  auto out = Napi::Object::New(env);
+  for (int i = 0; i < static_cast<int>(blip2::profile::Phase::Count); ++i) {
+    if (totals.calls[i] == 0) continue;
+    auto entry = Napi::Object::New(env);
+    entry.Set("seconds", totals.seconds[i]);
+    entry.Set("calls", static_cast<double>(totals.calls[i]));
+    out.Set(blip2::profile::name(static_cast<blip2::profile::Phase>(i)), entry);
+  }
+  return out;
+}
+
 Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto obj = Napi::Object::New(env);
@@ -153,6 +172,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("randomModel", Napi::Function::New<RandomModel>(env, "randomModel"));
   exports.Set("expectedTensors", Napi::Function::New<ExpectedTensors>(env, "expectedTensors"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfo>(env, "runtimeInfo"));
+  exports.Set("phaseProfile", Napi::Function::New<PhaseProfile>(env, "phaseProfile"));
   RegisterDistributed(env, exports);
   return exports;
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "convert.h"
+#include "profile.h"
 #include "threads.h"
 #include "workers.h"
 
@@ -56,6 +57,7 @@ class StepWorker : public PromiseWorker {
     set_threads(state_->model->threads);
     c10::InferenceMode guard;
     if (reorder_.defined()) {
+      blip2::profile::Scope timed(blip2::profile::Phase::Reorder);
       const int64_t rows = state_->cache.rows();
       auto idx = reorder_.to(torch::kLong);
       if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= rows))
@@ -63,6 +65,7 @@ class StepWorker : public PromiseWorker {
       state_->cache.select_rows(idx);
     }
     auto scores = state_->model->model->decode_step(state_->cache, tokens_);
+    blip2::profile::Scope timed(blip2::profile::Phase::Scores);
     if (logprobs_) scores = torch::log_softmax(scores, -1);
     scores_ = scores.to(torch::kCPU).contiguous();
   }

@@ -136,6 +136,11 @@ export interface NativeAddon {
   randomModel(config: Blip2Config, options: NativeLoadOptions): Promise<NativeModel>;
   expectedTensors(config: Blip2Config): { name: string; shape: number[] }[];
   runtimeInfo(): NativeRuntimeInfo;
+  /**
+   * Switches the process-wide per-phase timers on or off and returns (and resets) the totals so far, for the phases
+   * that ran: vision, qformer, projection, textEncoder, crossKV, decoderStep, lmHead, reorder, scores.
+   */
+  phaseProfile(on: boolean): Record<string, { seconds: number; calls: number }>;
   initProcessGroup(options: {
     rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; backend: string; fingerprint: string;
   }): Promise<object>;

@@ -1,5 +1,7 @@
 #include "blip2.h"
 
+#include "profile.h"
+
 #include <stdexcept>
 
 namespace blip2 {
@@ -27,31 +29,45 @@ Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, 
 
   // The frozen vision tower needs no autograd graph unless adapters sit inside it.
   VisionOutput vision;
-  if (torch::GradMode::is_enabled() && !vision_needs_grad()) {
-    torch::NoGradGuard no_grad;
-    vision = vision_model.forward(pixel_values.to(dev, dtype));
-  } else {
-    vision = vision_model.forward(pixel_values.to(dev, dtype));
+  {
+    profile::Scope timed(profile::Phase::Vision);
+    if (torch::GradMode::is_enabled() && !vision_needs_grad()) {
+      torch::NoGradGuard no_grad;
+      vision = vision_model.forward(pixel_values.to(dev, dtype));
+    } else {
+      vision = vision_model.forward(pixel_values.to(dev, dtype));
+    }
   }
   keep("vision_last_hidden_state", vision.last_hidden_state);
   keep("vision_pooler_output", vision.pooler_output);
 
-  auto qf = qformer.forward(query_tokens.expand({B, -1, -1}), vision.last_hidden_state);
+  auto qf = [&] {
+    profile::Scope timed(profile::Phase::QFormer);
+    return qformer.forward(query_tokens.expand({B, -1, -1}), vision.last_hidden_state);
+  }();
   keep("qformer_last_hidden_state", qf.last_hidden_state);
   keep("qformer_pooler_output", qf.pooler_output);
 
-  auto projected = language_projection.forward(qf.last_hidden_state);  // (B, Q, d_model)
-  keep("language_projection", projected);
+  torch::Tensor embeds, mask;
+  {
+    profile::Scope timed(profile::Phase::Projection);
+    auto projected = language_projection.forward(qf.last_hidden_state);  // (B, Q, d_model)
+    keep("language_projection", projected);
 
-  auto input_ids = input_ids_in.to(dev, torch::kLong);
-  auto prompt_mask = attention_mask.defined() ? attention_mask.to(dev, torch::kLong) : torch::ones_like(input_ids);
-  // inputs_embeds = torch.cat([language_model_inputs, inputs_embeds], dim=1): the queries come first
-  auto embeds = torch::cat({projected, language_model.embed(input_ids).to(projected.scalar_type())}, 1);
-  auto mask = torch::cat({torch::ones({B, projected.size(1)}, prompt_mask.options()), prompt_mask}, 1);
+    auto input_ids = input_ids_in.to(dev, torch::kLong);
+    auto prompt_mask = attention_mask.defined() ? attention_mask.to(dev, torch::kLong) : torch::ones_like(input_ids);
+    // inputs_embeds = torch.cat([language_model_inputs, inputs_embeds], dim=1): the queries come first
+    embeds = torch::cat({projected, language_model.embed(input_ids).to(projected.scalar_type())}, 1);
+    mask = torch::cat({torch::ones({B, projected.size(1)}, prompt_mask.options()), prompt_mask}, 1);
+  }
   keep("lm_inputs_embeds", embeds);
   keep("lm_attention_mask", mask);
   if (!run_encoder) return {embeds, mask};
-  auto hidden = language_model.encoder.encode(embeds, mask);
+  torch::Tensor hidden;
+  {
+    profile::Scope timed(profile::Phase::TextEncoder);
+    hidden = language_model.encoder.encode(embeds, mask);
+  }
   keep("t5_encoder_last_hidden_state", hidden);
   return {hidden, mask};
 }
@@ -69,9 +85,11 @@ Blip2Model::Encoded Blip2Model::encode(const torch::Tensor& pixel_values, const 
 }
 
 DecoderCache Blip2Model::start_decoding(const Encoded& encoded, int64_t expand) const {
-  auto hidden = expand > 1 ? encoded.hidden.repeat_interleave(expand, 0) : encoded.hidden;
-  auto mask = expand > 1 ? encoded.mask.repeat_interleave(expand, 0) : encoded.mask;
-  return language_model.decoder.start_cache(hidden, mask);
+  // keys/values once per image: the `expand` rows of an image share them (DecoderCache::group)
+  profile::Scope timed(profile::Phase::CrossKV);
+  auto cache = language_model.decoder.start_cache(encoded.hidden, encoded.mask);
+  cache.group = expand;
+  return cache;
 }
 
 torch::Tensor Blip2Model::decode_step(DecoderCache& cache, const torch::Tensor& tokens) const {
@@ -80,7 +98,12 @@ torch::Tensor Blip2Model::decode_step(DecoderCache& cache, const torch::Tensor& 
                              " rows but " + std::to_string(tokens.numel()) + " tokens");
   }
   auto ids = tokens.to(device(), torch::kLong).unsqueeze(1);  // (B, 1)
-  auto hidden = language_model.decoder.decode_step(language_model.embed(ids), cache);
+  torch::Tensor hidden;
+  {
+    profile::Scope timed(profile::Phase::DecoderStep);
+    hidden = language_model.decoder.decode_step(language_model.embed(ids), cache);
+  }
+  profile::Scope timed(profile::Phase::LmHead);
   return language_model.logits(hidden).squeeze(1).to(torch::kFloat32);
 }
 

@@ -107,6 +107,18 @@ torch::Tensor T5Attention::attend(const torch::Tensor& qs, const torch::Tensor& 
   return o.forward(ctx);
 }
 
+torch::Tensor T5Attention::attend_shared(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
+                                         const torch::Tensor& bias, int64_t group) const {
+  if (group == 1) return attend(qs, ks, vs, bias);
+  const int64_t R = qs.size(0), B = R / group;
+  // (R, h, 1, d) -> (B, h, group, d): each image's rows query its keys together
+  auto q = qs.view({B, group, num_heads, d_kv}).transpose(1, 2);
+  auto scores = torch::matmul(q, ks.transpose(3, 2)) + bias;  // (B, h, group, T)
+  auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
+  auto ctx = torch::matmul(weights, vs).transpose(1, 2).contiguous().view({R, 1, num_heads * d_kv});
+  return o.forward(ctx);
+}
+
 torch::Tensor T5Attention::forward(const torch::Tensor& hidden, const torch::Tensor& kv_input,
                                    const torch::Tensor& bias) const {
   return attend(split_heads(q.forward(hidden)), split_heads(k.forward(kv_input)), split_heads(v.forward(kv_input)),
@@ -115,10 +127,28 @@ torch::Tensor T5Attention::forward(const torch::Tensor& hidden, const torch::Ten
 
 void DecoderCache::select_rows(const torch::Tensor& index) {
   auto idx = index.to(cross_bias.device(), torch::kLong);
-  cross_bias = cross_bias.index_select(0, idx);
+  if (group > 1) {
+    const auto n = idx.size(0);
+    const bool within = n == rows() && torch::equal(torch::div(idx, group, "floor"),
+                                                    torch::div(torch::arange(n, idx.options()), group, "floor"));
+    if (!within) {
+      // rows leave their group: one cross-attention entry per row from now on
+      cross_bias = cross_bias.repeat_interleave(group, 0);
+      for (auto& layer : layers) {
+        layer.cross_k = layer.cross_k.repeat_interleave(group, 0);
+        layer.cross_v = layer.cross_v.repeat_interleave(group, 0);
+      }
+      group = 1;
+    }
+  }
+  if (group == 1) {
+    cross_bias = cross_bias.index_select(0, idx);
+    for (auto& layer : layers) {
+      layer.cross_k = layer.cross_k.index_select(0, idx);
+      layer.cross_v = layer.cross_v.index_select(0, idx);
+    }
+  }
   for (auto& layer : layers) {
-    layer.cross_k = layer.cross_k.index_select(0, idx);
-    layer.cross_v = layer.cross_v.index_select(0, idx);
     if (layer.self_k.defined()) {
       layer.self_k = layer.self_k.index_select(0, idx);
       layer.self_v = layer.self_v.index_select(0, idx);
@@ -181,7 +211,7 @@ torch::Tensor T5Block::run(const torch::Tensor& x, const torch::Tensor& self_bia
 }
 
 torch::Tensor T5Block::step(torch::Tensor x, const torch::Tensor& self_bias, DecoderLayerCache& cache,
-                            const torch::Tensor& cross_bias) const {
+                            const torch::Tensor& cross_bias, int64_t group) const {
   const auto& sa = self_attention;
   auto normed = self_attention_norm.forward(x);
   auto k_new = sa.split_heads(sa.k.forward(normed));
@@ -191,7 +221,7 @@ torch::Tensor T5Block::step(torch::Tensor x, const torch::Tensor& self_bias, Dec
   x = clamp_fp16(x + sa.attend(sa.split_heads(sa.q.forward(normed)), cache.self_k, cache.self_v, self_bias));
   const auto& ca = *cross_attention;
   auto cross_q = ca.split_heads(ca.q.forward(cross_attention_norm->forward(x)));
-  x = clamp_fp16(x + ca.attend(cross_q, cache.cross_k, cache.cross_v, cross_bias));
+  x = clamp_fp16(x + ca.attend_shared(cross_q, cache.cross_k, cache.cross_v, cross_bias, group));
   return clamp_fp16(x + ff.forward(ff_norm.forward(x)));
 }
 
@@ -241,7 +271,9 @@ torch::Tensor T5Stack::decode_step(const torch::Tensor& embeds, DecoderCache& ca
   // causal mask is needed; the bias row is the one HF slices out with position_bias[:, :, -1:, :].
   auto self_bias = blocks.front()->self_attention.compute_bias(1, cache.length + 1, cache.length).to(embeds.scalar_type());
   torch::Tensor x = embeds;
-  for (size_t i = 0; i < blocks.size(); ++i) x = blocks[i]->step(x, self_bias, cache.layers[i], cache.cross_bias);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    x = blocks[i]->step(x, self_bias, cache.layers[i], cache.cross_bias, cache.group);
+  }
   cache.length += 1;
   return final_layer_norm.forward(x);
 }

@@ -32,6 +32,10 @@ struct T5Attention {
   // (B, T, inner) -> (B, h, T, d_kv)
   torch::Tensor split_heads(const torch::Tensor& x) const;
   // softmax(q k^T + bias) v, merged and projected by o: qs (B, h, Tq, d), ks/vs (B, h, Tk, d).
+  // attend() with the keys/values shared by `group` consecutive query rows: qs (R, h, 1, d), ks/vs (R / group, h,
+  // T, d), bias (R / group, 1, 1, T); the group's queries form one matrix product against their shared keys.
+  torch::Tensor attend_shared(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
+                              const torch::Tensor& bias, int64_t group) const;
   torch::Tensor attend(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
                        const torch::Tensor& bias) const;
 };
@@ -45,10 +49,15 @@ struct DecoderLayerCache {
 
 struct DecoderCache {
   std::vector<DecoderLayerCache> layers;
-  torch::Tensor cross_bias;  // (B, 1, 1, T_enc) additive encoder mask
+  // Cross-attention keys/values and the encoder mask are kept once per encoder row; `group` consecutive decoder rows
+  // (the beams or samples of one image) share each, so they are neither computed nor reordered per row.
+  torch::Tensor cross_bias;  // (rows / group, 1, 1, T_enc) additive encoder mask
+  int64_t group = 1;
   int64_t length = 0;        // decoder positions already cached
-  int64_t rows() const { return cross_bias.size(0); }
-  // Re-selects rows: new row i continues old row index[i] (index may shrink, grow or permute the batch).
+  int64_t rows() const { return cross_bias.size(0) * group; }
+  // Re-selects rows: new row i continues old row index[i] (index may shrink, grow or permute the batch). While
+  // every row stays within its group (beam search does), only the self-attention caches move; otherwise the
+  // shared cross-attention entries are first expanded to one per row.
   void select_rows(const torch::Tensor& index);
 };
 
@@ -75,7 +84,7 @@ struct T5Block {
                     const torch::Tensor& cross_bias, bool checkpoint) const;
   // One decoder position with the cache: x (B, 1, D).
   torch::Tensor step(torch::Tensor x, const torch::Tensor& self_bias, DecoderLayerCache& cache,
-                     const torch::Tensor& cross_bias) const;
+                     const torch::Tensor& cross_bias, int64_t group) const;
 };
 
 struct T5Stack {
