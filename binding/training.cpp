@@ -259,18 +259,38 @@ Napi::Value ModelHandle::ZeroGrad(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::SetFullTraining(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
-  if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(env, "setFullTraining(boolean)");
+  if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(env, "setFullTraining(boolean, prefixes?)");
   const bool on = info[0].As<Napi::Boolean>().Value();
+  // optional parameter-name prefixes: only the parameters under them train (empty: every parameter)
+  std::vector<std::string> prefixes;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsArray()) throw Napi::TypeError::New(env, "setFullTraining: prefixes must be an array of strings");
+    auto list = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      if (!list.Get(i).IsString()) throw Napi::TypeError::New(env, "setFullTraining: prefixes must be an array of strings");
+      prefixes.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
   return run_locked(
       env, state,
-      [on](ModelState& s) {
+      [on, prefixes](ModelState& s) {
         if (on && !s.lora.empty()) throw std::runtime_error("remove the LoRA adapters before training every parameter");
+        auto selected = [&](const std::string& name) {
+          if (prefixes.empty()) return true;
+          for (const auto& p : prefixes)
+            if (name.compare(0, p.size(), p) == 0) return true;
+          return false;
+        };
+        std::vector<std::pair<std::string, torch::Tensor*>> trainables;
         for (const auto& slot : s.model->params.slots()) {
-          slot.tensor->set_requires_grad(on);
-          if (!on) slot.tensor->mutable_grad() = torch::Tensor();
+          const bool train = on && selected(slot.name);
+          slot.tensor->set_requires_grad(train);
+          if (!train) slot.tensor->mutable_grad() = torch::Tensor();
+          if (train) trainables.emplace_back(slot.name, slot.tensor);
         }
+        if (on && trainables.empty()) throw std::runtime_error("no parameter name starts with any of the given prefixes");
         s.full_training = on;
-        s.trainer = on ? std::make_unique<blip2::Trainer>(*s.model, all_parameters(s)) : nullptr;
+        s.trainer = on ? std::make_unique<blip2::Trainer>(*s.model, [trainables] { return trainables; }) : nullptr;
       },
       [](Napi::Env e) { return e.Undefined(); });
 }
@@ -367,7 +387,10 @@ Napi::Value ModelHandle::ReduceGradients(const Napi::CallbackInfo& info) {
       env, state,
       [group, op, bucket_bytes](ModelState& s) {
         std::vector<torch::Tensor*> params;
-        for (auto& [name, tensor] : (s.full_training ? all_parameters(s) : lora_trainables(s))()) params.push_back(tensor);
+        // the trainable tensors: every parameter (or the prefixes' subset) in full training, else the adapters
+        for (auto& [name, tensor] : (s.full_training ? all_parameters(s) : lora_trainables(s))()) {
+          if (tensor->requires_grad()) params.push_back(tensor);
+        }
         group->group->reduce_gradients(params, op, bucket_bytes);
       },
       [](Napi::Env e) { return e.Undefined(); });

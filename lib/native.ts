@@ -80,7 +80,7 @@ export interface NativeModel {
   loraTensors(which: 'weights' | 'grads'): Promise<Record<string, OutputTensor>>;
   saveOptimizerState(path: string): Promise<void>;
   loadOptimizerState(path: string): Promise<void>;
-  setFullTraining(on: boolean): Promise<void>;
+  setFullTraining(on: boolean, prefixes?: string[]): Promise<void>;
   loadWeights(path: string): Promise<void>;
   setGradientCheckpointing(on: boolean): Promise<void>;
   reduceGradients(group: object, options: { op: string; bucketBytes: number }): Promise<void>;

@@ -403,11 +403,17 @@ export class Blip2Model {
 
   /**
    * Makes every model parameter trainable (pretraining or full fine-tuning; adapters must be removed first), or
-   * freezes them again. The optimizer then updates all parameters.
+   * freezes them again. The optimizer then updates the trainable parameters. `only` limits training to the
+   * parameters whose checkpoint names start with one of its prefixes (e.g. `language_model.decoder.block.11.`);
+   * the others stay frozen. A prefix list that selects nothing is an error.
    */
-  async setFullTraining(on: boolean): Promise<void> {
+  async setFullTraining(on: boolean, options?: { only?: string[] }): Promise<void> {
     if (typeof on !== 'boolean') throw invalidParameterError('on', 'boolean', on);
-    await withCallerStack(this.live().setFullTraining(on));
+    const o = knownKeys('options', options, ['only']);
+    if (o.only !== undefined && (!Array.isArray(o.only) || o.only.some((p) => typeof p !== 'string' || p.length === 0))) {
+      throw invalidParameterError('only', 'array of non-empty parameter-name prefixes', o.only);
+    }
+    await withCallerStack(this.live().setFullTraining(on, o.only as string[] | undefined));
     this.full = on;
   }
 

@@ -161,8 +161,8 @@ export async function resolveAdapterDirectory(dir: string): Promise<string> {
     );
   }
   const last = run.stages.at(-1)!;
-  if (run.trainable === 'all') {
-    throw new Error(`${JSON.stringify(dir)} is a training run with trainable "all": its stages saved every weight (${join(last.bestDir, 'model.safetensors')}), not an adapter`);
+  if (run.trainable === 'weights') {
+    throw new Error(`${JSON.stringify(dir)} is a training run that trained model weights (trainable "all" or { lastBlocks }): its stages saved every weight (${join(last.bestDir, 'model.safetensors')}), not an adapter`);
   }
   if (!last.finished) {
     const done = run.stages.filter((s) => s.finished);

@@ -124,8 +124,9 @@ export interface RunSpec {
   // to the same config.json as before they existed and their run folders still resume.
   /**
    * What the stages train: `'lora'` (default) adapters on `lora.targetModules`; `'all'` every parameter of the model
-   * (vision, Q-Former and language model; the best and final weights are saved as model.safetensors). The scripts'
-   * partial fine-tuning (`{ lastBlocks, lmHead }`) is not implemented yet.
+   * (vision, Q-Former and language model; the best and final weights are saved as model.safetensors);
+   * `{ lastBlocks, lmHead }` the scripts' partial fine-tuning: the last `lastBlocks` blocks of the T5 encoder and of
+   * the T5 decoder (and the LM head with `lmHead`), everything else frozen, saved like `'all'`.
    */
   trainable?: Trainable;
   /** Gradient checkpointing of the vision encoder layers and the T5 blocks (the scripts turn it on). Default off. */
@@ -144,20 +145,22 @@ export interface RunSpec {
   preResize?: number;
 }
 
-/** What a run trains: adapters, or every parameter. */
-export type Trainable = 'lora' | 'all';
+/** What a run trains: adapters, every parameter, or the language model's last blocks (and LM head). */
+export type Trainable = 'lora' | 'all' | { lastBlocks: number; lmHead: boolean };
 
-/** `trainable`: 'lora', 'all', or the scripts' `{ lastBlocks, lmHead }` (validated, then refused: not implemented). */
+/** Whether a run with this `trainable` trains model weights (saved as model.safetensors) rather than adapters. */
+export function trainsWeights(value: Trainable | undefined): boolean {
+  return value !== undefined && value !== 'lora';
+}
+
+/** `trainable`: 'lora', 'all', or the scripts' `{ lastBlocks, lmHead }`. */
 function trainable(value: unknown): Trainable | undefined {
   if (value === undefined || value === 'lora' || value === 'all') return value;
   if (!isPlainObject(value)) throw invalidParameterError('trainable', '"lora", "all" or { lastBlocks, lmHead }', value);
   const o = knownKeys('trainable', value, ['lastBlocks', 'lmHead']);
-  const blocks = integerInRange('trainable.lastBlocks', o.lastBlocks, 1, 1024);
-  const head = o.lmHead === undefined ? false : boolean('trainable.lmHead', o.lmHead);
-  throw new RunConfigError(
-    `trainable { lastBlocks: ${blocks}, lmHead: ${head} } is not implemented yet: training only the language model's last ` +
-    'blocks (and lm_head) needs native support for a trainable subset of parameters; use "lora" or "all"',
-  );
+  const lastBlocks = integerInRange('trainable.lastBlocks', o.lastBlocks, 1, 1024);
+  const lmHead = o.lmHead === undefined ? false : boolean('trainable.lmHead', o.lmHead);
+  return { lastBlocks, lmHead };
 }
 
 /** A path in the config, resolved against the config file's folder. */
@@ -356,7 +359,7 @@ export const RUN_KEYS = {
   device: stringKey('`cpu`, `cuda` or `cuda:N`.', '"cpu"'),
   dtype: choiceKey(['float32', 'bfloat16', 'float16'], undefined, 'Parameter dtype (float16 needs CUDA).', '"float32"'),
   threads: integerKey(1, 1024, undefined, 'Intra-op threads of the run (`--nproc` ranks: cores / ranks each).', 'all cores; 1 for models under 20M parameters'),
-  trainable: objectKey('"lora" | "all"', '"lora"', '`lora`: the adapters; `all`: every parameter of the model, each stage from the previous stage\'s best weights (`best/model.safetensors`). The scripts\' `{ lastBlocks, lmHead }` is refused: not implemented.',
+  trainable: objectKey('"lora" | "all" | { lastBlocks, lmHead }', '"lora"', '`lora`: the adapters; `all`: every parameter of the model, each stage from the previous stage\'s best weights (`best/model.safetensors`); `{ "lastBlocks": 2, "lmHead": true }`: the scripts\' partial fine-tuning, the last 2 blocks of the T5 encoder and decoder (and the LM head), saved like `all`.',
     (value) => trainable(value)),
   gradientCheckpointing: booleanKey(undefined, 'Recompute the vision and T5 blocks in backward (less memory, more time).', 'false'),
   promptMaxLength: integerKey(1, 512, undefined, 'Pad (and truncate) the training prompt to this many tokens, attention mask 0 on the padding; needs `prompt`.', '— (the prompt\'s own length)'),
@@ -391,9 +394,9 @@ function resolveRunConfig(json: unknown, base: string): RunSpec {
   const spec: RunSpec = { ...o, train: d.train, val: d.val };
   // left out when not given (see RunSpec)
   if (train !== undefined) spec.trainable = train;
-  if (train === 'all') {
+  if (trainsWeights(train)) {
     const own = o.stages.find((s) => s.freshAdapter || s.init !== undefined);
-    if (own) throw new RunConfigError(`Stage "${own.name}" asks for ${own.freshAdapter ? 'a fresh adapter' : 'an init adapter'}, but trainable "all" trains every parameter (no adapters)`);
+    if (own) throw new RunConfigError(`Stage "${own.name}" asks for ${own.freshAdapter ? 'a fresh adapter' : 'an init adapter'}, but trainable ${JSON.stringify(train)} trains model weights (no adapters)`);
   }
   if (gradientCheckpointing !== undefined) spec.gradientCheckpointing = gradientCheckpointing;
   if (promptMaxLength !== undefined) {

@@ -30,8 +30,8 @@ export interface RunFolderStage {
 /** What a run folder holds. */
 export interface RunFolder {
   stages: RunFolderStage[];
-  /** `'all'` when the stages trained every parameter (best/ then holds model.safetensors, not an adapter). */
-  trainable: 'lora' | 'all';
+  /** `'weights'` when the stages trained model weights (best/ then holds model.safetensors, not an adapter). */
+  trainable: 'lora' | 'weights';
 }
 
 const readJson = async (file: string): Promise<unknown> => JSON.parse(await readFile(file, 'utf8'));
@@ -55,5 +55,5 @@ export async function readRunFolder(dir: string): Promise<RunFolder | undefined>
     const name = String(stage?.name);
     return { name, bestDir: join(stageDirectory(dir, index, name), 'best'), finished: done[index] != null };
   });
-  return { stages, trainable: config.trainable === 'all' ? 'all' : 'lora' };
+  return { stages, trainable: config.trainable === undefined || config.trainable === 'lora' ? 'lora' : 'weights' };
 }

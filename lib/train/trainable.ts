@@ -7,17 +7,37 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Blip2Captioner } from '../captioner.js';
 import type { Blip2Model } from '../model/blip2-model.js';
-import type { RunSpec } from './run-config.js';
+import { trainsWeights, type RunSpec, type Trainable } from './run-config.js';
+import type { Blip2Config } from '../model/config.js';
 
 /** The file that holds every weight of a stage trained with `trainable: 'all'`. */
 export const FULL_WEIGHTS_FILE = 'model.safetensors';
 
 /**
- * Puts the model in the run's training mode before a stage: every parameter trainable for `'all'` (once; it stays on
- * across stages), adapters otherwise (added or loaded by {@link startStageWeights}).
+ * Puts the model in the run's training mode before a stage: every parameter trainable for `'all'`, the T5 blocks
+ * and head of `{ lastBlocks, lmHead }` (once; it stays on across stages), adapters otherwise (added or loaded by
+ * {@link startStageWeights}).
  */
 export async function prepareTrainable(model: Blip2Model, spec: RunSpec): Promise<void> {
-  if (spec.trainable === 'all' && !model.fullTraining) await model.setFullTraining(true);
+  if (!trainsWeights(spec.trainable) || model.fullTraining) return;
+  const only = trainablePrefixes(model.config, spec.trainable!);
+  await model.setFullTraining(true, only ? { only } : undefined);
+}
+
+/**
+ * The checkpoint-name prefixes a `trainable` setting trains (undefined: every parameter). `{ lastBlocks: n }`: the
+ * last n blocks of the T5 encoder and of the T5 decoder (the scripts select blocks by their index in either
+ * stack); `lmHead` adds `language_model.lm_head` (the shared embedding when the head is tied to it).
+ */
+export function trainablePrefixes(config: Blip2Config, trainable: Trainable): string[] | undefined {
+  if (trainable === 'all') return undefined;
+  if (trainable === 'lora') return [];
+  const t = config.text_config;
+  const last = (stack: 'encoder' | 'decoder', layers: number) =>
+    Array.from({ length: Math.min(trainable.lastBlocks, layers) }, (_, i) => `language_model.${stack}.block.${layers - 1 - i}.`);
+  const prefixes = [...last('encoder', t.num_layers), ...last('decoder', t.num_decoder_layers ?? t.num_layers)];
+  if (trainable.lmHead) prefixes.push(t.tie_word_embeddings ? 'language_model.shared.' : 'language_model.lm_head.');
+  return prefixes;
 }
 
 /**
@@ -32,10 +52,11 @@ export async function startStageWeights(
     await model.loadAdapter(from.init, { seed });
     return `${stageName}: starting from the adapter in ${from.init}`;
   }
-  if (spec.trainable === 'all') {
-    if (from === undefined) return `${stageName}: training every parameter of the loaded model`;
+  if (trainsWeights(spec.trainable)) {
+    const what = spec.trainable === 'all' ? 'every parameter' : `the language model's ${JSON.stringify(spec.trainable)}`;
+    if (from === undefined) return `${stageName}: training ${what} of the loaded model`;
     await model.loadWeights(join(from.bestDir, FULL_WEIGHTS_FILE));
-    return `${stageName}: training every parameter, from ${from.name}'s best weights`;
+    return `${stageName}: training ${what}, from ${from.name}'s best weights`;
   }
   if (from === undefined) {
     const summary = await model.addLora({

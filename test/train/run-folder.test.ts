@@ -147,7 +147,7 @@ describe('stage starts and lengths', () => {
     expect(() => parseRunConfig(config('x', { stages: [{ name: 'a', init: '/x', freshAdapter: true }] }))).toThrow(
       'stages[0]: init and freshAdapter both say where the stage starts; give one');
     expect(() => parseRunConfig(config('x', { trainable: 'all', stages: [{ name: 'a', init: '/x' }] }))).toThrow(
-      'Stage "a" asks for an init adapter, but trainable "all" trains every parameter (no adapters)');
+      'Stage "a" asks for an init adapter, but trainable "all" trains model weights (no adapters)');
   });
 
   it('"model": "default" without a default model says how to make one', async () => {
