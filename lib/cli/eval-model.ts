@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Logger } from '../logger.js';
-import { KARPATHY_SPLITS, loadDataset, type CaptionDataset, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
+import { KARPATHY_SPLITS, loadDataset, resultsImageId, type CaptionDataset, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
 import { parseCorruption, type Corruption } from '../image/corrupt.js';
 import { cocoEval, type CocoEvalOptions, type CocoEvalResult } from '../metrics/coco-eval.js';
 import type { Id } from '../metrics/loaders.js';
@@ -80,11 +80,6 @@ export type ScoringOptions = Omit<CocoEvalOptions, 'logger'>;
 export interface ModelEvaluation {
   scores: CocoEvalResult;
   predictions: { image_id: Id; caption: string }[];
-}
-
-/** The dataset's image ids as results files write them: numbers when every id in the file is a number. */
-function resultId(dataset: CaptionDataset): (id: Id) => Id {
-  return dataset.numericIds === true ? (id) => Number(id) : (id) => id;
 }
 
 /** Reads the dataset (checking its images) before any model loads; no usable image is an error. */
@@ -188,7 +183,7 @@ export async function evaluateWithModel(
     result = await evaluateHere(flags, dataset, logger, stderr);
     if (flags.shard === undefined) result.scores = await scoreSamples(evaluationSamples(dataset, flags.maxImages), result.predictions, scoring, logger);
   }
-  const id = resultId(dataset);
+  const id = resultsImageId(dataset);
   const predictions = result.predictions.map((p) => ({ image_id: id(p.image_id), caption: p.caption }));
   if (flags.predsOut !== undefined) await writePredictions(flags.predsOut, predictions);
   return { scores: { ...result.scores, perImage: result.scores.perImage.map((p) => ({ ...p, image_id: id(p.image_id) })) }, predictions };

@@ -470,3 +470,10 @@ export function imageCaptions(dataset: CaptionDataset): Map<string, string[]> {
   return map;
 }
 
+/**
+ * The dataset's image ids as results files write them (`image_id`): numbers when every id in the file is a JSON
+ * number (COCO, VizWiz; pycocotools rejects string ids there), else the strings.
+ */
+export function resultsImageId(dataset: CaptionDataset): (id: string | number) => string | number {
+  return dataset.numericIds === true ? (id) => Number(id) : (id) => id;
+}

@@ -31,12 +31,12 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 }
 
 /** Every evaluation of a stage: step order is the folder order (eval-1, eval-2, ...). */
-async function stageEvaluations(dir: string): Promise<{ index: number; cider: number; predictions: { image_id: string; caption: string }[] }[]> {
+async function stageEvaluations(dir: string): Promise<{ index: number; cider: number; predictions: { image_id: string | number; caption: string }[] }[]> {
   const entries = (await readdir(dir).catch(() => [] as string[])).filter((e) => /^eval-\d+$/.test(e));
   const out = [];
   for (const e of entries.sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))) {
     const metrics = await readJson<{ corpus: { CIDEr?: number } }>(join(dir, e, 'metrics.json'));
-    const predictions = (await readJson<{ image_id: string; caption: string }[]>(join(dir, e, 'predictions.json'))) ?? [];
+    const predictions = (await readJson<{ image_id: string | number; caption: string }[]>(join(dir, e, 'predictions.json'))) ?? [];
     out.push({ index: Number(e.slice(5)), cider: metrics?.corpus.CIDEr ?? 0, predictions });
   }
   return out;
@@ -56,7 +56,7 @@ export async function writeReport(input: ReportInput): Promise<void> {
   const zeroShotCider = input.summary.rows.find((r) => r.stage === 'zero-shot')?.scores.CIDEr;
   const lastEval = Math.max(1, ...evals.flatMap((e) => e.map((x) => x.index)));
   if (zeroShotCider !== undefined) ciderSeries.unshift({ name: 'zero-shot', points: [[1, zeroShotCider], [lastEval, zeroShotCider]] });
-  const zeroShot = (await readJson<{ image_id: string; caption: string }[]>(join(input.runDir, 'zero-shot', 'predictions.json'))) ?? [];
+  const zeroShot = (await readJson<{ image_id: string | number; caption: string }[]>(join(input.runDir, 'zero-shot', 'predictions.json'))) ?? [];
 
   // sample images with each stage's caption (from the stage's best evaluation)
   const annotations = JSON.parse(await readFile(input.valImages.annotations, 'utf8')) as {
@@ -66,7 +66,8 @@ export async function writeReport(input: ReportInput): Promise<void> {
   const count = input.samples ?? 8;
   const chosen = annotations.images.slice(0, count);
   const bestPredictions = evals.map((list) => list.reduce((best, e) => (e.cider > best.cider ? e : best), list[0] ?? { cider: -1, predictions: [], index: 0 }).predictions);
-  const captionOf = (preds: { image_id: string; caption: string }[], id: string) => preds.find((p) => p.image_id === id)?.caption ?? '';
+  // predictions.json keeps the dataset's id type (numbers for VizWiz / COCO)
+  const captionOf = (preds: { image_id: string | number; caption: string }[], id: string) => preds.find((p) => String(p.image_id) === id)?.caption ?? '';
   const cards: string[] = [];
   for (const image of chosen) {
     const id = String(image.id);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { appendFileNamed, writeFileAtomic } from '../io/atomic.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { Blip2Captioner } from '../captioner.js';
-import { loadDataset, imageCaptions, type CaptionDataset } from '../data/readers.js';
+import { loadDataset, imageCaptions, resultsImageId, type CaptionDataset } from '../data/readers.js';
 import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
 import { CiderDScorer } from '../metrics/cider.js';
 import { javaProblem } from '../metrics/jars.js';
@@ -277,7 +277,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
       logger.info('zero-shot evaluation');
       const result = await evaluate();
       if (result) {
-        await writeEvaluation(join(spec.outDir, 'zero-shot'), result);
+        await writeEvaluation(join(spec.outDir, 'zero-shot'), result, val);
         state.zeroShot = corpusScores(result.scores);
         await saveState();
       }
@@ -296,7 +296,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
       const previous: StageStart = stage.init !== undefined ? { init: stage.init }
         : stage.from !== undefined ? state.stages.find((s) => s.name === stage.from) : i > 0 ? state.stages[i - 1] : undefined;
       if (options.signal?.aborted) throw new AbortError(`Training aborted before stage "${stage.name}" (stage ${i + 1}); resume the run to continue`, { cause: options.signal.reason });
-      const record = await runStage(spec, stage, i, { captioner, train, evaluate, previous, scorer, logger, events, signal: options.signal, ranks });
+      const record = await runStage(spec, stage, i, { captioner, train, val, evaluate, previous, scorer, logger, events, signal: options.signal, ranks });
       state.stages[i] = record;
       await saveState();
       if (ranks.primary) await rm(join(stageDir, 'checkpoint'), { recursive: true, force: true });
@@ -328,11 +328,14 @@ async function summarize(spec: RunSpec, state: RunState, primary: boolean, alrea
   return { rows, markdown, outDir: spec.outDir, bestAdapter: join(stageDirectory(spec.outDir, last, spec.stages[last]!.name), 'best'), alreadyFinished };
 }
 
-async function writeEvaluation(dir: string, result: EvaluationResult): Promise<void> {
+/** Writes a validation's metrics and predictions (COCO results, with the dataset's id type) into `dir`. */
+async function writeEvaluation(dir: string, result: EvaluationResult, dataset: CaptionDataset): Promise<void> {
   await mkdir(dir, { recursive: true });
   const { perImage, ...corpus } = result.scores;
   await writeFileAtomic(join(dir, 'metrics.json'), `${JSON.stringify({ corpus, perImage }, null, 2)}\n`);
-  await writeFileAtomic(join(dir, 'predictions.json'), `${JSON.stringify(result.predictions, null, 2)}\n`);
+  const id = resultsImageId(dataset);
+  const predictions = result.predictions.map((p) => ({ image_id: id(p.image_id), caption: p.caption }));
+  await writeFileAtomic(join(dir, 'predictions.json'), `${JSON.stringify(predictions, null, 2)}\n`);
 }
 
 /**
@@ -369,6 +372,8 @@ async function tidyFinishedStage(stageDir: string): Promise<void> {
 interface StageContext {
   captioner: Blip2Captioner;
   train: CaptionDataset;
+  /** The validation set (for the id type of the predictions written). */
+  val: CaptionDataset;
   /** Validates; rank 0 gets the result, other ranks undefined. */
   evaluate: () => Promise<EvaluationResult | undefined>;
   previous: StageStart;
@@ -486,7 +491,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     const result = await ctx.evaluate();
     const cider = await ranks.fromPrimary(result?.scores.CIDEr ?? 0);
     progress.evals += 1;
-    if (result) await writeEvaluation(join(dir, `eval-${progress.evals}`), result);
+    if (result) await writeEvaluation(join(dir, `eval-${progress.evals}`), result, ctx.val);
     const improved = progress.bestCider === null || cider > progress.bestCider + stage.earlyStopping.minDelta;
     if (improved) {
       progress.bestCider = cider;

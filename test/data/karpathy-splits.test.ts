@@ -72,8 +72,9 @@ describe('Karpathy splits by role', () => {
       'val: Karpathy file without a split; reading its val split',
       'data: 4 training images, 2 validation images',
     ]);
-    const predictions = JSON.parse(readFileSync(join(outDir, 'stages', '1-lora', 'eval-1', 'predictions.json'), 'utf8')) as { image_id: string }[];
-    expect(predictions.map((p) => p.image_id)).toEqual(['5', '6']);
+    const predictions = JSON.parse(readFileSync(join(outDir, 'stages', '1-lora', 'eval-1', 'predictions.json'), 'utf8')) as { image_id: number }[];
+    // the file's cocoids are JSON numbers, and the results file keeps them numbers
+    expect(predictions.map((p) => p.image_id)).toEqual([5, 6]);
   });
 
   it('eval --model --data: the test split by default, --split to choose', async () => {
