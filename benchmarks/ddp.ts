@@ -21,7 +21,7 @@ import { gatherTokenIds, ProcessGroup } from '../lib/distributed/process-group.j
 import { Blip2Captioner } from '../lib/captioner.js';
 import { captionDataset } from '../lib/train/evaluate.js';
 import type { CaptionDataset } from '../lib/data/readers.js';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -77,7 +77,7 @@ async function validationRank(modelDir: string, imagesDir: string, count: number
   const group = (await ProcessGroup.fromEnv(process.env, { timeoutMs: 600_000 }))!;
   const captioner = await Blip2Captioner.fromPretrained(modelDir, { threads: Number(process.env.OMP_NUM_THREADS) });
   const dataset: CaptionDataset = {
-    name: 'bench', skipped: { missing: 0, unreadable: 0, noCaptions: 0 },
+    name: 'bench', skipped: { missing: 0, unreadable: 0, noCaptions: 0, examples: [] },
     samples: Array.from({ length: count }, (_, i) => ({ imageId: String(i), image: join(imagesDir, `${i}.png`), captions: ['a photo'] })),
   };
   const options = { generation: { maxNewTokens: 20, numBeams: 1 }, batchSize: 8 };
@@ -100,7 +100,7 @@ async function validationRank(modelDir: string, imagesDir: string, count: number
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     child: { type: 'boolean' }, model: { type: 'string', default: 'base' }, ranks: { type: 'string', default: '2' }, steps: { type: 'string', default: '3' },
-    'val-images': { type: 'string', default: '16' }, 'val-child': { type: 'string' }, 'model-dir': { type: 'string' }, 'images-dir': { type: 'string' },
+    'val-images': { type: 'string', default: '16' }, 'skip-train': { type: 'boolean' }, 'val-child': { type: 'string' }, 'model-dir': { type: 'string' }, 'images-dir': { type: 'string' },
   } });
   const steps = Number(values.steps);
   const valImages = Number(values['val-images']);
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const cores = availableParallelism();
   const script = fileURLToPath(import.meta.url);
   const rows: Record<string, number>[] = [];
-  for (const nproc of [1, Number(values.ranks)]) {
+  for (const nproc of values['skip-train'] ? [] : [1, Number(values.ranks)]) {
     process.stderr.write(`${nproc} rank(s)...\n`);
     const out = new PassThrough();
     let text = '';
@@ -120,11 +120,11 @@ async function main(): Promise<void> {
     if (result.exitCode !== 0) throw new Error(`${nproc} rank(s) failed`);
     rows.push(JSON.parse(text.trim().split('\n').at(-1)!));
   }
-  const base = rows[0]!.samplesPerSecond!;
+  const base = rows[0]?.samplesPerSecond ?? 1;
   const table = ['| ranks × threads | s / step (global batch 8) | samples/s | vs 1 rank | all-reduce s (share of step) | peak RSS MiB (rank 0) |', '|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.ranks} × ${r.threadsPerRank} | ${r.stepSeconds!.toFixed(2)} | ${r.samplesPerSecond!.toFixed(2)} | ${(r.samplesPerSecond! / base).toFixed(2)}x | ` +
       `${r.reduceSeconds!.toFixed(3)} (${((r.reduceSeconds! / r.stepSeconds!) * 100).toFixed(1)} %) | ${r.peakMiB!.toFixed(0)} |`)];
-  const header = `Data-parallel LoRA step, ${values.model} model, ${rows[0]!.trainable} trainable parameters, median of ${steps} after a warm-up; ${machineLine()}`;
+  const header = `Data-parallel LoRA step, ${values.model} model, ${rows[0]?.trainable ?? '–'} trainable parameters, median of ${steps} after a warm-up; ${machineLine()}`;
   process.stdout.write(`${header}\n\n${table.join('\n')}\n`);
 
   // validation: a model with a tokenizer (the base-size checkpoint, or the tiny fixture) and `valImages` PNGs
@@ -132,7 +132,11 @@ async function main(): Promise<void> {
   try {
     const modelDir = values.model === 'tiny' ? TINY_DIR : await writeBaseCheckpoint();
     if (modelDir !== TINY_DIR) {
-      for (const f of ['spiece.model', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json', 'preprocessor_config.json']) copyFileSync(join(TINY_DIR, f), join(modelDir, f));
+      for (const f of ['spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json']) copyFileSync(join(TINY_DIR, f), join(modelDir, f));
+      // the tiny model's preprocessing at the base config's image size
+      const pre = JSON.parse(readFileSync(join(TINY_DIR, 'preprocessor_config.json'), 'utf8')) as { size: { height: number; width: number } };
+      const size = baseConfig().vision_config.image_size;
+      writeFileSync(join(modelDir, 'preprocessor_config.json'), JSON.stringify({ ...pre, size: { height: size, width: size } }));
     }
     const imagesDir = join(work, 'images');
     mkdirSync(imagesDir);
