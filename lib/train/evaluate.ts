@@ -29,6 +29,8 @@ export interface EvaluateOptions {
   preResize?: number;
   /** Metrics (default bleu, meteor, rouge, cider). */
   metrics?: MetricName[];
+  /** Caption preparation before scoring (see {@link CocoEvalOptions.tokenize}); default `ptb`. */
+  tokenize?: 'ptb' | 'none';
   /** The official `spice-1.0.jar`, for `spice` in `metrics` (see {@link CocoEvalOptions.spiceJar}). */
   spiceJar?: string;
   /** The Java executable for `spiceJar` (default `"java"`). */
@@ -77,7 +79,7 @@ export async function captionDataset(
   options?: EvaluateOptions,
 ): Promise<DatasetCaptions> {
   const o = knownKeys('evaluate options', options, [
-    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'spiceJar', 'javaPath', 'logger', 'onProgress', 'preResize', 'shard',
+    'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'tokenize', 'spiceJar', 'javaPath', 'logger', 'onProgress', 'preResize', 'shard',
   ]) as EvaluateOptions;
   const resize = o.preResize === undefined ? undefined : integerInRange('preResize', o.preResize, 1, 1 << 15);
   if (dataset.samples.length === 0) {
@@ -129,12 +131,13 @@ export function evaluationSamples(dataset: CaptionDataset, maxImages?: number): 
 /** Scores predictions (COCO result format) against the samples' references, as {@link evaluateCaptioner} does. */
 export async function scorePredictions(
   samples: CaptionDataset['samples'], predictions: EvaluationResult['predictions'],
-  options: Pick<EvaluateOptions, 'metrics' | 'spiceJar' | 'javaPath' | 'logger'> = {},
+  options: Pick<EvaluateOptions, 'metrics' | 'tokenize' | 'spiceJar' | 'javaPath' | 'logger'> = {},
 ): Promise<CocoEvalResult> {
   const refs = new Map(samples.map((s) => [s.imageId, s.captions]));
   const preds = new Map(predictions.map((p) => [p.image_id, [p.caption]]));
   return cocoEval(refs, preds, {
     metrics: options.metrics ?? ['bleu', 'meteor', 'rouge', 'cider'],
+    ...(options.tokenize !== undefined ? { tokenize: options.tokenize } : {}),
     ...(options.spiceJar !== undefined ? { spiceJar: options.spiceJar } : {}),
     ...(options.javaPath !== undefined ? { javaPath: options.javaPath } : {}),
     logger: options.logger ?? silentLogger,

@@ -218,6 +218,7 @@ export const EVAL_KEYS = {
       return value as MetricName[];
     },
   },
+  tokenize: choiceKey(['ptb', 'none'], undefined, 'How captions are prepared before scoring: `ptb` is pycocoevalcap\'s (Stanford PTB tokenizer, punctuation dropped); `none` the paper\'s `eval_utils.py` (lower-cased, split on spaces). Early stopping and the table use it.', '"ptb"'),
   spiceJar: pathKey('The official `spice-1.0.jar` (its `lib/` of Stanford CoreNLP jars beside it): every validation then scores SPICE with it, on the PTB-tokenized captions as pycocoevalcap. Must be a file when `metrics` includes `spice`; Java is checked when the run starts, before the model loads.', '— (no SPICE)'),
   javaPath: {
     type: 'string', default: '"java"', doc: 'The Java 8+ executable that runs `spiceJar`: a command on the PATH, or a path (relative to the config file\'s folder).',
@@ -236,6 +237,8 @@ export interface EvalSpec {
   batchSize: number;
   maxImages: number;
   metrics: MetricName[];
+  /** Caption preparation before scoring; absent: `ptb` (pycocoevalcap). */
+  tokenize?: 'ptb' | 'none';
   /** The SPICE jar (absolute), present when `metrics` includes `spice`. */
   spiceJar?: string;
   /** The Java executable for `spiceJar`; absent: `java` on the PATH. */

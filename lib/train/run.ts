@@ -252,6 +252,7 @@ async function runLocked(spec: RunSpec, options: RunOptions, statePath: string):
           ...(spec.eval.maxImages ? { maxImages: spec.eval.maxImages } : {}),
           ...(spec.preResize ? { preResize: spec.preResize } : {}),
           metrics: spec.eval.metrics,
+          ...(spec.eval.tokenize !== undefined ? { tokenize: spec.eval.tokenize } : {}),
           ...(spec.eval.spiceJar !== undefined ? { spiceJar: spec.eval.spiceJar } : {}),
           ...(spec.eval.javaPath !== undefined ? { javaPath: spec.eval.javaPath } : {}),
           logger,
