@@ -171,33 +171,53 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
 ProcessGroup::~ProcessGroup() = default;
 
 // Every rank publishes its world size and fingerprint, then reads everyone's: a rank started with another
-// WORLD_SIZE or another configuration is named instead of leaving the others waiting.
+// WORLD_SIZE or another configuration is named instead of leaving the others waiting. Rank 0 serves the store, so
+// before it gives up it waits (boundedly) until every rank that joined has read what it needs: the others then
+// report the mismatch rather than a vanished store.
 void ProcessGroup::check_agreement() {
-  auto key = [](int r) { return "blip2-progressive/rank/" + std::to_string(r); };
+  auto key = [](const char* what, int r) { return std::string("blip2-progressive/") + what + "/" + std::to_string(r); };
   const std::string mine = std::to_string(options_.world_size) + "|" + options_.fingerprint;
-  impl_->store->set(key(options_.rank), std::vector<uint8_t>(mine.begin(), mine.end()));
-  for (int r = 0; r < options_.world_size; ++r) {
+  impl_->store->set(key("rank", options_.rank), std::vector<uint8_t>(mine.begin(), mine.end()));
+  std::string problem;
+  for (int r = 0; r < options_.world_size && problem.empty(); ++r) {
     try {
-      impl_->store->wait({key(r)}, options_.timeout);
+      impl_->store->wait({key("rank", r)}, options_.timeout);
     } catch (const std::exception&) {
-      throw std::runtime_error("rank " + std::to_string(r) + " did not join within " +
-                               std::to_string(options_.timeout.count()) + " ms (is it running, with the same " +
-                               "MASTER_ADDR/MASTER_PORT and WORLD_SIZE=" + std::to_string(options_.world_size) + "?)");
+      problem = "rank " + std::to_string(r) + " did not join within " + std::to_string(options_.timeout.count()) +
+                " ms (is it running, with the same MASTER_ADDR/MASTER_PORT and WORLD_SIZE=" +
+                std::to_string(options_.world_size) + "?)";
+      break;
     }
-    auto bytes = impl_->store->get(key(r));
+    auto bytes = impl_->store->get(key("rank", r));
     const std::string theirs(bytes.begin(), bytes.end());
     if (theirs == mine) continue;
     const auto bar = theirs.find('|');
     const std::string world = theirs.substr(0, bar);
     if (world != std::to_string(options_.world_size)) {
-      throw std::runtime_error("rank " + std::to_string(r) + " was started with WORLD_SIZE=" + world + " but rank " +
-                               std::to_string(options_.rank) + " with WORLD_SIZE=" +
-                               std::to_string(options_.world_size));
+      problem = "rank " + std::to_string(r) + " was started with WORLD_SIZE=" + world + " but rank " +
+                std::to_string(options_.rank) + " with WORLD_SIZE=" + std::to_string(options_.world_size);
+    } else {
+      problem = "rank " + std::to_string(r) + " runs another configuration than rank " + std::to_string(options_.rank) +
+                " (fingerprint " + theirs.substr(bar + 1) + " vs " + options_.fingerprint +
+                "): start every rank with the same config";
     }
-    throw std::runtime_error("rank " + std::to_string(r) + " runs another configuration than rank " +
-                             std::to_string(options_.rank) + " (fingerprint " + theirs.substr(bar + 1) + " vs " +
-                             options_.fingerprint + "): start every rank with the same config");
   }
+  if (problem.empty()) return;
+  try {
+    impl_->store->set(key("checked", options_.rank), std::vector<uint8_t>{1});
+    if (options_.rank == 0) {
+      const auto deadline = std::chrono::steady_clock::now() + std::min(options_.timeout, std::chrono::milliseconds(10000));
+      for (int r = 1; r < options_.world_size; ++r) {
+        while (impl_->store->check({key("rank", r)}) && !impl_->store->check({key("checked", r)}) &&
+               std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    }
+  } catch (const std::exception&) {
+    // the store is gone: nothing left to wait for
+  }
+  throw std::runtime_error(problem);
 }
 
 bool ProcessGroup::has_backend(const std::string& backend) {
