@@ -10,7 +10,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { boolean, describe, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { badFile, collect, isId, isVizWizAnnotations, isVizWizReference } from '../metrics/loaders.js';
+import { badFile, collect, isId, isVizWizAnnotations, isVizWizReference, jsonObjectLines } from '../metrics/loaders.js';
 
 /** One image with its captions. */
 export interface CaptionSample {
@@ -283,21 +283,12 @@ function parseProcessed(json: unknown, ctx: ParseContext): CaptionSample[] {
  */
 function parseJsonl(text: string, ctx: ParseContext): CaptionSample[] {
   const items: CaptionSample[] = [];
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (line.trim().length === 0) return;
-    const where = `line ${index + 1}`;
-    let item: unknown;
-    try {
-      item = JSON.parse(line);
-    } catch (error) {
-      throw new TypeError(`Expected a JSON object at ${where} in ${ctx.source} but it does not parse: ${(error as Error).message}`);
-    }
-    if (!isPlainObject(item)) throw badFile(ctx.source, `an object at ${where}`, item);
+  for (const { item, where } of jsonObjectLines(text, ctx.source)) {
     const image = stringField(ctx, item, 'image', where);
     const id = item.image_id ?? image;
     if (!isId(id)) throw badFile(ctx.source, `a number or string image_id at ${where}`, id);
     items.push({ imageId: idString(ctx, id), image: resolve(ctx.imageRoot, image), captions: captionList(ctx, item.captions, where) });
-  });
+  }
   return mergeById(items, ctx);
 }
 

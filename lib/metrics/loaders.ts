@@ -168,6 +168,19 @@ function lineCaption(item: Record<string, unknown>, where: string, source: strin
  */
 export function predictionsFromJsonLines(text: string, source = 'predictions'): CaptionMap {
   const map: CaptionMap = new Map();
+  for (const { item, where } of jsonObjectLines(text, source)) {
+    const entry = lineCaption(item, where, source);
+    if (entry !== undefined) push(map, entry.id, entry.caption);
+  }
+  return map;
+}
+
+/**
+ * The objects of a JSON Lines text, each with its place for messages (`line N`, 1-based); blank lines are skipped,
+ * and a line that does not parse or is not an object is an error naming it and `source`.
+ */
+export function jsonObjectLines(text: string, source: string): { item: Record<string, unknown>; where: string }[] {
+  const out: { item: Record<string, unknown>; where: string }[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     if (line.trim().length === 0) return;
     const where = `line ${index + 1}`;
@@ -175,13 +188,12 @@ export function predictionsFromJsonLines(text: string, source = 'predictions'): 
     try {
       item = JSON.parse(line);
     } catch (err) {
-      throw new TypeError(`Expected a JSON object at ${where} of ${source} but it does not parse: ${(err as Error).message}`);
+      throw new TypeError(`Expected a JSON object at ${where} in ${source} but it does not parse: ${(err as Error).message}`);
     }
     if (!isPlainObject(item)) throw badFile(source, `an object at ${where}`, item);
-    const entry = lineCaption(item, where, source);
-    if (entry !== undefined) push(map, entry.id, entry.caption);
+    out.push({ item, where });
   });
-  return map;
+  return out;
 }
 
 /** True when a VizWiz-Captions annotation list marks rejected or precanned captions. */
