@@ -27,6 +27,16 @@ export function invalidParameterError(name: string, expected: string, actual: un
   return new InvalidParameterError(`Expected ${expected} for ${name} but received ${describe(actual)}`);
 }
 
+/**
+ * An optional argument: `fallback` when `value` is undefined, else `check(value)` (which throws for a bad value).
+ * The one way to write a default beside its validator:
+ * `optional(o.batchSize, 8, (v) => integerInRange('batchSize', v, 1, 4096))`. Only undefined takes the fallback;
+ * null goes to `check` like any other value, so `{ batchSize: null }` is reported, not ignored.
+ */
+export function optional<V, T, D = T>(value: V | undefined, fallback: D, check: (value: V) => T): T | D {
+  return value === undefined ? fallback : check(value);
+}
+
 export function isDefined<T>(value: T | undefined | null): value is T {
   return value !== undefined && value !== null;
 }

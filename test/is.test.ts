@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { integerInRange, InvalidParameterError, oneOf, optional } from '../lib/is.js';
+
+describe('optional', () => {
+  const batchSize = (value: unknown) => optional(value, 8, (v) => integerInRange('batchSize', v, 1, 4096));
+
+  it('gives the fallback only for undefined', () => {
+    expect(batchSize(undefined)).toBe(8);
+    expect(optional(undefined, undefined, (v: unknown) => integerInRange('maxLength', v, 1, 10))).toBeUndefined();
+  });
+
+  it('returns the checked value when one is given', () => {
+    expect(batchSize(4096)).toBe(4096);
+    expect(optional('skip', 'throw', (v) => oneOf('onError', v, ['throw', 'skip'] as const))).toBe('skip');
+  });
+
+  it('passes null and bad values to the check, which names the argument', () => {
+    expect(() => batchSize(null)).toThrow(new InvalidParameterError('Expected integer between 1 and 4096 for batchSize but received null'));
+    expect(() => batchSize(0)).toThrow('Expected integer between 1 and 4096 for batchSize but received 0 of type number');
+    expect(() => batchSize(0)).toThrow(TypeError);
+  });
+
+  it('does not call the check for undefined', () => {
+    let calls = 0;
+    optional(undefined, 1, () => ++calls);
+    expect(calls).toBe(0);
+  });
+});
