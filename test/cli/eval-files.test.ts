@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { register } from '../../lib/cli/eval.js';
 import { UsageError } from '../../lib/cli/usage.js';
 import { loadPredictions } from '../../lib/metrics/loaders.js';
+import { edgeCaseScores, scorerEdgeCase } from '../helpers/goldens.js';
 
 async function runEval(args: string[]) {
   let stdout = '';
@@ -28,22 +29,21 @@ const file = (name: string, content: unknown) => {
   return path;
 };
 // scorer_edge_cases.json "three_images_mixed" (as test/metrics/cli-eval.test.ts), with VizWiz-style file names
+const suite = scorerEdgeCase('three_images_mixed');
+const IDS = Object.keys(suite.gts).map(Number);
 const refs = file('refs.json', {
-  images: [1, 2, 3].map((id) => ({ id, file_name: `VizWiz_val_0000000${id}.jpg` })),
-  annotations: [
-    { image_id: 1, caption: 'a dog runs on grass' }, { image_id: 1, caption: 'a brown dog runs' }, { image_id: 1, caption: 'dog running' },
-    { image_id: 2, caption: 'a cat sleeps on a sofa' }, { image_id: 2, caption: 'a grey cat sleeping' },
-    { image_id: 3, caption: 'two people ride bikes down a road' }, { image_id: 3, caption: 'people riding bicycles' },
-    { image_id: 3, caption: 'a couple on bicycles on the road' }],
+  images: IDS.map((id) => ({ id, file_name: `VizWiz_val_0000000${id}.jpg` })),
+  annotations: IDS.flatMap((id) => suite.gts[id]!.map((caption) => ({ image_id: id, caption }))),
 });
-const CAPTIONS = ['a dog runs on the grass', 'a dog sleeps on a sofa', 'two people riding bikes'];
+const CAPTIONS = IDS.map((id) => suite.res[id]![0]!);
 const results = file('results.json', CAPTIONS.map((caption, i) => ({ image_id: i + 1, caption })));
 const captionLine = (image: string, text: string) => JSON.stringify({ image, captions: [{ text, tokenIds: [0, 5, 1], score: -0.5 }] });
 const jsonl = file('captions.jsonl', [
   ...CAPTIONS.map((text, i) => captionLine(`photos/VizWiz_val_0000000${i + 1}.jpg`, text)),
   JSON.stringify({ image: 'photos/broken.jpg', error: 'Cannot load image' }),
 ].join('\n'));
-const CORPUS = { Bleu_4: 0.4980657277217546, ROUGE_L: 0.8186830133395019, CIDEr: 2.3421053457803627 };
+const { Bleu_4, ROUGE_L, CIDEr } = edgeCaseScores(suite);
+const CORPUS = { Bleu_4, ROUGE_L, CIDEr };
 
 describe('eval --preds formats', () => {
   it('reads caption --json lines by image file name, skipping failed images: the scores of the results file', async () => {
@@ -98,6 +98,10 @@ describe('eval scoring flags', () => {
     const corpus = JSON.parse((await runEval(['--refs', refs, '--preds', jsonl, '--metrics', 'bleu,rouge,cider', '--per-image', perImage, '--json'])).stdout);
     const images = JSON.parse(readFileSync(perImage, 'utf8')) as { image_id: number; CIDEr: number; ROUGE_L: number }[];
     expect(images.map((i) => [i.image_id, Object.keys(i).length])).toEqual([[1, 7], [2, 7], [3, 7]]);
+    images.forEach((image, k) => {
+      expect(Math.abs(image.CIDEr - suite.CIDEr_per_image![k]!)).toBeLessThan(1e-12);
+      expect(Math.abs(image.ROUGE_L - suite.ROUGE_L_per_image[k]!)).toBeLessThan(1e-12);
+    });
     expect(Math.abs(images.reduce((s, i) => s + i.CIDEr, 0) / 3 - corpus.CIDEr)).toBeLessThan(1e-12);
     expect(Math.abs(images.reduce((s, i) => s + i.ROUGE_L, 0) / 3 - CORPUS.ROUGE_L)).toBeLessThan(1e-12);
   });

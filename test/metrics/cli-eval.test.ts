@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from '../../lib/cli/eval.js';
+import { edgeCaseScores, scorerEdgeCase } from '../helpers/goldens.js';
 
 function capture() {
   const stream = new PassThrough();
@@ -25,28 +26,24 @@ async function runEval(args: string[]) {
 const dir = mkdtempSync(join(tmpdir(), 'cli-eval-'));
 const refsFile = join(dir, 'refs.json');
 const predsFile = join(dir, 'preds.json');
-// scorer_edge_cases.json "three_images_mixed" suite, raw-caption form (the tokenizer leaves it unchanged).
-writeFileSync(refsFile, JSON.stringify({ annotations: [
-  { image_id: 1, caption: 'a dog runs on grass' }, { image_id: 1, caption: 'a brown dog runs' }, { image_id: 1, caption: 'dog running' },
-  { image_id: 2, caption: 'a cat sleeps on a sofa' }, { image_id: 2, caption: 'a grey cat sleeping' },
-  { image_id: 3, caption: 'two people ride bikes down a road' }, { image_id: 3, caption: 'people riding bicycles' },
-  { image_id: 3, caption: 'a couple on bicycles on the road' }] }));
-writeFileSync(predsFile, JSON.stringify([{ image_id: 1, caption: 'a dog runs on the grass' }, { image_id: 2, caption: 'a dog sleeps on a sofa' },
-  { image_id: 3, caption: 'two people riding bikes' }]));
+// scorer_edge_cases.json "three_images_mixed": its captions are already PTB-tokenized, so the tokenizer leaves them unchanged
+const suite = scorerEdgeCase('three_images_mixed');
+const ids = Object.keys(suite.gts);
+writeFileSync(refsFile, JSON.stringify({
+  annotations: ids.flatMap((id) => suite.gts[id]!.map((caption) => ({ image_id: Number(id), caption }))),
+}));
+writeFileSync(predsFile, JSON.stringify(ids.map((id) => ({ image_id: Number(id), caption: suite.res[id]![0] }))));
 
 describe('blip2-progressive eval', () => {
   it('--json prints pycocoevalcap keys with the golden scores of three_images_mixed', async () => {
     const { stdout } = await runEval(['--refs', refsFile, '--preds', predsFile, '--metrics', 'bleu,rouge,cider', '--json']);
-    expect(JSON.parse(stdout)).toEqual({
-      Bleu_1: 0.8749999999453126, Bleu_2: 0.7337993856541887, Bleu_3: 0.599429657403106, Bleu_4: 0.4980657277217546,
-      ROUGE_L: 0.8186830133395019, CIDEr: 2.3421053457803627, tokenize: 'ptb', images: 3,
-    });
+    expect(JSON.parse(stdout)).toEqual({ ...edgeCaseScores(suite), tokenize: 'ptb', images: 3 });
   });
 
   it('prints a table; SPICE is asked for only with its jar, so nothing warns', async () => {
     const { stdout, stderr } = await runEval(['--refs', refsFile, '--preds', predsFile, '--metrics', 'bleu']);
-    expect(stdout).toBe('| metric | score |\n|---|---|\n| Bleu_1 | 0.8750 |\n| Bleu_2 | 0.7338 |\n| Bleu_3 | 0.5994 |\n' +
-      '| Bleu_4 | 0.4981 |\n\n3 images\n');
+    const rows = suite.Bleu.map((score, n) => `| Bleu_${n + 1} | ${score.toFixed(4)} |\n`).join('');
+    expect(stdout).toBe(`| metric | score |\n|---|---|\n${rows}\n3 images\n`);
     expect(stderr).toBe('');
     await expect(runEval(['--refs', refsFile, '--preds', predsFile, '--metrics', 'bleu,spice'])).rejects.toThrow(
       '--metrics spice needs --spice-jar <spice-1.0.jar> (the official SPICE 1.0 jar, run with Java 8); leave spice out of --metrics to score without it');
