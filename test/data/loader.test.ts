@@ -24,25 +24,69 @@ function dataset(n: number, captionsOf = (i: number) => 1 + (i % 3)): CaptionDat
 
 /**
  * A processor that writes each image's number (from `/img/<n>.png`) into a 3×1×1 pixel row, records its calls,
- * optionally waits, and flips the images whose number `flip` accepts when transforms are requested.
+ * and flips the images whose number `flip` accepts when transforms are requested.
  */
 class FakeProcessor implements BatchImageProcessor {
   calls: { inputs: string[]; options: PreprocessOptions | undefined }[] = [];
-  finished = 0;
-  constructor(private readonly delayMs = 0, private readonly flip: (n: number) => boolean = () => false) {}
+  constructor(private readonly flip: (n: number) => boolean = () => false) {}
 
   async preprocess(inputs: readonly unknown[], options?: PreprocessOptions): Promise<PixelValues> {
     const paths = inputs as string[];
     this.calls.push({ inputs: paths, options });
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     const numbers = paths.map((p) => Number(/\/(\d+)\.png$/.exec(p)![1]));
     const data = new Float32Array(numbers.length * 3);
     numbers.forEach((n, i) => data.fill(n, 3 * i, 3 * i + 3));
-    this.finished += 1;
     const out: PixelValues = { data, shape: [numbers.length, 3, 1, 1] };
     if (options?.transforms !== undefined) out.flipped = numbers.map((n) => this.flip(n));
     return out;
   }
+}
+
+/**
+ * A processor whose batches finish only when the test releases them (by the number of their first image / batch
+ * size, i.e. the batch index of an unshuffled loader with batch size 2): preparation order and overlap are observed
+ * as events, not timed.
+ */
+class GatedProcessor implements BatchImageProcessor {
+  private readonly pending = new Map<number, () => void>();
+  private readonly seen: number[] = [];
+
+  async preprocess(inputs: readonly unknown[]): Promise<PixelValues> {
+    const first = Number(/\/(\d+)\.png$/.exec((inputs as string[])[0]!)![1]);
+    const batch = first / inputs.length;
+    this.seen.push(batch);
+    await new Promise<void>((resolve) => this.pending.set(batch, resolve));
+    return { data: new Float32Array(inputs.length * 3), shape: [inputs.length, 3, 1, 1] };
+  }
+
+  /** The batches asked for so far, in order. */
+  requested(): number[] {
+    return [...this.seen];
+  }
+
+  release(batch: number): void {
+    const resolve = this.pending.get(batch);
+    if (!resolve) throw new Error(`batch ${batch} was not requested`);
+    this.pending.delete(batch);
+    resolve();
+  }
+
+  releaseAll(): void {
+    for (const batch of [...this.pending.keys()]) this.release(batch);
+  }
+}
+
+/** Lets every promise callback that is already due run (a few macrotask turns). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** 'ready' when the promise settles once due callbacks have run, else 'pending'. */
+async function stateOf(promise: Promise<unknown>): Promise<'ready' | 'pending'> {
+  let state: 'ready' | 'pending' = 'pending';
+  promise.then(() => { state = 'ready'; }, () => { state = 'ready'; });
+  await settle();
+  return state;
 }
 
 async function collect(iterable: AsyncIterable<CaptionBatch>): Promise<CaptionBatch[]> {
@@ -145,24 +189,33 @@ describe('CaptionLoader: resuming and prefetch', () => {
 
   it('prepares `prefetch` batches while the consumer works on one', async () => {
     for (const prefetch of [0, 1, 2, 3]) {
-      const processor = new FakeProcessor(30);
-      const loader = new CaptionLoader(dataset(20), { processor, batchSize: 2, prefetch });
+      const processor = new GatedProcessor();
+      const loader = new CaptionLoader(dataset(20), { processor, batchSize: 2, prefetch, shuffle: false });
       const iterator = loader.epoch(0)[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      expect(first.value.index).toBe(0);
-      // A slow consumer: by the time it is done, the next `prefetch` batches are already prepared.
-      await new Promise((r) => setTimeout(r, 150));
-      expect(processor.calls.length).toBe(1 + prefetch);
-      expect(processor.finished).toBe(1 + prefetch);
-      const started = Date.now();
-      const second = await iterator.next();
-      const waited = Date.now() - started;
-      console.log(`prefetch ${prefetch}: waited ${waited} ms for batch 1 after a slow consumer`);
-      expect(second.value.index).toBe(1);
-      // Without prefetch the consumer waits the whole 30 ms preparation; with it, nothing.
-      if (prefetch > 0) expect(waited).toBeLessThan(20);
-      else expect(waited).toBeGreaterThanOrEqual(25);
+      const first = iterator.next();
+      await settle();
+      // before anything is ready, batch 0 and (with prefetch) the next ones are requested together
+      expect(processor.requested(), `prefetch ${prefetch}`).toEqual([0, 1, 2].slice(0, Math.max(1, prefetch)));
+      processor.release(0);
+      expect((await first).value.index).toBe(0);
+      await settle();
+      // while the consumer holds batch 0, batches 1..prefetch are being prepared, and no more
+      expect(processor.requested(), `prefetch ${prefetch}`).toEqual([0, 1, 2, 3].slice(0, 1 + prefetch));
+      for (let k = 1; k <= prefetch; k++) processor.release(k);
+      const second = iterator.next();
+      if (prefetch > 0) {
+        // prepared ahead: batch 1 comes without any further preparation finishing
+        expect(await stateOf(second)).toBe('ready');
+      } else {
+        // not prepared ahead: batch 1 is requested only now, and the consumer waits for it
+        await settle();
+        expect(processor.requested()).toEqual([0, 1]);
+        expect(await stateOf(second)).toBe('pending');
+        processor.release(1);
+      }
+      expect((await second).value.index).toBe(1);
       await iterator.return?.();
+      processor.releaseAll();
     }
   });
 
@@ -192,7 +245,7 @@ describe('CaptionLoader: augmentation requests', () => {
   const leftRight = oneCaptionEach('lr', ['A cup on the left of a plate.', 'A dog to the right of a cat.']);
 
   it('swaps left and right in the captions of mirrored images only', async () => {
-    const processor = new FakeProcessor(0, (n) => n === 1);
+    const processor = new FakeProcessor((n) => n === 1);
     const loader = new CaptionLoader(leftRight, { processor, batchSize: 2, shuffle: false, imageAugment: { hflip: 0.5 } });
     const [batch] = await collect(loader.epoch(0));
     expect(batch!.flipped).toEqual([false, true]);
@@ -202,7 +255,7 @@ describe('CaptionLoader: augmentation requests', () => {
 
   it('flipListWords reverses left-to-right lists of those words in mirrored images\' captions only', async () => {
     const rows = oneCaptionEach('rows', ['three boxes: red, blue and green, the image is dark', 'red, blue and green boxes on the left']);
-    const processor = new FakeProcessor(0, (n) => n === 1);
+    const processor = new FakeProcessor((n) => n === 1);
     const loader = new CaptionLoader(rows, { processor, batchSize: 2, shuffle: false, imageAugment: { hflip: 0.5 }, flipListWords: ['red', 'green', 'blue'] });
     const [batch] = await collect(loader.epoch(0));
     expect(batch!.captions).toEqual(['three boxes: red, blue and green, the image is dark', 'green, blue and red boxes on the right']);
@@ -212,7 +265,7 @@ describe('CaptionLoader: augmentation requests', () => {
   });
 
   it('augments the target caption, then swaps left/right for mirrored images', async () => {
-    const processor = new FakeProcessor(0, (n) => n === 1);
+    const processor = new FakeProcessor((n) => n === 1);
     const loader = new CaptionLoader(leftRight, {
       processor, batchSize: 2, shuffle: false, imageAugment: { hflip: 0.5 },
       captionAugment: { synonymProb: 1, synonyms: { dog: ['puppy'], cup: ['mug'] } },
