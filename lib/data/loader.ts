@@ -7,7 +7,7 @@
  * epoch is the same whatever the prefetch depth, and starting an epoch at batch k gives exactly the tail of
  * the full epoch.
  */
-import { Xoshiro128 } from '../generation/random.js';
+import { chance, pick, randomInt, shuffleInPlace, Xoshiro128 } from '../random.js';
 import { parseImageAugmentSpec, type ImageAugmentSpec, type ResolvedImageAugmentSpec } from '../image/augment.js';
 import { corruptionKind, type Corruption, type CorruptionKind } from '../image/corrupt.js';
 import type { ImageInput } from '../image/decode.js';
@@ -258,15 +258,11 @@ export class CaptionLoader {
         entries.push({ sample: i, caption: 0 });
       } else {
         const rng = new Xoshiro128(deriveSeed(this.seed, epoch, i, 'caption'));
-        entries.push({ sample: i, caption: Math.min(sample.captions.length - 1, Math.floor(rng.nextDouble() * sample.captions.length)) });
+        entries.push({ sample: i, caption: randomInt(rng, sample.captions.length) });
       }
     });
     if (this.shuffle) {
-      const rng = new Xoshiro128(deriveSeed(this.seed, epoch, 0, 'order'));
-      for (let i = entries.length - 1; i > 0; i--) {
-        const j = Math.floor(rng.nextDouble() * (i + 1));
-        [entries[i], entries[j]] = [entries[j]!, entries[i]!];
-      }
+      shuffleInPlace(new Xoshiro128(deriveSeed(this.seed, epoch, 0, 'order')), entries);
     }
     return entries;
   }
@@ -335,9 +331,8 @@ export class CaptionLoader {
         const rule = rules.find((r) => r.pattern.test(caption));
         if (rule !== undefined) {
           const rng = new Xoshiro128(deriveSeed(this.seed, epoch, index, 'matchCorrupt'));
-          if (rng.nextDouble() < rule.p) {
-            const severity = rule.severities[Math.min(rule.severities.length - 1, Math.floor(rng.nextDouble() * rule.severities.length))]!;
-            transform.corrupt = { kind: rule.kind, severity, seed: rng.nextUint32() };
+          if (chance(rng, rule.p)) {
+            transform.corrupt = { kind: rule.kind, severity: pick(rng, rule.severities), seed: rng.nextUint32() };
           }
         }
       }

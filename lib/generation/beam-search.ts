@@ -19,7 +19,7 @@
  */
 import { maxDecoderLength, type EarlyStopping, type GenerationConfig } from './config.js';
 import { applyProcessors } from './processors.js';
-import { Xoshiro128 } from './random.js';
+import { Xoshiro128 } from '../random.js';
 import { TopCandidates } from './select.js';
 import type { DecoderSession, StrategyContext, StrategyOutput } from './types.js';
 

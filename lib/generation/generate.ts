@@ -7,7 +7,7 @@ import { integerInRange, invalidParameterError, knownKeys } from '../is.js';
 import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from './config.js';
 import { beamSearch } from './beam-search.js';
 import { buildLogitsProcessors, buildLogitsWarpers } from './processors.js';
-import { randomSeed } from './random.js';
+import { randomSeed } from '../random.js';
 import { greedyOrSample } from './sample.js';
 import {
   StepTimer,

@@ -29,12 +29,12 @@ export {
   type ProcessorContext,
 } from './processors.js';
 export { BeamHypotheses, beamSearch, type Hypothesis } from './beam-search.js';
-export { greedyOrSample } from './sample.js';
+export { greedyOrSample, sampleFromLogits } from './sample.js';
 export { generate, NonFiniteError, trimmedSequence, type GenerateHooks, type GenerateOutput, type GenerateTimings } from './generate.js';
 export {
   captionImages, CAPTION_KEYS, DEFAULT_MAX_PROMPT_TOKENS, isCaptionFailure,
   type Caption, type CaptionFailure, type CaptionOptions, type CaptionParts, type CaptionResult,
 } from './caption.js';
-export { Xoshiro128, sampleFromLogits } from './random.js';
+export { Xoshiro128 } from '../random.js';
 export { argmax, kthLargest, logSumExp, TopCandidates } from './select.js';
 export type { DecoderSession, DecodingInputs, DecodingModel, StepOptions, StrategyOutput, TokenEvent } from './types.js';

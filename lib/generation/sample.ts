@@ -6,9 +6,9 @@
  * Finished rows leave the native cache (a smaller reorder) unless processed scores are requested: then they
  * keep running on pad tokens, exactly like HF, so every row of every step's scores matches HF's.
  */
+import { Xoshiro128 } from '../random.js';
 import { maxDecoderLength } from './config.js';
 import { applyProcessors } from './processors.js';
-import { sampleFromLogits, Xoshiro128 } from './random.js';
 import { argmax, logSumExp } from './select.js';
 import type { DecoderSession, StrategyContext, StrategyOutput } from './types.js';
 
@@ -68,4 +68,26 @@ export async function greedyOrSample(session: DecoderSession, ctx: StrategyConte
   if (config.outputTokenLogprobs) out.tokenLogprobs = tokenLogprobs;
   if (keepAll) out.scores = stepScores;
   return out;
+}
+
+/**
+ * Draws an index from the distribution softmax(row) (entries of -inf have probability 0), in float64.
+ * Equivalent to torch.multinomial(softmax(row), 1) in distribution, not in stream.
+ */
+export function sampleFromLogits(row: Float32Array, rng: Xoshiro128): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  if (max === -Infinity) throw new Error('Cannot sample: every token has probability 0 (all scores are -inf)');
+  let total = 0;
+  for (let i = 0; i < row.length; i++) if (row[i] !== -Infinity) total += Math.exp(row[i]! - max);
+  const target = rng.nextDouble() * total;
+  let cumulative = 0;
+  let last = 0;
+  for (let i = 0; i < row.length; i++) {
+    if (row[i] === -Infinity) continue;
+    cumulative += Math.exp(row[i]! - max);
+    last = i;
+    if (cumulative > target) return i;
+  }
+  return last;
 }

@@ -9,7 +9,7 @@
  * reproduce Pillow's arithmetic (nearest and bilinear affine transforms, `Image.blend`, `convert("L")`).
  * The random stream is ours (xoshiro128**), not torch's: the distributions match torchvision, the draws do not.
  */
-import { Xoshiro128 } from '../generation/random.js';
+import { chance, randomInt, shuffleInPlace, uniform, Xoshiro128 } from '../random.js';
 import { integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
 import type { RgbImage } from './decode.js';
 import { resizePil } from './resample.js';
@@ -201,15 +201,6 @@ function pyRound(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-function uniform(rng: Xoshiro128, low: number, high: number): number {
-  return low + (high - low) * rng.nextDouble();
-}
-
-/** An integer in [0, n) (torch.randint(0, n)). */
-function randomInt(rng: Xoshiro128, n: number): number {
-  return Math.min(n - 1, Math.floor(rng.nextDouble() * n));
-}
-
 /**
  * torchvision `RandomResizedCrop.get_params`: up to 10 attempts at a random area fraction and log-uniform
  * aspect ratio; if none fits, the centre crop clamped to the ratio range (or the whole image).
@@ -251,22 +242,18 @@ export function sampleImageAugment(spec: ImageAugmentSpec, width: number, height
   return {
     crop: s.crop === false ? null : sampleCropBox(width, height, s.crop, cropRng!),
     ...(typeof size === 'number' ? { cropSize: { width: size, height: size } } : {}),
-    flip: s.hflip > 0 && flipRng!.nextDouble() < s.hflip,
+    flip: s.hflip > 0 && chance(flipRng!, s.hflip),
     angle: s.rotate > 0 ? uniform(rotateRng!, -s.rotate, s.rotate) : 0,
     rotateFill: s.rotateFill,
     ...(s.rotateInterpolation ? { rotateInterpolation: s.rotateInterpolation } : {}),
     jitter: s.colorJitter === false ? null : sampleJitter(s.colorJitter, jitterRng!),
-    grayscale: s.grayscale > 0 && grayRng!.nextDouble() < s.grayscale,
+    grayscale: s.grayscale > 0 && chance(grayRng!, s.grayscale),
   };
 }
 
 /** torchvision `ColorJitter.get_params`: a random permutation of the four operations and their factors. */
 export function sampleJitter(spec: ColorJitterSpec, rng: Xoshiro128): JitterParams {
-  const order = [...JITTER_OPS];
-  for (let i = order.length - 1; i > 0; i--) {
-    const k = randomInt(rng, i + 1);
-    [order[i], order[k]] = [order[k]!, order[i]!];
-  }
+  const order = shuffleInPlace(rng, [...JITTER_OPS]);
   const factor = (strength: number) => (strength > 0 ? uniform(rng, Math.max(0, 1 - strength), 1 + strength) : 1);
   const params: JitterParams = {
     order: [],

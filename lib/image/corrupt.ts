@@ -8,7 +8,7 @@
  * the nearest 8-bit level (ImageNet-C truncates when it saves).
  */
 import sharp from 'sharp';
-import { Xoshiro128 } from '../generation/random.js';
+import { GaussianDeviates, uniform, Xoshiro128 } from '../random.js';
 import { integerInRange, invalidParameterError } from '../is.js';
 import { checkImage, parseSeed } from './augment.js';
 import type { RgbImage } from './decode.js';
@@ -97,7 +97,7 @@ export async function corruptImage(image: RgbImage, kind: CorruptionKind | strin
     case 'gaussian_blur': return gaussianBlur(image, CORRUPTION_PARAMS.gaussian_blur[level]!);
     case 'motion_blur': {
       const [radius, sigma] = CORRUPTION_PARAMS.motion_blur[level]!;
-      return motionBlur(image, radius, sigma, -45 + 90 * rng.nextDouble());
+      return motionBlur(image, radius, sigma, uniform(rng, -45, 45));
     }
     case 'low_light': {
       const [gamma, scale] = CORRUPTION_PARAMS.low_light[level]!;
@@ -125,13 +125,8 @@ function fromFloat(values: Float32Array, image: RgbImage): RgbImage {
 export function gaussianNoise(image: RgbImage, std: number, rng: Xoshiro128): RgbImage {
   const { data } = image;
   const out = new Uint8Array(data.length);
-  const scale = std * 255;
-  for (let i = 0; i < data.length; i += 2) {
-    const radius = scale * Math.sqrt(-2 * Math.log(1 - rng.nextDouble()));
-    const angle = 2 * Math.PI * rng.nextDouble();
-    out[i] = toByte(data[i]! + radius * Math.cos(angle));
-    if (i + 1 < data.length) out[i + 1] = toByte(data[i + 1]! + radius * Math.sin(angle));
-  }
+  const noise = new GaussianDeviates(rng, std * 255);
+  for (let i = 0; i < data.length; i++) out[i] = toByte(data[i]! + noise.next());
   return { data: out, width: image.width, height: image.height, channels: 3 };
 }
 

@@ -2,7 +2,7 @@
  * Caption augmentation of the progressive recipe: synonym substitution and sentence shuffling (p = 0.2
  * each in the paper), seeded and deterministic, plus {@link swapLeftRight} for captions of flipped images.
  */
-import { Xoshiro128 } from '../generation/random.js';
+import { chance, pick, shuffleInPlace, Xoshiro128 } from '../random.js';
 import { integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
 
 /** Lower-case word → replacements (single words or short phrases). */
@@ -166,8 +166,8 @@ export function substituteSynonyms(text: string, table: SynonymTable, p: number,
     const key = word.toLowerCase();
     const choices = Object.hasOwn(table, key) ? table[key]! : undefined;
     if (choices === undefined || choices.length === 0) return word;
-    if (!(rng.nextDouble() < p)) return word;
-    return matchCase(word, choices[Math.min(choices.length - 1, Math.floor(rng.nextDouble() * choices.length))]!);
+    if (!chance(rng, p)) return word;
+    return matchCase(word, pick(rng, choices));
   });
 }
 
@@ -179,12 +179,8 @@ export function splitSentences(text: string): string[] {
 /** With probability `p`, shuffles the sentences of a caption of two or more (Fisher–Yates), joined by single spaces. */
 export function shuffleSentences(text: string, p: number, rng: Xoshiro128): string {
   const sentences = splitSentences(text);
-  if (sentences.length < 2 || !(rng.nextDouble() < p)) return text;
-  for (let i = sentences.length - 1; i > 0; i--) {
-    const k = Math.min(i, Math.floor(rng.nextDouble() * (i + 1)));
-    [sentences[i], sentences[k]] = [sentences[k]!, sentences[i]!];
-  }
-  return sentences.join(' ');
+  if (sentences.length < 2 || !chance(rng, p)) return text;
+  return shuffleInPlace(rng, sentences).join(' ');
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { Xoshiro128 } from '../../lib/generation/random.js';
+import { Xoshiro128 } from '../../lib/random.js';
 import { applyImageAugment, PAPER_IMAGE_AUGMENT, PAPER_PRE_RESIZE, resizedCrop, rotate, sampleCropBox, sampleImageAugment } from '../../lib/image/augment.js';
 import type { RgbImage } from '../../lib/image/decode.js';
 import { resizePil } from '../../lib/image/resample.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Xoshiro128 } from '../../lib/generation/random.js';
+import { Xoshiro128 } from '../../lib/random.js';
 import {
   adjustBrightness, adjustContrast, adjustHue, adjustSaturation, augmentImage, grayscale, hflip, luma,
   PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, resizedCrop, rotate, sampleCropBox, sampleImageAugment, sampleJitter,

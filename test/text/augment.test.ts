@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Xoshiro128 } from '../../lib/generation/random.js';
+import { Xoshiro128 } from '../../lib/random.js';
 import {
   augmentCaption, DEFAULT_SYNONYMS, SEED_SYNONYMS, matchCase, PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, shuffleSentences, splitSentences,
   reverseWordLists, substituteSynonyms, swapLeftRight, SYNONYM_GROUPS,
