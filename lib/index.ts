@@ -86,8 +86,8 @@ export type {
   Caption,
   CaptionOptions,
 } from './generation/index.js';
-export { PAPER_TARGET_MODULES, resolveAdapterDirectory, type LoraOptions, type ResolvedLoraConfig } from './train/lora-config.js';
-export type { AdamWOptions } from './train/adamw.js';
+export { PAPER_TARGET_MODULES, resolveAdapterDirectory, type LoraOptions, type ResolvedLoraConfig } from './model/lora-config.js';
+export type { AdamWOptions } from './model/adamw.js';
 export { learningRate, resolveSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
 export { saveCheckpoint, loadCheckpoint, type TrainingState } from './train/checkpoint.js';
 export type { LoraSummary } from './native.js';

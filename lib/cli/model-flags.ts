@@ -6,7 +6,7 @@ import { defaultModelDir } from '../synth/default-model.js';
 import { Blip2Captioner } from '../captioner.js';
 import { streamLogger, type Logger } from '../logger.js';
 import { resolveModel } from '../hub/resolve.js';
-import { resolveAdapterDirectory } from '../train/lora-config.js';
+import { resolveAdapterDirectory } from '../model/lora-config.js';
 import { downloadProgressBar } from './download.js';
 import type { ProgressStream } from './progress.js';
 

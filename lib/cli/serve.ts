@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { streamLogger, type Logger } from '../logger.js';
-import { resolveAdapterDirectory } from '../train/lora-config.js';
+import { resolveAdapterDirectory } from '../model/lora-config.js';
 import { assertPortFree, isLoopbackAddress, PortInUseError } from '../serve/guards.js';
 import { DEFAULT_LIMITS, duplicateName, modelDisplayName, serveAdapters, startServer, type ServeAdapter, type ServerLimits } from '../serve/server.js';
 import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js';

@@ -30,8 +30,8 @@ import {
   resolveLoraOptions,
   type LoraOptions,
   type ResolvedLoraConfig,
-} from '../train/lora-config.js';
-import { resolveAdamW, type AdamWOptions } from '../train/adamw.js';
+} from './lora-config.js';
+import { resolveAdamW, type AdamWOptions } from './adamw.js';
 import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions } from '../hub/resolve.js';
 
 /** Parameter storage precision. bfloat16/float16 halve memory; float32 is exact. */

@@ -28,8 +28,8 @@ import { captionDataset, evaluateCaptioner, evaluationSamples, scorePredictions,
 import { prepareTrainable, saveTrained, startStageWeights, trainingLabels, trainingPrompt } from './trainable.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import { resolveDefaultModel, RunConfigError, type RunSpec, type StageSpec } from './run-config.js';
-import { resolveAdapterDirectory } from './lora-config.js';
-import { RUN_CONFIG_FILE, RUN_STATE_FILE, stageDirectory } from './run-layout.js';
+import { resolveAdapterDirectory } from '../model/lora-config.js';
+import { RUN_CONFIG_FILE, RUN_STATE_FILE, stageDirectory } from '../io/run-layout.js';
 import { isPlainObject } from '../is.js';
 import { learningRate, resolveSchedule, type Schedule } from './schedule.js';
 import { batchCiderReward, ciderReward, scstBackward, type RewardFunction, type ScstStepResult } from './scst.js';
@@ -549,7 +549,7 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
   return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
 }
 
-export { stageDirectory } from './run-layout.js';
+export { stageDirectory } from '../io/run-layout.js';
 
 /** Removes the step-log lines a killed run wrote after its last checkpoint (they are about to be redone). */
 async function dropLogLinesAfter(file: string, stage: string, step: number): Promise<void> {

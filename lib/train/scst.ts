@@ -6,7 +6,7 @@
  * position that predicts it. loss = ceWeight·CE(references) + rlWeight·RL.
  */
 import { invalidParameterError } from '../is.js';
-import { choiceKey, integerKey, numberKey, readTable, type ConfigTable } from './config-table.js';
+import { choiceKey, integerKey, numberKey, readTable, type ConfigTable } from '../config-table.js';
 import { generate } from '../generation/generate.js';
 import type { GenerationOptions } from '../generation/config.js';
 import type { Blip2Model } from '../model/blip2-model.js';

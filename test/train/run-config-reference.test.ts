@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { integerKey, choiceKey, readTable, renderTable, stringKey } from '../../lib/train/config-table.js';
+import { integerKey, choiceKey, readTable, renderTable, stringKey } from '../../lib/config-table.js';
 import { parseRunConfig, runConfigReference, RUN_KEYS, STAGE_KEYS } from '../../lib/train/run-config.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));

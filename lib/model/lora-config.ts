@@ -5,8 +5,8 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, invalidParameterError, isPlainObject, positiveNumber } from '../is.js';
-import { booleanKey, integerKey, numberKey, readTable, type ConfigTable } from './config-table.js';
-import { readRunFolder, RUN_CONFIG_FILE, RUN_STATE_FILE } from './run-layout.js';
+import { booleanKey, integerKey, numberKey, readTable, type ConfigTable } from '../config-table.js';
+import { readRunFolder, RUN_CONFIG_FILE, RUN_STATE_FILE } from '../io/run-layout.js';
 import type { NativeLoraConfig } from '../native.js';
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Config objects as tables: each key with its reader (validation and default) beside its documentation, so that the
- * validator and the README's reference come from one place (see `runConfigReference` in run-config.ts).
+ * validator and the README's reference come from one place (see `runConfigReference` in train/run-config.ts).
  */
-import { boolean, integerInRange, knownKeys, nonEmptyString, numberInRange, oneOf } from '../is.js';
+import { boolean, integerInRange, knownKeys, nonEmptyString, numberInRange, oneOf } from './is.js';
 
 /** What a key's reader may need besides the value: the directory relative paths resolve against. */
 export interface ReadContext {
