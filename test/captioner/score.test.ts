@@ -2,22 +2,41 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Blip2Captioner } from '../../lib/captioner.js';
+import { readSafetensorsFile } from '../../lib/io/safetensors.js';
+import { goldenForward } from '../helpers/goldens.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 
 const IMAGES = [join(TINY, 'images', 'img0_rgb_64x48.png'), join(TINY, 'images', 'img1_rgb_40x72.jpg')];
-const CAPTIONS = ['a dog running on the beach', 'two cats'];
-const GOLDEN_LOSS = 14.522900581359863; // golden-forward.json loss_main: the batch mean over all 11 tokens
+const { captions: CAPTIONS, prompt: PROMPT, labels: LABELS, loss_main: GOLDEN_LOSS } = goldenForward(); // loss_main: the batch mean over all 11 tokens
 
 let captioner: Blip2Captioner;
+/** Per caption, Hugging Face's log-probability of each label token: log_softmax of the golden logits, in float64. */
+let goldenTokenLogprobs: number[][];
 beforeAll(async () => {
   captioner = await Blip2Captioner.fromPretrained(TINY_MODEL, { threads: 2 });
+  const golden = await readSafetensorsFile(join(TINY, 'golden-forward.safetensors'));
+  const logits = golden.tensors.get('main.logits')!;
+  const labels = golden.tensors.get('main.labels')!;
+  const [rows, steps, vocab] = logits.shape as [number, number, number];
+  goldenTokenLogprobs = Array.from({ length: rows }, (_, i) => {
+    const out: number[] = [];
+    for (let t = 0; t < steps; t++) {
+      const label = Number(labels.data[i * steps + t]);
+      if (label === -100) break;
+      const row = logits.data.subarray((i * steps + t) * vocab, (i * steps + t + 1) * vocab) as Float32Array;
+      const max = row.reduce((m, x) => Math.max(m, x), -Infinity);
+      const logSum = Math.log(row.reduce((sum, x) => sum + Math.exp(x - max), 0)) + max;
+      out.push(row[label]! - logSum);
+    }
+    return out;
+  });
 });
 afterAll(() => captioner?.dispose());
 
 describe('Blip2Captioner.score', () => {
   it('reproduces the golden batch loss from the image files and captions', async () => {
-    const scores = await captioner.score(IMAGES, CAPTIONS, { prompt: 'caption:', preprocess: { pool: 'main' } });
-    expect(scores.map((s) => s.tokenIds)).toEqual([[3, 164, 46, 17, 4, 76, 1], [24, 148, 8, 1]]);
+    const scores = await captioner.score(IMAGES, CAPTIONS, { prompt: PROMPT, preprocess: { pool: 'main' } });
+    expect(scores.map((s) => s.tokenIds)).toEqual(LABELS.map((row) => row.filter((id) => id !== -100)));
     const tokens = scores.reduce((n, s) => n + s.tokenLogprobs.length, 0);
     const batchLoss = scores.reduce((sum, s) => sum + s.loss * s.tokenLogprobs.length, 0) / tokens;
     const rel = Math.abs(batchLoss - GOLDEN_LOSS) / GOLDEN_LOSS;
@@ -26,14 +45,23 @@ describe('Blip2Captioner.score', () => {
     expect(rel).toBeLessThanOrEqual(1e-5);
   });
 
-  it("gives each caption the loss it has alone (padding does not leak into another row's score)", async () => {
+  it("gives each caption Hugging Face's token log-probabilities, and the loss it has alone", async () => {
     const [both, alone] = await Promise.all([
-      captioner.score(IMAGES, CAPTIONS, { prompt: 'caption:', preprocess: { pool: 'main' } }),
-      captioner.score([IMAGES[1]!], [CAPTIONS[1]!], { prompt: 'caption:', preprocess: { pool: 'main' } }),
+      captioner.score(IMAGES, CAPTIONS, { prompt: PROMPT, preprocess: { pool: 'main' } }),
+      captioner.score([IMAGES[1]!], [CAPTIONS[1]!], { prompt: PROMPT, preprocess: { pool: 'main' } }),
     ]);
+    both.forEach((score, i) => {
+      const golden = goldenTokenLogprobs[i]!;
+      const diff = Math.max(...score.tokenLogprobs.map((lp, t) => Math.abs(lp - golden[t]!)));
+      const goldenLoss = -golden.reduce((a, b) => a + b, 0) / golden.length;
+      console.log(`score: caption ${i} token log-probs max abs diff ${diff.toExponential(3)}, loss ${score.loss} vs golden ${goldenLoss}`);
+      expect(score.tokenLogprobs.length).toBe(golden.length);
+      // logits agree to 1e-4 (fixture README), so a log-softmax entry to 2e-4
+      expect(diff).toBeLessThanOrEqual(2e-4);
+      expect(Math.abs(score.loss - goldenLoss) / goldenLoss).toBeLessThanOrEqual(1e-5);
+    });
+    // padding does not leak into another row's score
     expect(Math.abs(both[1]!.loss - alone[0]!.loss)).toBeLessThan(1e-5);
-    const mean = -alone[0]!.tokenLogprobs.reduce((a, b) => a + b, 0) / alone[0]!.tokenLogprobs.length;
-    expect(alone[0]!.loss).toBeCloseTo(mean, 12);
   });
 
   it('rejects mismatched inputs by name', async () => {
