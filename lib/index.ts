@@ -70,6 +70,8 @@ export {
   Xoshiro128,
 } from './generation/index.js';
 export { AbortError } from './abort.js';
+export { ArgumentError, ConfigError, ERROR_CODES, FileError, NativeError, type ErrorCode } from './errors.js';
+export { readJsonFile } from './io/json.js';
 export type {
   CaptionFailure,
   CaptionResult,
@@ -92,7 +94,6 @@ export { learningRate, resolveSchedule, type Schedule, type ScheduleKind, type S
 export { saveCheckpoint, loadCheckpoint, type TrainingState } from './train/checkpoint.js';
 export type { LoraSummary } from './native.js';
 export {
-  ConfigError,
   CONFIG_LIMITS,
   estimateParameters,
   MAX_PARAMETERS,
@@ -166,7 +167,7 @@ export { generateSynthDataset, synthModelConfig, synthPreprocessorConfig, synthG
 export { runSynthBenchmark, FULL_SCALE, QUICK_SCALE, type SynthBenchmarkOptions, type SynthBenchmarkResult } from './synth/benchmark.js';
 export { runtimeInfo, SPEED_CPU_FLAGS, type RuntimeInfo, type SpeedCpuFlag } from './runtime-info.js';
 export { addonLocation, type AddonLocation } from './native.js';
-export { benchHome, defaultModelDir } from './synth/default-model.js';
+export { benchHome, defaultModelDir } from './hub/default-model.js';
 export {
   ProcessGroup,
   gatherTokenIds,

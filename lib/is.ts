@@ -3,8 +3,10 @@
  * `Expected integer between 1 and 64 for numBeams but received 0 of type number`.
  *
  * Every public entry point validates its options with these helpers so that a
- * bad argument is reported by name, with what was expected and what was given.
+ * bad argument is reported by name, with what was expected and what was given. Every validator throws an
+ * {@link ArgumentError}.
  */
+import { ArgumentError } from './errors.js';
 
 /** Describes a received value for an error message: `0 of type number`, `"x" of type string`. */
 export function describe(value: unknown): string {
@@ -17,14 +19,11 @@ export function describe(value: unknown): string {
 }
 
 /**
- * A TypeError thrown by these validators (its name stays "TypeError"), so that a parser can tell a rejected
- * value from a fault of its own.
+ * The error thrown for an invalid argument, an {@link ArgumentError} (a TypeError, code `BLIP2_INVALID_ARGUMENT`):
+ * `name` is the argument or option name, `expected` says what would be accepted, which is the fix.
  */
-export class InvalidParameterError extends TypeError {}
-
-/** The error thrown for an invalid argument; `name` is the argument or option name. */
-export function invalidParameterError(name: string, expected: string, actual: unknown): TypeError {
-  return new InvalidParameterError(`Expected ${expected} for ${name} but received ${describe(actual)}`);
+export function invalidParameterError(name: string, expected: string, actual: unknown): ArgumentError {
+  return new ArgumentError(`Expected ${expected} for ${name} but received ${describe(actual)}`, { argument: name });
 }
 
 /**
@@ -107,8 +106,9 @@ export function knownKeys(name: string, options: unknown, known: readonly string
   if (!isPlainObject(options)) throw invalidParameterError(name, 'plain object', options);
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new InvalidParameterError(
+      throw new ArgumentError(
         `Unknown option ${JSON.stringify(key)} in ${name}; expected one of ${known.map((k) => JSON.stringify(k)).join(', ')}`,
+        { argument: name },
       );
     }
   }

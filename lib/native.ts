@@ -57,7 +57,7 @@ export interface NativeModel {
   startDecoding(
     inputs: Pick<NativeForwardInputs, 'pixelValues' | 'inputIds' | 'attentionMask'>,
     expand: number,
-  ): Promise<import('./model/decoder.js').NativeDecoder>;
+  ): Promise<NativeDecoder>;
   forward(inputs: NativeForwardInputs, outputs: ForwardOutputName[]): Promise<Partial<Record<ForwardOutputName, OutputTensor>>>;
   save(path: string): Promise<void>;
   info(): NativeModelInfo;
@@ -86,6 +86,12 @@ export interface NativeModel {
   reduceGradients(group: object, options: { op: string; bucketBytes: number }): Promise<void>;
   dispose(): void;
   readonly disposed: boolean;
+}
+
+/** The addon's decoder object: one KV-cached decoding session (see model/decoder.ts). */
+export interface NativeDecoder {
+  step(tokens: Int32Array, reorder: Int32Array | undefined, logprobs: boolean): Promise<Float32Array>;
+  dispose(): void;
 }
 
 export interface NativeLoraConfig {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { addonLocation, native, packageRoot } from './native.js';
 import { readBuildInfo, type PrebuildInfo } from '../scripts/addon-status.mjs';
 import { hubCacheDir } from './hub/env.js';
-import { benchHome, defaultModelDir } from './synth/default-model.js';
+import { benchHome, defaultModelDir } from './hub/default-model.js';
 
 /** The CPU flags (as /proc/cpuinfo names them) that decide which kernels libtorch, oneDNN and OpenBLAS use. */
 export const SPEED_CPU_FLAGS = ['avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'amx_bf16', 'amx_int8'] as const;

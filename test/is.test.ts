@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { integerInRange, InvalidParameterError, oneOf, optional } from '../lib/is.js';
+import { ArgumentError } from '../lib/errors.js';
+import { integerInRange, oneOf, optional } from '../lib/is.js';
 
 describe('optional', () => {
   const batchSize = (value: unknown) => optional(value, 8, (v) => integerInRange('batchSize', v, 1, 4096));
@@ -15,9 +16,9 @@ describe('optional', () => {
   });
 
   it('passes null and bad values to the check, which names the argument', () => {
-    expect(() => batchSize(null)).toThrow(new InvalidParameterError('Expected integer between 1 and 4096 for batchSize but received null'));
+    expect(() => batchSize(null)).toThrow(new ArgumentError('Expected integer between 1 and 4096 for batchSize but received null'));
     expect(() => batchSize(0)).toThrow('Expected integer between 1 and 4096 for batchSize but received 0 of type number');
-    expect(() => batchSize(0)).toThrow(TypeError);
+    expect(() => batchSize(0)).toThrow(ArgumentError);
   });
 
   it('does not call the check for undefined', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { streamLogger } from '../logger.js';
 import { packageRoot } from '../native.js';
 import { FULL_SCALE, QUICK_SCALE, runSynthBenchmark } from '../synth/benchmark.js';
-import { benchHome, setDefaultModel } from '../synth/default-model.js';
+import { benchHome, setDefaultModel } from '../hub/default-model.js';
 import { ProgressBar } from './progress.js';
 import { trainProgress } from './train-progress.js';
 import { parseIntegerFlag } from './usage.js';

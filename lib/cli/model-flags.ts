@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DTYPES, SMALL_MODEL_PARAMETERS, type Dtype, type ModelLoadOptions } from '../model/blip2-model.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
-import { defaultModelDir } from '../synth/default-model.js';
+import { defaultModelDir } from '../hub/default-model.js';
 import { Blip2Captioner } from '../captioner.js';
 import { streamLogger, type Logger } from '../logger.js';
 import { resolveModel } from '../hub/resolve.js';

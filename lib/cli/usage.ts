@@ -1,8 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { ArgumentError } from '../errors.js';
 
-/** A bad command-line argument: reported without a stack trace, exit code 2. */
-export class UsageError extends Error {
+/**
+ * A bad command-line argument: reported without a stack trace, exit code 2. The command line's
+ * {@link ArgumentError} (code `BLIP2_INVALID_ARGUMENT`); the message names the flag.
+ */
+export class UsageError extends ArgumentError {
   override name = 'UsageError';
 }
 

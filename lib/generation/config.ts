@@ -5,7 +5,6 @@
  * Validation uses lib/is.ts, so every bad option reads
  * `Expected integer between 1 and 64 for numBeams but received 0 of type number`, and unknown keys are errors.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   boolean,
@@ -17,7 +16,8 @@ import {
   knownKeys,
   numberInRange,
 } from '../is.js';
-import { ConfigError } from '../model/config.js';
+import { ConfigError } from '../errors.js';
+import { readOptionalJsonFile } from '../io/json.js';
 
 /** `earlyStopping` as in HF: `true` stops at numBeams finished hypotheses, `false` uses a heuristic, `'never'` is exact. */
 export type EarlyStopping = boolean | 'never';
@@ -216,29 +216,21 @@ export function generationOptionsFromJson(json: unknown, source = 'generation_co
   return out as GenerationOptions;
 }
 
-/** Reads `<dir>/generation_config.json` as options; a missing file gives `{}`. */
+/**
+ * Reads `<dir>/generation_config.json` as options; a missing file gives `{}`.
+ * @throws FileError for a file that is not JSON; ConfigError naming the file and its snake_case key for a bad value.
+ */
 export async function readGenerationOptions(dir: string): Promise<GenerationOptions> {
   const file = join(dir, 'generation_config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw err;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`Invalid JSON in ${file}: ${(err as Error).message}`);
-  }
+  const json = await readOptionalJsonFile(file, 'generation config');
+  if (json === undefined) return {};
   try {
     const options = generationOptionsFromJson(json, file);
     resolveGenerationConfig(options);
     return options;
   } catch (err) {
     const message = (err as Error).message.replace(/ for (\w+) but /, (all, name: string) => ` for ${CAMEL_TO_SNAKE[name] ?? name} but `);
-    throw new ConfigError(message.startsWith(file) ? message : `Invalid ${file}: ${message}`);
+    throw new ConfigError(message.startsWith(file) ? message : `Invalid ${file}: ${message}`, { file, cause: err });
   }
 }
 

@@ -4,9 +4,11 @@
  * object. Keys this library does not use are kept out of the resolved config but are not errors: real
  * checkpoints carry many (architectures, torch_dtype, dropout rates, ...).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, isPlainObject } from '../is.js';
+import { ConfigError, FileError } from '../errors.js';
+import { readJsonFile } from '../io/json.js';
 
 /** Vision tower settings (EVA ViT). */
 export interface VisionConfig {
@@ -68,10 +70,7 @@ export interface Blip2Config {
 
 const ACTIVATIONS = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'silu', 'swish'];
 
-/** An error in a config file: names the file (or "config"), the key path and the problem. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 type Raw = Record<string, unknown>;
 
@@ -295,29 +294,20 @@ function linear(inFeatures: number, outFeatures: number): number {
   return inFeatures * outFeatures + outFeatures;
 }
 
-/** Reads and resolves `<dir>/config.json`, with errors that name the file and the fix. */
+/**
+ * Reads and resolves `<dir>/config.json`, with errors that name the file and the fix.
+ * @throws FileError for a directory that does not exist, a missing config.json or one that is not JSON;
+ *   ConfigError for a config.json whose content is wrong (naming the key).
+ */
 export async function readBlip2Config(dir: string): Promise<Blip2Config> {
-  let info;
-  try {
-    info = await stat(dir);
-  } catch {
-    throw new ConfigError(`Model directory ${JSON.stringify(dir)} does not exist; pass a local Hugging Face snapshot directory`);
+  const info = await stat(dir).catch(() => undefined);
+  if (info === undefined) {
+    throw new FileError(`Model directory ${JSON.stringify(dir)} does not exist; pass a local Hugging Face snapshot directory`, { path: dir });
   }
   if (!info.isDirectory()) {
-    throw new ConfigError(`Model path ${JSON.stringify(dir)} is not a directory; pass the folder that holds config.json`);
+    throw new FileError(`Model path ${JSON.stringify(dir)} is not a directory; pass the folder that holds config.json`, { path: dir });
   }
   const file = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ConfigError(`No config.json in ${JSON.stringify(dir)}; a BLIP-2 model directory needs config.json and model.safetensors`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`Malformed JSON in ${file}: ${(err as Error).message}`);
-  }
+  const raw = await readJsonFile(file, 'model config', { missingHint: 'a BLIP-2 model directory needs config.json and model.safetensors' });
   return parseBlip2Config(raw, file);
 }

@@ -4,13 +4,7 @@
  * strategy (greedy, beam search, sampling).
  */
 import { invalidParameterError, knownKeys, oneOf } from '../is.js';
-import { withCallerStack } from '../native.js';
-
-/** The addon's decoder object. */
-export interface NativeDecoder {
-  step(tokens: Int32Array, reorder: Int32Array | undefined, logprobs: boolean): Promise<Float32Array>;
-  dispose(): void;
-}
+import { withCallerStack, type NativeDecoder } from '../native.js';
 
 /** Options of {@link DecoderSession.step}. */
 export interface StepOptions {

@@ -11,7 +11,7 @@
  *
  * Decoding follows `PreTrainedTokenizer._decode` and `T5Tokenizer.convert_tokens_to_string`.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   boolean,
@@ -22,6 +22,8 @@ import {
   nonEmptyString,
   oneOf,
 } from '../is.js';
+import { ConfigError, FileError } from '../errors.js';
+import { readOptionalJsonFile } from '../io/json.js';
 import { IGNORE_INDEX } from './labels.js';
 import { SentencePieceNormalizer } from './normalizer.js';
 import { cleanUpTokenization, pythonLstrip, pythonRstrip, pythonStrip } from './pystring.js';
@@ -150,21 +152,22 @@ export class T5Tokenizer {
   static async fromPretrained(modelDir: string): Promise<T5Tokenizer> {
     nonEmptyString('modelDir', modelDir);
     const tokenizerPath = path.join(modelDir, 'tokenizer.json');
-    const tokenizerJson = await readJsonFile(tokenizerPath, true);
+    const tokenizerJson = await readOptionalJsonFile(tokenizerPath, 'tokenizer file');
     if (tokenizerJson === undefined) {
       const dirInfo = await stat(modelDir).catch(() => undefined);
       const where = dirInfo?.isDirectory() ? `the directory ${modelDir}` : `${modelDir}, which is not a directory`;
-      throw new Error(
+      throw new FileError(
         `Cannot load the T5 tokenizer: ${tokenizerPath} does not exist. Expected a Hugging Face tokenizer.json ` +
           `(the fast-tokenizer file that save_pretrained writes) in ${where}`,
+        { path: tokenizerPath },
       );
     }
-    const tokenizerConfig = (await readJsonFile(path.join(modelDir, 'tokenizer_config.json'), false)) ?? {};
-    const specialTokensMap = (await readJsonFile(path.join(modelDir, 'special_tokens_map.json'), false)) ?? {};
+    const tokenizerConfig = (await readOptionalJsonFile(path.join(modelDir, 'tokenizer_config.json'), 'tokenizer file')) ?? {};
+    const specialTokensMap = (await readOptionalJsonFile(path.join(modelDir, 'special_tokens_map.json'), 'tokenizer file')) ?? {};
     const config = { ...asConfig(tokenizerConfig, 'tokenizer_config.json'), ...asConfig(specialTokensMap, 'special_tokens_map.json') };
     const tokenizer = T5Tokenizer.fromJSON(tokenizerJson, config);
     const addedTokensPath = path.join(modelDir, 'added_tokens.json');
-    const addedTokens = await readJsonFile(addedTokensPath, false);
+    const addedTokens = await readOptionalJsonFile(addedTokensPath, 'tokenizer file');
     if (addedTokens !== undefined) tokenizer.checkAddedTokens(asConfig(addedTokens, 'added_tokens.json'), addedTokensPath);
     return tokenizer;
   }
@@ -489,25 +492,8 @@ function readBoolean(opts: Record<string, unknown>, key: string, fallback: boole
 }
 
 function asConfig(value: unknown, file: string): TokenizerConfig {
-  if (!isPlainObject(value)) throw new Error(`${file} must hold a JSON object`);
+  if (!isPlainObject(value)) throw new ConfigError(`${file} must hold a JSON object`, { file });
   return value;
-}
-
-/** Parses a JSON file; a missing file is `undefined`, any other failure names the file. */
-async function readJsonFile(file: string, required: boolean): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || (code === 'ENOTDIR' && required)) return undefined;
-    throw new Error(`Cannot read ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`Cannot parse ${file} as JSON: ${(error as Error).message}`);
-  }
 }
 
 /**

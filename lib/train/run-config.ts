@@ -3,13 +3,14 @@
  * JSON with every key validated (unknown keys are errors, naming their path) and defaults applied.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { isRepoId } from '../hub/repo.js';
-import { boolean, integerInRange, InvalidParameterError, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange } from '../is.js';
+import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange } from '../is.js';
+import { ArgumentError, ConfigError } from '../errors.js';
+import { readJsonFile } from '../io/json.js';
 import { LORA_KEYS, resolveLoraOptions, type ResolvedLoraConfig } from '../model/lora-config.js';
 import { booleanKey, choiceKey, integerKey, numberKey, readTable, renderTable, stringKey, type ConfigKey, type ConfigTable, type ReadContext } from '../config-table.js';
-import { defaultModelDir } from '../synth/default-model.js';
+import { defaultModelDir } from '../hub/default-model.js';
 import { parseFlipListWords, parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
 import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ResolvedImageAugmentSpec } from '../image/augment.js';
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec } from '../text/augment.js';
@@ -17,8 +18,8 @@ import { resolveScstOptions, SCST_KEYS, type ResolvedScstOptions } from './scst.
 import { KARPATHY_SPLITS, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
 import type { MetricName } from '../metrics/coco-eval.js';
 
-/** An invalid run config; the message names the key path (`stages[1].lr`). */
-export class RunConfigError extends TypeError {
+/** An invalid run config, a {@link ConfigError} (code `BLIP2_BAD_CONFIG`); the message names the key path (`stages[1].lr`). */
+export class RunConfigError extends ConfigError {
   override name = 'RunConfigError';
 }
 
@@ -378,7 +379,7 @@ export function parseRunConfig(json: unknown, base = process.cwd()): RunSpec {
   try {
     return resolveRunConfig(json, base);
   } catch (err) {
-    if (err instanceof InvalidParameterError) throw new RunConfigError(err.message, { cause: err });
+    if (err instanceof ArgumentError) throw new RunConfigError(err.message, { cause: err });
     throw err;
   }
 }
@@ -438,18 +439,16 @@ export function runConfigReference(): string {
   return sections.map(([title, table]) => `${title}\n\n${renderTable(table)}\n`).join('\n');
 }
 
-/** Reads and validates a run config file; relative paths in it are relative to the file. */
+/**
+ * Reads and validates a run config file; relative paths in it are relative to the file.
+ * @throws FileError for a file that is missing or not JSON; RunConfigError naming the file and the key path.
+ */
 export async function readRunConfig(file: string): Promise<RunSpec> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`Cannot read run config ${JSON.stringify(file)}: ${(err as Error).message}`);
-  }
+  const json = await readJsonFile(file, 'run config');
   try {
     return parseRunConfig(json, dirname(isAbsolute(file) ? file : resolve(file)));
   } catch (err) {
     if (!(err instanceof RunConfigError)) throw err;
-    throw new RunConfigError(`Invalid run config ${file}: ${err.message}`, { cause: err });
+    throw new RunConfigError(`Invalid run config ${file}: ${err.message}`, { file, cause: err });
   }
 }

@@ -83,7 +83,11 @@ describe('train (CLI)', () => {
 
   it('an unreadable or invalid config is a usage error naming --config', async () => {
     const missing = join(root, 'missing.json');
-    await expect(train(['--config', missing])).rejects.toThrow(new UsageError(`--config: Cannot read run config ${JSON.stringify(missing)}: ENOENT: no such file or directory, open '${missing}'`));
+    await expect(train(['--config', missing])).rejects.toThrow(new UsageError(`--config: Cannot read run config ${missing}: no such file`));
+    const broken = join(root, 'broken.json');
+    writeFileSync(broken, '{"model": "m",\n "stages": [}\n');
+    await expect(train(['--config', broken])).rejects.toThrow(
+      new UsageError(`--config: Cannot parse run config ${broken}: invalid JSON at line 2, column 13: unexpected "}"`));
     const bad = join(root, 'bad.json');
     writeFileSync(bad, JSON.stringify({ model: TINY_MODEL, data: { train: { file: 't.json' }, val: { file: 'v.json' } }, stages: [{ stepz: 3 }] }));
     await expect(train(['--config', bad])).rejects.toThrow(`--config: Invalid run config ${bad}: Unknown option "stepz" in stages[0]; expected one of "name", "epochs", "steps",`);

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../lib/model/config.js';
+import { FileError } from '../../lib/errors.js';
 import {
   GENERATION_KEYS,
   GENERATION_LIMITS,
@@ -73,7 +74,9 @@ describe('resolveGenerationConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toBe(`Invalid ${file}: Expected integer between 0 and 2147483647 for top_k but received -1 of type number`);
     writeFileSync(file, '{"top_k": ');
-    await expect(readGenerationOptions(dir)).rejects.toThrow(`Invalid JSON in ${file}: `);
+    const parse = await readGenerationOptions(dir).catch((e: Error) => e);
+    expect(parse).toBeInstanceOf(FileError);
+    expect((parse as Error).message).toBe(`Cannot parse generation config ${file}: invalid JSON at line 1, column 11: unexpected end of file`);
     writeFileSync(file, JSON.stringify({ num_beam_groups: 2 }));
     await expect(readGenerationOptions(dir)).rejects.toThrow(`${file} sets num_beam_groups = 2`);
   });

@@ -54,13 +54,14 @@ describe('loading errors', () => {
     const dir = join(root, 'empty');
     mkdirSync(dir);
     await expect(Blip2Model.load(dir)).rejects.toThrow(
-      `No config.json in ${JSON.stringify(dir)}; a BLIP-2 model directory needs config.json and model.safetensors`,
+      `Cannot read model config ${join(dir, 'config.json')}: no such file; a BLIP-2 model directory needs config.json and model.safetensors`,
     );
   });
 
   it('malformed config.json', async () => {
     const dir = modelDir(undefined, '{"model_type": "blip-2",');
-    await expect(Blip2Model.load(dir)).rejects.toThrow(`Malformed JSON in ${join(dir, 'config.json')}`);
+    await expect(Blip2Model.load(dir)).rejects.toThrow(
+      `Cannot parse model config ${join(dir, 'config.json')}: invalid JSON at line 1, column 25: unexpected end of file`);
   });
 
   it('unknown model_type', async () => {

@@ -10,7 +10,7 @@ import { Blip2Captioner } from '../../lib/captioner.js';
 import { Blip2Model } from '../../lib/model/blip2-model.js';
 import { parseRunConfig, resolveDefaultModel } from '../../lib/train/run-config.js';
 import { configDifferences, runProgressive, type RunSummary } from '../../lib/train/run.js';
-import { setDefaultModel } from '../../lib/synth/default-model.js';
+import { setDefaultModel } from '../../lib/hub/default-model.js';
 import { TINY_MODEL } from '../helpers/paths.js';
 import { tinyRunData, writeTinyRunData } from '../helpers/tiny-dataset.js';
 

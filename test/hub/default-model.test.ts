@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultModelDir, setDefaultModel } from '../../lib/synth/default-model.js';
+import { defaultModelDir, setDefaultModel } from '../../lib/hub/default-model.js';
 
 const saved = process.env.BLIP2_PROGRESSIVE_HOME;
 const root = mkdtempSync(join(tmpdir(), 'blip2-home-'));
