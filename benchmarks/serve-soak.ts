@@ -67,7 +67,7 @@ async function serverChild(): Promise<void> {
   const { port } = app.server.address() as { port: number };
   const png = readFileSync(join(ROOT, 'test/fixtures/blip2-tiny/images/img0_rgb_64x48.png'));
   await app.inject({ method: 'POST', url: CAPTION_PATH, headers: { host: '127.0.0.1' }, payload: png });
-  const { resolveLimits } = await import('../lib/serve/server.js');
+  const { resolveLimits } = await import('../lib/serve/limits.js');
   send({ type: 'ready', port, rss: process.memoryUsage().rss, limits: { ...resolveLimits({ receiveTimeoutMs: RECEIVE_TIMEOUT_MS, timeoutMs: 20_000 }) } });
   const sampler = setInterval(() => send({ type: 'rss', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed }), 100);
   process.on('message', (m: { type: string }) => {

@@ -8,7 +8,8 @@ import { statSync } from 'node:fs';
 import { streamLogger, type Logger } from '../logger.js';
 import { resolveAdapterDirectory } from '../model/lora-config.js';
 import { assertPortFree, isLoopbackAddress, PortInUseError } from '../serve/guards.js';
-import { DEFAULT_LIMITS, duplicateName, modelDisplayName, serveAdapters, startServer, type ServeAdapter, type ServerLimits } from '../serve/server.js';
+import { DEFAULT_LIMITS, type ServerLimits } from '../serve/limits.js';
+import { duplicateName, modelDisplayName, serveAdapters, startServer, type ServeAdapter } from '../serve/server.js';
 import { addModelFlags, modelFromFlags, type ModelFlags } from './model-flags.js';
 import { parseIntegerFlag, parseNumberFlag, UsageError } from './usage.js';
 

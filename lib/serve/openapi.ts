@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 description of the demo server's API (`GET /openapi.json`). */
 import { GENERATION_LIMITS } from '../generation/config.js';
-import type { ServerLimits } from './server.js';
+import type { ServerLimits } from './limits.js';
 
 const error = (description: string) => ({
   description,

@@ -6,7 +6,7 @@
  */
 import { GENERATION_LIMITS } from '../generation/config.js';
 import type { ApiCaptionOptions } from './options.js';
-import type { ServerLimits } from './server.js';
+import type { ServerLimits } from './limits.js';
 
 /**
  * The seed project's demo settings (its Gradio demo: a tokens slider 8–40 at 40, prompt "caption",
