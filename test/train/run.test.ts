@@ -1,6 +1,6 @@
 // The progressive run end to end on the tiny fixture model and a small on-disk dataset: every stage runs for a
 // few steps, checkpoints, produces the table; a kill -9 in the middle resumes and finishes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,13 +9,55 @@ import { parseRunConfig } from '../../lib/train/run-config.js';
 import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec } from '../../lib/image/augment.js';
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec } from '../../lib/text/augment.js';
 import { runProgressive } from '../../lib/train/run.js';
+import { CiderDScorer } from '../../lib/metrics/cider.js';
+import type { ScstStepResult } from '../../lib/train/scst.js';
+import { T5Tokenizer } from '../../lib/text/tokenizer.js';
 import { TINY_MODEL } from '../helpers/paths.js';
 import { tinyRunData, writeTinyRunData } from '../helpers/tiny-dataset.js';
 
+// every SCST step's sampled captions, to recompute the logged reward from them
+const scstSteps = vi.hoisted(() => [] as { imageIds: readonly string[]; samples: number; result: ScstStepResult }[]);
+vi.mock('../../lib/train/scst.js', async (importOriginal) => {
+  const scst = await importOriginal<typeof import('../../lib/train/scst.js')>();
+  return {
+    ...scst,
+    scstBackward: async (...args: Parameters<typeof scst.scstBackward>) => {
+      const result = await scst.scstBackward(...args);
+      scstSteps.push({ imageIds: args[2].imageIds, samples: args[4].samples, result });
+      return result;
+    },
+  };
+});
+
+/** CIDEr-D rewards as the paper defines them: each caption against all of its image's training references. */
+function trainingCiderD(imageIds: readonly string[], captions: readonly string[]): number[] {
+  const { annotations } = JSON.parse(readFileSync(join(root, 'train.json'), 'utf8')) as { annotations: { image_id: number; caption: string }[] };
+  const refs: Record<string, string[]> = {};
+  for (const a of annotations) (refs[String(a.image_id)] ??= []).push(a.caption);
+  return Array.from(new CiderDScorer(refs).score([...imageIds], [...captions]));
+}
+
 let root: string;
+/**
+ * SCST samples only the words that tell training images apart (pieces in some images' references, not all: the
+ * colours), each a word of its own, so that CIDEr-D rewards are not all zero: every other token but EOS is suppressed,
+ * and a piece that does not start a word may not follow another colour piece.
+ */
+let scstGeneration: { suppressTokens: number[]; badWordsIds: number[][] };
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'blip2-run-'));
   await writeTinyRunData(root);
+  const tokenizer = await T5Tokenizer.fromPretrained(TINY_MODEL);
+  const { annotations } = JSON.parse(readFileSync(join(root, 'train.json'), 'utf8')) as { annotations: { image_id: number; caption: string }[] };
+  const tokensOf = new Map<number, Set<number>>();
+  for (const a of annotations) tokenizer.encode(a.caption).forEach((id) => tokensOf.set(a.image_id, (tokensOf.get(a.image_id) ?? new Set()).add(id)));
+  const images = [...tokensOf.values()];
+  const distinctive = [...new Set(images.flatMap((t) => [...t]))].filter((id) => !images.every((t) => t.has(id)));
+  const inWord = distinctive.filter((id) => !tokenizer.idToToken(id).startsWith('▁'));
+  scstGeneration = {
+    suppressTokens: Array.from({ length: tokenizer.vocabSize }, (_, id) => id).filter((id) => id !== 1 && !distinctive.includes(id)),
+    badWordsIds: distinctive.filter((id) => tokenizer.idToToken(id) !== '▁').flatMap((before) => inWord.map((id) => [before, id])),
+  };
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -31,7 +73,7 @@ function config(outDir: string, extra: Record<string, unknown> = {}) {
     stages: [
       { name: 'lora', epochs: 1, lr: 1e-3, batchSize: 4 },
       { name: 'lora+aug', epochs: 1, lr: 1e-3, batchSize: 4, augment: true, freshAdapter: true },
-      { name: 'scst', epochs: 1, lr: 1e-4, batchSize: 4, maxSteps: 1, scst: { samples: 2, maxNewTokens: 4 } },
+      { name: 'scst', epochs: 1, lr: 1e-4, batchSize: 4, maxSteps: 1, scst: { samples: 2, maxNewTokens: 4, generation: scstGeneration } },
     ],
     ...extra,
   };
@@ -48,7 +90,19 @@ describe('runProgressive', () => {
     expect(md.split('\n').length).toBe(7);
     const log = readFileSync(join(outDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log.map((l) => `${l.stage}:${l.step}`)).toEqual(['lora:1', 'lora:2', 'lora+aug:1', 'lora+aug:2', 'scst:1']);
-    expect(log[4].scst.reward.mean).toBeGreaterThanOrEqual(0);
+    // the logged reward is the CIDEr-D of the captions sampled in that step (4 images × 2 samples)
+    expect(scstSteps.length).toBe(1);
+    const { imageIds, samples, result } = scstSteps[0]!;
+    expect([imageIds.length, samples, result.captions.length]).toEqual([4, 2, 8]);
+    const rewards = trainingCiderD(imageIds.flatMap((id) => [id, id]), result.captions);
+    const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
+    console.log(`scst: captions ${JSON.stringify(result.captions)}; CIDEr-D ${rewards.map((r) => r.toFixed(3)).join(', ')}`);
+    expect(rewards.some((r) => r > 0)).toBe(true); // else the comparison below could not tell rewards apart
+    expect(Math.abs(log[4].scst.reward.mean - mean)).toBeLessThan(1e-12);
+    expect(log[4].scst.reward.min).toBe(Math.min(...rewards));
+    expect(log[4].scst.reward.max).toBe(Math.max(...rewards));
+    // greedy baseline: advantage = reward - baseline, so the means differ by the baseline's mean
+    expect(Math.abs(log[4].scst.advantage.mean - (log[4].scst.reward.mean - log[4].scst.baseline.mean))).toBeLessThan(1e-12);
     for (const stage of ['1-lora', '2-lora-aug', '3-scst']) {
       expect(readdirSync(join(outDir, 'stages', stage, 'best')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
       expect(existsSync(join(outDir, 'stages', stage, 'checkpoint'))).toBe(false);
