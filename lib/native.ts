@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Blip2Config } from './model/config.js';
+import { NativeError } from './errors.js';
 import { explainLoadFailure, locateAddon, type AddonLocation } from '../scripts/addon-status.mjs';
 
 export type { AddonLocation };
@@ -168,7 +169,7 @@ export function packageRoot(): string {
 }
 
 let cached: NativeAddon | undefined;
-let failure: Error | undefined;
+let failure: NativeError | undefined;
 
 /**
  * Loads the addon once (with node-gyp-build: build/Release from a source build first, then the prebuilt binary
@@ -185,13 +186,13 @@ export function native(): NativeAddon {
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const location = locateAddon(root);
   if (!location) {
-    failure = new Error(explainLoadFailure(root, { reason: 'no native build was found' }));
+    failure = new NativeError(explainLoadFailure(root, { reason: 'no native build was found' }), { operation: 'loading the addon' });
     throw failure;
   }
   try {
     cached = createRequire(import.meta.url)(location.file) as NativeAddon;
   } catch (err) {
-    failure = new Error(explainLoadFailure(root, { ...location, reason: (err as Error).message }));
+    failure = new NativeError(explainLoadFailure(root, { ...location, reason: (err as Error).message }), { operation: 'loading the addon', cause: err });
     throw failure;
   }
   return cached;
@@ -203,16 +204,24 @@ export function addonLocation(): AddonLocation | undefined {
 }
 
 /**
- * Runs a native promise and rethrows its failure with the caller's stack: errors raised on libuv's pool have
- * no JS stack of their own.
+ * Runs a native promise and rethrows its failure with the caller's stack (errors raised on libuv's pool have no JS
+ * stack of their own) as a {@link NativeError} naming `operation` (`Blip2Model.forward`), the addon's message
+ * unchanged and its error as the `cause`. A TypeError or RangeError from the addon's argument readers stays what it
+ * is: a bad argument.
  */
-export async function withCallerStack<T>(promise: Promise<T>): Promise<T> {
+export async function withCallerStack<T>(promise: Promise<T>, operation: string): Promise<T> {
   const site = new Error();
   try {
     return await promise;
   } catch (err) {
-    const error = err instanceof Error ? err : new Error(String(err));
+    const error = nativeFailure(err, operation);
     error.stack = `${error.name}: ${error.message}\n${(site.stack ?? '').split('\n').slice(2).join('\n')}`;
     throw error;
   }
+}
+
+/** What an addon call's failure is rethrown as (see {@link withCallerStack}). */
+function nativeFailure(err: unknown, operation: string): Error {
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof NativeError) return err;
+  return new NativeError(err instanceof Error ? err.message : String(err), { operation, cause: err });
 }

@@ -10,6 +10,7 @@ import { integerInRange, knownKeys } from '../lib/is.js';
 import { ConfigError as ModelConfigError, parseBlip2Config, readBlip2Config } from '../lib/model/config.js';
 import { readRunConfig, RunConfigError } from '../lib/train/run-config.js';
 import { UsageError } from '../lib/cli/usage.js';
+import { withCallerStack } from '../lib/native.js';
 import { TINY_MODEL } from './helpers/paths.js';
 
 /** What `fn` throws (fails the test if it returns). */
@@ -121,6 +122,25 @@ describe('FileError', () => {
 });
 
 describe('NativeError', () => {
+  it("an addon call's failure: the addon's message, the operation named, the caller's stack, the original as cause", async () => {
+    const cause = new Error('Invalid safetensors file /m/model.safetensors: file is 5 bytes, shorter than the 8-byte header length');
+    const error = await withCallerStack(Promise.reject(cause), 'Blip2Model.load').catch((e: unknown) => e as NativeError);
+    expect(error).toBeInstanceOf(NativeError);
+    expect(error.code).toBe('BLIP2_NATIVE_FAILURE');
+    expect(error.operation).toBe('Blip2Model.load');
+    expect(error.message).toBe(cause.message);
+    expect(error.cause).toBe(cause);
+    expect(error.stack!.split('\n')[0]).toBe(`NativeError: ${cause.message}`);
+    expect(error.stack).toContain('errors.test.ts');
+  });
+
+  it("a TypeError from the addon's argument readers stays a bad argument", async () => {
+    const bad = new TypeError('Expected token id between 0 and 4127 for inputIds[0][0] but received 4128 of type number');
+    const error = await withCallerStack(Promise.reject(bad), 'Blip2Model.forward').catch((e: unknown) => e as Error);
+    expect(error).toBe(bad);
+    expect(error.stack).toContain('errors.test.ts');
+  });
+
   it('names the operation and keeps the cause', () => {
     const cause = new Error('CUDA out of memory');
     const error = new NativeError('CUDA out of memory', { operation: 'Blip2Model.forward', cause });

@@ -14,6 +14,7 @@
  */
 import { integerInRange, invalidParameterError, knownKeys } from '../is.js';
 import { native, withCallerStack } from '../native.js';
+import { NativeError } from '../errors.js';
 
 /** How values are combined over the ranks. */
 export type ReduceOp = 'sum' | 'mean' | 'min' | 'max';
@@ -94,18 +95,21 @@ export class ProcessGroup {
     if (typeof fingerprint !== 'string') throw invalidParameterError('fingerprint', 'string', fingerprint);
     const addon = native();
     if (!addon.distributedBackends.includes(backend)) {
-      throw new Error(`This build of the addon has no ${backend} backend (it has: ${addon.distributedBackends.join(', ') || 'none'}); ` +
-        (backend === 'gloo' ? 'install libgloo-dev and rebuild with npm rebuild blip2-progressive' : 'NCCL needs a CUDA libtorch (LIBTORCH=… npm rebuild blip2-progressive)'));
+      throw new NativeError(`This build of the addon has no ${backend} backend (it has: ${addon.distributedBackends.join(', ') || 'none'}); ` +
+        (backend === 'gloo' ? 'install libgloo-dev and rebuild with npm rebuild blip2-progressive' : 'NCCL needs a CUDA libtorch (LIBTORCH=… npm rebuild blip2-progressive)'),
+        { operation: 'ProcessGroup.init' });
     }
     try {
-      const handle = await withCallerStack(addon.initProcessGroup({ rank, worldSize, masterAddr, masterPort, timeoutMs, backend, fingerprint }));
+      const handle = await withCallerStack(addon.initProcessGroup({ rank, worldSize, masterAddr, masterPort, timeoutMs, backend, fingerprint }), 'ProcessGroup.init');
       return new ProcessGroup(handle, rank, worldSize, backend);
     } catch (err) {
       const message = (err as Error).message;
       if (/address already in use|failed to (listen|bind)/i.test(message)) {
-        throw new Error(`Rank ${rank} cannot serve the rendezvous on ${masterAddr}:${masterPort}: the port is in use; choose another with MASTER_PORT (or masterPort). (${message.split('\n')[0]})`);
+        throw new NativeError(`Rank ${rank} cannot serve the rendezvous on ${masterAddr}:${masterPort}: the port is in use; choose another with MASTER_PORT (or masterPort). (${message.split('\n')[0]})`,
+          { operation: 'ProcessGroup.init', cause: err });
       }
-      throw new Error(`Rank ${rank} of ${worldSize} could not join the process group at ${masterAddr}:${masterPort}: ${message.split('\n')[0]}`);
+      throw new NativeError(`Rank ${rank} of ${worldSize} could not join the process group at ${masterAddr}:${masterPort}: ${message.split('\n')[0]}`,
+        { operation: 'ProcessGroup.init', cause: err });
     }
   }
 
@@ -131,7 +135,7 @@ export class ProcessGroup {
 
   /** Leaves the group and closes its connections; further calls fail. */
   async destroy(): Promise<void> {
-    await withCallerStack(native().groupDestroy(this.handle));
+    await withCallerStack(native().groupDestroy(this.handle), 'ProcessGroup.destroy');
   }
 
   /** The addon's handle, for {@link Blip2Model.reduceGradients}. */
@@ -142,9 +146,10 @@ export class ProcessGroup {
   /** Runs a collective of this group; a failure names this rank and the ranks the addon found gone. */
   async collective<T>(promise: Promise<T>): Promise<T> {
     try {
-      return await withCallerStack(promise);
+      return await withCallerStack(promise, 'ProcessGroup.collective');
     } catch (err) {
-      throw new Error(`Rank ${this.rank} of ${this.worldSize}: a collective failed: ${(err as Error).message.split('\n')[0]}`);
+      throw new NativeError(`Rank ${this.rank} of ${this.worldSize}: a collective failed: ${(err as Error).message.split('\n')[0]}`,
+        { operation: 'ProcessGroup.collective', cause: err });
     }
   }
 }

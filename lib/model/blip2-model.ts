@@ -166,7 +166,7 @@ export class Blip2Model {
     const loadOptions: Record<string, unknown> = {};
     for (const key of LOAD_OPTION_KEYS) if (o[key] !== undefined) loadOptions[key] = o[key];
     const resolved = resolveLoadOptions(loadOptions, config);
-    const handle = await withCallerStack(native().loadModel(modelDir, config, resolved));
+    const handle = await withCallerStack(native().loadModel(modelDir, config, resolved), 'Blip2Model.load');
     return new Blip2Model(config, handle);
   }
 
@@ -175,7 +175,7 @@ export class Blip2Model {
     const { seed, ...rest } = knownKeys('options', options, ['device', 'dtype', 'threads', 'seed']);
     const resolved = resolveLoadOptions(rest, config);
     resolved.seed = seed === undefined ? 0 : integerInRange('seed', seed, 0, Number.MAX_SAFE_INTEGER);
-    const handle = await withCallerStack(native().randomModel(config, resolved));
+    const handle = await withCallerStack(native().randomModel(config, resolved), 'Blip2Model.random');
     return new Blip2Model(config, handle);
   }
 
@@ -211,7 +211,7 @@ export class Blip2Model {
     if (outputs.includes('logits') && !native.labels && !native.decoderInputIds) {
       throw invalidParameterError('inputs.labels', 'labels or decoderInputIds when asking for logits', undefined);
     }
-    return withCallerStack(this.live().forward(native, [...outputs]));
+    return withCallerStack(this.live().forward(native, [...outputs]), 'Blip2Model.forward');
   }
 
   /** Validates forward-style inputs and converts them for the addon; `labelsFor` names why labels are required. */
@@ -261,9 +261,9 @@ export class Blip2Model {
    */
   async addLora(options?: LoraOptions): Promise<LoraSummary> {
     const config = resolveLoraOptions(options);
-    const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(config)));
+    const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(config)), 'Blip2Model.addLora');
     this.lora = config;
-    if (this.isTraining) await withCallerStack(this.live().setTraining(true));
+    if (this.isTraining) await withCallerStack(this.live().setTraining(true), 'Blip2Model.addLora');
     return summary;
   }
 
@@ -279,7 +279,7 @@ export class Blip2Model {
 
   /** Removes every adapter (unmerging first). */
   async removeLora(): Promise<void> {
-    await withCallerStack(this.live().removeLora());
+    await withCallerStack(this.live().removeLora(), 'Blip2Model.removeLora');
     this.lora = undefined;
   }
 
@@ -302,11 +302,11 @@ export class Blip2Model {
     } catch {
       throw new Error(`No adapter_model.safetensors in ${JSON.stringify(adapterDir)}`);
     }
-    const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(seed === undefined ? config : { ...config, seed })));
+    const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(seed === undefined ? config : { ...config, seed })), 'Blip2Model.loadAdapter');
     this.lora = config;
-    if (this.isTraining) await withCallerStack(this.live().setTraining(true));
+    if (this.isTraining) await withCallerStack(this.live().setTraining(true), 'Blip2Model.loadAdapter');
     try {
-      await withCallerStack(this.live().loadAdapterWeights(weights));
+      await withCallerStack(this.live().loadAdapterWeights(weights), 'Blip2Model.loadAdapter');
     } catch (err) {
       await this.removeLora();
       throw err;
@@ -320,23 +320,23 @@ export class Blip2Model {
     const o = knownKeys('options', options, ['baseModel']);
     if (!this.lora) throw new Error('No LoRA adapters on this model; call addLora() or loadAdapter() first');
     await mkdir(dir, { recursive: true });
-    await withCallerStack(this.live().saveAdapterWeights(join(dir, 'adapter_model.safetensors')));
+    await withCallerStack(this.live().saveAdapterWeights(join(dir, 'adapter_model.safetensors')), 'Blip2Model.saveAdapter');
     await writeFileAtomic(join(dir, 'adapter_config.json'), `${JSON.stringify(peftAdapterConfig(this.lora, (o.baseModel as string) ?? null), null, 2)}\n`);
   }
 
   /** Folds the adapters into the base weights (faster inference); {@link unmergeLora} restores them. */
   async mergeLora(): Promise<void> {
-    await withCallerStack(this.live().mergeLora());
+    await withCallerStack(this.live().mergeLora(), 'Blip2Model.mergeLora');
   }
 
   async unmergeLora(): Promise<void> {
-    await withCallerStack(this.live().unmergeLora());
+    await withCallerStack(this.live().unmergeLora(), 'Blip2Model.unmergeLora');
   }
 
   /** Training mode turns adapter dropout on. The base model always runs without dropout. */
   async setTraining(training: boolean): Promise<void> {
     if (typeof training !== 'boolean') throw invalidParameterError('training', 'boolean', training);
-    await withCallerStack(this.live().setTraining(training));
+    await withCallerStack(this.live().setTraining(training), 'Blip2Model.setTraining');
     this.isTraining = training;
   }
 
@@ -357,7 +357,7 @@ export class Blip2Model {
     const labelSmoothing = o.labelSmoothing === undefined ? 0 : numberInRange('labelSmoothing', o.labelSmoothing, 0, 1);
     const scale = o.scale === undefined ? 1 : numberInRange('scale', o.scale, -1e6, 1e6);
     const native = this.nativeInputs(inputs, 'a training loss');
-    return withCallerStack(this.live().backwardCrossEntropy(native, { labelSmoothing, scale }));
+    return withCallerStack(this.live().backwardCrossEntropy(native, { labelSmoothing, scale }), 'Blip2Model.backwardCrossEntropy');
   }
 
   /**
@@ -378,7 +378,7 @@ export class Blip2Model {
         !Array.from(weights).every((w) => Number.isFinite(w))) {
       throw invalidParameterError('weights', `${rows} finite numbers (one per sequence)`, weights);
     }
-    return withCallerStack(this.live().backwardWeighted(native, { data: Float32Array.from(weights), shape: [rows] }, { scale }));
+    return withCallerStack(this.live().backwardWeighted(native, { data: Float32Array.from(weights), shape: [rows] }, { scale }), 'Blip2Model.backwardWeighted');
   }
 
   /**
@@ -387,18 +387,18 @@ export class Blip2Model {
    * Returns the gradient norm before clipping and the optimizer step count.
    */
   async optimizerStep(options: AdamWOptions): Promise<{ gradNorm: number; step: number }> {
-    return withCallerStack(this.live().optimizerStep(resolveAdamW(options)));
+    return withCallerStack(this.live().optimizerStep(resolveAdamW(options)), 'Blip2Model.optimizerStep');
   }
 
   /** Discards accumulated gradients. */
   async zeroGrad(): Promise<void> {
-    await withCallerStack(this.live().zeroGrad());
+    await withCallerStack(this.live().zeroGrad(), 'Blip2Model.zeroGrad');
   }
 
   /** The adapters' weights or gradients by PEFT name. */
   async loraTensors(which: 'weights' | 'grads'): Promise<Record<string, OutputTensor>> {
     oneOf('which', which, ['weights', 'grads'] as const);
-    return withCallerStack(this.live().loraTensors(which));
+    return withCallerStack(this.live().loraTensors(which), 'Blip2Model.loraTensors');
   }
 
   /**
@@ -413,7 +413,7 @@ export class Blip2Model {
     if (o.only !== undefined && (!Array.isArray(o.only) || o.only.some((p) => typeof p !== 'string' || p.length === 0))) {
       throw invalidParameterError('only', 'array of non-empty parameter-name prefixes', o.only);
     }
-    await withCallerStack(this.live().setFullTraining(on, o.only as string[] | undefined));
+    await withCallerStack(this.live().setFullTraining(on, o.only as string[] | undefined), 'Blip2Model.setFullTraining');
     this.full = on;
   }
 
@@ -428,7 +428,7 @@ export class Blip2Model {
    */
   async setGradientCheckpointing(on: boolean): Promise<void> {
     if (typeof on !== 'boolean') throw invalidParameterError('on', 'boolean', on);
-    await withCallerStack(this.live().setGradientCheckpointing(on));
+    await withCallerStack(this.live().setGradientCheckpointing(on), 'Blip2Model.setGradientCheckpointing');
   }
 
   /**
@@ -450,16 +450,16 @@ export class Blip2Model {
   /** Replaces every parameter with the tensors of a safetensors file (strict: same names and shapes), in place. */
   async loadWeights(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'safetensors file path', path);
-    await withCallerStack(this.live().loadWeights(path));
+    await withCallerStack(this.live().loadWeights(path), 'Blip2Model.loadWeights');
   }
 
   /** Optimizer moments, step and the generator state, as safetensors (atomic). */
   async saveOptimizerState(path: string): Promise<void> {
-    return withCallerStack(this.live().saveOptimizerState(path));
+    return withCallerStack(this.live().saveOptimizerState(path), 'Blip2Model.saveOptimizerState');
   }
 
   async loadOptimizerState(path: string): Promise<void> {
-    return withCallerStack(this.live().loadOptimizerState(path));
+    return withCallerStack(this.live().loadOptimizerState(path), 'Blip2Model.loadOptimizerState');
   }
 
   /**
@@ -486,14 +486,14 @@ export class Blip2Model {
         throw invalidParameterError('attentionMask', `${batch} rows of length ${inputIds.shape[1]} like inputIds`, i.attentionMask);
       }
     }
-    const decoder = await withCallerStack(this.live().startDecoding({ pixelValues, inputIds, attentionMask }, expand));
+    const decoder = await withCallerStack(this.live().startDecoding({ pixelValues, inputIds, attentionMask }, expand), 'Blip2Model.startDecoding');
     return new NativeDecoderSession(decoder, batch * expand, this.config.text_config.vocab_size);
   }
 
   /** Writes every parameter to one safetensors file (atomically). */
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'file path', path);
-    return withCallerStack(this.live().save(path));
+    return withCallerStack(this.live().save(path), 'Blip2Model.save');
   }
 
   /** Frees the weights. Calls in flight finish first; later calls throw. */

@@ -70,7 +70,7 @@ export class NativeDecoderSession implements DecoderSession {
     for (const t of tokens) {
       if (t < 0 || t >= this.vocabSize) throw invalidParameterError('tokens', `token ids between 0 and ${this.vocabSize - 1}`, t);
     }
-    const scores = await withCallerStack(this.native.step(tokens, reorder, output === 'logprobs'));
+    const scores = await withCallerStack(this.native.step(tokens, reorder, output === 'logprobs'), 'DecoderSession.step');
     this.current = rows;
     this.fed += 1;
     return scores;
