@@ -80,9 +80,11 @@ describe('the CLI journey: caption a folder → eval → train → caption with 
     expect([scored.status, scored.stderr]).toEqual([0, '']);
     const scores = JSON.parse(scored.stdout) as Record<string, number>;
     expect(scores.images).toBe(4);
-    for (const metric of ['Bleu_1', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr']) expect(scores[metric]).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(scores)).toEqual(['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'meteorVariant', 'tokenize', 'images']);
     const perImage = JSON.parse(readFileSync(join(root, 'scores.json'), 'utf8')) as { image_id: unknown; CIDEr: number }[];
     expect(perImage.map((p) => p.image_id)).toEqual(VAL_IDS); // matched to the references by integer id
+    // the corpus CIDEr-D is the mean of the images' (pycocoevalcap)
+    expect(Math.abs(perImage.reduce((sum, p) => sum + p.CIDEr, 0) / perImage.length - scores.CIDEr!)).toBeLessThan(1e-12);
   }, 60_000);
 
   it('train --config runs two stages and prints the run folder and the final stage\'s best adapter', () => {

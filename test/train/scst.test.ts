@@ -7,6 +7,7 @@ import { T5Tokenizer } from '../../lib/text/tokenizer.js';
 import { CiderDScorer } from '../../lib/metrics/cider.js';
 import { baselines, batchCiderReward, ciderReward, resolveScstOptions, scstBackward, sequencesToLabels, stats } from '../../lib/train/scst.js';
 import { readSafetensorsFile } from '../../lib/io/safetensors.js';
+import { scorerEdgeCase } from '../helpers/goldens.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 import { generate } from '../../lib/generation/generate.js';
 
@@ -43,10 +44,11 @@ describe('SCST arithmetic', () => {
     expect(Array.from(corpus)).not.toEqual(Array.from(got));
   });
 
-  it('CIDEr-D rewards come from the corpus scorer', () => {
-    const scorer = new CiderDScorer({ a: ['a red box', 'a red square'], b: ['two blue stars', 'blue stars'] });
-    const reward = ciderReward(scorer);
-    expect(Array.from(reward(['a', 'b'], ['a red box', 'a red box']))).toEqual(Array.from(scorer.score(['a', 'b'], ['a red box', 'a red box'])));
+  it("CIDEr-D rewards are pycocoevalcap's per-image CIDEr-D (scorer_edge_cases.json three_images_mixed)", () => {
+    const suite = scorerEdgeCase('three_images_mixed');
+    const ids = Object.keys(suite.gts);
+    const rewards = ciderReward(new CiderDScorer(suite.gts))(ids, ids.map((id) => suite.res[id]![0]!));
+    Array.from(rewards).forEach((r, i) => expect(Math.abs(r - suite.CIDEr_per_image![i]!)).toBeLessThan(1e-12));
   });
 });
 
