@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Logger } from '../logger.js';
-import { KARPATHY_SPLITS, loadDataset, resultsImageId, type CaptionDataset, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
+import { KARPATHY_SPLITS, loadDataset, resultsImageId, type CaptionDataset, type KarpathySplit } from '../data/readers.js';
 import { parseCorruption, type Corruption } from '../image/corrupt.js';
 import { cocoEval, type CocoEvalOptions, type CocoEvalResult } from '../metrics/coco-eval.js';
 import type { Id } from '../metrics/loaders.js';
@@ -25,7 +25,6 @@ export interface ModelEvalFlags extends ModelFlags {
   adapter?: string;
   data?: string;
   imageRoot?: string;
-  format?: DatasetFormat | 'auto';
   split?: KarpathySplit;
   corrupt?: Corruption;
   maxImages?: number;
@@ -85,7 +84,7 @@ export interface ModelEvaluation {
 /** Reads the dataset (checking its images) before any model loads; no usable image is an error. */
 async function loadEvalDataset(flags: ModelEvalFlags & { data: string }, logger: Logger): Promise<CaptionDataset> {
   const dataset = await loadDataset({
-    file: flags.data, ...(flags.imageRoot ? { imageRoot: flags.imageRoot } : {}), format: flags.format ?? 'auto', logger,
+    file: flags.data, ...(flags.imageRoot ? { imageRoot: flags.imageRoot } : {}), format: 'auto', logger,
     // a Karpathy file without --split is scored on its test split (the split papers report), never on every image
     ...(flags.split ? { split: flags.split } : { role: 'test' as const }),
   });
