@@ -13,6 +13,11 @@ import { UsageError } from '../lib/cli/usage.js';
 import { withCallerStack } from '../lib/native.js';
 import { TINY_MODEL } from './helpers/paths.js';
 
+/** What `promise` rejects with (undefined when it resolves, which the caller's expectations then fail on). */
+async function rejection<E>(promise: Promise<unknown>): Promise<E> {
+  return promise.then(() => undefined, (error: unknown) => error) as Promise<E>;
+}
+
 /** What `fn` throws (fails the test if it returns). */
 function thrown(fn: () => unknown): Error {
   try {
@@ -88,7 +93,7 @@ describe('ConfigError', () => {
       const file = join(dir, 'run.json');
       writeFileSync(file, JSON.stringify({ model: TINY_MODEL, data: { train: { file: 't.json' }, val: { file: 'v.json' } }, stages: [{ lr: -1 }] }));
       // the README's run config reference: `lr` is a number 0–10
-      const error = await readRunConfig(file).catch((e: unknown) => e as RunConfigError);
+      const error = await rejection<RunConfigError>(readRunConfig(file));
       expect(error).toBeInstanceOf(RunConfigError);
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.code).toBe('BLIP2_BAD_CONFIG');
@@ -105,12 +110,12 @@ describe('FileError', () => {
     const dir = mkdtempSync(join(tmpdir(), 'blip2-errors-'));
     try {
       const nowhere = join(dir, 'nowhere');
-      const missing = await readBlip2Config(nowhere).catch((e: unknown) => e as FileError);
+      const missing = await rejection<FileError>(readBlip2Config(nowhere));
       expect(missing).toBeInstanceOf(FileError);
       expect(missing.path).toBe(nowhere);
       expect(missing.message).toBe(`Model directory ${JSON.stringify(nowhere)} does not exist; pass a local Hugging Face snapshot directory`);
       writeFileSync(join(dir, 'config.json'), '{"model_type": "blip-2"\n "num_query_tokens": 32}');
-      const bad = await readBlip2Config(dir).catch((e: unknown) => e as FileError);
+      const bad = await rejection<FileError>(readBlip2Config(dir));
       expect(bad).toBeInstanceOf(FileError);
       expect(bad.code).toBe('BLIP2_BAD_FILE');
       expect(bad.path).toBe(join(dir, 'config.json'));
@@ -124,7 +129,7 @@ describe('FileError', () => {
 describe('NativeError', () => {
   it("an addon call's failure: the addon's message, the operation named, the caller's stack, the original as cause", async () => {
     const cause = new Error('Invalid safetensors file /m/model.safetensors: file is 5 bytes, shorter than the 8-byte header length');
-    const error = await withCallerStack(Promise.reject(cause), 'Blip2Model.load').catch((e: unknown) => e as NativeError);
+    const error = await rejection<NativeError>(withCallerStack(Promise.reject(cause), 'Blip2Model.load'));
     expect(error).toBeInstanceOf(NativeError);
     expect(error.code).toBe('BLIP2_NATIVE_FAILURE');
     expect(error.operation).toBe('Blip2Model.load');
@@ -136,7 +141,7 @@ describe('NativeError', () => {
 
   it("a TypeError from the addon's argument readers stays a bad argument", async () => {
     const bad = new TypeError('Expected token id between 0 and 4127 for inputIds[0][0] but received 4128 of type number');
-    const error = await withCallerStack(Promise.reject(bad), 'Blip2Model.forward').catch((e: unknown) => e as Error);
+    const error = await rejection<Error>(withCallerStack(Promise.reject(bad), 'Blip2Model.forward'));
     expect(error).toBe(bad);
     expect(error.stack).toContain('errors.test.ts');
   });

@@ -5,8 +5,8 @@
  *   run-state.json         finished stages (best adapter, scores) and the zero-shot scores
  *   stages/<k>-<name>/     best/, final/, checkpoint/ (while running), eval-<n>/
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readJsonFile } from './json.js';
 
 /** The resolved configuration in a run folder. */
 export const RUN_CONFIG_FILE = 'config.json';
@@ -34,8 +34,6 @@ export interface RunFolder {
   trainable: 'lora' | 'weights';
 }
 
-const readJson = async (file: string): Promise<unknown> => JSON.parse(await readFile(file, 'utf8'));
-
 /**
  * Reads a run folder's config.json and run-state.json; undefined when `dir` is not a run folder (either file
  * missing or not what a run writes).
@@ -44,8 +42,8 @@ export async function readRunFolder(dir: string): Promise<RunFolder | undefined>
   let config: { stages?: unknown; trainable?: unknown };
   let state: { stages?: unknown };
   try {
-    config = (await readJson(join(dir, RUN_CONFIG_FILE))) as typeof config;
-    state = (await readJson(join(dir, RUN_STATE_FILE))) as typeof state;
+    config = (await readJsonFile(join(dir, RUN_CONFIG_FILE), 'run config')) as typeof config;
+    state = (await readJsonFile(join(dir, RUN_STATE_FILE), 'run state')) as typeof state;
   } catch {
     return undefined;
   }

@@ -2,12 +2,14 @@
  * LoRA settings and their PEFT file form (adapter_config.json), so adapters move between this library and
  * Python PEFT in both directions.
  */
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, invalidParameterError, isPlainObject, positiveNumber } from '../is.js';
 import { booleanKey, integerKey, numberKey, readTable, type ConfigTable } from '../config-table.js';
 import { readRunFolder, RUN_CONFIG_FILE, RUN_STATE_FILE } from '../io/run-layout.js';
 import type { NativeLoraConfig } from '../native.js';
+import { ConfigError, FileError } from '../errors.js';
+import { readJsonFile } from '../io/json.js';
 
 /**
  * The paper's targets: T5 q, k, v, o, wi_0, wi_1, wo (encoder, decoder self- and cross-attention) and the
@@ -122,21 +124,13 @@ export function peftAdapterConfig(c: ResolvedLoraConfig, baseModel: string | nul
   };
 }
 
-/** Reads and validates `<dir>/adapter_config.json` (written by PEFT or by this library). */
+/**
+ * Reads and validates `<dir>/adapter_config.json` (written by PEFT or by this library).
+ * @throws FileError for a missing file or one that is not JSON; ConfigError for an adapter this library cannot load.
+ */
 export async function readPeftAdapterConfig(dir: string): Promise<ResolvedLoraConfig> {
   const file = join(dir, 'adapter_config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new Error(`No adapter_config.json in ${JSON.stringify(dir)}; an adapter directory holds adapter_config.json and adapter_model.safetensors`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`Malformed JSON in ${file}: ${(err as Error).message}`);
-  }
+  const json = await readJsonFile(file, 'adapter config', { missingHint: 'an adapter directory holds adapter_config.json and adapter_model.safetensors' });
   return parsePeftAdapterConfig(json, file);
 }
 
@@ -146,41 +140,43 @@ const exists = (path: string) => access(path).then(() => true, () => false);
  * The adapter folder that `dir` names: `dir` itself when it holds adapter_config.json, else, for the folder of a
  * finished progressive run (`train`'s outDir), its final stage's best adapter (`stages/<k>-<name>/best`). Every
  * loader of adapters goes through it, so `caption`, `eval` and `serve` take a run folder for `--adapter`.
- * @throws an Error saying what was looked for, or why the run folder has no final adapter (unfinished, or trained
- *   every parameter).
+ * @throws FileError (`path`: `dir`) saying what was looked for, or why the run folder has no final adapter
+ *   (unfinished, or trained every parameter).
  */
 export async function resolveAdapterDirectory(dir: string): Promise<string> {
   const config = join(dir, 'adapter_config.json');
   if (await exists(config)) return dir;
   const run = await readRunFolder(dir);
   if (!run) {
-    throw new Error(
+    throw new FileError(
       `No adapter_config.json in ${JSON.stringify(dir)}; looked for ${JSON.stringify(config)} (an adapter folder: adapter_config.json and ` +
       `adapter_model.safetensors) and for ${JSON.stringify(join(dir, RUN_CONFIG_FILE))} with ${JSON.stringify(join(dir, RUN_STATE_FILE))} ` +
       '(a training run folder, whose final stage\'s best adapter would be loaded)',
+      { path: dir },
     );
   }
   const last = run.stages.at(-1)!;
   if (run.trainable === 'weights') {
-    throw new Error(`${JSON.stringify(dir)} is a training run that trained model weights (trainable "all" or { lastBlocks }): its stages saved every weight (${join(last.bestDir, 'model.safetensors')}), not an adapter`);
+    throw new FileError(`${JSON.stringify(dir)} is a training run that trained model weights (trainable "all" or { lastBlocks }): its stages saved every weight (${join(last.bestDir, 'model.safetensors')}), not an adapter`, { path: dir });
   }
   if (!last.finished) {
     const done = run.stages.filter((s) => s.finished);
-    throw new Error(
+    throw new FileError(
       `${JSON.stringify(dir)} is a training run whose final stage "${last.name}" has not finished, so it has no final adapter yet; ` +
       `finish it with train --config <its config> --resume${done.length ? `, or load a finished stage's best adapter: ${done.map((s) => s.bestDir).join(', ')}` : ''}`,
+      { path: dir },
     );
   }
   if (!(await exists(join(last.bestDir, 'adapter_config.json')))) {
-    throw new Error(`${JSON.stringify(dir)} is a finished training run, but its final best adapter ${JSON.stringify(last.bestDir)} is missing`);
+    throw new FileError(`${JSON.stringify(dir)} is a finished training run, but its final best adapter ${JSON.stringify(last.bestDir)} is missing`, { path: last.bestDir });
   }
   return last.bestDir;
 }
 
 /** Validates a parsed adapter_config.json; features this library does not implement are errors. */
 export function parsePeftAdapterConfig(json: unknown, source = 'adapter_config.json'): ResolvedLoraConfig {
-  if (!isPlainObject(json)) throw new Error(`Expected a JSON object in ${source} but received ${describe(json)}`);
-  const fail = (what: string) => new Error(`Unsupported adapter in ${source}: ${what}`);
+  if (!isPlainObject(json)) throw new ConfigError(`Expected a JSON object in ${source} but received ${describe(json)}`, { file: source });
+  const fail = (what: string) => new ConfigError(`Unsupported adapter in ${source}: ${what}`, { file: source });
   if (json.peft_type !== undefined && json.peft_type !== 'LORA') throw fail(`peft_type ${describe(json.peft_type)} (only LORA)`);
   if (json.bias !== undefined && json.bias !== 'none') throw fail(`bias ${describe(json.bias)} (only "none")`);
   if (json.use_dora === true) throw fail('use_dora (DoRA is not implemented)');
@@ -202,6 +198,6 @@ export function parsePeftAdapterConfig(json: unknown, source = 'adapter_config.j
       useRslora: json.use_rslora ?? false,
     });
   } catch (err) {
-    throw new Error(`Invalid ${source}: ${(err as Error).message}`);
+    throw new ConfigError(`Invalid ${source}: ${(err as Error).message}`, { file: source, cause: err });
   }
 }
