@@ -9,7 +9,7 @@
  */
 import { chance, pick, randomInt, shuffleInPlace, Xoshiro128 } from '../random.js';
 import { parseImageAugmentSpec, type ImageAugmentSpec, type ResolvedImageAugmentSpec } from '../image/augment.js';
-import { corruptionKind, type Corruption, type CorruptionKind } from '../image/corrupt.js';
+import { corruptionKind, type Corruption, type CorruptionKind, type CorruptionName } from '../image/corrupt.js';
 import type { ImageInput } from '../image/decode.js';
 import type { ImageTransform } from '../image/pipeline.js';
 import type { PixelValues, PreprocessOptions } from '../image/processor.js';
@@ -60,7 +60,7 @@ export interface CaptionLoaderOptions {
   /** Caption augmentation (seeded per image), applied to the target caption. */
   captionAugment?: CaptionAugmentSpec;
   /** A corruption applied to every image (seeded per image), e.g. `{ kind: 'gaussian_blur', severity: 3 }`; aliases accepted. */
-  corrupt?: Corruption;
+  corrupt?: { kind: CorruptionName; severity: number };
   /**
    * Label-preserving degradation augmentation: the first rule whose `word` the target caption contains (as a whole
    * word) applies its corruption with probability `p`, at a severity drawn from `severities` — more of the blur,

@@ -27,14 +27,20 @@ export interface Corruption {
 }
 
 /** Short names accepted by {@link parseCorruption} (CLI `--corrupt blur:3`). */
-export const CORRUPTION_ALIASES: Readonly<Record<string, CorruptionKind>> = Object.freeze({
+export const CORRUPTION_ALIASES = Object.freeze({
   noise: 'gaussian_noise',
   blur: 'gaussian_blur',
   motion: 'motion_blur',
   dark: 'low_light',
   jpeg: 'jpeg_compression',
   defocus: 'defocus_blur',
-});
+} as const satisfies Record<string, CorruptionKind>);
+
+/** A short name of {@link CORRUPTION_ALIASES}. */
+export type CorruptionAlias = keyof typeof CORRUPTION_ALIASES;
+
+/** A corruption kind as callers may write it: its canonical name or an alias. */
+export type CorruptionName = CorruptionKind | CorruptionAlias;
 
 /** Per-severity constants (index severity − 1). */
 export const CORRUPTION_PARAMS = Object.freeze({
@@ -61,7 +67,7 @@ function corruptionError(value: unknown): TypeError {
 export function corruptionKind(name: unknown): CorruptionKind {
   if (typeof name === 'string') {
     if ((CORRUPTIONS as readonly string[]).includes(name)) return name as CorruptionKind;
-    if (Object.hasOwn(CORRUPTION_ALIASES, name)) return CORRUPTION_ALIASES[name]!;
+    if (Object.hasOwn(CORRUPTION_ALIASES, name)) return CORRUPTION_ALIASES[name as CorruptionAlias];
   }
   throw invalidParameterError('corruption kind', `one of ${CORRUPTIONS.map((k) => JSON.stringify(k)).join(', ')}`, name);
 }
@@ -76,7 +82,7 @@ export function parseCorruption(text: string): Corruption {
   const name = match[1]!;
   let kind: CorruptionKind | undefined;
   if ((CORRUPTIONS as readonly string[]).includes(name)) kind = name as CorruptionKind;
-  else if (Object.hasOwn(CORRUPTION_ALIASES, name)) kind = CORRUPTION_ALIASES[name];
+  else if (Object.hasOwn(CORRUPTION_ALIASES, name)) kind = CORRUPTION_ALIASES[name as CorruptionAlias];
   if (kind === undefined) throw corruptionError(text);
   return { kind, severity: Number(match[2]) };
 }

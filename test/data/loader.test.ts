@@ -277,7 +277,7 @@ describe('CaptionLoader: augmentation requests', () => {
 
   it('asks for per-image transforms seeded by (seed, epoch, sample), not by batch position', async () => {
     const spec = { hflip: 0.5, rotate: 10 };
-    const corrupt = { kind: 'gaussian_noise', severity: 3 };
+    const corrupt = { kind: 'gaussian_noise', severity: 3 } as const;
     const seedsOf = async (batchSize: number) => {
       const processor = new FakeProcessor();
       const loader = new CaptionLoader(dataset(6), { processor, batchSize, seed: 21, imageAugment: spec, corrupt });
@@ -337,7 +337,7 @@ describe('CaptionLoader: augmentation requests', () => {
     const loader = new CaptionLoader(data, { processor, batchSize: 40, seed: 3, shuffle: false, matchCorruptions: rules as never });
     await collect(loader.epoch(0));
     const transforms = processor.calls[0]!.options!.transforms!;
-    const kinds = transforms.map((t) => (t.corrupt ? `${t.corrupt.kind}:${t.corrupt.severity}` : '-'));
+    const kinds = transforms.map((t) => (t?.corrupt ? `${t.corrupt.kind}:${t.corrupt.severity}` : '-'));
     for (let i = 0; i < 40; i++) {
       if (i % 4 === 0) expect(kinds[i]).toMatch(/^low_light:[12]$/);
       else if (i % 4 === 1) expect(kinds[i]).toMatch(/^(gaussian_blur:4|-)$/);
