@@ -11,6 +11,8 @@ import { distributedEnv, ProcessGroup } from '../../lib/distributed/process-grou
 import { freePort } from '../../lib/distributed/launch.js';
 import { fullBatch } from '../helpers/dist-batch.js';
 import { TINY_MODEL } from '../helpers/paths.js';
+import { floatData } from '../helpers/tensors.js';
+import type { OutputTensor } from '../../lib/native.js';
 
 const RANK_SCRIPT = resolve('test/helpers/dist-rank.ts');
 const work = mkdtempSync(join(tmpdir(), 'blip2-dist-'));
@@ -65,11 +67,11 @@ describe('ProcessGroup (Gloo over TCPStore, 2 processes)', () => {
     // Each rank sums its rows' token losses in another order and the all-reduce adds two partial sums: float
     // reordering only, so the bound is relative to the largest gradient (2^-16, far above reordering error and far
     // below the gradient itself). The rows differ, so a wrong token weighting would be off by a factor.
-    const compare = (mine: Record<string, { data: Float32Array }>, theirs: Record<string, number[]>) => {
+    const compare = (mine: Record<string, OutputTensor>, theirs: Record<string, number[]>) => {
       let maxAbs = 0;
       let maxDiff = 0;
       for (const [name, t] of Object.entries(mine)) {
-        t.data.forEach((x, i) => {
+        floatData(t, name).forEach((x, i) => {
           maxAbs = Math.max(maxAbs, Math.abs(x));
           maxDiff = Math.max(maxDiff, Math.abs(x - theirs[name]![i]!));
         });

@@ -10,6 +10,7 @@ import { Blip2Model } from '../../lib/model/blip2-model.js';
 import { gatherTokenIds, ProcessGroup, REDUCE_OPS } from '../../lib/distributed/process-group.js';
 import { TINY_MODEL } from './paths.js';
 import { gradsBatch } from './dist-batch.js';
+import { floatData } from './tensors.js';
 
 const [scenario, out, fingerprint] = process.argv.slice(2) as [string, string, string | undefined];
 const started = Date.now();
@@ -27,7 +28,7 @@ try {
     const share = gradsBatch(group.rank, group.worldSize);
     await model.backwardCrossEntropy(share.inputs, { scale: share.tokens / share.globalTokens });
     await model.reduceGradients(group, { op: 'sum', bucketBytes: 4096 });
-    result.grads = Object.fromEntries(Object.entries(await model.loraTensors('grads')).map(([k, t]) => [k, Array.from(t.data)]));
+    result.grads = Object.fromEntries(Object.entries(await model.loraTensors('grads')).map(([k, t]) => [k, Array.from(floatData(t, k))]));
     result.gradNorm = (await model.optimizerStep({ lr: 1e-2, maxGradNorm: 0.5 })).gradNorm;
     model.dispose();
   } else if (scenario === 'gather') {

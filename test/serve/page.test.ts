@@ -10,6 +10,14 @@ import { startServer, type CaptionerLike, type CreateServerOptions } from '../..
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 
 const IMAGE = join(TINY, 'images', 'img1_rgb_40x72.jpg');
+
+// The DOM as far as the code run in the page (evaluate) uses it; the project's own types are Node's, not the browser's.
+declare const document: {
+  activeElement: { id: string } | null;
+  documentElement: { scrollWidth: number };
+  getElementById(id: string): { value: string } | null;
+};
+interface ImageElement { naturalWidth: number }
 let captioner: Blip2Captioner;
 let browser: Browser;
 const servers: FastifyInstance[] = [];
@@ -42,7 +50,7 @@ describe('demo page', () => {
     const { page, external } = await open(['blip2-tiny']);
     await page.setViewportSize({ width: 1200, height: 800 });
     await page.locator('#image').setInputFiles(IMAGE);
-    await expect.poll(() => page.locator('#preview').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(40);
+    await expect.poll(() => page.locator('#preview').evaluate((img: ImageElement) => img.naturalWidth)).toBe(40);
     await page.locator('#prompt').fill('a photo of');
     await page.locator('#max-new-tokens').fill('12');
     await page.locator('#num-beams').fill('2');
@@ -139,7 +147,7 @@ describe('demo page', () => {
     // what reaches the captioner, after the server's validation
     const received: object[] = [];
     const recording: CaptionerLike = {
-      caption: (images, { signal: _signal, ...options } = {}) => { received.push(options); return captioner.caption(images, options); },
+      caption: (images, { signal: _signal, ...options } = {}) => { received.push(options); return captioner.caption(images, { ...options, onError: 'throw' }); },
     };
     const { page } = await open([], { models: [{ name: 'blip2-tiny', captioner: recording }] });
     await page.locator('#image').setInputFiles(IMAGE);
@@ -149,7 +157,7 @@ describe('demo page', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('preset-paper');
     await page.keyboard.press('Enter');
     const values = () => page.evaluate(() => ['prompt', 'max-new-tokens', 'min-new-tokens', 'num-beams', 'length-penalty', 'no-repeat-ngram-size']
-      .map((id) => (document.getElementById(id) as HTMLInputElement).value));
+      .map((id) => document.getElementById(id)!.value));
     // the seed's demo (issue 17): prompt "caption", 40 tokens, min_new_tokens 20, length_penalty 1.15, no_repeat_ngram_size 3; beams untouched
     expect(await values()).toEqual(['caption', '40', '20', '1', '1.15', '3']);
     expect(await page.locator('#status').textContent())
@@ -165,7 +173,7 @@ describe('demo page', () => {
     const low = await open(['blip2-tiny'], { limits: { options: { maxNewTokens: 16, maxBeams: 8, maxPromptLength: 500 } } });
     await low.page.locator('#preset-paper').focus();
     await low.page.keyboard.press('Space');
-    expect(await low.page.evaluate(() => ['max-new-tokens', 'min-new-tokens', 'no-repeat-ngram-size'].map((id) => (document.getElementById(id) as HTMLInputElement).value)))
+    expect(await low.page.evaluate(() => ['max-new-tokens', 'min-new-tokens', 'no-repeat-ngram-size'].map((id) => document.getElementById(id)!.value)))
       .toEqual(['16', '16', '3']);
     await page.close();
     await low.page.close();

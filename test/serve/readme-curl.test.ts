@@ -72,7 +72,7 @@ async function runLine(line: string): Promise<{ stdout: string; stderr: string }
 /** The captions the library writes for the options JSON of a line (its first `{…}`). */
 async function expectedFor(line: string): Promise<unknown> {
   const options = JSON.parse(/\{"[^']*\}/.exec(line)![0]) as CaptionOptions;
-  const [result] = await captioner.caption([join(folder, 'dog.jpg')], options);
+  const [result] = await captioner.caption([join(folder, 'dog.jpg')], { ...options, onError: 'throw' });
   const sequences = (Array.isArray(result) ? result : [result!]).map(({ text, tokenIds, score }) => ({ text, tokenIds, score }));
   return [{ model: 'tiny', ...sequences[0]!, ...(sequences.length > 1 ? { sequences } : {}) }];
 }

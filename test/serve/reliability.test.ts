@@ -239,7 +239,7 @@ describe('abandoned work on the tiny model', () => {
       let client: RawConnection | undefined;
       // 64 tokens forced; the client hangs up when the second one is out
       const captioner: CaptionerLike = {
-        caption: (images, o) => real.caption(images, { ...o, maxNewTokens: 64, minNewTokens: 64, onToken: () => { if (++tokens === 2) client!.socket.destroy(); } })
+        caption: (images, o) => real.caption(images, { ...o, onError: 'throw', maxNewTokens: 64, minNewTokens: 64, onToken: () => { if (++tokens === 2) client!.socket.destroy(); } })
           .then((r) => { outcome = 'finished'; return r; }, (e: Error) => { outcome = e.name; throw e; }),
       };
       const { port, url } = await listen({}, captioner);

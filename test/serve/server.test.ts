@@ -276,7 +276,7 @@ describe('queue, deadline and health', () => {
     const [expected] = await captioner.caption([PNG], { maxNewTokens: 5 });
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ captions: { text: string; tokenIds: number[] }[] }>));
     expect(new Set(bodies.map((b) => JSON.stringify(b.captions[0]!.tokenIds)))).toEqual(new Set([JSON.stringify(expected!.tokenIds)]));
-    expect((await (await fetch(`${url}/api/health`)).json()).queue.completed).toBe(20);
+    expect(((await (await fetch(`${url}/api/health`)).json()) as { queue: { completed: number } }).queue.completed).toBe(20);
   });
 });
 

@@ -8,6 +8,9 @@ import { chromium, type Browser } from 'playwright-core';
 import { QUICK_SCALE, runSynthBenchmark, type SynthBenchmarkResult } from '../../lib/synth/benchmark.js';
 import { TINY_MODEL } from '../helpers/paths.js';
 
+// An image element as far as the code run in the page (evaluate) uses it; the project's own types are Node's, not the browser's.
+interface ImageElement { naturalWidth: number }
+
 let root: string;
 let result: SynthBenchmarkResult;
 let browser: Browser;
@@ -46,7 +49,7 @@ describe('built-in benchmark (quick scale)', () => {
     expect(await page.locator('#training-charts svg polyline.series').count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#robustness-charts svg').count()).toBe(1);
     expect(await page.locator('.sample img').count()).toBe(8);
-    const natural = await page.locator('.sample img').first().evaluate((img: HTMLImageElement) => img.naturalWidth);
+    const natural = await page.locator('.sample img').first().evaluate((img: ImageElement) => img.naturalWidth);
     expect(natural).toBe(64);
     expect(requests).toEqual([]);
     const artefacts = resolve('test-artifacts');

@@ -14,6 +14,7 @@ import { parseRunConfig, type RunSpec } from '../../lib/train/run-config.js';
 import { runProgressive } from '../../lib/train/run.js';
 import { trainingLabels, trainingPrompt } from '../../lib/train/trainable.js';
 import { TINY_MODEL } from '../helpers/paths.js';
+import { floatData } from '../helpers/tensors.js';
 import { readSafetensorsFile } from '../../lib/io/safetensors.js';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -111,7 +112,7 @@ describe('run-config knobs of the recipe', () => {
       expect(labels[1]![39]).toBe(1); // </s> kept
       expect(labels[0]!.filter((id) => id === -100).length).toBe(40 - trainingLabels(captioner, { ...spec, labelMaxLength: undefined }, ['a red square'])[0]!.length);
       const pixelValues = await captioner.preprocess([join(TINY_MODEL, '..', 'images', 'img0_rgb_64x48.png'), join(TINY_MODEL, '..', 'images', 'img2_gray_50x50.png')]);
-      const lossOf = async (prompt: typeof plain) => (await captioner.model.forward({ pixelValues, ...prompt, labels }, ['loss'])).loss!.data[0]!;
+      const lossOf = async (prompt: typeof plain) => floatData((await captioner.model.forward({ pixelValues, ...prompt, labels }, ['loss'])).loss, 'loss')[0]!;
       const [a, b] = [await lossOf(padded), await lossOf(plain)];
       console.log(`loss with the prompt padded to 16 (mask 0) ${a}, unpadded ${b}: difference ${Math.abs(a - b)}`);
       expect(Math.abs(a - b)).toBeLessThan(1e-5);
