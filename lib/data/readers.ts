@@ -5,11 +5,12 @@
  * in `skipped` and reported through the logger, never fatal; malformed files are errors that name the
  * file and the offending entry.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { boolean, describe, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { parseJsonFile, readTextFile } from '../io/json.js';
 import { badFile, collect, isId, isVizWizAnnotations, isVizWizReference, jsonObjectLines } from '../metrics/loaders.js';
 
 /** One image with its captions. */
@@ -316,24 +317,16 @@ function looksLikeJsonl(text: string): boolean {
   return lines.length > 1 && lines[0]!.trim().startsWith('{');
 }
 
-function parseJson(text: string, source: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new TypeError(`Expected JSON in ${source} but it does not parse: ${(error as Error).message}`);
-  }
-}
-
 /** The format of a file: the given one, `.jsonl` by extension, else JSONL-looking text, else from the JSON content. */
 function resolveFormat(text: string, source: string, format: DatasetFormat | 'auto'): { format: DatasetFormat; json?: unknown } {
   if (format === 'jsonl' || (format === 'auto' && extname(source).toLowerCase() === '.jsonl')) return { format: 'jsonl' };
-  if (format !== 'auto') return { format, json: parseJson(text, source) };
+  if (format !== 'auto') return { format, json: parseJsonFile(text, source, 'dataset file') };
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
+  } catch {
     if (looksLikeJsonl(text)) return { format: 'jsonl' };
-    throw new TypeError(`Expected JSON in ${source} but it does not parse: ${(error as Error).message}`);
+    json = parseJsonFile(text, source, 'dataset file'); // not JSON either: the FileError naming the line and column
   }
   const detected = detectFormat(json);
   if (detected !== undefined) return { format: detected, json };
@@ -424,13 +417,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
   if (o.logger !== undefined && typeof (o.logger as Partial<Logger> | null)?.warn !== 'function') {
     throw invalidParameterError('logger', 'a Logger {debug, info, warn}', o.logger);
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`Cannot read dataset file ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message}`, { cause: error });
-  }
+  const text = await readTextFile(file, 'dataset file');
   const skipped = emptySkipped();
   const ctx: ParseContext = { source: file, imageRoot, skipped, idTypes: new Set() };
   const parsed = parseText(text, ctx, format, split, includeRestval);

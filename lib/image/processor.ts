@@ -5,10 +5,10 @@
  * (bicubic by default) → `x * rescale_factor` (float64 then float32) → `(x - mean) / std` in float32 →
  * NCHW float32. Reads `preprocessor_config.json` as `save_pretrained` writes it.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { abortSignal, throwIfAborted } from '../abort.js';
 import { boolean, integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, oneOf } from '../is.js';
+import { readJsonFile } from '../io/json.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { resolveLoadOptions, type ImageInput, type LoadImageOptions } from './decode.js';
@@ -137,23 +137,12 @@ export class BlipImageProcessor {
     return new BlipImageProcessor(parseProcessorConfig(json));
   }
 
-  /** Reads `<dir>/preprocessor_config.json` (a Hugging Face model directory). */
+  /**
+   * Reads `<dir>/preprocessor_config.json` (a Hugging Face model directory).
+   * @throws FileError for a missing file or one that is not JSON; ArgumentError naming the key for a bad value.
+   */
   static async fromPretrained(dir: string): Promise<BlipImageProcessor> {
-    const path = join(dir, 'preprocessor_config.json');
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(`Cannot read preprocessor config ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : code}`, { cause: error });
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`Cannot parse preprocessor config ${JSON.stringify(path)}: ${(error as Error).message}`, { cause: error });
-    }
-    return BlipImageProcessor.fromConfig(json);
+    return BlipImageProcessor.fromConfig(await readJsonFile(join(dir, 'preprocessor_config.json'), 'preprocessor config'));
   }
 
   /**

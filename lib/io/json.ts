@@ -21,13 +21,20 @@ export interface ReadJsonOptions {
  *   not JSON.
  */
 export async function readJsonFile(path: string, what: string, options: ReadJsonOptions = {}): Promise<unknown> {
-  let text: string;
+  return parseJsonFile(await readTextFile(path, what, options), path, what);
+}
+
+/**
+ * Reads a UTF-8 text file with {@link readJsonFile}'s errors, for readers that look at the text before parsing it
+ * (JSON Lines or JSON) and then call {@link parseJsonFile}.
+ * @throws FileError when the file is missing, a directory or unreadable.
+ */
+export async function readTextFile(path: string, what: string, options: ReadJsonOptions = {}): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     throw readError(path, what, err, options);
   }
-  return parseJsonFile(text, path, what);
 }
 
 /** {@link readJsonFile} for a file that may be absent: `undefined` when there is no such file. */
@@ -69,14 +76,15 @@ export function parseJsonFile(text: string, path: string, what: string): unknown
 /**
  * What is wrong with a text that JSON.parse rejected, with its place: `invalid JSON at line 3, column 14: unexpected
  * "}"`, `the file is empty`. Positions are counted here rather than read from the engine's message, whose wording
- * differs between Node versions (and often names no position).
+ * differs between Node versions (and often names no position). `firstLine` is the line number of the text's first
+ * line (a line of a JSON Lines file).
  */
-export function describeJsonError(text: string): string {
+export function describeJsonError(text: string, firstLine = 1): string {
   if (text.trim().length === 0) return 'the file is empty';
   const error = firstJsonError(text);
   if (error === undefined) return 'invalid JSON';
   const before = text.slice(0, error.offset);
-  const line = before.split('\n').length;
+  const line = before.split('\n').length + firstLine - 1;
   const column = error.offset - (before.lastIndexOf('\n') + 1) + 1;
   const found = error.offset >= text.length ? 'unexpected end of file' : `unexpected ${JSON.stringify(String.fromCodePoint(text.codePointAt(error.offset)!))}`;
   const bom = error.offset === 0 && text.charCodeAt(0) === 0xfeff ? ' (a byte-order mark: save the file as UTF-8 without one)' : '';

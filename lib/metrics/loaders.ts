@@ -3,8 +3,9 @@
  * VizWiz-Captions annotation files and the paper's processed json. Each returns captions grouped
  * by image id in file order (the order pycocoevalcap evaluates in).
  */
-import { readFile } from 'node:fs/promises';
 import { describe, invalidParameterError, isPlainObject } from '../is.js';
+import { ArgumentError, FileError } from '../errors.js';
+import { describeJsonError, readJsonFile, readTextFile } from '../io/json.js';
 
 /** Image id → captions, in evaluation order. Ids keep their JSON type (COCO ids are numbers). */
 export type CaptionMap = Map<string | number, string[]>;
@@ -32,9 +33,9 @@ export function isId(v: unknown): v is Id {
   return (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string';
 }
 
-/** The error for a malformed caption file: `Expected <what> in <source> but received <value>`. */
-export function badFile(source: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`Expected ${expected} in ${source} but received ${describe(value)}`);
+/** The error for a malformed caption file or object: `Expected <what> in <source> but received <value>`. */
+export function badFile(source: string, expected: string, value: unknown): ArgumentError {
+  return new ArgumentError(`Expected ${expected} in ${source} but received ${describe(value)}`, { argument: source });
 }
 
 function push(map: CaptionMap, id: Id, caption: string): void {
@@ -176,8 +177,9 @@ export function predictionsFromJsonLines(text: string, source = 'predictions'): 
 }
 
 /**
- * The objects of a JSON Lines text, each with its place for messages (`line N`, 1-based); blank lines are skipped,
- * and a line that does not parse or is not an object is an error naming it and `source`.
+ * The objects of a JSON Lines text, each with its place for messages (`line N`, 1-based); blank lines are skipped.
+ * A line that does not parse is a FileError naming `source`, the line and the column; one that is not an object an
+ * ArgumentError naming the line.
  */
 export function jsonObjectLines(text: string, source: string): { item: Record<string, unknown>; where: string }[] {
   const out: { item: Record<string, unknown>; where: string }[] = [];
@@ -188,7 +190,7 @@ export function jsonObjectLines(text: string, source: string): { item: Record<st
     try {
       item = JSON.parse(line);
     } catch (err) {
-      throw new TypeError(`Expected a JSON object at ${where} in ${source} but it does not parse: ${(err as Error).message}`);
+      throw new FileError(`Cannot parse JSON Lines file ${source}: ${describeJsonError(line, index + 1)}`, { path: source, cause: err });
     }
     if (!isPlainObject(item)) throw badFile(source, `an object at ${where}`, item);
     out.push({ item, where });
@@ -206,19 +208,13 @@ export function isVizWizReference(annotation: Record<string, unknown>): boolean 
   return annotation.is_rejected !== true && annotation.is_precanned !== true;
 }
 
-async function readJson(path: string, name: string): Promise<unknown> {
-  if (typeof path !== 'string' || path.length === 0) throw invalidParameterError(name, 'non-empty string path', path);
-  const text = await readFile(path, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`Could not parse ${path} as JSON: ${(err as Error).message}`);
-  }
-}
-
-/** Reads a reference file (any format {@link referencesFromJson} accepts). */
+/**
+ * Reads a reference file (any format {@link referencesFromJson} accepts).
+ * @throws FileError for a missing file or one that is not JSON; ArgumentError for content in no known format.
+ */
 export async function loadReferences(path: string): Promise<ReferenceMap> {
-  return referencesFromJson(await readJson(path, 'path'), path);
+  if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'non-empty string path', path);
+  return referencesFromJson(await readJsonFile(path, 'reference file'), path);
 }
 
 /**
@@ -227,13 +223,13 @@ export async function loadReferences(path: string): Promise<ReferenceMap> {
  */
 export async function loadPredictions(path: string): Promise<CaptionMap> {
   if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'non-empty string path', path);
-  const text = await readFile(path, 'utf8');
+  const text = await readTextFile(path, 'prediction file');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     if (text.trimStart().startsWith('{')) return predictionsFromJsonLines(text, path);
-    throw new Error(`Could not read ${path} as predictions: it is not JSON (${(err as Error).message.replace(/\s+/g, ' ')}); expected ${PREDICTION_FORMATS}`);
+    throw new FileError(`Cannot parse prediction file ${path}: ${describeJsonError(text)}; expected ${PREDICTION_FORMATS}`, { path, cause: err });
   }
   return predictionsFromJson(json, path);
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FileError } from '../../lib/errors.js';
 import { ImageLoadError } from '../../lib/image/decode.js';
 import { ImageWorkerPool } from '../../lib/image/pool.js';
 import { BlipImageProcessor, parseProcessorConfig } from '../../lib/image/processor.js';
@@ -77,7 +78,7 @@ describe('parseProcessorConfig', () => {
 
   it('fromPretrained names a missing config', async () => {
     await expect(BlipImageProcessor.fromPretrained('/nonexistent-model')).rejects.toThrow(
-      'Cannot read preprocessor config "/nonexistent-model/preprocessor_config.json": no such file',
+      new FileError('Cannot read preprocessor config /nonexistent-model/preprocessor_config.json: no such file', { path: '/nonexistent-model/preprocessor_config.json' }),
     );
   });
 });

@@ -103,7 +103,8 @@ describe('loaders', () => {
     writeFileSync(join(dir, 'bad.json'), '{');
     expect([...(await loadReferences(join(dir, 'r.json'))).entries()]).toEqual([[1, ['a']]]);
     expect([...(await loadPredictions(join(dir, 'p.json'))).entries()]).toEqual([[1, ['b']]]);
-    await expect(loadReferences(join(dir, 'bad.json'))).rejects.toThrow(`Could not parse ${join(dir, 'bad.json')} as JSON`);
+    await expect(loadReferences(join(dir, 'bad.json'))).rejects.toThrow(
+      `Cannot parse reference file ${join(dir, 'bad.json')}: invalid JSON at line 1, column 2: unexpected end of file`);
   });
 });
 
