@@ -4,14 +4,6 @@
 
 namespace blip2 {
 
-namespace {
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-}  // namespace
-
 void Params::add(const std::string& name, std::vector<int64_t> shape, torch::Tensor* slot) {
   if (index_.count(name)) throw std::logic_error("parameter registered twice: " + name);
   index_[name] = slots_.size();
@@ -78,10 +70,6 @@ void Params::check(const Checkpoint& checkpoint) const {
     list("unexpected tensors", unexpected);
     throw std::runtime_error(msg);
   }
-}
-
-void Params::allocate(torch::ScalarType dtype, const torch::Device& device) {
-  for (auto& slot : slots_) *slot.tensor = torch::zeros(slot.shape, torch::TensorOptions().dtype(dtype).device(device));
 }
 
 }  // namespace blip2

@@ -1,6 +1,6 @@
 // The parameter registry. Every module registers each tensor it owns (Hugging Face name, shape, and the
 // address of the field that will hold it) when it is constructed, before any weight is read. The registry
-// then *is* the checkpoint's key list: it can be listed without allocating (the full-size manifest test), and
+// then *is* the weight files' key list: it can be listed without allocating (the full-size manifest test), and
 // loading checks every name and shape before copying a byte.
 #pragma once
 
@@ -26,7 +26,7 @@ struct ParamSlot {
 class Params {
  public:
   void add(const std::string& name, std::vector<int64_t> shape, torch::Tensor* slot);
-  // A checkpoint key that may be present and is then ignored because it is tied to `target`
+  // A weight-file key that may be present and is then ignored because it is tied to `target`
   // (T5's encoder/decoder embed_tokens share language_model.shared).
   void tie(const std::string& name, const std::string& target);
 
@@ -35,14 +35,11 @@ class Params {
   int64_t numel() const;
   const ParamSlot* find(const std::string& name) const;
 
-  // Checks every expected tensor against the checkpoint (missing, unexpected, mis-shaped, all reported
+  // Checks every expected tensor against the weight files (missing, unexpected, mis-shaped, all reported
   // together by name with the shape found and expected), then copies each one in, converted to dtype/device.
   void load(const Checkpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device);
   // The name/shape/dtype checks of load() alone.
   void check(const Checkpoint& checkpoint) const;
-
-  // Allocates every parameter uninitialised (for random-weight benchmarks) or as zeros.
-  void allocate(torch::ScalarType dtype, const torch::Device& device);
 
   // Every Linear layer by module name (where LoRA adapters can attach), in construction order.
   void add_linear(const std::string& module_name, Linear* linear) { linears_.emplace_back(module_name, linear); }

@@ -26,12 +26,6 @@ size_t element_size(const std::string& dtype) {
   return it == sizes.end() ? 0 : it->second;
 }
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw std::runtime_error("Invalid safetensors file " + path + ": " + what);
 }
@@ -50,6 +44,12 @@ std::string read_text(const std::string& path) {
 }
 
 }  // namespace
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
 
 torch::ScalarType scalar_type_of(const std::string& dtype) {
   static const std::map<std::string, torch::ScalarType> types = {

@@ -47,8 +47,9 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
-// All the safetensors files of a checkpoint directory: `model.safetensors`, or the shards listed by
-// `model.safetensors.index.json`. Tensor names are unique across shards.
+// A set of safetensors files read as one: a model directory's weights (`model.safetensors`, or the shards listed by
+// `model.safetensors.index.json`), or a single file (an adapter, an optimizer state). Tensor names are unique
+// across shards.
 class Checkpoint {
  public:
   // `dir` holds model.safetensors or model.safetensors.index.json (the index wins when both exist).
@@ -67,6 +68,8 @@ class Checkpoint {
   void add_file(std::shared_ptr<SafetensorsFile> file);
 };
 
+// A shape as error messages write it: "[1, 6, 32]".
+std::string shape_string(const std::vector<int64_t>& shape);
 // Maps a safetensors dtype string to a torch scalar type; throws for unknown strings.
 torch::ScalarType scalar_type_of(const std::string& dtype);
 // The safetensors dtype string of a torch scalar type.
