@@ -41,7 +41,7 @@ LoadOptions read_load_options(const Napi::Value& value) {
   return o;
 }
 
-// Loads a checkpoint directory (or builds random weights when dir is empty) into a new model.
+// Loads a model directory's weights (or builds random weights when dir is empty) into a new model.
 class LoadWorker : public PromiseWorker {
  public:
   LoadWorker(Napi::Env env, std::string dir, blip2::Blip2Config config, LoadOptions options)

@@ -1,5 +1,5 @@
 // Blip2ForConditionalGeneration with a Flan-T5 language model. Module names mirror Hugging Face's, so the
-// parameter registry equals the checkpoint's key list.
+// parameter registry equals the key list of the model's weight files.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,5 @@
-// A small strict JSON reader and writer for safetensors headers and sharded-checkpoint index files.
+// A small strict JSON reader and writer for safetensors headers and sharded-weights index files
+// (model.safetensors.index.json).
 // Objects keep their key order (safetensors writers and readers care only about names, but error
 // messages read better in file order).
 #pragma once

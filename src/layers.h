@@ -1,5 +1,5 @@
 // Building blocks shared by the three model parts. Fields carry Hugging Face's names, so the registry
-// names equal the checkpoint keys.
+// names equal the keys of the model's weight files.
 #pragma once
 
 #include <torch/torch.h>

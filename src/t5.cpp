@@ -1,6 +1,6 @@
 #include "t5.h"
 
-#include "checkpoint.h"
+#include "grad_checkpoint.h"
 
 #include <cmath>
 #include <limits>

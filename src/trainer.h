@@ -1,6 +1,6 @@
 // LoRA training: objectives that accumulate gradients, global-norm clipping, AdamW (decoupled weight decay,
 // as torch.optim.AdamW) with the learning rate set per step by the caller, and the optimizer state
-// (moments, step, RNG) for checkpoints.
+// (moments, step, RNG) that a resumable training checkpoint saves.
 #pragma once
 
 #include <functional>

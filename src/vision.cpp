@@ -1,6 +1,6 @@
 #include "vision.h"
 
-#include "checkpoint.h"
+#include "grad_checkpoint.h"
 
 #include <cmath>
 

@@ -19,7 +19,7 @@ struct VisionEmbeddings {
 };
 
 struct VisionAttention {
-  Linear qkv;         // fused (3D, D); its bias is cat(q_bias, k part, v_bias) as stored in the checkpoint
+  Linear qkv;         // fused (3D, D); its bias is cat(q_bias, k part, v_bias) as stored in the weights
   Linear projection;  // (D, D)
   int64_t num_heads, head_dim;
   double scale;

@@ -1,6 +1,7 @@
-// Gradient checkpointing: run a block without keeping its activations for backward, and recompute it (with the
-// same random-generator state, so dropout masks repeat) when the gradient is needed — torch.utils.checkpoint's
-// semantics. Trades about one extra forward per block for activation memory.
+// Gradient checkpointing (activation recomputation): run a block without keeping its activations for backward, and
+// recompute it (with the same random-generator state, so dropout masks repeat) when the gradient is needed —
+// torch.utils.checkpoint's semantics. Trades about one extra forward per block for activation memory. Not to be
+// confused with weight files (safetensors.h) or resumable training state (lib/train/checkpoint.ts).
 #pragma once
 
 #include <torch/torch.h>

@@ -1,4 +1,4 @@
-#include "checkpoint.h"
+#include "grad_checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/autograd.h>
@@ -15,7 +15,7 @@ struct FnHolder : torch::CustomClassHolder {
 
 at::Generator cpu_generator() { return at::detail::getDefaultCPUGenerator(); }
 
-class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
+class RecomputeFunction : public torch::autograd::Function<RecomputeFunction> {
  public:
   // Four tensor slots (Function::apply tracks tensor arguments, not tensors inside containers).
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, torch::Tensor a, torch::Tensor b,
@@ -102,7 +102,7 @@ torch::Tensor checkpointed(const BlockFn& fn, const std::vector<torch::Tensor>& 
   // and the adapters no gradient. As Hugging Face's enable_input_require_grads, the first input becomes a leaf
   // that requires grad (it has no history to lose); its own gradient is computed and dropped.
   if (!any_requires_grad && holder->defined[0]) slots[0] = slots[0].detach().requires_grad_(true);
-  return CheckpointFunction::apply(slots[0], slots[1], slots[2], slots[3], holder)[0];
+  return RecomputeFunction::apply(slots[0], slots[1], slots[2], slots[3], holder)[0];
 }
 
 }  // namespace blip2
