@@ -18,7 +18,7 @@ bool read_bool(const Napi::Object& obj, const char* key, const std::string& wher
 std::string read_string(const Napi::Object& obj, const char* key, const std::string& where);
 Napi::Object read_object(const Napi::Object& obj, const char* key, const std::string& where);
 
-// The fully resolved config that lib/config.ts produces (Hugging Face's snake_case keys).
+// The fully resolved config that lib/model/config.ts produces (Hugging Face's snake_case keys).
 blip2::Blip2Config read_config(const Napi::Value& value);
 
 // {data: Float32Array | Int32Array | BigInt64Array | Uint8Array, shape: number[]} -> an owned CPU tensor.

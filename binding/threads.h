@@ -1,7 +1,7 @@
 // One place that sets the intra-op thread count for libtorch and for the BLAS it calls. Debian's libtorch-dev
 // pulls in OpenBLAS's pthread build (its alternative has the higher priority), whose own thread pool ignores
 // at::set_num_threads: "1 thread" then still ran GEMMs on every core, and 2 threads fought OpenMP's spinning
-// team (base-size forward 5.2 s on 2 threads vs 3.1 s on 1). openblas_set_num_threads is looked up at run time
+// team (the base-size forward was slower on 2 threads than on 1). openblas_set_num_threads is looked up at run time
 // so other BLAS builds (MKL, Accelerate, CUDA-only libtorch) need nothing.
 #pragma once
 

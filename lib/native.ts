@@ -182,7 +182,7 @@ export function native(): NativeAddon {
   if (failure) throw failure;
   const root = packageRoot();
   // GNU OpenMP reads this when libtorch loads: threads that finished a parallel region sleep instead of spinning,
-  // so they do not steal the cores that BLAS's own threads need (base-size forward on 2 cores: 2.7 s instead of 5.2 s).
+  // so they do not steal the cores that BLAS's own threads need (README, Benchmarks: what it measured on which machine).
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const location = locateAddon(root);
   if (!location) {

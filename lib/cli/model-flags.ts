@@ -1,4 +1,4 @@
-/** Flags shared by the commands that load a model: --model, --device, --dtype, --threads. */
+/** Flags shared by the commands that load a model: --model, --revision, --cache-dir, --offline, --device, --dtype, --threads. */
 import type { Command } from 'commander';
 import { DTYPES, SMALL_MODEL_PARAMETERS, type Dtype, type ModelLoadOptions } from '../model/blip2-model.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
@@ -14,6 +14,10 @@ export interface ModelFlags {
   model?: string;
   device?: string;
   dtype?: Dtype;
+  /**
+   * `--threads`; when absent, the model's default (`defaultThreads`: 1 below {@link SMALL_MODEL_PARAMETERS}
+   * parameters, else `os.availableParallelism()`). `--nproc N` passes cores / N to each of its processes instead.
+   */
   threads?: number;
   revision?: string;
   cacheDir?: string;

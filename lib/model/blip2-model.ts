@@ -45,9 +45,9 @@ export interface ModelLoadOptions {
   /** Parameter dtype. Default 'float32'. */
   dtype?: Dtype;
   /**
-   * Intra-op threads for the model's native work. Default ({@link defaultThreads}): 1 for models under
-   * {@link SMALL_MODEL_PARAMETERS} parameters, otherwise the number of cores (benchmarks/forward.ts measures 1 vs
-   * all; Debian's libtorch would otherwise use one thread).
+   * Intra-op threads for the model's native work (libtorch's and OpenBLAS's, set before each of this model's calls).
+   * Default ({@link defaultThreads}): 1 for models under {@link SMALL_MODEL_PARAMETERS} parameters, otherwise
+   * `os.availableParallelism()`, the CPUs this process may run on.
    */
   threads?: number;
 }
@@ -97,8 +97,8 @@ export const FORWARD_OUTPUTS: readonly ForwardOutputName[] = [
 
 /**
  * Models below this many parameters run faster on one thread: their matrix products are too small to repay
- * waking a second one (benchmarks/forward.ts: the 0.36M-parameter fixture forward takes 0.0105 s on 1 thread and
- * 0.033 s on 2; the 390M base-size forward 17.1 s on 1 and 7.8 s on 2).
+ * waking a second one (benchmarks/forward.ts measures the tiny fixture and the base-size model on 1 and 2 threads;
+ * the README's Benchmarks gives the numbers).
  */
 export const SMALL_MODEL_PARAMETERS = 20_000_000;
 
