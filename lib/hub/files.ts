@@ -2,7 +2,7 @@
  * The files a BLIP-2 model directory needs, as the loaders read them: lib/model/config.ts (config.json),
  * lib/image/processor.ts (preprocessor_config.json), lib/text/tokenizer.ts (tokenizer.json, and when present
  * tokenizer_config.json, special_tokens_map.json, added_tokens.json; spiece.model is never read),
- * lib/generation/config.ts (generation_config.json when present) and the addon's checkpoint reader
+ * lib/generation/config.ts (generation_config.json when present) and the addon's weights reader
  * (model.safetensors.index.json and its shards, which win over model.safetensors).
  */
 

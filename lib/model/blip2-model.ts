@@ -179,7 +179,7 @@ export class Blip2Model {
     return new Blip2Model(config, handle);
   }
 
-  /** Tensor names and shapes a config expects (the checkpoint's key list), computed without allocating. */
+  /** Tensor names and shapes a config expects (the key list of its weight files), computed without allocating. */
   static expectedTensors(config: Blip2Config): { name: string; shape: number[] }[] {
     return native().expectedTensors(config);
   }
@@ -404,7 +404,7 @@ export class Blip2Model {
   /**
    * Makes every model parameter trainable (pretraining or full fine-tuning; adapters must be removed first), or
    * freezes them again. The optimizer then updates the trainable parameters. `only` limits training to the
-   * parameters whose checkpoint names start with one of its prefixes (e.g. `language_model.decoder.block.11.`);
+   * parameters whose weight names start with one of its prefixes (e.g. `language_model.decoder.block.11.`);
    * the others stay frozen. A prefix list that selects nothing is an error.
    */
   async setFullTraining(on: boolean, options?: { only?: string[] }): Promise<void> {
@@ -423,8 +423,9 @@ export class Blip2Model {
   }
 
   /**
-   * Gradient checkpointing of the vision encoder layers and the T5 blocks: their activations are not kept for
-   * backward but recomputed (with the same dropout masks), trading about one extra forward for memory.
+   * Gradient checkpointing (activation recomputation) of the vision encoder layers and the T5 blocks: their
+   * activations are not kept for backward but recomputed (with the same dropout masks), trading about one extra
+   * forward for memory.
    */
   async setGradientCheckpointing(on: boolean): Promise<void> {
     if (typeof on !== 'boolean') throw invalidParameterError('on', 'boolean', on);

@@ -2,7 +2,7 @@
  * BLIP-2 `config.json`: parsed, validated and completed with Hugging Face's defaults (transformers 4.44's
  * Blip2Config / Blip2VisionConfig / Blip2QFormerConfig / T5Config), then handed to the native side as a plain
  * object. Keys this library does not use are kept out of the resolved config but are not errors: real
- * checkpoints carry many (architectures, torch_dtype, dropout rates, ...).
+ * models' config.json files carry many (architectures, torch_dtype, dropout rates, ...).
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';

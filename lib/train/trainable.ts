@@ -25,7 +25,7 @@ export async function prepareTrainable(model: Blip2Model, spec: RunSpec): Promis
 }
 
 /**
- * The checkpoint-name prefixes a `trainable` setting trains (undefined: every parameter). `{ lastBlocks: n }`: the
+ * The weight-name prefixes a `trainable` setting trains (undefined: every parameter). `{ lastBlocks: n }`: the
  * last n blocks of the T5 encoder and of the T5 decoder (the scripts select blocks by their index in either
  * stack); `lmHead` adds `language_model.lm_head` (the shared embedding when the head is tied to it).
  */
