@@ -29,8 +29,8 @@ export function baseConfig(): Blip2Config {
   return parseBlip2Config(JSON.parse(readFileSync(BASE_CONFIG_PATH, 'utf8')), BASE_CONFIG_PATH);
 }
 
-/** Writes a base-size checkpoint with random weights into a new temporary directory. */
-export async function writeBaseCheckpoint(): Promise<string> {
+/** Writes a base-size model directory with random weights into a new temporary directory. */
+export async function writeBaseModel(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'blip2-base-'));
   const model = await Blip2Model.random(baseConfig(), { seed: 0 });
   await model.save(join(dir, 'model.safetensors'));

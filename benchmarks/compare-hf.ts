@@ -3,7 +3,7 @@
  * ../shared/hf-baseline (HF 4.44 on Debian's CPU torch, the same libtorch this project links) times beam 5 and
  * greedy generation (batch 8, eight 320×240 images, prompt "a photo of", 20 new tokens, preprocessing included) and
  * one LoRA step (r16/α32 on the paper's 312 modules, AdamW lr 1e-4, no weight decay, no clipping, 20-token
- * captions); this script times ours on the same checkpoint, images and captions. It prints per-phase medians, HF/ours
+ * captions); this script times ours on the same weights, images and captions. It prints per-phase medians, HF/ours
  * ratios, whether the first row's token ids agree, peak RSS of each side, and each side's share of the machine's
  * GEMM roofline (matmul FLOPs of the phase, estimated from the config, over the measured 2048³ matmul rate).
  *
@@ -49,7 +49,7 @@ async function timed(reps: number, fn: () => Promise<unknown>): Promise<{ times:
   return { times, peakMiB: rssMiB('VmHWM') };
 }
 
-/** Our side, in a child process: the phases of hf_bench.py on the same checkpoint and images. */
+/** Our side, in a child process: the phases of hf_bench.py on the same weights and images. */
 async function ours(modelDir: string, imagesDir: string, dtype: string, reps: number, train: boolean): Promise<Record<string, OurPhase>> {
   const meta = JSON.parse(readFileSync(join(imagesDir, 'meta.json'), 'utf8')) as { width: number; height: number; captions: string[] };
   const images: RawImageInput[] = meta.captions.map((_, i) => ({

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { launchRanks } from '../lib/distributed/launch.js';
 import { PassThrough } from 'node:stream';
-import { baseConfig, machineLine, median, rssMiB, syntheticBatch, TINY_DIR, writeBaseCheckpoint, writeResults } from './common.js';
+import { baseConfig, machineLine, median, rssMiB, syntheticBatch, TINY_DIR, writeBaseModel, writeResults } from './common.js';
 
 const GLOBAL_BATCH = 8;
 
@@ -127,10 +127,10 @@ async function main(): Promise<void> {
   const header = `Data-parallel LoRA step, ${values.model} model, ${rows[0]?.trainable ?? '–'} trainable parameters, median of ${steps} after a warm-up; ${machineLine()}`;
   process.stdout.write(`${header}\n\n${table.join('\n')}\n`);
 
-  // validation: a model with a tokenizer (the base-size checkpoint, or the tiny fixture) and `valImages` PNGs
+  // validation: a model with a tokenizer (the base-size model, or the tiny fixture) and `valImages` PNGs
   const work = mkdtempSync(join(tmpdir(), 'blip2-ddp-val-'));
   try {
-    const modelDir = values.model === 'tiny' ? TINY_DIR : await writeBaseCheckpoint();
+    const modelDir = values.model === 'tiny' ? TINY_DIR : await writeBaseModel();
     if (modelDir !== TINY_DIR) {
       for (const f of ['spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json']) copyFileSync(join(TINY_DIR, f), join(modelDir, f));
       // the tiny model's preprocessing at the base config's image size

@@ -3,12 +3,12 @@
  *
  *   npx tsx benchmarks/forward.ts [--runs 5] [--skip-base]
  *
- * Models: the tiny fixture model, and a base-size random checkpoint (test/fixtures/base-size/config.json:
+ * Models: the tiny fixture model, and a base-size model with random weights (test/fixtures/base-size/config.json:
  * ViT-B/16-sized vision, 12-layer Q-Former, T5-base-sized LM; 390M parameters) written to a temporary
  * directory first. Each measurement runs in a fresh child process so peak RSS (VmHWM) belongs to it alone.
  * Workload: batch 8, a 4-token prompt, 20 label tokens (teacher-forced forward with loss), median of runs
- * after one warm-up, at 1 thread and at every core. Loading: peak RSS while loading the checkpoint, against
- * the checkpoint's size on disk. Prints a Markdown table and writes benchmarks/results/forward.json.
+ * after one warm-up, at 1 thread and at every core. Loading: peak RSS while loading the weights, against
+ * their size on disk. Prints a Markdown table and writes benchmarks/results/forward.json.
  */
 import { rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Blip2Model } from '../lib/model/blip2-model.js';
 import { native } from '../lib/native.js';
-import { machineLine, median, rssMiB, runChild as runScript, TINY_DIR, writeBaseCheckpoint, syntheticBatch, writeResults } from './common.js';
+import { machineLine, median, rssMiB, runChild as runScript, TINY_DIR, writeBaseModel, syntheticBatch, writeResults } from './common.js';
 
 /** Child: load a model directory and report the load's time and memory. */
 async function childLoad(dir: string): Promise<object> {
@@ -65,12 +65,12 @@ async function main(): Promise<void> {
   const threadCounts = [...new Set([1, cores])];
   const models: { name: string; dir: string; temp?: boolean }[] = [{ name: 'tiny (fixture)', dir: TINY_DIR }];
   if (!argv.includes('--skip-base')) {
-    process.stderr.write('writing a base-size random checkpoint...\n');
-    models.push({ name: 'base-size (random)', dir: await writeBaseCheckpoint(), temp: true });
+    process.stderr.write('writing a base-size model with random weights...\n');
+    models.push({ name: 'base-size (random)', dir: await writeBaseModel(), temp: true });
   }
   const results: object[] = [];
   const rows: string[] = [
-    '| model | parameters | checkpoint MiB | load s | load peak RSS MiB (over runtime) | load peak / checkpoint | threads | forward s (median) | speed-up vs 1 thread | peak RSS MiB |',
+    '| model | parameters | weights MiB | load s | load peak RSS MiB (over runtime) | load peak / weights | threads | forward s (median) | speed-up vs 1 thread | peak RSS MiB |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   try {
