@@ -8,6 +8,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { addonLocation, native, packageRoot } from './native.js';
+import { readJsonFileSync } from './io/json.js';
 import { readBuildInfo, type PrebuildInfo } from '../scripts/addon-status.mjs';
 import { hubCacheDir } from './hub/env.js';
 import { benchHome, defaultModelDir } from './hub/default-model.js';
@@ -81,12 +82,21 @@ function cpuInfo(): RuntimeInfo['cpu'] {
   };
 }
 
+/** The package's version from its package.json; `unknown` when it cannot be read. */
+function packageVersion(root: string): string {
+  try {
+    return (readJsonFileSync(join(root, 'package.json'), 'package file') as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Gathers {@link RuntimeInfo}; loads the addon (and so libtorch) if it can. */
 export async function runtimeInfo(): Promise<RuntimeInfo> {
   const root = packageRoot();
   const location = addonLocation();
   const info: RuntimeInfo = {
-    package: { version: JSON.parse(readText(join(root, 'package.json')) || '{}').version ?? 'unknown', root },
+    package: { version: packageVersion(root), root },
     node: { version: process.version, napi: process.versions.napi ?? 'unknown', platform: `${process.platform}-${process.arch}` },
     addon: { loaded: false, ...location },
     cpu: cpuInfo(),

@@ -6,13 +6,14 @@
  *   blip2-progressive augment photo.jpg --out previews --count 8 --caption "a cup left of a plate."
  *   blip2-progressive augment photo.jpg --out previews --spec none --corrupt blur:3
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { augmentImage, PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ImageAugmentSpec } from '../image/augment.js';
 import { corruptImage, parseCorruption, type Corruption } from '../image/corrupt.js';
 import { loadImage, type RgbImage } from '../image/decode.js';
+import { readJsonFile } from '../io/json.js';
 import { augmentCaption, PAPER_CAPTION_AUGMENT, swapLeftRight } from '../text/augment.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
 
@@ -39,9 +40,9 @@ async function loadSpec(spec: string): Promise<ImageAugmentSpec | null> {
   if (spec === 'none') return null;
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(spec, 'utf8'));
+    json = await readJsonFile(spec, 'augmentation spec');
   } catch (err) {
-    throw new UsageError(`--spec: cannot read JSON spec ${JSON.stringify(spec)}: ${(err as Error).message}`);
+    throw new UsageError(`--spec: ${(err as Error).message}`, { cause: err });
   }
   try {
     return parseImageAugmentSpec(json);

@@ -5,11 +5,12 @@
  *
  *   blip2-progressive caption photos --num-beams 5 --max-new-tokens 30 --out preds.json
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Caption } from '../generation/caption.js';
+import { readJsonFile } from '../io/json.js';
 import { GENERATION_LIMITS, readGenerationOptions, resolveGenerationConfig, type GenerationOptions } from '../generation/config.js';
 import { streamLogger } from '../logger.js';
 import type { Id } from '../metrics/loaders.js';
@@ -152,7 +153,7 @@ async function captionInShards(job: CaptionJob, flags: CaptionFlags, typed: (omi
     const args = shards.map((shard, k) => [...(files[k] === undefined ? [] : ['--out', files[k]!]), '--', ...shard]);
     const codes = await runShards('caption', args, typed(['--nproc', '--out']), stdout);
     if (flags.out !== undefined) {
-      const parts = await Promise.all(files.map((f) => readFile(f!, 'utf8').then((t) => JSON.parse(t) as ResultEntry[], () => [])));
+      const parts = await Promise.all(files.map((f) => readJsonFile(f!, 'shard results').then((v) => v as ResultEntry[], () => [])));
       await writeResultsFile(flags.out, parts.flat());
     }
     const failed = codes.filter((c) => c !== 0).length;

@@ -5,11 +5,12 @@
  *
  *   blip2-progressive eval --model ./blip2 --adapter runs/x/stages/3-scst/best --data val.json --corrupt blur:3
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { writeFileAtomic } from '../io/atomic.js';
+import { readJsonFile } from '../io/json.js';
 import type { Logger } from '../logger.js';
 import { KARPATHY_SPLITS, loadDataset, resultsImageId, type CaptionDataset, type KarpathySplit } from '../data/readers.js';
 import { parseCorruption, type Corruption } from '../image/corrupt.js';
@@ -126,7 +127,7 @@ async function evaluateSharded(
     const codes = await runShards('eval', shards, typed(['--nproc', '--preds-out', '--per-image', '--json', '--progress']), quiet);
     const failed = codes.filter((c) => c !== 0).length;
     if (failed > 0) throw new Error(`${failed} of ${count} evaluation shards failed (their messages are above)`);
-    const predictions = (await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as ModelEvaluation['predictions']))).flat()
+    const predictions = (await Promise.all(files.map(async (f) => (await readJsonFile(f, 'shard predictions')) as ModelEvaluation['predictions']))).flat()
       .map((p) => ({ image_id: String(p.image_id), caption: p.caption }));
     return { scores: await scoreSamples(samples, predictions, scoring, logger), predictions };
   } finally {

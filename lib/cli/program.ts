@@ -1,9 +1,10 @@
 /** The `blip2-progressive` program with every command registered, and the workflow its `--help` opens with. */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { commands } from './commands.js';
+import { readJsonFileSync } from '../io/json.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = readJsonFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'package file') as { version: string };
 
 /** Four commands, each feeding the next, with the data layout that `train --help`'s example config expects. */
 const WORKFLOW = `

@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { boolean, invalidParameterError, knownKeys, nonEmptyString } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { readJsonFile } from '../io/json.js';
 import { downloadBlob, type BlobTarget, type OpenRange } from './blob.js';
 import { downloadTimeoutMs, hubCacheDir, hubEndpoint, hubToken, isOfflineEnv, metadataTimeoutMs } from './env.js';
 import {
@@ -245,7 +246,7 @@ async function resolveFromCache(ctx: Context, why: string): Promise<ResolvedMode
   if (present.size === 0) throw notCached(ctx, why, join(dir, SAFETENSORS_SINGLE));
   if (weightsLayout(present, ctx.label, dir, ctx.repoId, ctx.revision) === 'index') {
     const indexFile = join(dir, SAFETENSORS_INDEX);
-    for (const shard of indexShards(JSON.parse(await readFile(indexFile, 'utf8')), indexFile)) {
+    for (const shard of indexShards(await readJsonFile(indexFile, 'safetensors index'), indexFile)) {
       if (!(await isFile(join(dir, shard)))) throw notCached(ctx, why, join(dir, shard));
     }
   }
@@ -297,7 +298,7 @@ async function resolveOnline(ctx: Context, client: HubClient): Promise<ResolvedM
     if (layout === 'index') {
       downloaded.push(...(await ensureFiles(ctx, client, commit, [SAFETENSORS_INDEX], false)));
       const indexFile = join(dir, SAFETENSORS_INDEX);
-      const shards = indexShards(JSON.parse(await readFile(indexFile, 'utf8')), indexFile);
+      const shards = indexShards(await readJsonFile(indexFile, 'safetensors index'), indexFile);
       const absent = shards.filter((s) => !repoFiles.has(s));
       if (absent.length > 0) throw new Error(`${ctx.label}: ${SAFETENSORS_INDEX} names shards the repo lacks: ${absent.join(', ')}`);
       wanted.push(...shards);

@@ -5,10 +5,11 @@
  * Both take PTB-tokenized captions, as `COCOEvalCap` passes them.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { npMean } from './numeric.js';
+import { readJsonFile } from '../io/json.js';
 
 /** Options shared by the jar bridges. */
 export interface JarOptions {
@@ -155,7 +156,7 @@ export async function spiceJar(jar: string, imageIds: (string | number)[], refs:
     await run(javaPath, ['-jar', '-Xmx8G', jar, inFile, '-cache', cacheDir, '-out', outFile, '-subset', '-silent']);
     let results: unknown;
     try {
-      results = JSON.parse(await readFile(outFile, 'utf8'));
+      results = await readJsonFile(outFile, 'SPICE output');
     } catch (err) {
       throw new Error(`SPICE jar wrote no readable output: ${(err as Error).message}`);
     }

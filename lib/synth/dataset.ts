@@ -20,6 +20,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { readJsonFile } from '../io/json.js';
 import { integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { DOMAINS, type Domain } from './captions.js';
@@ -265,7 +266,7 @@ async function writeAnnotations(
 async function readExistingManifest(outDir: string, parameters: SynthParameters): Promise<SynthManifest | undefined> {
   let manifest: SynthManifest;
   try {
-    manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as SynthManifest;
+    manifest = (await readJsonFile(join(outDir, 'manifest.json'), 'synthetic dataset manifest')) as SynthManifest;
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
+import { readJsonFile } from '../io/json.js';
 import type { RunSummary } from '../train/run.js';
 import { stageDirectory } from '../train/run.js';
 import { resultsMarkdown } from '../train/results.js';
@@ -26,8 +27,9 @@ const escapeHtml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '
 
 interface LogLine { stage: string; step: number; loss: number; scst?: { reward: { mean: number } } }
 
+/** A run file the report can do without: undefined when it is missing or unreadable. */
 async function readJson<T>(path: string): Promise<T | undefined> {
-  return readFile(path, 'utf8').then((t) => JSON.parse(t) as T, () => undefined);
+  return readJsonFile(path, 'run file').then((v) => v as T, () => undefined);
 }
 
 /** Every evaluation of a stage: step order is the folder order (eval-1, eval-2, ...). */
@@ -59,7 +61,7 @@ export async function writeReport(input: ReportInput): Promise<void> {
   const zeroShot = (await readJson<{ image_id: string | number; caption: string }[]>(join(input.runDir, 'zero-shot', 'predictions.json'))) ?? [];
 
   // sample images with each stage's caption (from the stage's best evaluation)
-  const annotations = JSON.parse(await readFile(input.valImages.annotations, 'utf8')) as {
+  const annotations = (await readJsonFile(input.valImages.annotations, 'annotation file')) as {
     images: { id: number | string; file_name: string }[];
     annotations: { image_id: number | string; caption: string }[];
   };

@@ -8,6 +8,8 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../io/atomic.js';
+import { readJsonFile } from '../io/json.js';
+import { FileError } from '../errors.js';
 import { isPlainObject } from '../is.js';
 import type { Blip2Model } from '../model/blip2-model.js';
 import type { Schedule } from './schedule.js';
@@ -64,19 +66,20 @@ export async function latestCheckpoint(dir: string): Promise<string | undefined>
   }
 }
 
-/** Loads the newest checkpoint under `dir` into `model` (adapter + optimizer + generator state) and returns its training state. */
+/**
+ * Loads the newest checkpoint under `dir` into `model` (adapter + optimizer + generator state) and returns its training state.
+ * @throws FileError when `dir` names no checkpoint, or its training state is missing, not JSON or not a format-1 state.
+ */
 export async function loadCheckpoint(model: Blip2Model, dir: string): Promise<TrainingState> {
   const target = await latestCheckpoint(dir);
-  if (target === undefined) throw new Error(`Cannot read checkpoint ${JSON.stringify(dir)}: no "${LATEST}" file naming a checkpoint`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(join(target, STATE_FILE), 'utf8'));
-  } catch (err) {
-    throw new Error(`Cannot read checkpoint ${JSON.stringify(target)}: ${STATE_FILE} is missing or not JSON (${(err as Error).message})`);
+  if (target === undefined) {
+    throw new FileError(`Cannot read checkpoint ${JSON.stringify(dir)}: no "${LATEST}" file naming a checkpoint`, { path: join(dir, LATEST) });
   }
+  const statePath = join(target, STATE_FILE);
+  const raw = await readJsonFile(statePath, 'checkpoint state');
   if (!isPlainObject(raw) || raw.format !== 1 || typeof raw.step !== 'number' || typeof raw.epoch !== 'number' ||
       !isPlainObject(raw.schedule) || !isPlainObject(raw.extra)) {
-    throw new Error(`Cannot read checkpoint ${JSON.stringify(target)}: ${STATE_FILE} is not a format-1 training state`);
+    throw new FileError(`Cannot read checkpoint ${JSON.stringify(target)}: ${STATE_FILE} is not a format-1 training state`, { path: statePath });
   }
   if (model.fullTraining) await model.loadWeights(join(target, WEIGHTS_FILE));
   else await model.loadAdapter(target);

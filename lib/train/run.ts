@@ -15,6 +15,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appendFileNamed, writeFileAtomic } from '../io/atomic.js';
+import { readJsonFile } from '../io/json.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { Blip2Captioner } from '../captioner.js';
 import { loadDataset, imageCaptions, resultsImageId, type CaptionDataset } from '../data/readers.js';
@@ -142,10 +143,6 @@ export interface RunSummary {
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
-async function readJson<T>(path: string): Promise<T> {
-  return JSON.parse(await readFile(path, 'utf8')) as T;
-}
-
 /**
  * Runs (or resumes) a progressive fine-tuning run and returns the results table. A model of `"default"` is the
  * built-in default model; `init` adapters of the stages still to run are checked before the model loads.
@@ -166,7 +163,7 @@ export async function runProgressive(runSpec: RunSpec, options: RunOptions = {})
       if (!options.resume) {
         throw new Error(`${spec.outDir} already holds a run; resume it (--resume) or choose another outDir`);
       }
-      const changed = configDifferences(await readJson(configPath), JSON.parse(configText));
+      const changed = configDifferences(await readJsonFile(configPath, 'run config'), JSON.parse(configText));
       if (changed.length > 0) {
         const listed = changed.slice(0, MAX_LISTED_DIFFERENCES).join('; ') + (changed.length > MAX_LISTED_DIFFERENCES ? `; and ${changed.length - MAX_LISTED_DIFFERENCES} more` : '');
         throw new Error(`${spec.outDir} holds a run of a different config (${listed}); resume needs the same config (or choose another outDir)`);
@@ -214,7 +211,7 @@ export function configDifferences(before: unknown, after: unknown, path = ''): s
 async function runLocked(spec: RunSpec, options: RunOptions, statePath: string): Promise<RunSummary> {
   const logger = options.logger ?? silentLogger;
   const events = options.events ?? {};
-  const state: RunState = (await exists(statePath)) ? await readJson<RunState>(statePath) : { stages: [] };
+  const state: RunState = (await exists(statePath)) ? (await readJsonFile(statePath, 'run state')) as RunState : { stages: [] };
   const ranks = rankView(options.group);
   const saveState = async () => { if (ranks.primary) await writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`); };
 
