@@ -1,9 +1,10 @@
 // readJsonFile: the one JSON file reader. Every failure is a FileError naming what the file is, its path and what
 // is wrong; positions of JSON errors are worked out by hand from the texts below.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, FileError } from '../../lib/errors.js';
 import { describeJsonError, parseJsonFile, readJsonFile, readJsonFileSync, readOptionalJsonFile } from '../../lib/io/json.js';
 
@@ -121,5 +122,48 @@ describe('describeJsonError', () => {
     expect(() => parseJsonFile('{', '/data/x.json', 'dataset file'))
       .toThrow(new FileError('Cannot parse dataset file /data/x.json: invalid JSON at line 1, column 2: unexpected end of file', { path: '/data/x.json' }));
     expect(parseJsonFile('{"a": 1}', '/data/x.json', 'dataset file')).toEqual({ a: 1 });
+  });
+});
+
+describe('one JSON file reader in lib/', () => {
+  // lib/'s sources, read as text: the invariant is about how the code is written, so it is checked on the code.
+  const libDir = fileURLToPath(new URL('../../lib/', import.meta.url));
+  const sources = readdirSync(libDir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => ({ file: file.split(sep).join('/'), text: readFileSync(join(libDir, file), 'utf8') }));
+
+  it('scans the sources it means to', () => {
+    expect(sources.map((s) => s.file)).toEqual(expect.arrayContaining(['io/json.ts', 'model/config.ts', 'train/run-config.ts', 'data/readers.ts']));
+  });
+
+  const patterns = [
+    /JSON\.parse\(\s*(?:await\s+)?(?:readFile|readFileSync)\(/,
+    /(?:readFile|readFileSync)\([^;]*?\)\s*\.then\(\s*\(?\s*\w+\s*(?::\s*\w+)?\)?\s*=>\s*JSON\.parse/,
+  ];
+
+  it('no file parses what it has just read (JSON.parse(await readFile(…)), readFile(…).then(t => JSON.parse(t))) outside io/json.ts', () => {
+    const offenders = sources.filter((s) => s.file !== 'io/json.ts' && patterns.some((p) => p.test(s.text))).map((s) => s.file);
+    expect(offenders).toEqual([]);
+  });
+
+  it('files that both read files and call JSON.parse do so for a listed reason', () => {
+    // Each parses text that is not a whole JSON file, so readJsonFile does not apply.
+    const reasons: Record<string, string> = {
+      'io/json.ts': 'the reader itself',
+      'io/safetensors.ts': "the JSON header inside a binary .safetensors file",
+      'train/run.ts': 'its own config text, and the JSON Lines step log (a line cut short by a kill is dropped)',
+      'train/run-lock.ts': 'the lock file, where a torn or empty file means its writer died while writing it',
+      'synth/report.ts': 'the JSON Lines step log',
+    };
+    const both = sources.filter((s) => /\breadFile(?:Sync)?\(/.test(s.text) && s.text.includes('JSON.parse(')).map((s) => s.file).sort();
+    expect(both).toEqual(Object.keys(reasons).sort());
+  });
+
+  it('the scan finds the patterns it forbids', () => {
+    const found = (code: string) => patterns.some((p) => p.test(code));
+    expect(found("const x = JSON.parse(await readFile(file, 'utf8'));")).toBe(true);
+    expect(found("const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));")).toBe(true);
+    expect(found("const parts = files.map((f) => readFile(f!, 'utf8').then((t) => JSON.parse(t) as Entry[], () => []));")).toBe(true);
+    expect(found("const x = await readJsonFile(file, 'run config');")).toBe(false);
   });
 });
