@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { register } from '../../lib/cli/score.js';
 import { UsageError } from '../../lib/cli/usage.js';
+import { goldenForward, goldenTokenLogprobs, meanLoss } from '../helpers/goldens.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 
 const IMAGE = join(TINY, 'images', 'img0_rgb_64x48.png');
@@ -38,10 +39,13 @@ describe('score inputs', () => {
         `${JSON.stringify(join(dir, 'none', 'config.json'))} with ${JSON.stringify(join(dir, 'none', 'run-state.json'))} (a training run folder, whose final stage's best adapter would be loaded)`));
   });
 
-  it('existing files pass the check and are scored', async () => {
-    const line = JSON.parse(await score([IMAGE, '--model', TINY_MODEL, '--threads', '1', '--caption', 'a red square', '--json'])) as { image: string; loss: number };
+  it("existing files pass the check and are scored: Hugging Face's loss for the golden caption", async () => {
+    const { captions, prompt } = goldenForward();
+    const line = JSON.parse(await score([IMAGE, '--model', TINY_MODEL, '--threads', '1', '--prompt', prompt, '--caption', captions[0]!, '--json'])) as
+      { image: string; loss: number };
     expect(line.image).toBe(IMAGE);
-    expect(line.loss).toBeGreaterThan(0);
+    const expected = meanLoss((await goldenTokenLogprobs())[0]!);
+    expect(Math.abs(line.loss - expected) / expected).toBeLessThanOrEqual(1e-5);
   });
 
   it('the command exits 2 with the error alone: the model never loaded', () => {

@@ -51,8 +51,14 @@ describe('cocoEval documented behaviour equal to pycocoevalcap', () => {
     const warnings: string[] = [];
     const logger: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m) };
     const r = await cocoEval({ ...refs, 9: ['unused'] }, { 1: '', 2: 'a cat sleeps' }, { metrics: ['bleu', 'rouge'], logger });
-    expect(r.perImage.map((p) => [p.image_id, p.Bleu_1, p.ROUGE_L])).toEqual([['1', 0, 0], ['2', r.perImage[1]!.Bleu_1, r.perImage[1]!.ROUGE_L]]);
-    expect(r.perImage[1]!.Bleu_1).toBeGreaterThan(0);
+    expect(r.perImage.map((p) => p.image_id)).toEqual(['1', '2']);
+    expect([r.perImage[0]!.Bleu_1, r.perImage[0]!.ROUGE_L]).toEqual([0, 0]);
+    // by hand: 'a cat sleeps' has 3 of 3 unigrams right and the closest reference length is 4 (pycocoevalcap's tiny
+    // 1e-15 and small 1e-9 kept), so BLEU-1 = precision · exp(1 - 4/3); ROUGE-L: best precision 3/3 (LCS 3 with the
+    // first reference), best recall 3/6, F with beta 1.2 = (1 + 1.44)·1·0.5 / (0.5 + 1.44·1)
+    const precision = (3 + 1e-15) / (3 + 1e-9);
+    expect(r.perImage[1]!.Bleu_1).toBeCloseTo(precision * Math.exp(1 - (4 + 1e-9) / (3 + 1e-15)), 12);
+    expect(r.perImage[1]!.ROUGE_L).toBeCloseTo((2.44 * 0.5) / (0.5 + 1.44), 12);
     expect(warnings).toEqual(['1 image(s) have references but no prediction; they are not evaluated']);
     expect(r.notComputed).toBeUndefined();
   });
