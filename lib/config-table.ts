@@ -2,7 +2,7 @@
  * Config objects as tables: each key with its reader (validation and default) beside its documentation, so that the
  * validator and the README's reference come from one place (see `runConfigReference` in train/run-config.ts).
  */
-import { boolean, integerInRange, knownKeys, nonEmptyString, numberInRange, oneOf } from './is.js';
+import { boolean, integerInRange, knownKeys, nonEmptyString, numberInRange, oneOf, optional } from './is.js';
 
 /** What a key's reader may need besides the value: the directory relative paths resolve against. */
 export interface ReadContext {
@@ -54,7 +54,7 @@ export function integerKey(min: number, max: number, def: undefined, doc: string
 export function integerKey(min: number, max: number, def: number | undefined, doc: string, defaultDoc?: string): ConfigKey<number | undefined> {
   return {
     type: range('integer', min, max), default: defaultDoc ?? (def === undefined ? '—' : formatNumber(def)), doc,
-    read: (value, name) => (value === undefined ? def : integerInRange(name, value, min, max)),
+    read: (value, name) => optional(value, def, (v) => integerInRange(name, v, min, max)),
   };
 }
 
@@ -62,7 +62,7 @@ export function integerKey(min: number, max: number, def: number | undefined, do
 export function numberKey(min: number, max: number, def: number, doc: string): ConfigKey<number> {
   return {
     type: range('number', min, max), default: formatNumber(def), doc,
-    read: (value, name) => (value === undefined ? def : numberInRange(name, value, min, max)),
+    read: (value, name) => optional(value, def, (v) => numberInRange(name, v, min, max)),
   };
 }
 
@@ -72,7 +72,7 @@ export function booleanKey(def: undefined, doc: string, defaultDoc: string): Con
 export function booleanKey(def: boolean | undefined, doc: string, defaultDoc?: string): ConfigKey<boolean | undefined> {
   return {
     type: 'boolean', default: defaultDoc ?? String(def), doc,
-    read: (value, name) => (value === undefined ? def : boolean(name, value)),
+    read: (value, name) => optional(value, def, (v) => boolean(name, v)),
   };
 }
 
@@ -82,13 +82,13 @@ export function choiceKey<const V extends readonly string[]>(values: V, def: und
 export function choiceKey<const V extends readonly string[]>(values: V, def: V[number] | undefined, doc: string, defaultDoc?: string): ConfigKey<V[number] | undefined> {
   return {
     type: values.map((v) => JSON.stringify(v)).join(' | '), default: defaultDoc ?? JSON.stringify(def), doc,
-    read: (value, name) => (value === undefined ? def : oneOf(name, value, values)),
+    read: (value, name) => optional(value, def, (v) => oneOf(name, v, values)),
   };
 }
 
 /** A non-empty string, unset when absent (documented as `defaultDoc`). */
 export function stringKey(doc: string, defaultDoc = '—'): ConfigKey<string | undefined> {
-  return { type: 'string', default: defaultDoc, doc, read: (value, name) => (value === undefined ? undefined : nonEmptyString(name, value)) };
+  return { type: 'string', default: defaultDoc, doc, read: (value, name) => optional(value, undefined, (v) => nonEmptyString(name, v)) };
 }
 
 /** Escapes a table cell's text for Markdown (`|` would end the cell). */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { writeFileAtomic } from '../io/atomic.js';
+import { optional } from '../is.js';
 import { readJsonFile } from '../io/json.js';
 import type { Logger } from '../logger.js';
 import { KARPATHY_SPLITS, loadDataset, resultsImageId, type CaptionDataset, type KarpathySplit } from '../data/readers.js';
@@ -137,7 +138,7 @@ async function evaluateSharded(
 
 /** Captions the dataset (or the shard of it that `--shard` names) in this process. */
 async function evaluateHere(flags: ModelEvalFlags, dataset: CaptionDataset, logger: Logger, stderr: NodeJS.WritableStream): Promise<EvaluationResult> {
-  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+  const shard = optional(flags.shard, undefined, parseShard);
   const { dir, options } = await modelFromFlags(flags, stderr);
   const captioner = await loadCaptioner(dir, options, flags.adapter, logger);
   try {

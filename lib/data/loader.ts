@@ -13,7 +13,7 @@ import { corruptionKind, type Corruption, type CorruptionKind, type CorruptionNa
 import type { ImageInput } from '../image/decode.js';
 import type { ImageTransform } from '../image/pipeline.js';
 import type { PixelValues, PreprocessOptions } from '../image/processor.js';
-import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
+import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf, optional } from '../is.js';
 import { augmentCaption, parseCaptionAugmentSpec, swapLeftRight, wordListReverser, type CaptionAugmentSpec } from '../text/augment.js';
 import type { CaptionDataset, CaptionSample } from './readers.js';
 import { deriveSeed } from './seeds.js';
@@ -101,7 +101,7 @@ export function parseMatchCorruptions(value: unknown): MatchCorruption[] {
       word: r.word.toLowerCase(),
       kind: corruptionKind(r.kind),
       severities: r.severities.map((s, k) => integerInRange(`matchCorruptions[${i}].severities[${k}]`, s, 1, 5)),
-      p: r.p === undefined ? 1 : numberInRange(`matchCorruptions[${i}].p`, r.p, 0, 1),
+      p: optional(r.p, 1, (v) => numberInRange(`matchCorruptions[${i}].p`, v, 0, 1)),
     };
   });
 }
@@ -211,21 +211,21 @@ export class CaptionLoader {
     }
     this.processor = o.processor as BatchImageProcessor;
     this.batchSize = integerInRange('batchSize', o.batchSize, 1, 65536);
-    this.seed = o.seed === undefined ? 0 : integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
-    this.shuffle = o.shuffle === undefined ? true : boolean('shuffle', o.shuffle);
-    this.dropLast = o.dropLast === undefined ? false : boolean('dropLast', o.dropLast);
-    this.captionMode = o.captions === undefined ? 'random' : oneOf('captions', o.captions, ['random', 'first', 'all'] as const);
-    this.prefetch = o.prefetch === undefined ? 2 : integerInRange('prefetch', o.prefetch, 0, 64);
+    this.seed = optional(o.seed, 0, (v) => integerInRange('seed', v, 0, Number.MAX_SAFE_INTEGER));
+    this.shuffle = optional(o.shuffle, true, (v) => boolean('shuffle', v));
+    this.dropLast = optional(o.dropLast, false, (v) => boolean('dropLast', v));
+    this.captionMode = optional(o.captions, 'random', (v) => oneOf('captions', v, ['random', 'first', 'all'] as const));
+    this.prefetch = optional(o.prefetch, 2, (v) => integerInRange('prefetch', v, 0, 64));
     this.preprocessOptions = knownKeys('preprocess', o.preprocess, ['pool', 'load', 'fastResize', 'logger']) as LoaderPreprocessOptions;
-    this.imageAugment = o.imageAugment === undefined ? undefined : parseImageAugmentSpec(o.imageAugment);
-    this.preResize = o.preResize === undefined ? undefined : integerInRange('preResize', o.preResize, 1, 1 << 15);
-    this.captionAugment = o.captionAugment === undefined ? undefined : parseCaptionAugmentSpec(o.captionAugment);
+    this.imageAugment = optional(o.imageAugment, undefined, parseImageAugmentSpec);
+    this.preResize = optional(o.preResize, undefined, (v) => integerInRange('preResize', v, 1, 1 << 15));
+    this.captionAugment = optional(o.captionAugment, undefined, parseCaptionAugmentSpec);
     this.captionAugmentSpec = o.captionAugment as CaptionAugmentSpec | undefined;
-    this.corrupt = o.corrupt === undefined ? undefined : checkCorruption(o.corrupt);
-    this.matchCorruptions = o.matchCorruptions === undefined ? [] : parseMatchCorruptions(o.matchCorruptions).map((r) => ({
+    this.corrupt = optional(o.corrupt, undefined, checkCorruption);
+    this.matchCorruptions = optional(o.matchCorruptions, [], parseMatchCorruptions).map((r) => ({
       ...r, pattern: new RegExp(`(^|[^a-z])${r.word.replace(/[-']/g, '\\$&')}([^a-z]|$)`, 'i'),
     }));
-    this.flipListWords = o.flipListWords === undefined ? [] : parseFlipListWords(o.flipListWords);
+    this.flipListWords = optional(o.flipListWords, [], parseFlipListWords);
     this.reverseLists = this.flipListWords.length > 0 ? wordListReverser(this.flipListWords) : undefined;
     this.captionOffsets = [];
     let captions = 0;
@@ -286,7 +286,7 @@ export class CaptionLoader {
   epoch(epoch: number, options?: EpochOptions): AsyncIterable<CaptionBatch> {
     const o = knownKeys('epoch options', options, ['startBatch']);
     const plan = this.plan(epoch);
-    const start = o.startBatch === undefined ? 0 : integerInRange('startBatch', o.startBatch, 0, plan.length);
+    const start = optional(o.startBatch, 0, (v) => integerInRange('startBatch', v, 0, plan.length));
     return { [Symbol.asyncIterator]: () => this.iterate(epoch, plan, start) };
   }
 

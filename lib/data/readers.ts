@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import sharp from 'sharp';
-import { boolean, describe, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf } from '../is.js';
+import { boolean, describe, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf, optional } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { parseJsonFile, readTextFile } from '../io/json.js';
 import { badFile, collect, isId, isVizWizAnnotations, isVizWizReference, jsonObjectLines } from '../metrics/loaders.js';
@@ -406,13 +406,13 @@ export function describeSkipped(dataset: CaptionDataset): string {
 export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionDataset> {
   const o = knownKeys('loadDataset options', options, LOAD_KEYS);
   const file = resolve(nonEmptyString('file', o.file));
-  const imageRoot = o.imageRoot === undefined ? dirname(file) : resolve(nonEmptyString('imageRoot', o.imageRoot));
-  const format = o.format === undefined ? 'auto' : oneOf('format', o.format, ['auto', ...FORMATS] as const);
-  const role = o.role === undefined ? undefined : oneOf('role', o.role, ['train', 'val', 'test'] as const);
-  const split = o.split === undefined ? role ?? 'all' : oneOf('split', o.split, KARPATHY_SPLITS);
-  const includeRestval = o.includeRestval === undefined ? false : boolean('includeRestval', o.includeRestval);
-  const checkImages = o.checkImages === undefined ? true : boolean('checkImages', o.checkImages);
-  const name = o.name === undefined ? basename(file) : nonEmptyString('name', o.name);
+  const imageRoot = optional(o.imageRoot, dirname(file), (v) => resolve(nonEmptyString('imageRoot', v)));
+  const format = optional(o.format, 'auto', (v) => oneOf('format', v, ['auto', ...FORMATS] as const));
+  const role = optional(o.role, undefined, (v) => oneOf('role', v, ['train', 'val', 'test'] as const));
+  const split = optional(o.split, role ?? 'all', (v) => oneOf('split', v, KARPATHY_SPLITS));
+  const includeRestval = optional(o.includeRestval, false, (v) => boolean('includeRestval', v));
+  const checkImages = optional(o.checkImages, true, (v) => boolean('checkImages', v));
+  const name = optional(o.name, basename(file), (v) => nonEmptyString('name', v));
   const logger = (o.logger as Logger | undefined) ?? silentLogger;
   if (o.logger !== undefined && typeof (o.logger as Partial<Logger> | null)?.warn !== 'function') {
     throw invalidParameterError('logger', 'a Logger {debug, info, warn}', o.logger);

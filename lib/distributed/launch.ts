@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
-import { integerInRange, knownKeys } from '../is.js';
+import { integerInRange, knownKeys, optional } from '../is.js';
 
 export interface LaunchOptions {
   /** How many ranks. */
@@ -59,9 +59,9 @@ export async function launchRanks(command: string, args: readonly string[], opti
   const o = knownKeys('options', options, ['nproc', 'masterAddr', 'masterPort', 'threadsPerRank', 'env', 'graceMs', 'signal', 'stdout', 'stderr']);
   const nproc = integerInRange('nproc', o.nproc, 1, 1024);
   const masterAddr = (o.masterAddr as string | undefined) ?? '127.0.0.1';
-  const masterPort = o.masterPort === undefined ? await freePort(masterAddr) : integerInRange('masterPort', o.masterPort, 1, 65535);
-  const threads = o.threadsPerRank === undefined ? Math.max(1, Math.floor(availableParallelism() / nproc)) : integerInRange('threadsPerRank', o.threadsPerRank, 1, 1024);
-  const graceMs = o.graceMs === undefined ? 10_000 : integerInRange('graceMs', o.graceMs, 0, 600_000);
+  const masterPort = optional(o.masterPort, undefined, (v) => integerInRange('masterPort', v, 1, 65535)) ?? await freePort(masterAddr);
+  const threads = optional(o.threadsPerRank, Math.max(1, Math.floor(availableParallelism() / nproc)), (v) => integerInRange('threadsPerRank', v, 1, 1024));
+  const graceMs = optional(o.graceMs, 10_000, (v) => integerInRange('graceMs', v, 0, 600_000));
   const stdout = (o.stdout as NodeJS.WritableStream | undefined) ?? process.stdout;
   const stderr = (o.stderr as NodeJS.WritableStream | undefined) ?? process.stderr;
   const signal = o.signal as AbortSignal | undefined;

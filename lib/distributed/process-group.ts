@@ -12,7 +12,7 @@
  * await group.destroy();
  * ```
  */
-import { integerInRange, invalidParameterError, knownKeys } from '../is.js';
+import { integerInRange, invalidParameterError, knownKeys, optional } from '../is.js';
 import { native, withCallerStack } from '../native.js';
 import { NativeError } from '../errors.js';
 
@@ -87,8 +87,8 @@ export class ProcessGroup {
     const rank = integerInRange('rank', o.rank, 0, worldSize - 1);
     const masterAddr = (o.masterAddr ?? '127.0.0.1') as string;
     if (typeof masterAddr !== 'string' || masterAddr.length === 0) throw invalidParameterError('masterAddr', 'host name or address', masterAddr);
-    const masterPort = o.masterPort === undefined ? DEFAULT_MASTER_PORT : integerInRange('masterPort', o.masterPort, 1, 65535);
-    const timeoutMs = o.timeoutMs === undefined ? DEFAULT_DISTRIBUTED_TIMEOUT_MS : integerInRange('timeoutMs', o.timeoutMs, 1, 86_400_000);
+    const masterPort = optional(o.masterPort, DEFAULT_MASTER_PORT, (v) => integerInRange('masterPort', v, 1, 65535));
+    const timeoutMs = optional(o.timeoutMs, DEFAULT_DISTRIBUTED_TIMEOUT_MS, (v) => integerInRange('timeoutMs', v, 1, 86_400_000));
     const backend = (o.backend ?? 'gloo') as DistributedBackend;
     if (!['gloo', 'nccl'].includes(backend)) throw invalidParameterError('backend', 'one of gloo, nccl', backend);
     const fingerprint = (o.fingerprint ?? '') as string;

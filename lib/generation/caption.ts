@@ -3,7 +3,7 @@
  * generates the current one) and {@link generate}; the ids are decoded to text. Used by Blip2Captioner.caption.
  */
 import { abortSignal, throwIfAborted } from '../abort.js';
-import { integerInRange, invalidParameterError, knownKeys, oneOf } from '../is.js';
+import { integerInRange, invalidParameterError, knownKeys, oneOf, optional } from '../is.js';
 import { ImageLoadError, type ImageInput } from '../image/decode.js';
 import type { PixelValues, PreprocessOptions } from '../image/processor.js';
 import type { T5Tokenizer } from '../text/tokenizer.js';
@@ -81,7 +81,7 @@ export const CAPTION_KEYS = [
 
 /** Validates a maxPromptTokens option (undefined: the default). */
 export function maxPromptTokens(value: unknown): number {
-  return value === undefined ? DEFAULT_MAX_PROMPT_TOKENS : integerInRange('maxPromptTokens', value, 1, 1 << 16);
+  return optional(value, DEFAULT_MAX_PROMPT_TOKENS, (v) => integerInRange('maxPromptTokens', v, 1, 1 << 16));
 }
 
 /** A prompt's token ids, or an error naming the prompt when it has more than `limit` tokens. */
@@ -160,10 +160,10 @@ export async function captionImages(parts: CaptionParts, images: readonly ImageI
     prompt, batchSize, preprocess, onProgress, onResult, onToken, onError, maxPromptTokens: limit, signal: signalOption, ...generation
   } = knownKeys('options', options, CAPTION_KEYS) as CaptionOptions;
   if (!Array.isArray(images) || images.length === 0) throw invalidParameterError('images', 'non-empty array of images', images);
-  const size = batchSize === undefined ? 8 : integerInRange('batchSize', batchSize, 1, 4096);
+  const size = optional(batchSize, 8, (v) => integerInRange('batchSize', v, 1, 4096));
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidParameterError('onProgress', 'function', onProgress);
   if (onResult !== undefined && typeof onResult !== 'function') throw invalidParameterError('onResult', 'function', onResult);
-  const skip = (onError === undefined ? 'throw' : oneOf('onError', onError, ['throw', 'skip'] as const)) === 'skip';
+  const skip = optional(onError, 'throw', (v) => oneOf('onError', v, ['throw', 'skip'] as const)) === 'skip';
   const signal = abortSignal('signal', signalOption);
   const perImage = resolveGenerationConfig(parts.generationDefaults, generation).numReturnSequences;
   const prompts = promptRows(parts.tokenizer, prompt, images.length, maxPromptTokens(limit));

@@ -10,7 +10,7 @@
 import { downloadFile, HubApiError, modelInfo, pathsInfo, type PathInfo } from '@huggingface/hub';
 import { copyFile, mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { boolean, invalidParameterError, knownKeys, nonEmptyString } from '../is.js';
+import { boolean, invalidParameterError, knownKeys, nonEmptyString, optional } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readJsonFile } from '../io/json.js';
@@ -124,9 +124,9 @@ function readOptions(options: unknown) {
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalidParameterError('onProgress', 'function', o.onProgress);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidParameterError('signal', 'AbortSignal', o.signal);
   return {
-    revision: o.revision === undefined ? 'main' : revisionName(o.revision),
-    cacheDir: o.cacheDir === undefined ? undefined : nonEmptyString('cacheDir', o.cacheDir),
-    offline: o.offline === undefined ? false : boolean('offline', o.offline),
+    revision: optional(o.revision, 'main', revisionName),
+    cacheDir: optional(o.cacheDir, undefined, (v) => nonEmptyString('cacheDir', v)),
+    offline: optional(o.offline, false, (v) => boolean('offline', v)),
     onProgress: o.onProgress as ModelSourceOptions['onProgress'],
     signal: o.signal as AbortSignal | undefined,
     logger: (o.logger as Logger | undefined) ?? silentLogger,

@@ -10,7 +10,7 @@
  * The random stream is ours (xoshiro128**), not torch's: the distributions match torchvision, the draws do not.
  */
 import { chance, randomInt, shuffleInPlace, uniform, Xoshiro128 } from '../random.js';
-import { integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
+import { integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, numberInRange, oneOf, optional } from '../is.js';
 import type { RgbImage } from './decode.js';
 import { resizePil } from './resample.js';
 
@@ -183,7 +183,7 @@ export function parseImageAugmentSpec(spec: unknown): ResolvedImageAugmentSpec {
     crop,
     hflip: numberInRange('hflip', s.hflip ?? 0, 0, 1),
     rotate,
-    rotateFill: s.rotateFill === undefined ? 'black' : oneOf('rotateFill', s.rotateFill, ['black', 'edge'] as const),
+    rotateFill: optional(s.rotateFill, 'black', (v) => oneOf('rotateFill', v, ['black', 'edge'] as const)),
     ...(rotate > 0 ? { rotateInterpolation: interpolation } : {}),
     colorJitter,
     grayscale: numberInRange('grayscale', s.grayscale ?? 0, 0, 1),

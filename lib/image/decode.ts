@@ -11,7 +11,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import sharp, { type KernelEnum, type Metadata, type Sharp } from 'sharp';
-import { boolean, integerInRange, isPlainObject, knownKeys, oneOf } from '../is.js';
+import { boolean, integerInRange, isPlainObject, knownKeys, oneOf, optional } from '../is.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { cmykToRgb, grey16ToRgb, toRgb, type AlphaMode, type Grey16Mode } from './colour.js';
@@ -111,14 +111,14 @@ export interface ResolvedLoadOptions {
 export function resolveLoadOptions(options?: LoadImageOptions): ResolvedLoadOptions & { logger: Logger } {
   const o = knownKeys('loadImage options', options, LOAD_OPTION_KEYS);
   return {
-    autoOrient: o.autoOrient === undefined ? false : boolean('autoOrient', o.autoOrient),
+    autoOrient: optional(o.autoOrient, false, (v) => boolean('autoOrient', v)),
     limitInputPixels: o.limitInputPixels === undefined
       ? DEFAULT_LIMIT_INPUT_PIXELS
       : integerInRange('limitInputPixels', o.limitInputPixels, 0, Number.MAX_SAFE_INTEGER),
-    allowSvg: o.allowSvg === undefined ? false : boolean('allowSvg', o.allowSvg),
-    alpha: o.alpha === undefined ? 'drop' : oneOf('alpha', o.alpha, ['drop', 'white'] as const),
-    grey16: o.grey16 === undefined ? 'pil' : oneOf('grey16', o.grey16, ['pil', 'scale'] as const),
-    failOn: o.failOn === undefined ? 'error' : oneOf('failOn', o.failOn, ['none', 'truncated', 'error', 'warning'] as const),
+    allowSvg: optional(o.allowSvg, false, (v) => boolean('allowSvg', v)),
+    alpha: optional(o.alpha, 'drop', (v) => oneOf('alpha', v, ['drop', 'white'] as const)),
+    grey16: optional(o.grey16, 'pil', (v) => oneOf('grey16', v, ['pil', 'scale'] as const)),
+    failOn: optional(o.failOn, 'error', (v) => oneOf('failOn', v, ['none', 'truncated', 'error', 'warning'] as const)),
     logger: (o.logger as Logger | undefined) ?? silentLogger,
   };
 }

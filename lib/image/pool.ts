@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { integerInRange, knownKeys } from '../is.js';
+import { integerInRange, knownKeys, optional } from '../is.js';
 import { ImageLoadError, type ImageLoadErrorCode } from './decode.js';
 import type { ImageTask, ImageTaskResult } from './pipeline.js';
 import type { SerialisedError, WorkerReply, WorkerRequest } from './worker.js';
@@ -76,7 +76,7 @@ export class ImageWorkerPool {
   /** Creates the pool; threads start lazily on the first task. */
   constructor(options?: ImageWorkerPoolOptions) {
     const o = knownKeys('ImageWorkerPool options', options, ['size']);
-    this.size = o.size === undefined ? Math.max(1, availableParallelism()) : integerInRange('size', o.size, 1, 256);
+    this.size = optional(o.size, Math.max(1, availableParallelism()), (v) => integerInRange('size', v, 1, 256));
   }
 
   /** Runs one task on a worker; resolves with its pixels or rejects with its error (ImageLoadError kept). */

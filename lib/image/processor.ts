@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { abortSignal, throwIfAborted } from '../abort.js';
-import { boolean, integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, oneOf } from '../is.js';
+import { boolean, integerInRange, invalidParameterError, isNumber, isPlainObject, knownKeys, oneOf, optional } from '../is.js';
 import { readJsonFile } from '../io/json.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
@@ -111,15 +111,15 @@ export function parseProcessorConfig(json: unknown): ProcessorSettings {
   const rescaleFactor = c.rescale_factor ?? 1 / 255;
   if (!isNumber(rescaleFactor) || rescaleFactor <= 0) throw invalidParameterError('rescale_factor', 'positive number', rescaleFactor);
   return {
-    doConvertRgb: c.do_convert_rgb === undefined ? true : boolean('do_convert_rgb', c.do_convert_rgb),
-    doResize: c.do_resize === undefined ? true : boolean('do_resize', c.do_resize),
-    size: c.size === undefined ? { height: 384, width: 384 } : parseSize(c.size),
+    doConvertRgb: optional(c.do_convert_rgb, true, (v) => boolean('do_convert_rgb', v)),
+    doResize: optional(c.do_resize, true, (v) => boolean('do_resize', v)),
+    size: optional(c.size, { height: 384, width: 384 }, parseSize),
     resample,
-    doRescale: c.do_rescale === undefined ? true : boolean('do_rescale', c.do_rescale),
+    doRescale: optional(c.do_rescale, true, (v) => boolean('do_rescale', v)),
     rescaleFactor,
-    doNormalize: c.do_normalize === undefined ? true : boolean('do_normalize', c.do_normalize),
-    imageMean: c.image_mean === undefined ? [...OPENAI_CLIP_MEAN] : parseTriple('image_mean', c.image_mean, false),
-    imageStd: c.image_std === undefined ? [...OPENAI_CLIP_STD] : parseTriple('image_std', c.image_std, true),
+    doNormalize: optional(c.do_normalize, true, (v) => boolean('do_normalize', v)),
+    imageMean: optional(c.image_mean, [...OPENAI_CLIP_MEAN], (v) => parseTriple('image_mean', v, false)),
+    imageStd: optional(c.image_std, [...OPENAI_CLIP_STD], (v) => parseTriple('image_std', v, true)),
   };
 }
 
@@ -158,7 +158,7 @@ export class BlipImageProcessor {
     if (!Array.isArray(inputs) || inputs.length === 0) throw invalidParameterError('inputs', 'non-empty array of images', inputs);
     const transforms = parseTransforms(o.transforms, inputs.length);
     const { logger: _ignored, ...load } = resolveLoadOptions(o.load as LoadImageOptions | undefined);
-    const fastResize = o.fastResize === undefined ? false : boolean('fastResize', o.fastResize);
+    const fastResize = optional(o.fastResize, false, (v) => boolean('fastResize', v));
     const logger = (o.logger as Logger | undefined) ?? silentLogger;
     const tasks: ImageTask[] = inputs.map((input, i) => {
       const task: ImageTask = { input, settings: this.settings, load, fastResize };
@@ -181,7 +181,7 @@ function parseTransforms(value: unknown, count: number): (ImageTransform | undef
   if (!Array.isArray(value) || value.length !== count) {
     throw invalidParameterError('transforms', `array of ${count} transforms (one per input)`, value);
   }
-  return value.map((t, i) => (t === undefined ? undefined : parseImageTransform(`transforms[${i}]`, t)));
+  return value.map((t, i) => optional(t, undefined, (v) => parseImageTransform(`transforms[${i}]`, v)));
 }
 
 async function runSequentially(tasks: ImageTask[], signal: AbortSignal | undefined): Promise<ImageTaskResult[]> {

@@ -9,7 +9,7 @@
  */
 import { npMean, pySplit } from './numeric.js';
 import { checkScorerInput } from './validate.js';
-import { invalidParameterError, knownKeys, boolean } from '../is.js';
+import { boolean, invalidParameterError, knownKeys, optional } from '../is.js';
 import { ptbTokenize } from './ptb.js';
 import { FlatNgrams, NgramVocab } from './ngrams.js';
 
@@ -64,8 +64,8 @@ export class CiderDScorer {
    */
   constructor(references: Map<string | number, string[]> | Record<string, string[]> | string[][], options?: CiderDScorerOptions) {
     const opts = knownKeys('options', options, ['refsTokenized', 'candidatesTokenized']) as CiderDScorerOptions;
-    const refsTokenized = opts.refsTokenized === undefined ? false : boolean('refsTokenized', opts.refsTokenized);
-    this.candidatesTokenized = opts.candidatesTokenized === undefined ? false : boolean('candidatesTokenized', opts.candidatesTokenized);
+    const refsTokenized = optional(opts.refsTokenized, false, (v) => boolean('refsTokenized', v));
+    this.candidatesTokenized = optional(opts.candidatesTokenized, false, (v) => boolean('candidatesTokenized', v));
     const entries: [string | number, unknown][] = references instanceof Map ? [...references.entries()]
       : Array.isArray(references) ? references.map((r, i) => [i, r])
       : (() => {

@@ -4,7 +4,7 @@
  * pycocoevalcap's result keys. With `tokenize: 'none'`, the paper's `inference/eval_utils.py`
  * protocol instead: the same scorers on raw captions.
  */
-import { invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf } from '../is.js';
+import { invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf, optional } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { bleu } from './bleu.js';
 import { ciderD } from './cider.js';
@@ -167,11 +167,11 @@ function align(refsInput: unknown, predsInput: unknown, logger: Logger, tokenize
 
 function checkOptions(options: unknown): Required<Pick<CocoEvalOptions, 'metrics' | 'meteorInput' | 'logger' | 'tokenize'>> & CocoEvalOptions {
   const o = knownKeys('options', options, ['metrics', 'tokenize', 'meteorInput', 'meteorJar', 'spiceJar', 'javaPath', 'logger']) as CocoEvalOptions;
-  const tokenize = o.tokenize === undefined ? 'ptb' : oneOf('tokenize', o.tokenize, TOKENIZE_MODES);
+  const tokenize = optional(o.tokenize, 'ptb', (v) => oneOf('tokenize', v, TOKENIZE_MODES));
   const metrics = o.metrics ?? [...METRIC_NAMES];
   if (!Array.isArray(metrics) || metrics.length === 0) throw invalidParameterError('metrics', 'non-empty array of metric names', metrics);
   metrics.forEach((m, i) => oneOf(`metrics[${i}]`, m, METRIC_NAMES));
-  const meteorInput = o.meteorInput === undefined ? 'raw' : oneOf('meteorInput', o.meteorInput, ['raw', 'tokenized'] as const);
+  const meteorInput = optional(o.meteorInput, 'raw', (v) => oneOf('meteorInput', v, ['raw', 'tokenized'] as const));
   if (o.meteorJar !== undefined) nonEmptyString('meteorJar', o.meteorJar);
   if (o.spiceJar !== undefined) nonEmptyString('spiceJar', o.spiceJar);
   if (o.javaPath !== undefined) nonEmptyString('javaPath', o.javaPath);

@@ -1,5 +1,5 @@
 /** AdamW hyper-parameters (torch.optim.AdamW's defaults), validated. */
-import { knownKeys, numberInRange, positiveNumber } from '../is.js';
+import { knownKeys, numberInRange, optional, positiveNumber } from '../is.js';
 import type { NativeAdamWOptions } from '../native.js';
 
 /** Options of one optimizer step. */
@@ -24,10 +24,10 @@ export function resolveAdamW(options: unknown): NativeAdamWOptions {
   }
   return {
     lr: numberInRange('lr', o.lr, 0, 10),
-    maxGradNorm: o.maxGradNorm === undefined ? 0 : numberInRange('maxGradNorm', o.maxGradNorm, 0, 1e9),
+    maxGradNorm: optional(o.maxGradNorm, 0, (v) => numberInRange('maxGradNorm', v, 0, 1e9)),
     beta1: numberInRange('betas[0]', betas[0], 0, 0.999999),
     beta2: numberInRange('betas[1]', betas[1], 0, 0.999999999),
-    eps: o.eps === undefined ? 1e-8 : positiveNumber('eps', o.eps),
-    weightDecay: o.weightDecay === undefined ? 0.01 : numberInRange('weightDecay', o.weightDecay, 0, 10),
+    eps: optional(o.eps, 1e-8, (v) => positiveNumber('eps', v)),
+    weightDecay: optional(o.weightDecay, 0.01, (v) => numberInRange('weightDecay', v, 0, 10)),
   };
 }

@@ -3,7 +3,7 @@
  * Most users want {@link Blip2Captioner}; this class is for tests, tools and custom pipelines.
  */
 import { availableParallelism, totalmem } from 'node:os';
-import { integerInRange, invalidParameterError, knownKeys, numberInRange, oneOf } from '../is.js';
+import { integerInRange, invalidParameterError, knownKeys, numberInRange, oneOf, optional } from '../is.js';
 import {
   native,
   withCallerStack,
@@ -119,13 +119,13 @@ function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOp
   if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
     throw invalidParameterError('device', "'cpu', 'cuda' or 'cuda:N'", device);
   }
-  const dtype = o.dtype === undefined ? 'float32' : oneOf('dtype', o.dtype, DTYPES);
+  const dtype = optional(o.dtype, 'float32', (v) => oneOf('dtype', v, DTYPES));
   if (device === 'cpu' && dtype === 'float16') {
     throw invalidParameterError('dtype', "'float32' or 'bfloat16' on device 'cpu' (libtorch has no float16 CPU kernels for this model; " +
       "use bfloat16 for half the memory, or float16 with device 'cuda')", dtype);
   }
   if (device === 'cpu') checkMemory(config, dtype);
-  return { device, dtype, threads: o.threads === undefined ? defaultThreads(config) : integerInRange('threads', o.threads, 1, 1024) };
+  return { device, dtype, threads: optional(o.threads, defaultThreads(config), (v) => integerInRange('threads', v, 1, 1024)) };
 }
 
 /** Refuses, before anything is allocated, a model whose parameters alone exceed this machine's memory. */
@@ -174,7 +174,7 @@ export class Blip2Model {
   static async random(config: Blip2Config, options?: ModelLoadOptions & { seed?: number }): Promise<Blip2Model> {
     const { seed, ...rest } = knownKeys('options', options, ['device', 'dtype', 'threads', 'seed']);
     const resolved = resolveLoadOptions(rest, config);
-    resolved.seed = seed === undefined ? 0 : integerInRange('seed', seed, 0, Number.MAX_SAFE_INTEGER);
+    resolved.seed = optional(seed, 0, (v) => integerInRange('seed', v, 0, Number.MAX_SAFE_INTEGER));
     const handle = await withCallerStack(native().randomModel(config, resolved), 'Blip2Model.random');
     return new Blip2Model(config, handle);
   }
@@ -219,7 +219,7 @@ export class Blip2Model {
     const i = knownKeys('inputs', inputs, ['pixelValues', 'inputIds', 'attentionMask', 'labels', 'decoderInputIds', 'imageRepeat']);
     const pixelValues = this.checkPixels(i.pixelValues);
     const batch = pixelValues.shape[0]!;
-    const repeat = i.imageRepeat === undefined ? 1 : integerInRange('inputs.imageRepeat', i.imageRepeat, 1, 1 << 20);
+    const repeat = optional(i.imageRepeat, 1, (v) => integerInRange('inputs.imageRepeat', v, 1, 1 << 20));
     const rows = (name: string, value: unknown, required: boolean, perImage = 1): NativeTensor<Int32Array> | undefined => {
       if (value === undefined && !required) return undefined;
       const t = intMatrix(name, value as number[][]);
@@ -293,7 +293,7 @@ export class Blip2Model {
   async loadAdapter(dir: string, options?: { seed?: number }): Promise<LoraSummary> {
     if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'adapter directory path', dir);
     const o = knownKeys('options', options, ['seed']);
-    const seed = o.seed === undefined ? undefined : integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
+    const seed = optional(o.seed, undefined, (v) => integerInRange('seed', v, 0, Number.MAX_SAFE_INTEGER));
     const adapterDir = await resolveAdapterDirectory(dir);
     const config = await readPeftAdapterConfig(adapterDir);
     const weights = join(adapterDir, 'adapter_model.safetensors');
@@ -354,8 +354,8 @@ export class Blip2Model {
    */
   async backwardCrossEntropy(inputs: ForwardInputs, options?: { labelSmoothing?: number; scale?: number }): Promise<number> {
     const o = knownKeys('options', options, ['labelSmoothing', 'scale']);
-    const labelSmoothing = o.labelSmoothing === undefined ? 0 : numberInRange('labelSmoothing', o.labelSmoothing, 0, 1);
-    const scale = o.scale === undefined ? 1 : numberInRange('scale', o.scale, -1e6, 1e6);
+    const labelSmoothing = optional(o.labelSmoothing, 0, (v) => numberInRange('labelSmoothing', v, 0, 1));
+    const scale = optional(o.scale, 1, (v) => numberInRange('scale', v, -1e6, 1e6));
     const native = this.nativeInputs(inputs, 'a training loss');
     return withCallerStack(this.live().backwardCrossEntropy(native, { labelSmoothing, scale }), 'Blip2Model.backwardCrossEntropy');
   }
@@ -371,7 +371,7 @@ export class Blip2Model {
     options?: { scale?: number },
   ): Promise<{ loss: number; sequenceLogprobs: Float64Array }> {
     const o = knownKeys('options', options, ['scale']);
-    const scale = o.scale === undefined ? 1 : numberInRange('scale', o.scale, -1e6, 1e6);
+    const scale = optional(o.scale, 1, (v) => numberInRange('scale', v, -1e6, 1e6));
     const native = this.nativeInputs(inputs, 'a training loss');
     const rows = native.labels!.shape[0]!;
     if (!(weights instanceof Float32Array || Array.isArray(weights)) || weights.length !== rows ||
@@ -444,7 +444,7 @@ export class Blip2Model {
     if (!(group instanceof ProcessGroup)) throw invalidParameterError('group', 'ProcessGroup', group);
     const op = (o.op ?? 'mean') as 'sum' | 'mean';
     if (op !== 'sum' && op !== 'mean') throw invalidParameterError('op', 'one of sum, mean', op);
-    const bucketBytes = o.bucketBytes === undefined ? 25 * 1024 * 1024 : integerInRange('bucketBytes', o.bucketBytes, 1, 2 ** 40);
+    const bucketBytes = optional(o.bucketBytes, 25 * 1024 * 1024, (v) => integerInRange('bucketBytes', v, 1, 2 ** 40));
     await group.collective(this.live().reduceGradients(group.nativeHandle, { op, bucketBytes }));
   }
 
@@ -474,7 +474,7 @@ export class Blip2Model {
   ): Promise<DecoderSession> {
     const i = knownKeys('inputs', inputs, ['pixelValues', 'inputIds', 'attentionMask']);
     const o = knownKeys('options', options, ['expand']);
-    const expand = o.expand === undefined ? 1 : integerInRange('expand', o.expand, 1, 4096);
+    const expand = optional(o.expand, 1, (v) => integerInRange('expand', v, 1, 4096));
     const pixelValues = this.checkPixels(i.pixelValues);
     const batch = pixelValues.shape[0]!;
     const inputIds = intMatrix('inputIds', i.inputIds as number[][]);

@@ -3,7 +3,7 @@
  * layer's keys/values; TypeScript feeds one token per row and gets next-token scores back, and owns the
  * strategy (greedy, beam search, sampling).
  */
-import { invalidParameterError, knownKeys, oneOf } from '../is.js';
+import { invalidParameterError, knownKeys, oneOf, optional } from '../is.js';
 import { withCallerStack, type NativeDecoder } from '../native.js';
 
 /** Options of {@link DecoderSession.step}. */
@@ -55,7 +55,7 @@ export class NativeDecoderSession implements DecoderSession {
   async step(tokens: Int32Array, options?: StepOptions): Promise<Float32Array> {
     if (this.disposed) throw new Error('Decoder session has been disposed');
     const o = knownKeys('options', options, ['reorder', 'output']);
-    const output = o.output === undefined ? 'logits' : oneOf('output', o.output, ['logits', 'logprobs'] as const);
+    const output = optional(o.output, 'logits', (v) => oneOf('output', v, ['logits', 'logprobs'] as const));
     const reorder = o.reorder as Int32Array | undefined;
     if (reorder !== undefined) {
       if (!(reorder instanceof Int32Array)) throw invalidParameterError('reorder', 'Int32Array', reorder);

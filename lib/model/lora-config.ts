@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, invalidParameterError, isPlainObject, positiveNumber } from '../is.js';
+import { describe, invalidParameterError, isPlainObject, optional, positiveNumber } from '../is.js';
 import { booleanKey, integerKey, numberKey, readTable, type ConfigTable } from '../config-table.js';
 import { readRunFolder, RUN_CONFIG_FILE, RUN_STATE_FILE } from '../io/run-layout.js';
 import type { NativeLoraConfig } from '../native.js';
@@ -68,7 +68,7 @@ export const LORA_KEYS = {
   r: integerKey(1, 65536, 16, 'Rank (the paper: 16).'),
   alpha: {
     type: 'number > 0', default: '32', doc: 'Scaling numerator: updates are scaled by alpha / r (the paper: 32).',
-    read: (value: unknown, name: string) => (value === undefined ? 32 : positiveNumber(name, value)),
+    read: (value: unknown, name: string) => optional(value, 32, (v) => positiveNumber(name, v)),
   },
   dropout: numberKey(0, 0.99, 0.05, 'Dropout on the adapter input while training (the paper: 0.05).'),
   targetModules: {

@@ -1,5 +1,5 @@
 /** What one request to the demo server may cost: the limits, their defaults and their validation. */
-import { integerInRange, knownKeys } from '../is.js';
+import { integerInRange, knownKeys, optional } from '../is.js';
 import { DEFAULT_OPTION_LIMITS, type ApiOptionLimits } from './options.js';
 
 /** Limits on what one request may cost. */
@@ -43,7 +43,7 @@ const LIMIT_KEYS = ['uploadBytes', 'maxPixels', 'concurrency', 'maxWaiting', 'ma
 export function resolveLimits(limits?: Partial<ServerLimits>): ServerLimits {
   const o = knownKeys('limits', limits, LIMIT_KEYS);
   const int = (key: Exclude<(typeof LIMIT_KEYS)[number], 'options'>, min: number) =>
-    o[key] === undefined ? DEFAULT_LIMITS[key] : integerInRange(key, o[key], min, Number.MAX_SAFE_INTEGER);
+    optional(o[key], DEFAULT_LIMITS[key], (v) => integerInRange(key, v, min, Number.MAX_SAFE_INTEGER));
   const options = knownKeys('limits.options', o.options, ['maxNewTokens', 'maxBeams', 'maxPromptLength']);
   return {
     uploadBytes: int('uploadBytes', 1),
@@ -55,9 +55,9 @@ export function resolveLimits(limits?: Partial<ServerLimits>): ServerLimits {
     receiveTimeoutMs: int('receiveTimeoutMs', 1),
     timeoutMs: int('timeoutMs', 0),
     options: {
-      maxNewTokens: options.maxNewTokens === undefined ? DEFAULT_OPTION_LIMITS.maxNewTokens : integerInRange('maxNewTokens', options.maxNewTokens, 1, 1 << 16),
-      maxBeams: options.maxBeams === undefined ? DEFAULT_OPTION_LIMITS.maxBeams : integerInRange('maxBeams', options.maxBeams, 1, 64),
-      maxPromptLength: options.maxPromptLength === undefined ? DEFAULT_OPTION_LIMITS.maxPromptLength : integerInRange('maxPromptLength', options.maxPromptLength, 0, 1 << 20),
+      maxNewTokens: optional(options.maxNewTokens, DEFAULT_OPTION_LIMITS.maxNewTokens, (v) => integerInRange('maxNewTokens', v, 1, 1 << 16)),
+      maxBeams: optional(options.maxBeams, DEFAULT_OPTION_LIMITS.maxBeams, (v) => integerInRange('maxBeams', v, 1, 64)),
+      maxPromptLength: optional(options.maxPromptLength, DEFAULT_OPTION_LIMITS.maxPromptLength, (v) => integerInRange('maxPromptLength', v, 0, 1 << 20)),
     },
   };
 }

@@ -5,7 +5,7 @@
  * signal is aborted and its slot stays taken until the work really ends, so the queue never over-commits the
  * machine). A caller that gives up (its signal aborts) is treated the same way: dropped while waiting, never run.
  */
-import { integerInRange, knownKeys } from '../is.js';
+import { integerInRange, knownKeys, optional } from '../is.js';
 
 /** Options of {@link WorkQueue}. */
 export interface WorkQueueOptions {
@@ -62,8 +62,8 @@ export class WorkQueue {
 
   constructor(options?: WorkQueueOptions) {
     const o = knownKeys('queue options', options, ['concurrency', 'maxWaiting']);
-    this.concurrency = o.concurrency === undefined ? 1 : integerInRange('concurrency', o.concurrency, 1, 1024);
-    this.maxWaiting = o.maxWaiting === undefined ? 8 : integerInRange('maxWaiting', o.maxWaiting, 0, 1 << 20);
+    this.concurrency = optional(o.concurrency, 1, (v) => integerInRange('concurrency', v, 1, 1024));
+    this.maxWaiting = optional(o.maxWaiting, 8, (v) => integerInRange('maxWaiting', v, 0, 1 << 20));
   }
 
   /** Current counters. */

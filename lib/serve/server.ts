@@ -9,7 +9,7 @@ import { snapshotRepoId } from '../hub/repo.js';
 import { Blip2Captioner } from '../captioner.js';
 import type { Caption, CaptionOptions } from '../generation/caption.js';
 import { ImageLoadError, loadImage, type ImageInput } from '../image/decode.js';
-import { boolean, integerInRange, invalidParameterError, knownKeys, nonEmptyString } from '../is.js';
+import { boolean, integerInRange, invalidParameterError, knownKeys, nonEmptyString, optional } from '../is.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { ModelLoadOptions } from '../model/blip2-model.js';
@@ -438,7 +438,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   app.post('/api/caption', async (request, reply): Promise<CaptionResponse> => {
     const arrived = performance.now();
     const { bytes, optionsText, source } = await readCaptionRequest(request);
-    const captionOptions = validateApiOptions(optionsText === undefined ? undefined : parseOptionsJson(optionsText, source), limits.options);
+    const captionOptions = validateApiOptions(optional(optionsText, undefined, (text) => parseOptionsJson(text, source)), limits.options);
     sniffImage(bytes);
     const done = await queue.run((signal) => captionJob(bytes, captionOptions, signal), limits.timeoutMs, clientGone(request, reply));
     reply.header('cache-control', 'no-store');
@@ -462,7 +462,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
 /** Creates the server and listens on `host` (default 127.0.0.1) and `port` (default 7860); returns the app and its URL. */
 export async function startServer(options: CreateServerOptions): Promise<{ app: FastifyInstance; url: string }> {
   const host = options.host ?? '127.0.0.1';
-  const port = options.port === undefined ? 7860 : integerInRange('port', options.port, 0, 65535);
+  const port = optional(options.port, 7860, (v) => integerInRange('port', v, 0, 65535));
   await assertPortFree(host, port);
   const app = await createServer(options);
   try {

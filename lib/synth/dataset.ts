@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { readJsonFile } from '../io/json.js';
-import { integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString } from '../is.js';
+import { integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, optional } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { DOMAINS, type Domain } from './captions.js';
 import { SPLITS, type Split } from './sample.js';
@@ -146,8 +146,8 @@ function resolveOptions(options: unknown) {
   if (!isPlainObject(options)) throw invalidParameterError('options', 'plain object', options);
   const o = knownKeys('options', options, ['outDir', 'seed', 'clean', 'assistive', 'workers', 'logger', 'onProgress']);
   const outDir = resolve(nonEmptyString('outDir', o.outDir));
-  const seed = o.seed === undefined ? 0 : integerInRange('seed', o.seed, 0, 2 ** 32 - 1);
-  const workers = o.workers === undefined ? availableParallelism() : integerInRange('workers', o.workers, 0, 64);
+  const seed = optional(o.seed, 0, (v) => integerInRange('seed', v, 0, 2 ** 32 - 1));
+  const workers = optional(o.workers, availableParallelism(), (v) => integerInRange('workers', v, 0, 64));
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalidParameterError('onProgress', 'function', o.onProgress);
   if (o.logger !== undefined && typeof (o.logger as Partial<Logger> | null)?.info !== 'function') {
     throw invalidParameterError('logger', 'Logger', o.logger);

@@ -3,7 +3,7 @@
  * each in the paper), seeded and deterministic, plus {@link swapLeftRight} for captions of flipped images.
  */
 import { chance, pick, shuffleInPlace, Xoshiro128 } from '../random.js';
-import { integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf } from '../is.js';
+import { integerInRange, invalidParameterError, isPlainObject, knownKeys, numberInRange, oneOf, optional } from '../is.js';
 
 /** Lower-case word → replacements (single words or short phrases). */
 export type SynonymTable = Readonly<Record<string, readonly string[]>>;
@@ -130,9 +130,9 @@ export function parseCaptionAugmentSpec(spec: unknown): Required<CaptionAugmentS
   return {
     synonymProb: numberInRange('synonymProb', s.synonymProb ?? 0, 0, 1),
     shuffleProb: numberInRange('shuffleProb', s.shuffleProb ?? 0, 0, 1),
-    synonyms: s.synonyms === undefined ? DEFAULT_SYNONYMS : typeof s.synonyms === 'string'
-      ? NAMED_SYNONYMS[oneOf('synonyms', s.synonyms, ['default', 'seed'] as const)]
-      : parseSynonymTable(s.synonyms),
+    synonyms: optional(s.synonyms, DEFAULT_SYNONYMS, (v) => (typeof v === 'string'
+      ? NAMED_SYNONYMS[oneOf('synonyms', v, ['default', 'seed'] as const)]
+      : parseSynonymTable(v))),
   };
 }
 

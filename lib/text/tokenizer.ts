@@ -21,6 +21,7 @@ import {
   knownKeys,
   nonEmptyString,
   oneOf,
+  optional,
 } from '../is.js';
 import { ConfigError, FileError } from '../errors.js';
 import { readOptionalJsonFile } from '../io/json.js';
@@ -325,9 +326,9 @@ export class T5Tokenizer {
     const opts = knownKeys('options', options, BATCH_KEYS);
     const addSpecialTokens = readBoolean(opts, 'addSpecialTokens', true);
     const padding: PaddingStrategy = opts.padding === undefined || opts.padding === false ? false : oneOf('padding', opts.padding, PADDING_VALUES);
-    let maxLength = opts.maxLength === undefined ? undefined : integerInRange('maxLength', opts.maxLength, 1, MAX_LENGTH_LIMIT);
+    let maxLength = optional(opts.maxLength, undefined, (v) => integerInRange('maxLength', v, 1, MAX_LENGTH_LIMIT));
     const truncation = readBoolean(opts, 'truncation', maxLength !== undefined);
-    const padToMultipleOf = opts.padToMultipleOf === undefined ? undefined : integerInRange('padToMultipleOf', opts.padToMultipleOf, 1, MAX_LENGTH_LIMIT);
+    const padToMultipleOf = optional(opts.padToMultipleOf, undefined, (v) => integerInRange('padToMultipleOf', v, 1, MAX_LENGTH_LIMIT));
     if (maxLength === undefined && (truncation || padding === 'max_length')) maxLength = this.spec.modelMaxLength;
     if (maxLength === undefined && (truncation || padding === 'max_length')) {
       throw new TypeError(`Expected maxLength with ${truncation ? 'truncation: true' : "padding: 'max_length'"} (the tokenizer config sets no model_max_length)`);
@@ -488,7 +489,7 @@ function checkText(text: unknown, name: string): asserts text is string {
 }
 
 function readBoolean(opts: Record<string, unknown>, key: string, fallback: boolean): boolean {
-  return opts[key] === undefined ? fallback : boolean(key, opts[key]);
+  return optional(opts[key], fallback, (v) => boolean(key, v));
 }
 
 function asConfig(value: unknown, file: string): TokenizerConfig {

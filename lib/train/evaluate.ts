@@ -2,7 +2,7 @@
  * Evaluation of a captioner on a dataset: generate a caption per image (optionally under a corruption, for
  * robustness), then score them with the pycocoevalcap-identical metrics against all of each image's references.
  */
-import { integerInRange, knownKeys } from '../is.js';
+import { integerInRange, knownKeys, optional } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Blip2Captioner } from '../captioner.js';
 import type { CaptionDataset } from '../data/readers.js';
@@ -81,17 +81,17 @@ export async function captionDataset(
   const o = knownKeys('evaluate options', options, [
     'generation', 'prompt', 'batchSize', 'maxImages', 'corrupt', 'seed', 'metrics', 'tokenize', 'spiceJar', 'javaPath', 'logger', 'onProgress', 'preResize', 'shard',
   ]) as EvaluateOptions;
-  const resize = o.preResize === undefined ? undefined : integerInRange('preResize', o.preResize, 1, 1 << 15);
+  const resize = optional(o.preResize, undefined, (v) => integerInRange('preResize', v, 1, 1 << 15));
   if (dataset.samples.length === 0) {
     const { missing, unreadable, noCaptions } = dataset.skipped;
     throw new Error(`No usable images in ${dataset.name} (${[
       missing ? `${missing} missing` : '', unreadable ? `${unreadable} unreadable` : '', noCaptions ? `${noCaptions} without captions` : '',
     ].filter(Boolean).join(', ') || 'empty'})`);
   }
-  const batchSize = o.batchSize === undefined ? 16 : integerInRange('batchSize', o.batchSize, 1, 4096);
+  const batchSize = optional(o.batchSize, 16, (v) => integerInRange('batchSize', v, 1, 4096));
   const all = evaluationSamples(dataset, o.maxImages);
-  const count = o.shard === undefined ? 1 : integerInRange('shard.count', o.shard.count, 1, all.length);
-  const index = o.shard === undefined ? 0 : integerInRange('shard.index', o.shard.index, 0, count - 1);
+  const count = optional(o.shard, 1, (shard) => integerInRange('shard.count', shard.count, 1, all.length));
+  const index = optional(o.shard, 0, (shard) => integerInRange('shard.index', shard.index, 0, count - 1));
   // the shard's first image's place in the whole run: corruption noise is seeded by it
   const offset = Math.floor((index * all.length) / count);
   const samples = all.slice(offset, Math.floor(((index + 1) * all.length) / count));
@@ -125,7 +125,7 @@ export async function captionDataset(
 
 /** The images {@link evaluateCaptioner} captions: the dataset's, or its first `maxImages`. */
 export function evaluationSamples(dataset: CaptionDataset, maxImages?: number): CaptionDataset['samples'] {
-  return maxImages === undefined ? dataset.samples : dataset.samples.slice(0, integerInRange('maxImages', maxImages, 1, 1e9));
+  return optional(maxImages, dataset.samples, (v) => dataset.samples.slice(0, integerInRange('maxImages', v, 1, 1e9)));
 }
 
 /** Scores predictions (COCO result format) against the samples' references, as {@link evaluateCaptioner} does. */

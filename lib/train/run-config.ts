@@ -5,7 +5,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { isRepoId } from '../hub/repo.js';
-import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange } from '../is.js';
+import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, numberInRange, optional } from '../is.js';
 import { ArgumentError, ConfigError } from '../errors.js';
 import { readJsonFile } from '../io/json.js';
 import { LORA_KEYS, resolveLoraOptions, type ResolvedLoraConfig } from '../model/lora-config.js';
@@ -160,13 +160,13 @@ function trainable(value: unknown): Trainable | undefined {
   if (!isPlainObject(value)) throw invalidParameterError('trainable', '"lora", "all" or { lastBlocks, lmHead }', value);
   const o = knownKeys('trainable', value, ['lastBlocks', 'lmHead']);
   const lastBlocks = integerInRange('trainable.lastBlocks', o.lastBlocks, 1, 1024);
-  const lmHead = o.lmHead === undefined ? false : boolean('trainable.lmHead', o.lmHead);
+  const lmHead = optional(o.lmHead, false, (v) => boolean('trainable.lmHead', v));
   return { lastBlocks, lmHead };
 }
 
 /** A path in the config, resolved against the config file's folder. */
 function pathKey(doc: string, defaultDoc = '—'): ConfigKey<string | undefined> {
-  return { type: 'string (path)', default: defaultDoc, doc, read: (value, name, { base }) => (value === undefined ? undefined : resolve(base, nonEmptyString(name, value))) };
+  return { type: 'string (path)', default: defaultDoc, doc, read: (value, name, { base }) => optional(value, undefined, (v) => resolve(base, nonEmptyString(name, v))) };
 }
 
 /** A nested object read by its own table (documented in a table of its own). */
@@ -281,7 +281,7 @@ export const STAGE_KEYS = {
   maxSteps: integerKey(0, 1e9, 0, 'A cap, not a target: the stage stops after this many optimizer steps if its epochs have not ended sooner (1 epoch of 7 batches with `maxSteps` 10 runs 7 steps; `steps` asks for an exact count). 0: no cap.'),
   lr: {
     type: 'number 0–10', default: '1e-4 (2e-5 with `scst`)', doc: 'Peak learning rate (AdamW).',
-    read: (value: unknown, name: string) => (value === undefined ? undefined : numberInRange(name, value, 0, 10)),
+    read: (value: unknown, name: string) => optional(value, undefined, (v) => numberInRange(name, v, 0, 10)),
   },
   schedule: choiceKey(['constant', 'linear', 'cosine'], 'cosine', 'Learning-rate schedule over the stage\'s steps, after the warm-up.'),
   warmupSteps: integerKey(0, 1e9, 0, 'Steps of linear warm-up from 0.'),
@@ -341,7 +341,7 @@ export const RUN_KEYS = {
   },
   outDir: {
     type: 'string (path)', default: '"runs/progressive"', doc: 'The run folder (see below).',
-    read: (value: unknown, name: string, { base }: ReadContext) => resolve(base, value === undefined ? 'runs/progressive' : nonEmptyString(name, value)),
+    read: (value: unknown, name: string, { base }: ReadContext) => resolve(base, optional(value, 'runs/progressive', (v) => nonEmptyString(name, v))),
   },
   seed: integerKey(0, Number.MAX_SAFE_INTEGER, 0, 'Seed of the whole run: fresh adapters, batch order, augmentation and SCST sampling (each stage derives its own unless it sets `seed`).'),
   prompt: {

@@ -2,7 +2,7 @@
  * Learning-rate schedules with linear warm-up, as transformers' get_{constant,linear,cosine}_schedule_with_warmup,
  * plus an optional floor (`minLrRatio`, e.g. "cosine to 5 %").
  */
-import { integerInRange, knownKeys, numberInRange, oneOf } from '../is.js';
+import { integerInRange, knownKeys, numberInRange, oneOf, optional } from '../is.js';
 
 export type ScheduleKind = 'constant' | 'linear' | 'cosine';
 
@@ -25,11 +25,11 @@ export type Schedule = Required<ScheduleOptions>;
 export function resolveSchedule(options: unknown): Schedule {
   const o = knownKeys('schedule', options, ['kind', 'lr', 'warmupSteps', 'totalSteps', 'minLrRatio']);
   const s: Schedule = {
-    kind: o.kind === undefined ? 'cosine' : oneOf('kind', o.kind, ['constant', 'linear', 'cosine'] as const),
+    kind: optional(o.kind, 'cosine', (v) => oneOf('kind', v, ['constant', 'linear', 'cosine'] as const)),
     lr: numberInRange('lr', o.lr, 0, 10),
-    warmupSteps: o.warmupSteps === undefined ? 0 : integerInRange('warmupSteps', o.warmupSteps, 0, 1e9),
+    warmupSteps: optional(o.warmupSteps, 0, (v) => integerInRange('warmupSteps', v, 0, 1e9)),
     totalSteps: integerInRange('totalSteps', o.totalSteps, 1, 1e9),
-    minLrRatio: o.minLrRatio === undefined ? 0 : numberInRange('minLrRatio', o.minLrRatio, 0, 1),
+    minLrRatio: optional(o.minLrRatio, 0, (v) => numberInRange('minLrRatio', v, 0, 1)),
   };
   return s;
 }
