@@ -17,6 +17,7 @@ import {
 import { NonFiniteError } from './generation/generate.js';
 import { abortSignal, throwIfAborted } from './abort.js';
 import { GENERATION_LIMITS, readGenerationOptions, type GenerationOptions } from './generation/config.js';
+import { ArgumentError } from './errors.js';
 
 /** Options of {@link Blip2Captioner.fromPretrained}. */
 export interface CaptionerOptions extends ModelLoadOptions, ModelSourceOptions {
@@ -143,7 +144,7 @@ export class Blip2Captioner {
     labels.forEach((row, i) => {
       const length = row.indexOf(-100) === -1 ? row.length : row.indexOf(-100);
       if (length > GENERATION_LIMITS.maxNewTokens) {
-        throw new TypeError(`Expected at most ${GENERATION_LIMITS.maxNewTokens} tokens for captions[${i}] but received ${length} tokens`);
+        throw new ArgumentError(`Expected at most ${GENERATION_LIMITS.maxNewTokens} tokens for captions[${i}] but received ${length} tokens`, { argument: `captions[${i}]` });
       }
     });
     return labels;

@@ -17,6 +17,7 @@ import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKey
 import { augmentCaption, parseCaptionAugmentSpec, swapLeftRight, wordListReverser, type CaptionAugmentSpec } from '../text/augment.js';
 import type { CaptionDataset, CaptionSample } from './readers.js';
 import { deriveSeed } from './seeds.js';
+import { ArgumentError } from '../errors.js';
 
 /** What the loader needs of an image processor: {@link BlipImageProcessor} fits (the loader adds `transforms`). */
 export interface BatchImageProcessor {
@@ -235,7 +236,7 @@ export class CaptionLoader {
     }
     this.entriesPerEpoch = this.captionMode === 'all' ? captions : this.dataset.samples.length;
     if (this.dropLast && this.entriesPerEpoch < this.batchSize) {
-      throw new TypeError(`Expected at least batchSize (${this.batchSize}) entries with dropLast but ${this.dataset.name} has ${this.entriesPerEpoch}`);
+      throw new ArgumentError(`Expected at least batchSize (${this.batchSize}) entries with dropLast but ${this.dataset.name} has ${this.entriesPerEpoch}`);
     }
   }
 

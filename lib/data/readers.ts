@@ -12,6 +12,7 @@ import { boolean, describe, invalidParameterError, isPlainObject, knownKeys, non
 import { silentLogger, type Logger } from '../logger.js';
 import { parseJsonFile, readTextFile } from '../io/json.js';
 import { badFile, collect, isId, isVizWizAnnotations, isVizWizReference, jsonObjectLines } from '../metrics/loaders.js';
+import { ArgumentError } from '../errors.js';
 
 /** One image with its captions. */
 export interface CaptionSample {
@@ -332,7 +333,7 @@ function resolveFormat(text: string, source: string, format: DatasetFormat | 'au
   if (detected !== undefined) return { format: detected, json };
   // A one-line JSONL file is also a JSON document.
   if (isPlainObject(json) && 'image' in json && 'captions' in json) return { format: 'jsonl' };
-  throw new TypeError(
+  throw new ArgumentError(
     `Cannot detect the dataset format of ${source}: expected VizWiz-Captions or COCO annotations {images, annotations}, ` +
     `Karpathy's {images: [{filename, split, sentences}]}, a processed list [{image, image_id, captions}] or JSONL; ` +
     `received ${describe(json)}`,
@@ -422,7 +423,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
   const ctx: ParseContext = { source: file, imageRoot, skipped, idTypes: new Set() };
   const parsed = parseText(text, ctx, format, split, includeRestval);
   if ((o.split !== undefined || o.includeRestval !== undefined) && parsed.format !== 'karpathy') {
-    throw new TypeError(`Options split and includeRestval apply to Karpathy files only, but ${file} is ${parsed.format}`);
+    throw new ArgumentError(`Options split and includeRestval apply to Karpathy files only, but ${file} is ${parsed.format}`);
   }
   if (parsed.format === 'karpathy' && o.split === undefined && role !== undefined) {
     logger.info(`${name}: Karpathy file without a split; reading its ${role} split${role === 'train' && includeRestval ? ' and restval' : ''}`);

@@ -14,7 +14,7 @@
  */
 import { integerInRange, invalidParameterError, knownKeys, optional } from '../is.js';
 import { native, withCallerStack } from '../native.js';
-import { NativeError } from '../errors.js';
+import { ArgumentError, NativeError } from '../errors.js';
 
 /** How values are combined over the ranks. */
 export type ReduceOp = 'sum' | 'mean' | 'min' | 'max';
@@ -53,13 +53,13 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env): (ProcessGr
     if (text === undefined && fallback !== undefined) return fallback;
     const value = Number(text);
     if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
-      throw new TypeError(`Expected a non-negative integer in the environment variable ${name} but received ${JSON.stringify(text)}`);
+      throw new ArgumentError(`Expected a non-negative integer in the environment variable ${name} but received ${JSON.stringify(text)}`, { argument: name });
     }
     return value;
   };
   const worldSize = int('WORLD_SIZE');
   const rank = int('RANK');
-  if (worldSize < 1 || rank >= worldSize) throw new RangeError(`RANK=${rank} must be below WORLD_SIZE=${worldSize}`);
+  if (worldSize < 1 || rank >= worldSize) throw new ArgumentError(`RANK=${rank} must be below WORLD_SIZE=${worldSize}`, { argument: 'RANK' });
   return {
     rank, worldSize, localRank: int('LOCAL_RANK', rank), masterAddr: env.MASTER_ADDR ?? '127.0.0.1',
     masterPort: int('MASTER_PORT', DEFAULT_MASTER_PORT),

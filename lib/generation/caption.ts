@@ -10,6 +10,7 @@ import type { T5Tokenizer } from '../text/tokenizer.js';
 import { GENERATION_KEYS, resolveGenerationConfig, type GenerationOptions } from './config.js';
 import { generate, trimmedSequence } from './generate.js';
 import type { DecodingModel, TokenEvent } from './types.js';
+import { ArgumentError } from '../errors.js';
 
 /** Options of `Blip2Captioner.caption`: generation settings plus these. */
 export interface CaptionOptions extends GenerationOptions {
@@ -88,7 +89,7 @@ export function maxPromptTokens(value: unknown): number {
 export function encodePrompt(tokenizer: T5Tokenizer, name: string, prompt: string, limit: number): number[] {
   const ids = tokenizer.encode(prompt);
   if (ids.length > limit) {
-    throw new TypeError(`Expected at most ${limit} tokens for ${name} but received ${ids.length} tokens (maxPromptTokens sets the limit)`);
+    throw new ArgumentError(`Expected at most ${limit} tokens for ${name} but received ${ids.length} tokens (maxPromptTokens sets the limit)`, { argument: name });
   }
   return ids;
 }

@@ -14,6 +14,7 @@ import { integerInRange, knownKeys, optional } from '../is.js';
 import { ImageLoadError, type ImageLoadErrorCode } from './decode.js';
 import type { ImageTask, ImageTaskResult } from './pipeline.js';
 import type { SerialisedError, WorkerReply, WorkerRequest } from './worker.js';
+import { ArgumentError } from '../errors.js';
 
 /** Options of {@link ImageWorkerPool}. */
 export interface ImageWorkerPoolOptions {
@@ -59,7 +60,7 @@ function deserialise(error: SerialisedError): Error {
   if (error.load !== undefined) {
     return new ImageLoadError(error.load.input, error.load.code as ImageLoadErrorCode, error.load.reason);
   }
-  const out = error.name === 'TypeError' ? new TypeError(error.message) : new Error(error.message);
+  const out = error.name === 'TypeError' ? new ArgumentError(error.message) : new Error(error.message);
   if (error.stack !== undefined) out.stack = error.stack;
   return out;
 }

@@ -13,6 +13,7 @@ import { meteor } from './meteor/index.js';
 import { rougeL } from './rouge.js';
 import { tokenizeForEval, type TokenizedForEval } from './ptb.js';
 import { ReferenceMap, baseName } from './loaders.js';
+import { ArgumentError } from '../errors.js';
 
 /** Metric families cocoEval can compute. */
 export const METRIC_NAMES = ['bleu', 'meteor', 'rouge', 'cider', 'spice'] as const;
@@ -130,7 +131,7 @@ function align(refsInput: unknown, predsInput: unknown, logger: Logger, tokenize
       throw invalidParameterError(`preds of image ${JSON.stringify(predId)}`, 'exactly one caption (pycocoevalcap asserts one hypothesis per image)', list);
     }
     const id = toRefId(String(predId)) ?? predId;
-    if (preds.has(String(id))) throw new TypeError(`Duplicate prediction for image ${JSON.stringify(id)}${id === predId ? '' : ` (from ${JSON.stringify(predId)})`}`);
+    if (preds.has(String(id))) throw new ArgumentError(`Duplicate prediction for image ${JSON.stringify(id)}${id === predId ? '' : ` (from ${JSON.stringify(predId)})`}`);
     preds.set(String(id), { id, caption: list[0]! });
   }
   if (preds.size === 0) throw invalidParameterError('preds', 'at least one prediction', predsInput);
@@ -155,7 +156,7 @@ function align(refsInput: unknown, predsInput: unknown, logger: Logger, tokenize
   if (preds.size > 0) {
     const missing = [...preds.values()].slice(0, 5).map((p) => JSON.stringify(p.id)).join(', ') + (preds.size > 5 ? ', ...' : '');
     if (tokenize === 'ptb') {
-      throw new TypeError(`Predictions for ${preds.size} image(s) without references (${missing}); ` +
+      throw new ArgumentError(`Predictions for ${preds.size} image(s) without references (${missing}); ` +
         'pycocoevalcap refuses these too ("Results do not correspond to current coco set"); tokenize \'none\' (eval_utils.py) drops them instead');
     }
     logger.warn(`${preds.size} prediction(s) have no references (${missing}); they are dropped`);

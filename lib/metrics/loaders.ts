@@ -152,7 +152,7 @@ function lineCaption(item: Record<string, unknown>, where: string, source: strin
   const captions = item.captions;
   if (!Array.isArray(captions) || captions.length === 0) throw badFile(source, `a non-empty captions array at ${where}`, captions);
   if (captions.length > 1) {
-    throw new TypeError(`Expected one caption per image in ${source} but ${where} holds ${captions.length} ` +
+    throw new ArgumentError(`Expected one caption per image in ${source} but ${where} holds ${captions.length} ` +
       '(scores take one hypothesis per image: caption without --num-return-sequences)');
   }
   const first: unknown = captions[0];

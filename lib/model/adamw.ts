@@ -1,6 +1,7 @@
 /** AdamW hyper-parameters (torch.optim.AdamW's defaults), validated. */
 import { knownKeys, numberInRange, optional, positiveNumber } from '../is.js';
 import type { NativeAdamWOptions } from '../native.js';
+import { ArgumentError } from '../errors.js';
 
 /** Options of one optimizer step. */
 export interface AdamWOptions {
@@ -20,7 +21,7 @@ export function resolveAdamW(options: unknown): NativeAdamWOptions {
   const o = knownKeys('optimizer options', options, ['lr', 'maxGradNorm', 'betas', 'eps', 'weightDecay']);
   const betas = (o.betas ?? [0.9, 0.999]) as unknown;
   if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new TypeError(`Expected [beta1, beta2] for betas but received ${JSON.stringify(betas)}`);
+    throw new ArgumentError(`Expected [beta1, beta2] for betas but received ${JSON.stringify(betas)}`, { argument: 'betas' });
   }
   return {
     lr: numberInRange('lr', o.lr, 0, 10),

@@ -5,6 +5,7 @@
 import { boolean, integerInRange, invalidParameterError, knownKeys, numberInRange } from '../is.js';
 import type { CaptionOptions } from '../generation/caption.js';
 import { GENERATION_LIMITS, resolveGenerationConfig } from '../generation/config.js';
+import { ArgumentError } from '../errors.js';
 
 /** The options accepted by the API, with their meaning in {@link CaptionOptions}. */
 export interface ApiCaptionOptions {
@@ -60,7 +61,7 @@ export function parseOptionsJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new TypeError(`Expected JSON for ${source} but received ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)}`);
+    throw new ArgumentError(`Expected JSON for ${source} but received ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)}`);
   }
 }
 

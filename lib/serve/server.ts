@@ -15,6 +15,7 @@ import { silentLogger } from '../logger.js';
 import type { ModelLoadOptions } from '../model/blip2-model.js';
 import { openApiDocument } from './openapi.js';
 import { ClientClosedError, HttpError, sendError } from './errors.js';
+import { ArgumentError } from '../errors.js';
 import { assertPortFree, connectionTimeouts, installGuards, isLoopbackAddress, LOOPBACK_HOST_NAMES } from './guards.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { parseOptionsJson, validateApiOptions } from './options.js';
@@ -199,7 +200,7 @@ function servePlan(options: LoadServeModelsOptions): { name: string; dir: string
   const plan = [...base, ...adapters];
   const twice = duplicateName(plan.map((m) => m.name));
   if (twice !== undefined) {
-    throw new TypeError(`Two models are named ${JSON.stringify(twice)}; give each adapter its own name ({ name, dir } in adapters)`);
+    throw new ArgumentError(`Two models are named ${JSON.stringify(twice)}; give each adapter its own name ({ name, dir } in adapters)`, { argument: 'adapters' });
   }
   return plan;
 }
@@ -331,14 +332,14 @@ function validateServerOptions(options: CreateServerOptions): void {
       if (typeof m.captioner?.caption !== 'function') throw invalidParameterError(`models[${i}].captioner`, 'captioner with a caption() method', m.captioner);
     });
     const twice = duplicateName(options.models.map((m) => m.name));
-    if (twice !== undefined) throw new TypeError(`Two models are named ${JSON.stringify(twice)}; give each its own name`);
+    if (twice !== undefined) throw new ArgumentError(`Two models are named ${JSON.stringify(twice)}; give each its own name`, { argument: 'models' });
   } else if (typeof options.modelDir !== 'string' || options.modelDir.length === 0) {
     throw invalidParameterError('modelDir', 'non-empty string (or give models)', options.modelDir);
   }
   if (options.shareBase !== undefined) boolean('shareBase', options.shareBase);
   if (options.withBase !== undefined) boolean('withBase', options.withBase);
   if (options.shareBase === true && (options.limits?.concurrency ?? 1) !== 1) {
-    throw new TypeError('shareBase swaps adapters on one model, so it needs limits.concurrency 1');
+    throw new ArgumentError('shareBase swaps adapters on one model, so it needs limits.concurrency 1', { argument: 'shareBase' });
   }
   if (options.beforeCaption !== undefined && typeof options.beforeCaption !== 'function') throw invalidParameterError('beforeCaption', 'function', options.beforeCaption);
   const hosts = options.allowedHosts;

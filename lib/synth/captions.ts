@@ -12,6 +12,7 @@
 import type { DegradationKind } from './degrade.js';
 import type { SynthRandom } from './random.js';
 import type { Scene, SceneObject, Shape, Size } from './scene.js';
+import { ArgumentError } from '../errors.js';
 
 /** The two domains. */
 export const DOMAINS = ['clean', 'assistive'] as const;
@@ -219,7 +220,7 @@ export function sampleCaptions(
   if (domain === 'clean') {
     pool = descriptions;
   } else {
-    if (degradation === undefined) throw new TypeError('Expected a degradation kind for assistive captions but received undefined');
+    if (degradation === undefined) throw new ArgumentError('Expected a degradation kind for assistive captions but received undefined');
     const frames = rng.shuffle(ASSISTIVE_FRAMES.filter((f) => f.singleOnly !== true || scene.objects.length <= 1));
     const degradationWords = DEGRADATION_WORDS[degradation];
     const paired = descriptions.map((x, k) => {

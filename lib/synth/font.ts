@@ -2,6 +2,7 @@
  * A 5×7 bitmap font for A–Z and 0–9, shipped in code so printed words never depend on system fonts.
  * Each glyph is seven rows of five cells, top to bottom; `#` is ink.
  */
+import { ArgumentError } from '../errors.js';
 
 /** Glyph width in cells. */
 export const GLYPH_WIDTH = 5;
@@ -61,7 +62,7 @@ const GLYPHS: ReadonlyMap<string, Uint8Array> = new Map(
 export function glyph(ch: string): Uint8Array {
   const g = GLYPHS.get(ch.toUpperCase());
   if (g === undefined) {
-    throw new TypeError(`Expected a character in A-Z or 0-9 for glyph but received ${JSON.stringify(ch)} of type string`);
+    throw new ArgumentError(`Expected a character in A-Z or 0-9 for glyph but received ${JSON.stringify(ch)} of type string`);
   }
   return g;
 }

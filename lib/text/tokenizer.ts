@@ -23,7 +23,7 @@ import {
   oneOf,
   optional,
 } from '../is.js';
-import { ConfigError, FileError } from '../errors.js';
+import { ArgumentError, ConfigError, FileError } from '../errors.js';
 import { readOptionalJsonFile } from '../io/json.js';
 import { IGNORE_INDEX } from './labels.js';
 import { SentencePieceNormalizer } from './normalizer.js';
@@ -331,10 +331,10 @@ export class T5Tokenizer {
     const padToMultipleOf = optional(opts.padToMultipleOf, undefined, (v) => integerInRange('padToMultipleOf', v, 1, MAX_LENGTH_LIMIT));
     if (maxLength === undefined && (truncation || padding === 'max_length')) maxLength = this.spec.modelMaxLength;
     if (maxLength === undefined && (truncation || padding === 'max_length')) {
-      throw new TypeError(`Expected maxLength with ${truncation ? 'truncation: true' : "padding: 'max_length'"} (the tokenizer config sets no model_max_length)`);
+      throw new ArgumentError(`Expected maxLength with ${truncation ? 'truncation: true' : "padding: 'max_length'"} (the tokenizer config sets no model_max_length)`, { argument: 'maxLength' });
     }
     if (padToMultipleOf !== undefined && padding === false) {
-      throw new TypeError("Expected padding 'longest' or 'max_length' with padToMultipleOf but received false");
+      throw new ArgumentError("Expected padding 'longest' or 'max_length' with padToMultipleOf but received false", { argument: 'padding' });
     }
     return { addSpecialTokens, padding, maxLength, truncation, padToMultipleOf };
   }
@@ -505,7 +505,7 @@ function truncate(ids: number[], maxLength: number, numSpecial: number): number[
   const remove = ids.length + numSpecial - maxLength;
   if (remove <= 0) return ids;
   if (ids.length <= remove) {
-    throw new RangeError(`Expected maxLength of at least ${numSpecial + 1} to truncate with special tokens but received ${maxLength}`);
+    throw new ArgumentError(`Expected maxLength of at least ${numSpecial + 1} to truncate with special tokens but received ${maxLength}`, { argument: 'maxLength' });
   }
   return ids.slice(0, ids.length - remove);
 }
