@@ -120,6 +120,13 @@ describe('FileError', () => {
       expect(bad.code).toBe('BLIP2_BAD_FILE');
       expect(bad.path).toBe(join(dir, 'config.json'));
       expect(bad.message).toBe(`Cannot parse model config ${join(dir, 'config.json')}: invalid JSON at line 2, column 2: unexpected "\\""`);
+      const config = JSON.parse(readFileSync(join(TINY_MODEL, 'config.json'), 'utf8'));
+      config.qformer_config.num_attention_heads = 0;
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+      const wrong = await rejection<ConfigError>(readBlip2Config(dir));
+      expect(wrong).toBeInstanceOf(ConfigError);
+      expect(wrong.file).toBe(join(dir, 'config.json'));
+      expect(wrong.message).toContain(`qformer_config.num_attention_heads in ${join(dir, 'config.json')}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -309,5 +309,10 @@ export async function readBlip2Config(dir: string): Promise<Blip2Config> {
   }
   const file = join(dir, 'config.json');
   const raw = await readJsonFile(file, 'model config', { missingHint: 'a BLIP-2 model directory needs config.json and model.safetensors' });
-  return parseBlip2Config(raw, file);
+  try {
+    return parseBlip2Config(raw, file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.message, { file, cause: err });
+    throw err;
+  }
 }
