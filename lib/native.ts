@@ -4,7 +4,7 @@
  * the loader's own message and the command that fixes it.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Blip2Config } from './model/config.js';
@@ -124,7 +124,7 @@ export interface NativeAdamWOptions {
 }
 
 export interface NativeLoadOptions {
-  dtype: 'float32' | 'bfloat16' | 'float16';
+  dtype: 'float32' | 'bfloat16' | 'float16' | 'bfloat16-mixed';
   device: string;
   threads: number;
   seed?: number;
@@ -168,6 +168,33 @@ export function packageRoot(): string {
   return dir;
 }
 
+/**
+ * The OMP_WAIT_POLICY to set before libtorch loads (GNU OpenMP reads it once, at load), or undefined to keep
+ * OpenMP's default (idle threads spin briefly, then sleep). With OpenBLAS's pthread build as the system BLAS, BLAS
+ * runs its own threads next to OpenMP's team, and OpenMP threads spinning after a parallel region steal the cores
+ * the BLAS threads need, so they sleep at once (PASSIVE). With the OpenMP build of OpenBLAS (what
+ * scripts/bootstrap.sh installs) or a libtorch that brings its own BLAS there is one team, and PASSIVE only adds a
+ * wake-up to every parallel region: it made a bf16 greedy decode of the base-size model (20 steps of 8 rows, many
+ * small GEMMs) about twice as slow (README, Benchmarks).
+ */
+export function openmpWaitPolicy(blasLibrary: string | undefined = systemBlas()): 'PASSIVE' | undefined {
+  return blasLibrary !== undefined && /openblas-pthread/.test(blasLibrary) ? 'PASSIVE' : undefined;
+}
+
+/** Where the system's libblas.so.3 resolves to (Debian's alternatives), or undefined when there is none. */
+function systemBlas(): string | undefined {
+  const multiarch = process.arch === 'x64' ? 'x86_64-linux-gnu' : process.arch === 'arm64' ? 'aarch64-linux-gnu' : undefined;
+  if (process.platform !== 'linux' || !multiarch) return undefined;
+  for (const dir of [`/usr/lib/${multiarch}`, `/lib/${multiarch}`]) {
+    try {
+      return realpathSync(join(dir, 'libblas.so.3'));
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
 let cached: NativeAddon | undefined;
 let failure: NativeError | undefined;
 
@@ -181,9 +208,8 @@ export function native(): NativeAddon {
   if (cached) return cached;
   if (failure) throw failure;
   const root = packageRoot();
-  // GNU OpenMP reads this when libtorch loads: threads that finished a parallel region sleep instead of spinning,
-  // so they do not steal the cores that BLAS's own threads need (README, Benchmarks: what it measured on which machine).
-  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  const policy = openmpWaitPolicy();
+  if (policy) process.env.OMP_WAIT_POLICY ??= policy;
   const location = locateAddon(root);
   if (!location) {
     failure = new NativeError(explainLoadFailure(root, { reason: 'no native build was found' }), { operation: 'loading the addon' });
