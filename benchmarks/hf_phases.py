@@ -42,8 +42,10 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--images", required=True)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     args = ap.parse_args()
-    model = Blip2ForConditionalGeneration.from_pretrained(args.model, torch_dtype=torch.float32).eval()
+    dtype = getattr(torch, args.dtype)
+    model = Blip2ForConditionalGeneration.from_pretrained(args.model, torch_dtype=dtype).eval()
     proc = BlipImageProcessor.from_pretrained(args.model)
     tok = T5Tokenizer.from_pretrained(args.model)
     images = images_from(args.images)
@@ -76,7 +78,7 @@ def main():
             spent.clear()
             calls.clear()
             t0 = time.perf_counter()
-            pv = proc(images=images, return_tensors="pt")["pixel_values"]
+            pv = proc(images=images, return_tensors="pt")["pixel_values"].to(dtype)
             enc = tok([PROMPT] * len(images), return_tensors="pt")
             t1 = time.perf_counter()
             with torch.no_grad():

@@ -7,9 +7,9 @@
  * and JavaScript time (N-API crossings and thread hops are native await time not inside a phase); HF's from
  * forward hooks (benchmarks/hf_phases.py). Medians over the repetitions after one warm-up.
  *
- *   npx tsx benchmarks/profile.ts [--reps 3] [--hf-dir /tmp/hf-baseline]
+ *   npx tsx benchmarks/profile.ts [--reps 3] [--dtype float32|bfloat16] [--hf-dir /tmp/hf-baseline]
  *
- * Writes benchmarks/results/profile.json.
+ * Writes benchmarks/results/profile.json (profile-bf16.json for --dtype bfloat16).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,12 +27,12 @@ const PHASES = ['preprocess', 'vision', 'qformer', 'projection', 'textEncoder', 
 
 type Row = Partial<Record<(typeof PHASES)[number] | 'generate' | 'total', number>>;
 
-async function ours(modelDir: string, imagesDir: string, reps: number): Promise<Record<string, Row>> {
+async function ours(modelDir: string, imagesDir: string, reps: number, dtype: 'float32' | 'bfloat16'): Promise<Record<string, Row>> {
   const meta = JSON.parse(readFileSync(join(imagesDir, 'meta.json'), 'utf8')) as { width: number; height: number; captions: string[] };
   const images: RawImageInput[] = meta.captions.map((_, i) => ({
     data: new Uint8Array(readFileSync(join(imagesDir, `img${i}.rgb`))), width: meta.width, height: meta.height, channels: 3,
   }));
-  const captioner = await Blip2Captioner.fromPretrained(modelDir, { threads: 2 });
+  const captioner = await Blip2Captioner.fromPretrained(modelDir, { threads: 2, dtype });
   const out: Record<string, Row> = {};
   for (const [name, numBeams] of [['beam5', 5], ['greedy', 1]] as const) {
     const rows: Row[] = [];
@@ -63,18 +63,20 @@ async function ours(modelDir: string, imagesDir: string, reps: number): Promise<
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, 'hf-dir': { type: 'string', default: process.env.HF_BASELINE_DIR ?? '/tmp/hf-baseline' } } });
+  const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, dtype: { type: 'string', default: 'float32' }, 'hf-dir': { type: 'string', default: process.env.HF_BASELINE_DIR ?? '/tmp/hf-baseline' } } });
   const reps = Number(values.reps);
+  const dtype = values.dtype as 'float32' | 'bfloat16';
+  if (dtype !== 'float32' && dtype !== 'bfloat16') throw new Error(`--dtype must be float32 or bfloat16, got ${values.dtype}`);
   const modelDir = join(values['hf-dir']!, 'blip2-base-random');
   const imagesDir = join(values['hf-dir']!, 'images');
   process.stderr.write('Hugging Face...\n');
-  const hfRun = spawnSync('bash', [HF_RUN, 'python', join(ROOT, 'benchmarks', 'hf_phases.py'), '--model', modelDir, '--images', imagesDir, '--reps', String(reps)], {
+  const hfRun = spawnSync('bash', [HF_RUN, 'python', join(ROOT, 'benchmarks', 'hf_phases.py'), '--model', modelDir, '--images', imagesDir, '--reps', String(reps), '--dtype', dtype], {
     encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (hfRun.status !== 0) throw new Error('the HF side failed (run ../shared/hf-baseline/run.sh setup, make-base and images first)');
   const hf = (JSON.parse(hfRun.stdout) as { phases: Record<string, Record<string, number>> }).phases;
   process.stderr.write('ours...\n');
-  const mine = await ours(modelDir, imagesDir, reps);
+  const mine = await ours(modelDir, imagesDir, reps, dtype);
   const sections: string[] = [];
   for (const phase of ['beam5', 'greedy'] as const) {
     const h = hf[phase]!;
@@ -93,9 +95,9 @@ async function main(): Promise<void> {
     }
     sections.push(lines.join('\n'));
   }
-  const header = `Per-phase profile, fp32, batch 8, 20 new tokens, median of ${reps}; ${machineLine()}`;
+  const header = `Per-phase profile, ${dtype === 'float32' ? 'fp32' : 'bf16'}, batch 8, 20 new tokens, median of ${reps}; ${machineLine()}`;
   process.stdout.write(`${header}\n\n${sections.join('\n\n')}\n`);
-  writeResults('profile', { header, date: new Date().toISOString(), hf, ours: mine });
+  writeResults(dtype === 'float32' ? 'profile' : 'profile-bf16', { header, dtype, date: new Date().toISOString(), hf, ours: mine });
 }
 
 await main();
