@@ -103,7 +103,8 @@ torch::Tensor T5Attention::attend(const torch::Tensor& qs, const torch::Tensor& 
   if (qs.size(2) == 1) {
     // One query per row (a decoder step): the B·h matrix-vector products as one broadcast product and sum, which
     // is ~4x faster on CPU than batched GEMM calls of a single row each (the same dot products, summed in another
-    // order: fp32 rounding differences only).
+    // order: fp32 rounding differences only). Not in bf16/fp16: there the product would be rounded to 16 bits
+    // element by element before the sum, where the batched GEMM (as in HF) accumulates in fp32 and rounds once.
     auto scores = (qs * ks).sum(-1).unsqueeze(2) + bias;  // (B, h, 1, T)
     auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
     auto ctx = (weights.transpose(2, 3) * vs).sum(2);      // (B, h, d)
