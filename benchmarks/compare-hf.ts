@@ -9,7 +9,10 @@
  *
  *   ../shared/hf-baseline/run.sh setup && ../shared/hf-baseline/run.sh make-base && \
  *     ../shared/hf-baseline/run.sh images /tmp/hf-baseline/images        # once per machine
- *   npx tsx benchmarks/compare-hf.ts [--reps 3] [--dtypes float32,bfloat16] [--hf-dir /tmp/hf-baseline]
+ *   npx tsx benchmarks/compare-hf.ts [--reps 3] [--dtypes float32,bfloat16,bfloat16-mixed] [--hf-dir /tmp/hf-baseline]
+ *
+ * bfloat16-mixed (bf16 matmul weights, the rest fp32; what dtype 'auto' picks on AVX512-BF16 CPUs) has no HF
+ * counterpart and is set against HF's float32, with its token ids compared to HF's float32 ids.
  *
  * Each side runs in its own process, one after the other (never concurrently), with 2 threads. Writes
  * benchmarks/results/compare-hf.json with the CPU model and flags.
@@ -55,7 +58,7 @@ async function ours(modelDir: string, imagesDir: string, dtype: string, reps: nu
   const images: RawImageInput[] = meta.captions.map((_, i) => ({
     data: new Uint8Array(readFileSync(join(imagesDir, `img${i}.rgb`))), width: meta.width, height: meta.height, channels: 3,
   }));
-  const captioner = await Blip2Captioner.fromPretrained(modelDir, { threads: THREADS, dtype: dtype as 'float32' | 'bfloat16' });
+  const captioner = await Blip2Captioner.fromPretrained(modelDir, { threads: THREADS, dtype: dtype as 'float32' | 'bfloat16' | 'bfloat16-mixed' });
   const phases: Record<string, OurPhase> = {};
   for (const [name, numBeams] of [['beam5', 5], ['greedy', 1]] as const) {
     let firstRow: number[] = [];
@@ -143,7 +146,7 @@ const trim = (row: number[]) => {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      child: { type: 'string' }, reps: { type: 'string', default: '3' }, dtypes: { type: 'string', default: 'float32,bfloat16' },
+      child: { type: 'string' }, reps: { type: 'string', default: '3' }, dtypes: { type: 'string', default: 'float32,bfloat16,bfloat16-mixed' },
       'hf-dir': { type: 'string', default: process.env.HF_BASELINE_DIR ?? '/tmp/hf-baseline' },
     },
   });
@@ -168,31 +171,37 @@ async function main(): Promise<void> {
   const rows = ['| phase | dtype | HF transformers 4.44 | this project | HF / ours | same token ids | peak RSS HF / ours MiB | roofline share HF / ours |', '|---|---|---|---|---|---|---|---|'];
   const results: Record<string, unknown>[] = [];
   const skipped: string[] = [];
+  const hfRuns = new Map<string, ReturnType<typeof hfBench>>();
   for (const dtype of values.dtypes!.split(',')) {
-    if (dtype === 'bfloat16' && !info.cpu.flags.avx512_bf16) {
+    if ((dtype === 'bfloat16' || dtype === 'bfloat16-mixed') && !info.cpu.flags.avx512_bf16) {
       // without AVX512-BF16 a bf16 matmul runs at ~1 GFLOP/s on this libtorch: hours per phase, on both sides
       process.stderr.write('bfloat16 skipped: this CPU has no AVX512-BF16\n');
-      skipped.push('bfloat16 (no AVX512-BF16 on this CPU)');
+      skipped.push(`${dtype} (no AVX512-BF16 on this CPU)`);
       continue;
     }
-    process.stderr.write(`${dtype}: Hugging Face...\n`);
-    const hf = hfBench(modelDir, dtype, reps) as { phases: Record<string, { median_s: number; peak_rss_mib: number; first_row?: number[] }> };
+    // bfloat16-mixed has no HF counterpart: it is set against HF's float32, the dtype it stands in for
+    const hfDtype = dtype === 'bfloat16-mixed' ? 'float32' : dtype;
+    if (!hfRuns.has(hfDtype)) {
+      process.stderr.write(`${hfDtype}: Hugging Face...\n`);
+      hfRuns.set(hfDtype, hfBench(modelDir, hfDtype, reps));
+    }
+    const hf = hfRuns.get(hfDtype) as { phases: Record<string, { median_s: number; peak_rss_mib: number; first_row?: number[] }> };
     process.stderr.write(`${dtype}: ours...\n`);
-    const child = spawnSync(process.execPath, [...process.execArgv, script, '--child', `${dtype}:${dtype === 'float32' ? 'train' : 'no'}`, '--reps', String(reps), '--hf-dir', values['hf-dir']!], {
+    const child = spawnSync(process.execPath, [...process.execArgv, script, '--child', `${dtype}:${hfDtype === 'float32' ? 'train' : 'no'}`, '--reps', String(reps), '--hf-dir', values['hf-dir']!], {
       encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (child.status !== 0) throw new Error(`our side (${dtype}) failed`);
     const mine = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, OurPhase>;
-    const rate = gemmRate(dtype) * 1e9;
+    const rate = gemmRate(dtype === 'float32' ? 'float32' : 'bfloat16') * 1e9;
     for (const [phase, hfName] of [['beam5', 'beam5'], ['greedy', 'greedy'], ['train', 'train_step']] as const) {
       const h = hf.phases[hfName];
       const o = mine[phase];
       if (!h || !o) continue;
       const same = h.first_row ? JSON.stringify(trim(h.first_row)) === JSON.stringify(o.firstRow) : undefined;
       const share = (s: number) => `${((flops[phase] / s / rate) * 100).toFixed(0)} %`;
-      rows.push(`| ${phase} | ${dtype} | ${h.median_s.toFixed(2)} s | ${o.medianSeconds.toFixed(2)} s | ${(h.median_s / o.medianSeconds).toFixed(2)}x | ` +
+      rows.push(`| ${phase} | ${dtype === hfDtype ? dtype : `${dtype} (HF: ${hfDtype})`} | ${h.median_s.toFixed(2)} s | ${o.medianSeconds.toFixed(2)} s | ${(h.median_s / o.medianSeconds).toFixed(2)}x | ` +
         `${same === undefined ? 'n/a' : same ? 'yes' : 'NO'} | ${h.peak_rss_mib.toFixed(0)} / ${o.peakMiB.toFixed(0)} | ${share(h.median_s)} / ${share(o.medianSeconds)} |`);
-      results.push({ phase, dtype, hfSeconds: h.median_s, oursSeconds: o.medianSeconds, ratio: h.median_s / o.medianSeconds, sameTokenIds: same,
+      results.push({ phase, dtype, hfDtype, hfSeconds: h.median_s, oursSeconds: o.medianSeconds, ratio: h.median_s / o.medianSeconds, sameTokenIds: same,
         hfPeakMiB: h.peak_rss_mib, oursPeakMiB: o.peakMiB, gflops: flops[phase] / 1e9, gemmGflopsPerSecond: rate / 1e9, oursTimes: o.times });
     }
   }

@@ -19,6 +19,7 @@ namespace {
 
 struct LoadOptions {
   torch::ScalarType dtype = torch::kFloat32;
+  std::optional<torch::ScalarType> matmul_dtype;  // "bfloat16-mixed": bf16 Linear weights over fp32
   torch::Device device = torch::kCPU;
   int threads = 1;
   int64_t seed = 0;  // random weights only
@@ -29,7 +30,12 @@ LoadOptions read_load_options(const Napi::Value& value) {
   if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected object for options");
   auto obj = value.As<Napi::Object>();
   try {
-    o.dtype = parse_dtype(read_string(obj, "dtype", "options"));
+    const auto dtype = read_string(obj, "dtype", "options");
+    if (dtype == "bfloat16-mixed") {
+      o.matmul_dtype = torch::kBFloat16;
+    } else {
+      o.dtype = parse_dtype(dtype);
+    }
     o.device = parse_device(read_string(obj, "device", "options"));
   } catch (const c10::Error& e) {
     throw Napi::Error::New(value.Env(), e.what_without_backtrace());
@@ -59,6 +65,7 @@ class LoadWorker : public PromiseWorker {
       auto checkpoint = blip2::Checkpoint::open_dir(dir_);
       state->model->params.load(checkpoint, options_.dtype, options_.device);
     }
+    if (options_.matmul_dtype) state->model->set_matmul_dtype(*options_.matmul_dtype);
     state_ = std::move(state);
   }
   Napi::Value Result(Napi::Env env) override { return ModelHandle::Wrap(env, state_); }

@@ -17,6 +17,8 @@ export {
   defaultThreads,
   SMALL_MODEL_PARAMETERS,
   type Dtype,
+  type DtypeOption,
+  resolveDtype,
   type ForwardInputs,
   type ModelInfo,
   type ModelLoadOptions,

@@ -72,6 +72,16 @@ Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, 
   return {hidden, mask};
 }
 
+void Blip2Model::set_matmul_dtype(torch::ScalarType type) {
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, linear] : params.linears()) {
+    linear->weight = linear->weight.to(type);
+    if (linear->bias.defined()) linear->bias = linear->bias.to(type);
+  }
+  if (language_model.lm_head.defined()) language_model.lm_head = language_model.lm_head.to(type);
+  matmul_dtype_ = type;
+}
+
 bool Blip2Model::vision_needs_grad() const {
   if (vision_model.embeddings.patch_weight.requires_grad()) return true;  // full training
   for (const auto& [name, linear] : params.linears())

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -42,6 +43,12 @@ class Blip2Model {
   T5ForConditionalGeneration language_model;
 
   torch::ScalarType dtype() const { return query_tokens.defined() ? query_tokens.scalar_type() : torch::kFloat32; }
+  // The dtype of the Linear weights and the LM head: dtype() unless set_matmul_dtype chose a narrower one.
+  torch::ScalarType matmul_dtype() const { return matmul_dtype_.value_or(dtype()); }
+  // Mixed precision: stores every Linear weight and bias (and the untied LM head) in `type` (bfloat16), so their
+  // products run in it, and keeps everything else (embeddings, norms, attention, the residual stream, LoRA
+  // adapters) in dtype(). Call after the weights are loaded.
+  void set_matmul_dtype(torch::ScalarType type);
   torch::Device device() const { return query_tokens.defined() ? query_tokens.device() : torch::Device(torch::kCPU); }
 
   // Full forward pass (eval-mode semantics: no dropout). Returns the requested outputs by name
@@ -61,6 +68,7 @@ class Blip2Model {
   torch::Tensor decode_step(DecoderCache& cache, const torch::Tensor& tokens) const;
 
  private:
+  std::optional<torch::ScalarType> matmul_dtype_;
   bool vision_needs_grad() const;
   using Keep = std::function<void(const char*, const torch::Tensor&)>;
   // vision -> Q-Former -> projection -> [queries; prompt] (-> T5 encoder when run_encoder).

@@ -10,8 +10,13 @@ Linear::Linear(const Scope& scope, int64_t in, int64_t out, bool with_bias) : in
   scope.params().add_linear(scope.prefix(), this);
 }
 
+torch::Tensor linear_any(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (x.scalar_type() == weight.scalar_type()) return torch::linear(x, weight, bias);
+  return torch::linear(x.to(weight.scalar_type()), weight, bias).to(x.scalar_type());
+}
+
 torch::Tensor Linear::forward(const torch::Tensor& x) const {
-  auto y = torch::linear(x, weight, bias);
+  auto y = linear_any(x, weight, bias);
   if (!lora || merged) return y;
   // PEFT: result = result + lora_B(lora_A(dropout(x))) * scaling
   auto h = x.to(lora->A.scalar_type());

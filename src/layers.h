@@ -19,6 +19,10 @@ struct LoraAdapter {
   bool training = false;  // dropout only while training
 };
 
+// torch::linear(x, weight, bias), also when the weight is stored in another dtype than x (the bfloat16-mixed
+// mode, Blip2Model::set_matmul_dtype): the product then runs in the weight's dtype and comes back in x's.
+torch::Tensor linear_any(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
+
 // nn.Linear: y = x W^T + b. weight (out, in), bias (out) when present; optionally with a LoRA adapter,
 // which keeps the base names (the adapter's tensors are named <module>.lora_A / lora_B).
 struct Linear {

@@ -100,7 +100,7 @@ torch::Tensor T5Attention::split_heads(const torch::Tensor& x) const {
 torch::Tensor T5Attention::attend(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
                                   const torch::Tensor& bias) const {
   const int64_t B = qs.size(0);
-  if (qs.size(2) == 1) {
+  if (qs.size(2) == 1 && qs.scalar_type() == torch::kFloat32) {
     // One query per row (a decoder step): the B·h matrix-vector products as one broadcast product and sum, which
     // is ~4x faster on CPU than batched GEMM calls of a single row each (the same dot products, summed in another
     // order: fp32 rounding differences only). Not in bf16/fp16: there the product would be rounded to 16 bits
@@ -178,7 +178,8 @@ T5FeedForward::T5FeedForward(const Scope& scope, const T5Config& c)
 
 torch::Tensor T5FeedForward::forward(const torch::Tensor& x) const {
   torch::Tensor h = wi ? activation(act, wi->forward(x)) : activation(act, wi_0->forward(x)) * wi_1->forward(x);
-  if (h.scalar_type() != wo.weight.scalar_type()) h = h.to(wo.weight.scalar_type());
+  // HF casts h to wo's dtype when they differ (its fp16 T5 keeps wo in fp32). Here they differ only in the
+  // bfloat16-mixed mode, where the Linear runs the product in the weight's dtype and returns fp32.
   return wo.forward(h);
 }
 
@@ -306,7 +307,7 @@ torch::Tensor T5ForConditionalGeneration::logits(const torch::Tensor& decoder_hi
     // sequence_output = sequence_output * (self.model_dim**-0.5)
     return torch::linear(decoder_hidden * std::pow(static_cast<double>(config.d_model), -0.5), shared);
   }
-  return torch::linear(decoder_hidden, lm_head);
+  return linear_any(decoder_hidden, lm_head);
 }
 
 }  // namespace blip2

@@ -1,6 +1,6 @@
 /** Flags shared by the commands that load a model: --model, --revision, --cache-dir, --offline, --device, --dtype, --threads. */
 import type { Command } from 'commander';
-import { DTYPES, SMALL_MODEL_PARAMETERS, type Dtype, type ModelLoadOptions } from '../model/blip2-model.js';
+import { DTYPES, SMALL_MODEL_PARAMETERS, type DtypeOption, type ModelLoadOptions } from '../model/blip2-model.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
 import { defaultModelDir } from '../hub/default-model.js';
 import { Blip2Captioner } from '../captioner.js';
@@ -13,7 +13,7 @@ import type { ProgressStream } from './progress.js';
 export interface ModelFlags {
   model?: string;
   device?: string;
-  dtype?: Dtype;
+  dtype?: DtypeOption;
   /**
    * `--threads`; when absent, the model's default (`defaultThreads`: 1 below {@link SMALL_MODEL_PARAMETERS}
    * parameters, else `os.availableParallelism()`). `--nproc N` passes cores / N to each of its processes instead.
@@ -26,11 +26,11 @@ export interface ModelFlags {
   progress?: boolean;
 }
 
-function parseDtype(value: string): Dtype {
+function parseDtype(value: string): DtypeOption {
   if (!(DTYPES as readonly string[]).includes(value)) {
     throw new UsageError(`--dtype expects one of ${DTYPES.join(', ')} but received ${JSON.stringify(value)}`);
   }
-  return value as Dtype;
+  return value as DtypeOption;
 }
 
 function parseDevice(value: string): string {
@@ -52,7 +52,8 @@ export function addModelFlags(command: Command): Command {
     .option('--cache-dir <dir>', 'with a repo id: the Hugging Face hub cache (default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)')
     .option('--offline', 'with a repo id: use the Hugging Face cache only, as HF_HUB_OFFLINE=1')
     .option('--device <device>', 'cpu, cuda or cuda:N', parseDevice)
-    .option('--dtype <dtype>', `parameter dtype: ${DTYPES.join(', ')}`, parseDtype)
+    .option('--dtype <dtype>', `parameter dtype: ${DTYPES.join(', ')} (bfloat16-mixed: bf16 matmul weights, the rest fp32; ` +
+      'auto: bfloat16-mixed on CPUs with AVX512-BF16, else float32; default float32)', parseDtype)
     .option('--threads <n>', `intra-op threads (default: 1 for models under ${SMALL_MODEL_PARAMETERS / 1e6}M parameters, such as the built-in ` +
       'default model, where a second thread only adds overhead; otherwise every core)', parseIntegerFlag('--threads', 1, 1024));
 }

@@ -33,17 +33,42 @@ import {
 } from './lora-config.js';
 import { resolveAdamW, type AdamWOptions } from './adamw.js';
 import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions } from '../hub/resolve.js';
+import { cpuInfo } from '../runtime-info.js';
 
-/** Parameter storage precision. bfloat16/float16 halve memory; float32 is exact. */
-export type Dtype = 'float32' | 'bfloat16' | 'float16';
-export const DTYPES: readonly Dtype[] = ['float32', 'bfloat16', 'float16'];
+/**
+ * How a model's parameters are stored and its products computed:
+ * - `'float32'`: exact, Hugging Face's default; 4 bytes per parameter.
+ * - `'bfloat16'`: every parameter and activation in bfloat16, as Hugging Face's `torch_dtype=torch.bfloat16`;
+ *   half the memory. Fast on CPUs with AVX512-BF16 (and on CUDA); on other CPUs libtorch's bf16 matmul is ~100×
+ *   slower than fp32.
+ * - `'float16'`: CUDA only.
+ * - `'bfloat16-mixed'`: the Linear weights and the LM head in bfloat16, so the matmuls run in bf16, while the
+ *   embeddings, norms, attention, the residual stream and LoRA adapters stay in float32. About half the memory and
+ *   the speed of `'bfloat16'` on AVX512-BF16 CPUs, with fewer roundings (README, Benchmarks, for its agreement with
+ *   float32).
+ */
+export type Dtype = 'float32' | 'bfloat16' | 'float16' | 'bfloat16-mixed';
+/** A {@link Dtype}, or `'auto'`: see {@link resolveDtype}. */
+export type DtypeOption = Dtype | 'auto';
+/** Every value the `dtype` option accepts. */
+export const DTYPES: readonly DtypeOption[] = ['float32', 'bfloat16', 'float16', 'bfloat16-mixed', 'auto'];
+
+/**
+ * The dtype `'auto'` stands for on a device: `'bfloat16-mixed'` on a CPU with AVX512-BF16 (where bf16 matmuls run
+ * at several times the fp32 rate), `'float32'` on other CPUs and on CUDA (not measured there yet). Other values are
+ * returned as they are.
+ */
+export function resolveDtype(dtype: DtypeOption, device: string, cpuHasBf16: boolean = cpuInfo().flags.avx512_bf16): Dtype {
+  if (dtype !== 'auto') return dtype;
+  return device === 'cpu' && cpuHasBf16 ? 'bfloat16-mixed' : 'float32';
+}
 
 /** Where and how a model runs. */
 export interface ModelLoadOptions {
   /** 'cpu' (default), 'cuda' or 'cuda:N' (needs a CUDA build of libtorch). */
   device?: string;
-  /** Parameter dtype. Default 'float32'. */
-  dtype?: Dtype;
+  /** Parameter dtype ({@link Dtype}), or 'auto' ({@link resolveDtype}). Default 'float32'. */
+  dtype?: DtypeOption;
   /**
    * Intra-op threads for the model's native work (libtorch's and OpenBLAS's, set before each of this model's calls).
    * Default ({@link defaultThreads}): 1 for models under {@link SMALL_MODEL_PARAMETERS} parameters, otherwise
@@ -119,7 +144,7 @@ function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOp
   if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
     throw invalidParameterError('device', "'cpu', 'cuda' or 'cuda:N'", device);
   }
-  const dtype = optional(o.dtype, 'float32', (v) => oneOf('dtype', v, DTYPES));
+  const dtype = resolveDtype(optional(o.dtype, 'float32', (v) => oneOf('dtype', v, DTYPES)), device);
   if (device === 'cpu' && dtype === 'float16') {
     throw invalidParameterError('dtype', "'float32' or 'bfloat16' on device 'cpu' (libtorch has no float16 CPU kernels for this model; " +
       "use bfloat16 for half the memory, or float16 with device 'cuda')", dtype);
@@ -131,7 +156,7 @@ function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOp
 /** Refuses, before anything is allocated, a model whose parameters alone exceed this machine's memory. */
 function checkMemory(config: Blip2Config, dtype: Dtype): void {
   const parameters = estimateParameters(config);
-  const bytes = parameters * (dtype === 'float32' ? 4 : 2);
+  const bytes = parameters * (dtype === 'float32' ? 4 : 2);  // bfloat16-mixed: its fp32 embeddings and norms are a few %
   if (bytes > totalmem()) {
     const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
     throw new Error(

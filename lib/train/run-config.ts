@@ -9,6 +9,7 @@ import { boolean, integerInRange, invalidParameterError, isPlainObject, knownKey
 import { ArgumentError, ConfigError } from '../errors.js';
 import { readJsonFile } from '../io/json.js';
 import { LORA_KEYS, resolveLoraOptions, type ResolvedLoraConfig } from '../model/lora-config.js';
+import { DTYPES, type DtypeOption } from '../model/blip2-model.js';
 import { booleanKey, choiceKey, integerKey, numberKey, readTable, renderTable, stringKey, type ConfigKey, type ConfigTable, type ReadContext } from '../config-table.js';
 import { defaultModelDir } from '../hub/default-model.js';
 import { parseFlipListWords, parseMatchCorruptions, type MatchCorruption } from '../data/loader.js';
@@ -119,7 +120,7 @@ export interface RunSpec {
   zeroShot: boolean;
   stages: StageSpec[];
   device: string | undefined;
-  dtype: 'float32' | 'bfloat16' | 'float16' | undefined;
+  dtype: DtypeOption | undefined;
   threads: number | undefined;
   // The settings below are left out of the spec (undefined) when not given, so that configs without them resolve
   // to the same config.json as before they existed and their run folders still resume.
@@ -361,7 +362,7 @@ export const RUN_KEYS = {
     return value.map((s, i) => stage(`${name}[${i}]`, s, i, context));
   }),
   device: stringKey('`cpu`, `cuda` or `cuda:N`.', '"cpu"'),
-  dtype: choiceKey(['float32', 'bfloat16', 'float16'], undefined, 'Parameter dtype (float16 needs CUDA).', '"float32"'),
+  dtype: choiceKey(DTYPES, undefined, 'Parameter dtype (float16 needs CUDA; `bfloat16-mixed`: bf16 matmul weights, the rest fp32; `auto`: `bfloat16-mixed` on CPUs with AVX512-BF16, else `float32`).', '"float32"'),
   threads: integerKey(1, 1024, undefined, 'Intra-op threads of the run (`--nproc` ranks: cores / ranks each).', 'all cores; 1 for models under 20M parameters'),
   trainable: objectKey('"lora" | "all" | { lastBlocks, lmHead }', '"lora"', '`lora`: the adapters; `all`: every parameter of the model, each stage from the previous stage\'s best weights (`best/model.safetensors`); `{ "lastBlocks": 2, "lmHead": true }`: the scripts\' partial fine-tuning, the last 2 blocks of the T5 encoder and decoder (and the LM head), saved like `all`.',
     (value) => trainable(value)),
