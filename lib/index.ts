@@ -144,6 +144,8 @@ export {
   imageCaptions,
   describeSkipped,
   CaptionLoader,
+  DATASET_FORMATS,
+  type DatasetFormatSpec,
   type CaptionDataset,
   type CaptionSample,
   type DatasetFormat,

@@ -14,7 +14,8 @@
 import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { streamLogger } from '../logger.js';
-import { cocoEval, METRIC_NAMES, TOKENIZE_MODES, type CocoEvalResult, type MetricName, type TokenizeMode } from '../metrics/coco-eval.js';
+import { cocoEval, TOKENIZE_MODES, type CocoEvalResult, type TokenizeMode } from '../metrics/coco-eval.js';
+import { DEFAULT_METRICS, METRIC_NAMES, METRIC_RESULTS, defaultMetrics, metricSpec, needsJar, type MetricJar, type MetricName } from '../metrics/registry.js';
 import { javaProblem } from '../metrics/jars.js';
 import { loadPredictions, loadReferences } from '../metrics/loaders.js';
 import { UsageError, checkInputFile, checkOutputFile, parseIntegerFlag } from './usage.js';
@@ -44,7 +45,7 @@ interface EvalFlags extends ModelEvalFlags {
 }
 
 /** The metrics without --metrics: all but SPICE, which runs only when asked for (--metrics spice, or --spice-jar). */
-export const DEFAULT_EVAL_METRICS: readonly MetricName[] = ['bleu', 'meteor', 'rouge', 'cider'];
+export const DEFAULT_EVAL_METRICS: readonly MetricName[] = DEFAULT_METRICS;
 
 /** Parses `--metrics bleu,rouge` into metric names, rejecting unknown ones. */
 export function parseMetricsFlag(value: string): MetricName[] {
@@ -70,12 +71,10 @@ function parseMeteorInput(value: string): 'raw' | 'tokenized' {
   return value;
 }
 
-const KEYS = ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'SPICE'] as const;
-
 /** The corpus scores as one object with pycocoevalcap's keys (what `--json` prints). */
 export function evalJson(result: CocoEvalResult): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of KEYS) if (result[k] !== undefined) out[k] = result[k];
+  for (const { key } of METRIC_RESULTS) if (result[key] !== undefined) out[key] = result[key];
   if (result.notComputed !== undefined) out.notComputed = result.notComputed;
   if (result.meteorVariant !== undefined) out.meteorVariant = result.meteorVariant;
   out.tokenize = result.tokenize;
@@ -86,10 +85,10 @@ export function evalJson(result: CocoEvalResult): Record<string, unknown> {
 /** The corpus scores as a Markdown table (4 decimals; `--json` has full precision). */
 export function evalTable(result: CocoEvalResult): string {
   const rows = ['| metric | score |', '|---|---|'];
-  for (const k of KEYS) {
+  for (const { key: k, metric } of METRIC_RESULTS) {
     const v = result[k];
-    if (v !== undefined) rows.push(`| ${k}${k === 'METEOR' && result.meteorVariant ? ` (${result.meteorVariant})` : ''} | ${v.toFixed(4)} |`);
-    else if (result.notComputed?.includes(k)) rows.push(`| ${k} | not computed (needs --${k.toLowerCase()}-jar) |`);
+    if (v !== undefined) rows.push(`| ${k}${metric === 'meteor' && result.meteorVariant ? ` (${result.meteorVariant})` : ''} | ${v.toFixed(4)} |`);
+    else if (result.notComputed?.includes(k)) rows.push(`| ${k} | not computed (needs ${metricSpec(metric).jar?.flag}) |`);
   }
   rows.push(`\n${result.perImage.length} images${result.tokenize === 'none' ? ', captions not PTB-tokenized (--tokenize none)' : ''}`);
   return `${rows.join('\n')}\n`;
@@ -103,21 +102,25 @@ async function checkJava(java: string): Promise<void> {
 
 /** The scoring options from the flags, every file and the java executable checked first. */
 export async function scoringFromFlags(flags: EvalFlags): Promise<ScoringOptions> {
-  const metrics = flags.metrics ?? [...DEFAULT_EVAL_METRICS, ...(flags.spiceJar === undefined ? [] : ['spice' as const])];
-  if (metrics.includes('spice') && flags.spiceJar === undefined) {
-    throw new UsageError('--metrics spice needs --spice-jar <spice-1.0.jar> (the official SPICE 1.0 jar, run with Java 8); leave spice out of --metrics to score without it');
+  const metrics = flags.metrics ?? defaultMetrics(flags);
+  const jarOnly = metrics.find((name) => needsJar(name) && flags[metricSpec(name).jar!.option] === undefined);
+  if (jarOnly !== undefined) {
+    const jar = metricSpec(jarOnly).jar!;
+    throw new UsageError(`--metrics ${jarOnly} needs ${jar.flag} <${jar.file}> (${jar.about}); leave ${jarOnly} out of --metrics to score without it`);
   }
-  const spiceJar = metrics.includes('spice') ? flags.spiceJar : undefined;
-  const meteorJar = metrics.includes('meteor') ? flags.meteorJar : undefined;
-  if (spiceJar !== undefined) await checkInputFile('--spice-jar', spiceJar, 'jar file');
-  if (meteorJar !== undefined) await checkInputFile('--meteor-jar', meteorJar, 'jar file');
-  if (spiceJar !== undefined || meteorJar !== undefined) await checkJava(flags.java ?? 'java');
+  const jars: Partial<Record<MetricJar['option'], string>> = {};
+  for (const jar of metrics.map((name) => metricSpec(name).jar)) {
+    const path = jar === undefined ? undefined : flags[jar.option];
+    if (path === undefined) continue;
+    await checkInputFile(jar!.flag, path, 'jar file');
+    jars[jar!.option] = path;
+  }
+  if (Object.keys(jars).length > 0) await checkJava(flags.java ?? 'java');
   return {
     metrics,
     tokenize: flags.tokenize ?? 'ptb',
     meteorInput: flags.meteorInput ?? 'raw',
-    ...(spiceJar !== undefined ? { spiceJar } : {}),
-    ...(meteorJar !== undefined ? { meteorJar } : {}),
+    ...jars,
     javaPath: flags.java ?? 'java',
   };
 }
@@ -125,8 +128,12 @@ export async function scoringFromFlags(flags: EvalFlags): Promise<ScoringOptions
 /** A scorer's error in the command's terms: flags, not API option names. */
 function inFlagTerms(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
-  const flags: Record<string, string> = { javaPath: '--java', spiceJar: '--spice-jar', meteorJar: '--meteor-jar' };
-  err.message = err.message.replace(/\b(javaPath|spiceJar|meteorJar)\b/g, (name) => flags[name]!);
+  const flags: Record<string, string> = { javaPath: '--java' };
+  for (const name of METRIC_NAMES) {
+    const jar = metricSpec(name).jar;
+    if (jar !== undefined) flags[jar.option] = jar.flag;
+  }
+  err.message = err.message.replace(new RegExp(`\\b(${Object.keys(flags).join('|')})\\b`, 'g'), (name) => flags[name]!);
   return err;
 }
 

@@ -27,4 +27,7 @@ export {
   type MatchCorruption,
   parseMatchCorruptions,
 } from './loader.js';
+export {
+  DATASET_FORMATS, DATASET_FORMAT_NAMES, DATASET_FORMAT_CHOICES, formatHasSplits, type DatasetFormatSpec,
+} from './formats.js';
 export { deriveSeed, SEED_STREAM, type SeedStream } from './seeds.js';

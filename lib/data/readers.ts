@@ -13,6 +13,9 @@ import { silentLogger, type Logger } from '../logger.js';
 import { parseJsonFile, readTextFile } from '../io/json.js';
 import { badFile, collect, isId, isVizWizAnnotations, isVizWizReference, jsonObjectLines } from '../metrics/loaders.js';
 import { ArgumentError } from '../errors.js';
+import { DATASET_FORMAT_CHOICES, formatHasSplits, type DatasetFormat } from './formats.js';
+
+export type { DatasetFormat };
 
 /** One image with its captions. */
 export interface CaptionSample {
@@ -53,8 +56,6 @@ export interface CaptionDataset {
   numericIds?: boolean;
 }
 
-/** The formats {@link loadDataset} reads. */
-export type DatasetFormat = 'vizwiz' | 'coco' | 'karpathy' | 'processed' | 'jsonl';
 
 /** Karpathy split names, plus `'all'` for every image. */
 export type KarpathySplit = 'train' | 'val' | 'test' | 'restval' | 'all';
@@ -90,7 +91,6 @@ export interface LoadDatasetOptions {
 /** How many skipped images are named in {@link SkippedImages.examples}. */
 export const MAX_SKIPPED_EXAMPLES = 5;
 
-const FORMATS = ['vizwiz', 'coco', 'karpathy', 'processed', 'jsonl'] as const;
 /** The split names {@link loadDataset} takes. */
 export const KARPATHY_SPLITS = ['train', 'val', 'test', 'restval', 'all'] as const;
 const LOAD_KEYS = ['file', 'imageRoot', 'format', 'split', 'includeRestval', 'role', 'checkImages', 'name', 'logger'] as const;
@@ -408,7 +408,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
   const o = knownKeys('loadDataset options', options, LOAD_KEYS);
   const file = resolve(nonEmptyString('file', o.file));
   const imageRoot = optional(o.imageRoot, dirname(file), (v) => resolve(nonEmptyString('imageRoot', v)));
-  const format = optional(o.format, 'auto', (v) => oneOf('format', v, ['auto', ...FORMATS] as const));
+  const format = optional(o.format, 'auto', (v) => oneOf('format', v, DATASET_FORMAT_CHOICES));
   const role = optional(o.role, undefined, (v) => oneOf('role', v, ['train', 'val', 'test'] as const));
   const split = optional(o.split, role ?? 'all', (v) => oneOf('split', v, KARPATHY_SPLITS));
   const includeRestval = optional(o.includeRestval, false, (v) => boolean('includeRestval', v));
@@ -422,7 +422,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<CaptionD
   const skipped = emptySkipped();
   const ctx: ParseContext = { source: file, imageRoot, skipped, idTypes: new Set() };
   const parsed = parseText(text, ctx, format, split, includeRestval);
-  if ((o.split !== undefined || o.includeRestval !== undefined) && parsed.format !== 'karpathy') {
+  if ((o.split !== undefined || o.includeRestval !== undefined) && !formatHasSplits(parsed.format)) {
     throw new ArgumentError(`Options split and includeRestval apply to Karpathy files only, but ${file} is ${parsed.format}`);
   }
   if (parsed.format === 'karpathy' && o.split === undefined && role !== undefined) {

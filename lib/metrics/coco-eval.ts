@@ -14,10 +14,12 @@ import { rougeL } from './rouge.js';
 import { tokenizeForEval, type TokenizedForEval } from './ptb.js';
 import { ReferenceMap, baseName } from './loaders.js';
 import { ArgumentError } from '../errors.js';
+import { METRIC_NAMES, type MetricName, type MetricResultKey } from './registry.js';
 
-/** Metric families cocoEval can compute. */
-export const METRIC_NAMES = ['bleu', 'meteor', 'rouge', 'cider', 'spice'] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
+export { METRIC_NAMES, type MetricName, type MetricResultKey };
+
+/** Corpus or per-image scores under pycocoevalcap's result keys (those computed). */
+export type MetricScores = { [K in MetricResultKey]?: number };
 
 /** Caption preparation before the scorers: see {@link CocoEvalOptions.tokenize}. */
 export const TOKENIZE_MODES = ['ptb', 'none'] as const;
@@ -58,16 +60,12 @@ export interface CocoEvalOptions {
 }
 
 /** Scores of one image. */
-export interface ImageScores {
+export interface ImageScores extends MetricScores {
   image_id: string | number;
-  Bleu_1?: number; Bleu_2?: number; Bleu_3?: number; Bleu_4?: number;
-  METEOR?: number; ROUGE_L?: number; CIDEr?: number; SPICE?: number;
 }
 
 /** Result of {@link cocoEval}: pycocoevalcap's `eval` keys plus per-image scores. */
-export interface CocoEvalResult {
-  Bleu_1?: number; Bleu_2?: number; Bleu_3?: number; Bleu_4?: number;
-  METEOR?: number; ROUGE_L?: number; CIDEr?: number; SPICE?: number;
+export interface CocoEvalResult extends MetricScores {
   /** One entry per evaluated image, in evaluation order (pycocoevalcap's `evalImgs`). */
   perImage: ImageScores[];
   /** Requested metrics that could not be computed here (SPICE without `spiceJar`). */

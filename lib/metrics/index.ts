@@ -20,7 +20,10 @@ export {
   type MeteorOptions,
 } from './meteor/index.js';
 export { meteorJar, spiceJar, type JarOptions, type JarScore } from './jars.js';
-export { cocoEval, METRIC_NAMES, TOKENIZE_MODES, type MetricName, type TokenizeMode, type CocoEvalOptions, type CocoEvalResult, type ImageScores } from './coco-eval.js';
+export { cocoEval, METRIC_NAMES, TOKENIZE_MODES, type MetricName, type TokenizeMode, type CocoEvalOptions, type CocoEvalResult, type ImageScores, type MetricScores } from './coco-eval.js';
+export {
+  METRICS, DEFAULT_METRICS, METRIC_RESULTS, metricSpec, needsJar, defaultMetrics, type MetricSpec, type MetricJar, type MetricResult, type MetricResultKey,
+} from './registry.js';
 export {
   loadReferences, loadPredictions, referencesFromJson, predictionsFromJson, predictionsFromJsonLines, PREDICTION_FORMATS, ReferenceMap, type CaptionMap,
 } from './loaders.js';

@@ -10,6 +10,7 @@ import { readJsonFile } from '../io/json.js';
 import type { RunSummary } from '../train/run.js';
 import { stageDirectory } from '../train/run.js';
 import { resultsMarkdown } from '../train/results.js';
+import { METRIC_RESULTS, needsJar } from '../metrics/registry.js';
 import { lineChart, type Series } from './svg-chart.js';
 
 export interface ReportInput {
@@ -24,6 +25,9 @@ export interface ReportInput {
 }
 
 const escapeHtml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The results table's columns: the metrics the benchmark computes, i.e. every one that needs no jar. */
+const TABLE_COLUMNS = METRIC_RESULTS.filter(({ metric }) => !needsJar(metric));
 
 interface LogLine { stage: string; step: number; loss: number; scst?: { reward: { mean: number } } }
 
@@ -92,8 +96,7 @@ export async function writeReport(input: ReportInput): Promise<void> {
 
   const table = input.summary.rows.map((r) => {
     const cell = (v: number | undefined) => `<td>${v === undefined ? '' : v.toFixed(4)}</td>`;
-    const s = r.scores;
-    return `<tr><th scope="row">${escapeHtml(r.stage)}</th>${cell(s.Bleu_1)}${cell(s.Bleu_2)}${cell(s.Bleu_3)}${cell(s.Bleu_4)}${cell(s.METEOR)}${cell(s.ROUGE_L)}${cell(s.CIDEr)}</tr>`;
+    return `<tr><th scope="row">${escapeHtml(r.stage)}</th>${TABLE_COLUMNS.map(({ key }) => cell(r.scores[key])).join('')}</tr>`;
   }).join('');
 
   const html = `<!doctype html>
@@ -114,7 +117,7 @@ table.results th[scope=row]{text-align:left}
 domain (blur, darkness, noise, glare, off-centre framing): zero-shot, then LoRA, LoRA with caption augmentation (the paper's synonym substitution, with this dataset's synonyms), and SCST with
 a CIDEr-D reward. Validation: the assistive validation set; metrics as pycocoevalcap computes them (METEOR: NLTK variant).</p>
 <h2>Results</h2>
-<table class="results" id="results"><thead><tr><th>model</th><th>B-1</th><th>B-2</th><th>B-3</th><th>B-4</th><th>METEOR</th><th>ROUGE-L</th><th>CIDEr</th></tr></thead>
+<table class="results" id="results"><thead><tr><th>model</th>${TABLE_COLUMNS.map(({ label }) => `<th>${label}</th>`).join('')}</tr></thead>
 <tbody>${table}</tbody></table>
 <h2>Training</h2>
 <div class="charts" id="training-charts">

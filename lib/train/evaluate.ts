@@ -9,6 +9,7 @@ import type { CaptionDataset } from '../data/readers.js';
 import { generate } from '../generation/generate.js';
 import type { GenerationOptions } from '../generation/config.js';
 import { cocoEval, type CocoEvalOptions, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
+import { DEFAULT_METRICS } from '../metrics/registry.js';
 
 import type { Corruption } from '../image/corrupt.js';
 
@@ -136,7 +137,7 @@ export async function scorePredictions(
   const refs = new Map(samples.map((s) => [s.imageId, s.captions]));
   const preds = new Map(predictions.map((p) => [p.image_id, [p.caption]]));
   return cocoEval(refs, preds, {
-    metrics: options.metrics ?? ['bleu', 'meteor', 'rouge', 'cider'],
+    metrics: options.metrics ?? [...DEFAULT_METRICS],
     ...(options.tokenize !== undefined ? { tokenize: options.tokenize } : {}),
     ...(options.spiceJar !== undefined ? { spiceJar: options.spiceJar } : {}),
     ...(options.javaPath !== undefined ? { javaPath: options.javaPath } : {}),

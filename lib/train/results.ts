@@ -1,15 +1,14 @@
 /** The paper-style results table: one row per stage with B-1..4, METEOR, ROUGE-L, CIDEr (SPICE when computed). */
-import type { CocoEvalResult } from '../metrics/coco-eval.js';
+import type { CocoEvalResult, MetricScores } from '../metrics/coco-eval.js';
+import { METRIC_RESULTS } from '../metrics/registry.js';
 
+/** One stage's row: its name and corpus scores. */
 export interface ResultRow {
   stage: string;
-  scores: Pick<CocoEvalResult, 'Bleu_1' | 'Bleu_2' | 'Bleu_3' | 'Bleu_4' | 'METEOR' | 'ROUGE_L' | 'CIDEr' | 'SPICE'>;
+  scores: MetricScores;
 }
 
-const COLUMNS = [
-  ['B-1', 'Bleu_1'], ['B-2', 'Bleu_2'], ['B-3', 'Bleu_3'], ['B-4', 'Bleu_4'],
-  ['METEOR', 'METEOR'], ['ROUGE-L', 'ROUGE_L'], ['CIDEr', 'CIDEr'], ['SPICE', 'SPICE'],
-] as const;
+const COLUMNS = METRIC_RESULTS.map(({ label, key }) => [label, key] as const);
 
 /** Keeps only the corpus scores of a cocoEval result. */
 export function corpusScores(result: CocoEvalResult): ResultRow['scores'] {

@@ -17,7 +17,8 @@ import { PAPER_IMAGE_AUGMENT, parseImageAugmentSpec, type ResolvedImageAugmentSp
 import { PAPER_CAPTION_AUGMENT, parseCaptionAugmentSpec, type CaptionAugmentSpec } from '../text/augment.js';
 import { resolveScstOptions, SCST_KEYS, type ResolvedScstOptions } from './scst.js';
 import { KARPATHY_SPLITS, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
-import type { MetricName } from '../metrics/coco-eval.js';
+import { DATASET_FORMAT_CHOICES, formatHasSplits } from '../data/formats.js';
+import { DEFAULT_METRICS, METRIC_NAMES, defaultMetrics, type MetricName } from '../metrics/registry.js';
 
 /** An invalid run config, a {@link ConfigError} (code `BLIP2_BAD_CONFIG`); the message names the key path (`stages[1].lr`). */
 export class RunConfigError extends ConfigError {
@@ -183,7 +184,7 @@ export const DATA_KEYS = {
     read: (value: unknown, name: string, { base }: ReadContext) => resolve(base, nonEmptyString(name, value)),
   },
   imageRoot: pathKey('The folder image paths in the file are relative to.', 'the annotation file\'s folder'),
-  format: choiceKey(['auto', 'vizwiz', 'coco', 'karpathy', 'processed', 'jsonl'], 'auto', 'The file\'s format; `auto` detects it (a `.jsonl` name, JSONL-looking text, else the JSON\'s shape).'),
+  format: choiceKey(DATASET_FORMAT_CHOICES, 'auto', 'The file\'s format; `auto` detects it (a `.jsonl` name, JSONL-looking text, else the JSON\'s shape).'),
   split: choiceKey(KARPATHY_SPLITS, undefined, 'Karpathy files: the split to read.', 'the role\'s: `train` for `data.train`, `val` for `data.val`'),
   includeRestval: booleanKey(undefined, 'Karpathy files with split `train`: also the restval images.', 'false'),
 } satisfies ConfigTable;
@@ -194,14 +195,11 @@ function data(path: string, value: unknown, context: ReadContext): DataSpec {
   if (o.imageRoot !== undefined) spec.imageRoot = o.imageRoot;
   if (o.split !== undefined) spec.split = o.split;
   if (o.includeRestval !== undefined) spec.includeRestval = o.includeRestval;
-  if (spec.format !== 'auto' && spec.format !== 'karpathy' && (spec.split !== undefined || spec.includeRestval !== undefined)) {
+  if (!formatHasSplits(spec.format) && (spec.split !== undefined || spec.includeRestval !== undefined)) {
     throw new RunConfigError(`${path}.split and ${path}.includeRestval apply to Karpathy files only, but ${path}.format is "${spec.format}"`);
   }
   return spec;
 }
-
-const METRICS = ['bleu', 'meteor', 'rouge', 'cider', 'spice'] as const;
-const DEFAULT_METRICS: MetricName[] = ['bleu', 'meteor', 'rouge', 'cider'];
 
 /** The keys of `eval` (every validation, the zero-shot one included). */
 export const EVAL_KEYS = {
@@ -210,12 +208,12 @@ export const EVAL_KEYS = {
   batchSize: integerKey(1, 4096, 16, 'Images per generation batch.'),
   maxImages: integerKey(0, 1e9, 0, 'Validate on the first N images of `data.val` only (0: all of them); every score in the table is then on those N.'),
   metrics: {
-    type: `array of ${METRICS.map((m) => JSON.stringify(m)).join(', ')}`, default: '["bleu", "meteor", "rouge", "cider"], and "spice" with `spiceJar`',
+    type: `array of ${METRIC_NAMES.map((m) => JSON.stringify(m)).join(', ')}`, default: `${JSON.stringify(DEFAULT_METRICS).replace(/,/g, ', ')}, and "spice" with \`spiceJar\``,
     doc: 'Metrics of every validation; must include `cider` (early stopping and the best adapter go by val CIDEr). `spice` needs `spiceJar`.',
     read: (value: unknown, name: string): MetricName[] | undefined => {
       if (value === undefined) return undefined;
-      if (!Array.isArray(value) || !value.every((m) => (METRICS as readonly unknown[]).includes(m)) || !value.includes('cider')) {
-        throw invalidParameterError(name, 'array of bleu, meteor, rouge, cider, spice that includes cider', value);
+      if (!Array.isArray(value) || !value.every((m) => (METRIC_NAMES as readonly unknown[]).includes(m)) || !value.includes('cider')) {
+        throw invalidParameterError(name, `array of ${METRIC_NAMES.join(', ')} that includes cider`, value);
       }
       return value as MetricName[];
     },
@@ -253,7 +251,7 @@ export interface EvalSpec {
  */
 function evalSpec(value: unknown, name: string, context: ReadContext): EvalSpec {
   const { metrics: given, spiceJar, javaPath, ...rest } = readTable(EVAL_KEYS, value, name, `${name}.`, context);
-  const metrics = given ?? [...DEFAULT_METRICS, ...(spiceJar === undefined ? [] : ['spice' as const])];
+  const metrics = given ?? defaultMetrics({ spiceJar });
   const spec: EvalSpec = { ...rest, metrics };
   if (!metrics.includes('spice')) return spec;
   if (spiceJar === undefined) {
