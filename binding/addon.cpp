@@ -17,6 +17,9 @@
 namespace binding {
 namespace {
 
+// The dtype option's mixed mode: bf16 Linear weights over fp32 (Blip2Model::set_matmul_dtype).
+const char* const kBfloat16Mixed = "bfloat16-mixed";
+
 struct LoadOptions {
   torch::ScalarType dtype = torch::kFloat32;
   std::optional<torch::ScalarType> matmul_dtype;  // "bfloat16-mixed": bf16 Linear weights over fp32
@@ -31,7 +34,7 @@ LoadOptions read_load_options(const Napi::Value& value) {
   auto obj = value.As<Napi::Object>();
   try {
     const auto dtype = read_string(obj, "dtype", "options");
-    if (dtype == "bfloat16-mixed") {
+    if (dtype == kBfloat16Mixed) {
       o.matmul_dtype = torch::kBFloat16;
     } else {
       o.dtype = parse_dtype(dtype);
@@ -160,6 +163,25 @@ Napi::Value PhaseProfile(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// names(): the names the addon accepts, for TypeScript's lists to be checked against: forward outputs, activation
+// functions of the configs, and the dtype option's values.
+Napi::Value Names(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto list = [&](const std::vector<std::string>& names) {
+    auto arr = Napi::Array::New(env, names.size());
+    for (size_t i = 0; i < names.size(); ++i) arr.Set(static_cast<uint32_t>(i), names[i]);
+    return arr;
+  };
+  std::vector<std::string> dtypes;
+  for (const auto& [name, type] : parameter_dtypes()) dtypes.push_back(name);
+  dtypes.push_back(kBfloat16Mixed);
+  auto obj = Napi::Object::New(env);
+  obj.Set("forwardOutputs", list({blip2::kForwardOutputs.begin(), blip2::kForwardOutputs.end()}));
+  obj.Set("activations", list(blip2::activation_names()));
+  obj.Set("dtypes", list(dtypes));
+  return obj;
+}
+
 Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto obj = Napi::Object::New(env);
@@ -178,6 +200,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
   exports.Set("randomModel", Napi::Function::New<RandomModel>(env, "randomModel"));
   exports.Set("expectedTensors", Napi::Function::New<ExpectedTensors>(env, "expectedTensors"));
+  exports.Set("names", Napi::Function::New<Names>(env, "names"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfo>(env, "runtimeInfo"));
   exports.Set("phaseProfile", Napi::Function::New<PhaseProfile>(env, "phaseProfile"));
   RegisterDistributed(env, exports);

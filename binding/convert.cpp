@@ -188,20 +188,22 @@ double read_double_or(const Napi::Object& obj, const char* key, double fallback,
   return read_double(obj, key, where);
 }
 
+const std::vector<std::pair<std::string, torch::ScalarType>>& parameter_dtypes() {
+  static const std::vector<std::pair<std::string, torch::ScalarType>> dtypes = {
+      {"float32", torch::kFloat32}, {"bfloat16", torch::kBFloat16}, {"float16", torch::kFloat16}};
+  return dtypes;
+}
+
 torch::ScalarType parse_dtype(const std::string& name) {
-  if (name == "float32") return torch::kFloat32;
-  if (name == "bfloat16") return torch::kBFloat16;
-  if (name == "float16") return torch::kFloat16;
+  for (const auto& [known, type] : parameter_dtypes())
+    if (name == known) return type;
   throw std::runtime_error("unknown dtype \"" + name + "\"");
 }
 
 std::string dtype_name(torch::ScalarType type) {
-  switch (type) {
-    case torch::kFloat32: return "float32";
-    case torch::kBFloat16: return "bfloat16";
-    case torch::kFloat16: return "float16";
-    default: return c10::toString(type);
-  }
+  for (const auto& [name, known] : parameter_dtypes())
+    if (type == known) return name;
+  return c10::toString(type);
 }
 
 torch::Device parse_device(const std::string& name) {

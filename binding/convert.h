@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "blip2.h"
 #include "config.h"
@@ -34,6 +36,8 @@ blip2::ForwardInputs read_forward_inputs(const Napi::Value& value);
 // A numeric option with a default when absent/undefined.
 double read_double_or(const Napi::Object& obj, const char* key, double fallback, const std::string& where);
 
+// The parameter dtypes a model loads in, by name: float32, bfloat16, float16.
+const std::vector<std::pair<std::string, torch::ScalarType>>& parameter_dtypes();
 torch::ScalarType parse_dtype(const std::string& name);
 std::string dtype_name(torch::ScalarType type);  // "float32" | "bfloat16" | "float16" | ...
 torch::Device parse_device(const std::string& name);

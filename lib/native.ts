@@ -24,18 +24,25 @@ export type OutputTensor =
   | { dtype: 'float32'; data: Float32Array; shape: number[] }
   | { dtype: 'int64'; data: BigInt64Array; shape: number[] };
 
-export type ForwardOutputName =
-  | 'vision_last_hidden_state'
-  | 'vision_pooler_output'
-  | 'qformer_last_hidden_state'
-  | 'qformer_pooler_output'
-  | 'language_projection'
-  | 'lm_inputs_embeds'
-  | 'lm_attention_mask'
-  | 't5_encoder_last_hidden_state'
-  | 'logits'
-  | 'loss'
-  | 'token_logprobs';
+/** The tensors a forward pass can return, by name (the addon's list: `native().names().forwardOutputs`). */
+export const FORWARD_OUTPUTS = [
+  'vision_last_hidden_state',
+  'vision_pooler_output',
+  'qformer_last_hidden_state',
+  'qformer_pooler_output',
+  'language_projection',
+  'lm_inputs_embeds',
+  'lm_attention_mask',
+  't5_encoder_last_hidden_state',
+  'logits',
+  'loss',
+  'token_logprobs',
+] as const;
+
+export type ForwardOutputName = (typeof FORWARD_OUTPUTS)[number];
+
+/** The dtypes a model loads in (the addon's list: `native().names().dtypes`); 'auto' is resolved before loading. */
+export const LOAD_DTYPES = ['float32', 'bfloat16', 'float16', 'bfloat16-mixed'] as const;
 
 export interface NativeForwardInputs {
   pixelValues: NativeTensor<Float32Array>;
@@ -124,7 +131,7 @@ export interface NativeAdamWOptions {
 }
 
 export interface NativeLoadOptions {
-  dtype: 'float32' | 'bfloat16' | 'float16' | 'bfloat16-mixed';
+  dtype: (typeof LOAD_DTYPES)[number];
   device: string;
   threads: number;
   seed?: number;
@@ -138,11 +145,19 @@ export interface NativeRuntimeInfo {
   parallelInfo: string;
 }
 
+/** The names the addon accepts, for TypeScript's lists to be checked against. */
+export interface NativeNames {
+  forwardOutputs: string[];
+  activations: string[];
+  dtypes: string[];
+}
+
 export interface NativeAddon {
   loadModel(dir: string, config: Blip2Config, options: NativeLoadOptions): Promise<NativeModel>;
   randomModel(config: Blip2Config, options: NativeLoadOptions): Promise<NativeModel>;
   expectedTensors(config: Blip2Config): { name: string; shape: number[] }[];
   runtimeInfo(): NativeRuntimeInfo;
+  names(): NativeNames;
   /**
    * Switches the process-wide per-phase timers on or off and returns (and resets) the totals so far, for the phases
    * that ran: vision, qformer, projection, textEncoder, crossKV, decoderStep, lmHead, reorder, scores.

@@ -40,11 +40,15 @@ torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
   throw std::runtime_error("unsupported activation \"" + name + "\"");
 }
 
+const std::vector<std::string>& activation_names() {
+  static const std::vector<std::string> names = {"gelu",       "gelu_new", "gelu_pytorch_tanh", "gelu_fast",
+                                                 "quick_gelu", "relu",     "silu",              "swish"};
+  return names;
+}
+
 void check_activation(const std::string& name, const std::string& where) {
-  static const char* known[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "quick_gelu",
-                                "relu", "silu",     "swish"};
-  for (const char* k : known)
-    if (name == k) return;
+  for (const auto& known : activation_names())
+    if (name == known) return;
   throw std::runtime_error("unsupported activation \"" + name + "\" in " + where);
 }
 

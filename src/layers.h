@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "params.h"
 
@@ -48,6 +49,9 @@ struct LayerNorm {
 // Hugging Face ACT2FN by name: "gelu" (erf), "gelu_new" / "gelu_pytorch_tanh" (tanh approximation),
 // "quick_gelu", "relu", "silu".
 torch::Tensor activation(const std::string& name, const torch::Tensor& x);
+
+// Every name activation() accepts (the addon reports them; lib/model/config.ts validates against the same list).
+const std::vector<std::string>& activation_names();
 
 // Throws if `name` is not an activation the model code implements.
 void check_activation(const std::string& name, const std::string& where);

@@ -5,6 +5,8 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { integerInRange, invalidParameterError, knownKeys, numberInRange, oneOf, optional } from '../is.js';
 import {
+  FORWARD_OUTPUTS,
+  LOAD_DTYPES,
   native,
   withCallerStack,
   type ForwardOutputName,
@@ -47,11 +49,11 @@ import { cpuInfo } from '../runtime-info.js';
  *   the speed of `'bfloat16'` on AVX512-BF16 CPUs, with fewer roundings (README, Benchmarks, for its agreement with
  *   float32).
  */
-export type Dtype = 'float32' | 'bfloat16' | 'float16' | 'bfloat16-mixed';
+export type Dtype = (typeof LOAD_DTYPES)[number];
 /** A {@link Dtype}, or `'auto'`: see {@link resolveDtype}. */
 export type DtypeOption = Dtype | 'auto';
 /** Every value the `dtype` option accepts. */
-export const DTYPES: readonly DtypeOption[] = ['float32', 'bfloat16', 'float16', 'bfloat16-mixed', 'auto'];
+export const DTYPES: readonly DtypeOption[] = [...LOAD_DTYPES, 'auto'];
 
 /**
  * The dtype `'auto'` stands for on a device: `'bfloat16-mixed'` on a CPU with AVX512-BF16 (where bf16 matmuls run
@@ -106,19 +108,7 @@ export interface ModelInfo {
   threads: number;
 }
 
-export const FORWARD_OUTPUTS: readonly ForwardOutputName[] = [
-  'vision_last_hidden_state',
-  'vision_pooler_output',
-  'qformer_last_hidden_state',
-  'qformer_pooler_output',
-  'language_projection',
-  'lm_inputs_embeds',
-  'lm_attention_mask',
-  't5_encoder_last_hidden_state',
-  'logits',
-  'loss',
-  'token_logprobs',
-];
+export { FORWARD_OUTPUTS };
 
 /**
  * Models below this many parameters run faster on one thread: their matrix products are too small to repay

@@ -68,7 +68,8 @@ export interface Blip2Config {
   text_config: T5TextConfig;
 }
 
-const ACTIVATIONS = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'silu', 'swish'];
+/** The activation functions a config may name (hidden_act, dense_act_fn): the addon's `native().names().activations`. */
+export const ACTIVATIONS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'silu', 'swish'];
 
 export { ConfigError };
 
