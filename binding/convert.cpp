@@ -47,7 +47,7 @@ Napi::Object read_object(const Napi::Object& obj, const char* key, const std::st
 blip2::Blip2Config read_config(const Napi::Value& value) {
   if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected object for config");
   auto root = value.As<Napi::Object>();
-  blip2::Blip2Config c;
+  blip2::Blip2Config c{};
   c.num_query_tokens = read_int(root, "num_query_tokens", "config");
 
   auto v = read_object(root, "vision_config", "config");

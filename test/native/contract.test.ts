@@ -1,8 +1,10 @@
-// The contract between TypeScript and the addon: TypeScript's name lists equal the names the addon accepts.
+// The contract between TypeScript and the addon: TypeScript's name lists equal the names the addon accepts, and
+// the addon takes fully resolved structs (TypeScript owns every default): a missing field is an error naming it.
 import { describe, expect, it } from 'vitest';
 import { FORWARD_OUTPUTS, LOAD_DTYPES, native } from '../../lib/native.js';
 import { DTYPES } from '../../lib/model/blip2-model.js';
-import { ACTIVATIONS } from '../../lib/model/config.js';
+import { ACTIVATIONS, readBlip2Config, type Blip2Config } from '../../lib/model/config.js';
+import { TINY_MODEL } from '../helpers/paths.js';
 
 const sorted = (names: readonly string[]) => [...names].sort();
 
@@ -19,5 +21,29 @@ describe('name lists', () => {
   it("dtypes: the addon loads LOAD_DTYPES; the dtype option adds 'auto', resolved in TypeScript", () => {
     expect(sorted(LOAD_DTYPES)).toEqual(sorted(native().names().dtypes));
     expect(sorted(DTYPES)).toEqual(sorted([...native().names().dtypes, 'auto']));
+  });
+});
+
+describe('config', () => {
+  /** The fields of the resolved config that only TypeScript reads: feed_forward_proj becomes is_gated_act and dense_act_fn. */
+  const typescriptOnly = new Set(['model_type', 'text_config.feed_forward_proj']);
+
+  it('every field the addon reads is required: a missing one is a TypeError naming it', async () => {
+    const config = await readBlip2Config(TINY_MODEL);
+    const paths: string[] = [];
+    for (const [key, value] of Object.entries(config)) {
+      if (typeof value === 'object') paths.push(...Object.keys(value as object).map((field) => `${key}.${field}`));
+      else paths.push(key);
+    }
+    const required = paths.filter((path) => !typescriptOnly.has(path));
+    expect(required).toHaveLength(35);
+    for (const path of required) {
+      const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+      const [section, field] = path.split('.') as [string, string | undefined];
+      if (field === undefined) delete copy[section];
+      else delete copy[section]![field];
+      expect(() => native().expectedTensors(copy as unknown as Blip2Config), path).toThrow(new TypeError(`Missing config.${path}`));
+    }
+    expect(native().expectedTensors(config).length).toBeGreaterThan(0);
   });
 });
