@@ -224,12 +224,12 @@ Napi::Value ModelHandle::OptimizerStep(const Napi::CallbackInfo& info) {
   require_trainer(env, *state);
   auto o = options_arg(info, 0);
   const double lr = read_double(o, "lr", "options");
-  const double max_norm = read_double_or(o, "maxGradNorm", 0.0, "options");
+  const double max_norm = read_double(o, "maxGradNorm", "options");
   blip2::AdamWConfig adam;
-  adam.beta1 = read_double_or(o, "beta1", adam.beta1, "options");
-  adam.beta2 = read_double_or(o, "beta2", adam.beta2, "options");
-  adam.eps = read_double_or(o, "eps", adam.eps, "options");
-  adam.weight_decay = read_double_or(o, "weightDecay", adam.weight_decay, "options");
+  adam.beta1 = read_double(o, "beta1", "options");
+  adam.beta2 = read_double(o, "beta2", "options");
+  adam.eps = read_double(o, "eps", "options");
+  adam.weight_decay = read_double(o, "weightDecay", "options");
   auto norm = std::make_shared<double>(0);
   auto step = std::make_shared<int64_t>(0);
   return run_locked(

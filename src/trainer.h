@@ -13,11 +13,12 @@
 
 namespace blip2 {
 
+// torch.optim.AdamW's hyper-parameters, all set by the caller (lib/model/adamw.ts resolveAdamW owns the defaults).
 struct AdamWConfig {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.01;
+  double beta1;
+  double beta2;
+  double eps;
+  double weight_decay;  // decoupled: p *= 1 - lr * weight_decay before the Adam update
 };
 
 // The tensors an optimizer updates, by name (adapter tensors, or every model parameter for full training).

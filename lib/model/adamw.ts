@@ -17,6 +17,10 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
+/**
+ * Validates one step's options and fills in torch.optim.AdamW's defaults: the only place they are written, since the
+ * addon requires every field.
+ */
 export function resolveAdamW(options: unknown): NativeAdamWOptions {
   const o = knownKeys('optimizer options', options, ['lr', 'maxGradNorm', 'betas', 'eps', 'weightDecay']);
   const betas = (o.betas ?? [0.9, 0.999]) as unknown;

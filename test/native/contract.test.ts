@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FORWARD_OUTPUTS, LOAD_DTYPES, native } from '../../lib/native.js';
 import { DTYPES } from '../../lib/model/blip2-model.js';
 import { ACTIVATIONS, readBlip2Config, type Blip2Config } from '../../lib/model/config.js';
+import { resolveAdamW } from '../../lib/model/adamw.js';
 import { TINY_MODEL } from '../helpers/paths.js';
 
 const sorted = (names: readonly string[]) => [...names].sort();
@@ -45,5 +46,24 @@ describe('config', () => {
       expect(() => native().expectedTensors(copy as unknown as Blip2Config), path).toThrow(new TypeError(`Missing config.${path}`));
     }
     expect(native().expectedTensors(config).length).toBeGreaterThan(0);
+  });
+});
+
+describe('AdamW options', () => {
+  it('every hyper-parameter is required (resolveAdamW owns the defaults): a missing one is a TypeError naming it', async () => {
+    const model = await native().randomModel(await readBlip2Config(TINY_MODEL), { dtype: 'float32', device: 'cpu', threads: 1 });
+    try {
+      await model.setFullTraining(true);
+      const options = resolveAdamW({ lr: 0 });
+      expect(options).toEqual({ lr: 0, maxGradNorm: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+      for (const key of Object.keys(options)) {
+        const partial: Record<string, number> = { ...options };
+        delete partial[key];
+        expect(() => model.optimizerStep(partial as unknown as typeof options), key).toThrow(new TypeError(`Missing options.${key}`));
+      }
+      expect(await model.optimizerStep(options)).toEqual({ gradNorm: 0, step: 1 });
+    } finally {
+      model.dispose();
+    }
   });
 });
