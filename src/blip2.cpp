@@ -11,6 +11,14 @@ const std::set<std::string> kForwardOutputs = {
     "language_projection",      "lm_inputs_embeds",     "lm_attention_mask",         "t5_encoder_last_hidden_state",
     "logits",                   "loss",                 "token_logprobs"};
 
+torch::Tensor token_log_probs(const torch::Tensor& logits, const torch::Tensor& labels) {
+  auto ignored = labels == -100;
+  auto logprobs = torch::log_softmax(logits.to(torch::kFloat32), -1)
+                      .gather(-1, labels.masked_fill(ignored, 0).unsqueeze(-1))
+                      .squeeze(-1);
+  return logprobs.masked_fill(ignored, 0.0);
+}
+
 Blip2Model::Blip2Model(const Blip2Config& c)
     : config(c),
       vision_model(Scope(params, "vision_model"), c.vision),
@@ -156,12 +164,7 @@ std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in
   }
   if (want.count("token_logprobs")) {
     if (!labels.defined()) throw std::runtime_error("token_logprobs needs labels");
-    // log p(label_t | ...) per position, 0 where the label is -100: (B, Td)
-    auto ignored = labels == -100;
-    auto logprobs = torch::log_softmax(logits.to(torch::kFloat32), -1)
-                        .gather(-1, labels.masked_fill(ignored, 0).unsqueeze(-1))
-                        .squeeze(-1);
-    out["token_logprobs"] = logprobs.masked_fill(ignored, 0.0);
+    out["token_logprobs"] = token_log_probs(logits, labels);
   }
   return out;
 }

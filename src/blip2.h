@@ -30,6 +30,10 @@ struct ForwardInputs {
 // Names of the tensors forward() can return.
 extern const std::set<std::string> kForwardOutputs;
 
+// log p(labels[b, t]) under logits[b, t] (log-softmax in fp32), 0 where the label is -100: (B, T) from logits
+// (B, T, V). logits[:, t] predicts labels[:, t] because decoder_input_ids = shift_right(labels).
+torch::Tensor token_log_probs(const torch::Tensor& logits, const torch::Tensor& labels);
+
 class Blip2Model {
  public:
   explicit Blip2Model(const Blip2Config& config);

@@ -31,10 +31,7 @@ double Trainer::weighted_log_likelihood(const ForwardInputs& inputs, const torch
     throw std::runtime_error("weights needs one value per sequence: " + std::to_string(B) + " sequences but " +
                              std::to_string(weights.numel()) + " weights");
   }
-  auto ignored = labels == -100;
-  // logits[:, t] predicts labels[:, t] because decoder_input_ids = shift_right(labels)
-  auto token_logp = torch::log_softmax(lg, -1).gather(-1, labels.masked_fill(ignored, 0).unsqueeze(-1)).squeeze(-1);
-  auto seq_logp = token_logp.masked_fill(ignored, 0.0).sum(1);  // (B)
+  auto seq_logp = token_log_probs(lg, labels).sum(1);  // (B)
   auto w = weights.to(seq_logp.device(), torch::kFloat32);
   auto loss = -(w * seq_logp).sum() / static_cast<double>(B);
   (loss * scale).backward();
