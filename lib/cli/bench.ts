@@ -8,15 +8,18 @@ import { join } from 'node:path';
 import { streamLogger } from '../logger.js';
 import { packageRoot } from '../native.js';
 import { FULL_SCALE, QUICK_SCALE, runSynthBenchmark } from '../synth/benchmark.js';
+import { runSynthBenchmarkSeeds } from '../synth/seeds.js';
 import { benchHome, setDefaultModel } from '../hub/default-model.js';
 import { ProgressBar } from './progress.js';
 import { trainProgress } from './train-progress.js';
-import { parseIntegerFlag } from './usage.js';
+import { parseIntegerFlag, UsageError } from './usage.js';
 
 interface BenchFlags {
   out?: string;
   seed: number;
   stageSeed?: number;
+  seeds?: number;
+  pretrainSeeds?: number;
   quick?: boolean;
   threads?: number;
   progress?: boolean;
@@ -30,6 +33,8 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--out <dir>', 'working folder (default: synth/ or synth-quick/ in $BLIP2_PROGRESSIVE_HOME, else $XDG_CACHE_HOME/blip2-progressive, else ~/.cache/blip2-progressive)')
     .option('--seed <n>', 'seed of data, initialisation and training', parseIntegerFlag('--seed', 0, 2 ** 31 - 1), 0)
     .option('--stage-seed <n>', 'seed of the fine-tuning stages only (LoRA initialisation, batch order, SCST sampling); default --seed', parseIntegerFlag('--stage-seed', 0, 2 ** 31 - 1))
+    .option('--seeds <k>', 'statistics over seeds: K stage seeds (--seed, --seed + 1, …) per pretrained model; prints mean ± sd per stage and each stage\'s paired gain with its 95 % interval', parseIntegerFlag('--seeds', 1, 100))
+    .option('--pretrain-seeds <m>', 'with --seeds: M independently pretrained models (pretraining seeds --seed, --seed + 1, …; the data stays --seed\'s); default 2', parseIntegerFlag('--pretrain-seeds', 1, 100))
     .option('--quick', 'a shrunken run (tiny data, a few steps) that checks every part in under a minute')
     .option('--threads <n>', 'intra-op threads (default: 1 for this small model)', parseIntegerFlag('--threads', 1, 1024))
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
@@ -37,7 +42,8 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
 Examples:
   $ blip2-progressive bench             # the full run (about 11.5 minutes on 2 cores the first time, 4 once data and pretraining are cached)
   $ blip2-progressive bench --quick     # every part, shrunken
-  $ blip2-progressive bench --stage-seed 1   # same data and pretrained model, stages with another seed`)
+  $ blip2-progressive bench --stage-seed 1   # same data and pretrained model, stages with another seed
+  $ blip2-progressive bench --seeds 3 --pretrain-seeds 2   # 6 runs: each stage's gain as a 95 % interval`)
     .action(async (flags: BenchFlags) => {
       const outDir = flags.out ?? join(benchHome(), flags.quick ? 'synth-quick' : 'synth');
       const draw = Boolean(process.stderr.isTTY) || flags.progress === true;
@@ -50,6 +56,36 @@ Examples:
         return b;
       };
       const started = Date.now();
+      if (flags.stageSeed !== undefined && (flags.seeds !== undefined || flags.pretrainSeeds !== undefined)) {
+        throw new UsageError('--stage-seed names one run; with --seeds the stage seeds are --seed, --seed + 1, … (leave out --stage-seed)');
+      }
+      if (flags.pretrainSeeds !== undefined && flags.seeds === undefined) {
+        throw new UsageError('--pretrain-seeds needs --seeds K (stage seeds per pretrained model)');
+      }
+      if (flags.seeds !== undefined) {
+        const k = flags.seeds;
+        const m = flags.pretrainSeeds ?? 2;
+        // measured on 2 cores at full scale: pretraining ~7 min, the stages of one run ~3.5 min (quick: seconds)
+        const [pretrainMin, runMin] = flags.quick ? [0.2, 0.3] : [7, 3.5];
+        logger.info(`${k * m} runs (${k} stage seeds × ${m} pretrained models): up to ~${Math.ceil(m * pretrainMin + k * m * runMin)} minutes on 2 cores ` +
+          'when nothing is cached yet (cached data, pretrained models and finished runs are reused)');
+        const sweep = await runSynthBenchmarkSeeds({
+          outDir, seed: flags.seed, stageSeeds: k, pretrainSeeds: m,
+          scale: flags.quick ? QUICK_SCALE : FULL_SCALE,
+          tokenizerDir: join(packageRoot(), 'data', 'tokenizer'),
+          ...(flags.threads ? { threads: flags.threads } : {}),
+          logger,
+          onRun: (index, total, seeds) => logger.info(`run ${index} of ${total}: pretraining seed ${seeds.pretrainSeed}, stage seed ${seeds.stageSeed}`),
+          onDataProgress: (done, total) => draw && bar('data', total, 'synthetic data', 'img').update(done),
+          onPretrainStep: (step, total) => draw && bar('pretrain', total, 'pretraining', 'step').update(step),
+          ...(stages ? { runEvents: stages.events } : {}),
+        });
+        stdout.write(`${sweep.markdown}
+runs and statistics: ${sweep.resultsPath}
+time: ${((Date.now() - started) / 60000).toFixed(1)} min
+`);
+        return;
+      }
       const result = await runSynthBenchmark({
         outDir,
         seed: flags.seed,

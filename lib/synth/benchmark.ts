@@ -69,6 +69,10 @@ export interface SynthBenchmarkOptions {
   seed?: number;
   /** Seed of the fine-tuning stages only (LoRA initialisation, batch order, SCST sampling); default `seed`. */
   stageSeed?: number;
+  /** Seed of the pretraining only (initialisation and batch order; the data stays `seed`'s); default `seed`. */
+  pretrainSeed?: number;
+  /** Measure the robustness curves (every stage under every corruption and severity). Default true. */
+  robustness?: boolean;
   scale?: SynthBenchmarkScale;
   /** Where the tokenizer files come from (the project's 4000-piece T5 tokenizer). */
   tokenizerDir: string;
@@ -116,7 +120,8 @@ export async function runSynthBenchmark(options: SynthBenchmarkOptions): Promise
 
   // pretraining reads the clean training split only, so only its files key the cache
   const cleanFiles = ['clean/annotations/train.json', 'clean/scenes/train.jsonl'].map((f) => data.manifest.files[f]);
-  const pretrainParams = { data: cleanFiles, seed, steps: scale.pretrainSteps, batch: scale.pretrainBatch, config: synthModelConfig() };
+  const pretrainSeed = options.pretrainSeed ?? seed;
+  const pretrainParams = { data: cleanFiles, seed: pretrainSeed, steps: scale.pretrainSteps, batch: scale.pretrainBatch, config: synthModelConfig() };
   const pretrainedDir = join(options.outDir, `pretrained-${hash(pretrainParams)}`);
   if (await isModelDirectory(pretrainedDir)) {
     logger.info(`pretraining: using the cached model ${pretrainedDir}`);
@@ -128,7 +133,7 @@ export async function runSynthBenchmark(options: SynthBenchmarkOptions): Promise
       outDir: pretrainedDir, config: synthModelConfig(), preprocessorConfig: synthPreprocessorConfig(),
       generationConfig: synthGenerationConfig(), tokenizerDir: options.tokenizerDir, data: cleanData,
       steps: scale.pretrainSteps, batchSize: scale.pretrainBatch, lr: 1e-3, betas: [0.9, 0.98], weightDecay: 0.01,
-      warmupSteps: Math.min(100, Math.floor(scale.pretrainSteps / 10)), minLrRatio: 0.05, maxGradNorm: 1, seed,
+      warmupSteps: Math.min(100, Math.floor(scale.pretrainSteps / 10)), minLrRatio: 0.05, maxGradNorm: 1, seed: pretrainSeed,
       prompt: SYNTH_PROMPT, ...(options.threads ? { threads: options.threads } : {}), logger,
       onStep: options.onPretrainStep, metadata: pretrainParams,
     });
@@ -185,7 +190,7 @@ export async function runSynthBenchmark(options: SynthBenchmarkOptions): Promise
   const resume = await readFile(join(outDir, 'config.json'), 'utf8').then(() => true, () => false);
   const summary = await runProgressive(spec, { resume, logger, ...(options.runEvents ? { events: options.runEvents } : {}) });
 
-  const robustness = await measureRobustness(pretrainedDir, outDir, summary, scale, val, seed, options);
+  const robustness = options.robustness === false ? [] : await measureRobustness(pretrainedDir, outDir, summary, scale, val, seed, options);
   const reportPath = join(options.outDir, 'report.html');
   await writeReport({ path: reportPath, runDir: outDir, summary, robustness, valImages: val, pretrainedDir });
   return { summary, robustness, reportPath, pretrainedDir, data };
