@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Caption } from '../generation/caption.js';
 import { readJsonFile } from '../io/json.js';
-import { GENERATION_LIMITS, readGenerationOptions, resolveGenerationConfig, type GenerationOptions } from '../generation/config.js';
+import { readGenerationOptions, resolveGenerationConfig, type GenerationOptions } from '../generation/config.js';
+import { generationFlag, generationOptionsOn, type GenerationOptionSpec } from '../generation/options.js';
 import { streamLogger } from '../logger.js';
 import type { Id } from '../metrics/loaders.js';
 import { expandImageArgs, IMAGE_EXTENSIONS } from './image-inputs.js';
@@ -57,20 +58,29 @@ class ValueOption extends Option {
   }
 }
 
-const GENERATION_FLAGS = [
-  'maxNewTokens', 'minNewTokens', 'numBeams', 'numReturnSequences', 'lengthPenalty', 'earlyStopping', 'noRepeatNgramSize',
-  'repetitionPenalty', 'doSample', 'temperature', 'topK', 'topP', 'seed',
-] as const;
+/** The generation options `caption` has flags for. */
+const GENERATION_FLAGS = generationOptionsOn('cli').map((o) => o.name);
 
 /** The generation options given on the command line (unset flags are left to the model's defaults). */
 export function generationFromFlags(flags: CaptionFlags): GenerationOptions {
   const out: Record<string, unknown> = {};
-  for (const key of GENERATION_FLAGS) if (flags[key] !== undefined) out[key] = flags[key];
+  for (const key of GENERATION_FLAGS) if ((flags as Record<string, unknown>)[key] !== undefined) out[key] = (flags as Record<string, unknown>)[key];
   return out as GenerationOptions;
 }
 
-/** `numReturnSequences` → `--num-return-sequences`. */
-const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/**
+ * A generation option's flag: `--num-beams <n>` parsed within the option's range, `--length-penalty <x>`, or a switch
+ * (`--do-sample`). A `--no-…` flag takes a value too (commander would read it as a negation).
+ */
+export function generationOptionFlag(spec: GenerationOptionSpec): Option {
+  const flag = generationFlag(spec.name);
+  if (spec.kind !== 'integer' && spec.kind !== 'number') return new Option(flag, spec.cliHelp);
+  const [min, max] = spec.range!;
+  const option = flag.startsWith('--no-')
+    ? new ValueOption(`${flag} <n>`, spec.cliHelp ?? '', spec.name)
+    : new Option(`${flag} ${spec.kind === 'integer' ? '<n>' : '<x>'}`, spec.cliHelp);
+  return option.argParser(spec.kind === 'integer' ? parseIntegerFlag(flag, min, max) : parseNumberFlag(flag, min, max));
+}
 
 /**
  * Checks the generation flags against the model's defaults (generation_config.json) before it loads; an error speaks
@@ -94,7 +104,7 @@ export function checkGenerationFlags(defaults: GenerationOptions, generation: Ge
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
     const names = new RegExp(`\\b(${GENERATION_FLAGS.join('|')})\\b`, 'g');
-    throw new UsageError(err.message.replace(names, flagName));
+    throw new UsageError(err.message.replace(names, generationFlag));
   }
 }
 
@@ -175,23 +185,9 @@ export function register(
     .description('generate captions for images, folders or glob patterns (greedy, beam search or sampling, as Hugging Face generate)')
     .argument('<images...>', `image files, folders (their ${IMAGE_EXTENSIONS.join(' ')} files, sorted by name; not subfolders) or quoted glob patterns ('photos/**/*.jpg')`)
     .option('--adapter <dir>', 'a LoRA adapter directory (PEFT layout, e.g. a training run\'s stages/<k>-<name>/best), or a finished run\'s folder (its final stage\'s best)')
-    .option('--prompt <text>', 'text before the caption (default: none, as Hugging Face)')
-    .option('--max-new-tokens <n>', 'tokens to generate at most (default: the model\'s generation_config.json, as Hugging Face generate: max_new_tokens, ' +
-      'else max_length 20 counting the start token, i.e. 19; the built-in default model sets 24. eval --data uses 24 for every model, as training\'s validation)',
-    parseIntegerFlag('--max-new-tokens', 1, GENERATION_LIMITS.maxNewTokens))
-    .option('--min-new-tokens <n>', 'no EOS before this many tokens', parseIntegerFlag('--min-new-tokens', 0, GENERATION_LIMITS.maxNewTokens))
-    .option('--num-beams <n>', 'beam search width (1: greedy)', parseIntegerFlag('--num-beams', 1, 64))
-    .option('--num-return-sequences <n>', 'captions per image (≤ num-beams, or with --do-sample)', parseIntegerFlag('--num-return-sequences', 1, 64))
-    .option('--length-penalty <x>', 'beam score = sum log-prob / length^x (default 1)', parseNumberFlag('--length-penalty', ...GENERATION_LIMITS.lengthPenalty))
-    .option('--early-stopping', 'stop beam search as soon as num-beams captions are finished')
-    .addOption(new ValueOption('--no-repeat-ngram-size <n>', 'forbid repeating any n-gram of this size', 'noRepeatNgramSize')
-      .argParser(parseIntegerFlag('--no-repeat-ngram-size', 0, 1 << 20)))
-    .option('--repetition-penalty <x>', 'penalty for tokens already generated (1: none)', parseNumberFlag('--repetition-penalty', ...GENERATION_LIMITS.repetitionPenalty))
-    .option('--do-sample', 'sample instead of taking the most likely token')
-    .option('--temperature <x>', 'sampling temperature', parseNumberFlag('--temperature', ...GENERATION_LIMITS.temperature))
-    .option('--top-k <n>', 'sample among the k most likely tokens (0: all; default 50)', parseIntegerFlag('--top-k', 0, 2 ** 31 - 1))
-    .option('--top-p <x>', 'nucleus sampling probability mass', parseNumberFlag('--top-p', 0, 1))
-    .option('--seed <n>', 'sampling seed (reproducible runs)', parseIntegerFlag('--seed', 0, Number.MAX_SAFE_INTEGER))
+    .option('--prompt <text>', 'text before the caption (default: none, as Hugging Face)');
+  for (const spec of generationOptionsOn('cli')) command.addOption(generationOptionFlag(spec));
+  command
     .option('--batch-size <n>', 'images per model batch (default 8)', parseIntegerFlag('--batch-size', 1, 4096))
     .option('--json', 'print one JSON object per image: {"image", "captions": [{"text", "tokenIds", "score"}]} (eval --preds reads these lines)')
     .option('--out <file>', 'also write a COCO results file [{"image_id", "caption"}] for eval --preds and pycocotools; ids from --refs, else the digits in each file name')

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { streamLogger } from '../logger.js';
 import { cocoEval, TOKENIZE_MODES, type CocoEvalResult, type TokenizeMode } from '../metrics/coco-eval.js';
 import { DEFAULT_METRICS, METRIC_NAMES, METRIC_RESULTS, defaultMetrics, metricSpec, needsJar, type MetricJar, type MetricName } from '../metrics/registry.js';
+import { generationOption } from '../generation/options.js';
 import { javaProblem } from '../metrics/jars.js';
 import { loadPredictions, loadReferences } from '../metrics/loaders.js';
 import { UsageError, checkInputFile, checkOutputFile, parseIntegerFlag } from './usage.js';
@@ -177,10 +178,10 @@ export function register(program: Command, io: EvalIO = { stdout: process.stdout
     .option('--split <name>', 'with a Karpathy --data file: the split to score (train, val, test, restval, all; default test)', parseSplitFlag)
     .option('--corrupt <kind:severity>', 'with --data: corrupt every image first, e.g. blur:3 (noise, blur, motion, dark, jpeg, defocus; 1-5)', parseCorruptFlag)
     .option('--max-images <n>', 'with --data: only the first N images', parseIntegerFlag('--max-images', 1, 1e9))
-    .option('--num-beams <n>', 'with --data: beam search width', parseIntegerFlag('--num-beams', 1, 64))
+    .option('--num-beams <n>', 'with --data: beam search width', parseIntegerFlag('--num-beams', ...generationOption('numBeams').range!))
     .option('--max-new-tokens <n>', `with --data: longest caption (default ${EVAL_MAX_NEW_TOKENS} for every model: a run config's eval.maxNewTokens default, so ` +
       'an adapter scores as in its run\'s validation; caption follows the model\'s generation_config.json instead, so pass the same --max-new-tokens to both to compare)',
-    parseIntegerFlag('--max-new-tokens', 1, 1024))
+    parseIntegerFlag('--max-new-tokens', ...generationOption('maxNewTokens').range!))
     .option('--prompt <text>', 'with --data: text before the caption')
     .option('--batch-size <n>', 'with --data: images per batch', parseIntegerFlag('--batch-size', 1, 4096))
     .option('--preds-out <file>', 'with --data: also write the predictions (a COCO results file; integer image ids where the dataset\'s are)')

@@ -1,23 +1,25 @@
 /**
  * GenerationConfig: Hugging Face's `GenerationConfig` options in camelCase, with HF's defaults (transformers 4.44),
- * overridden by a model directory's `generation_config.json` (snake_case there), overridden by call options.
+ * overridden by a model directory's `generation_config.json` (snake_case there), overridden by call options. The
+ * options themselves (names, file keys, ranges, defaults) are the rows of options.ts.
  *
  * Validation uses lib/is.ts, so every bad option reads
  * `Expected integer between 1 and 64 for numBeams but received 0 of type number`, and unknown keys are errors.
  */
 import { join } from 'node:path';
 import {
-  boolean,
   integerInRange,
   invalidParameterError,
   isDefined,
   isInteger,
   isPlainObject,
   knownKeys,
-  numberInRange,
 } from '../is.js';
 import { ConfigError } from '../errors.js';
 import { readOptionalJsonFile } from '../io/json.js';
+import { GENERATION_LIMITS, GENERATION_OPTIONS, MAX_TOKEN_ID, checkScalarOption, generationOption, type GenerationKey } from './options.js';
+
+export { GENERATION_LIMITS };
 
 /** `earlyStopping` as in HF: `true` stops at numBeams finished hypotheses, `false` uses a heuristic, `'never'` is exact. */
 export type EarlyStopping = boolean | 'never';
@@ -79,63 +81,17 @@ export interface GenerationConfig {
 export type GenerationOptions = Partial<Omit<GenerationConfig, 'eosTokenId'>> & { eosTokenId?: number | number[] };
 
 /** The option names, in the order they are documented. */
-export const GENERATION_KEYS = [
-  'maxNewTokens', 'maxLength', 'minNewTokens', 'minLength', 'numBeams', 'numReturnSequences', 'lengthPenalty',
-  'earlyStopping', 'doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'noRepeatNgramSize',
-  'badWordsIds', 'suppressTokens', 'suppressUndecodable', 'seed', 'outputScores', 'outputTokenLogprobs',
-  'decoderStartTokenId', 'eosTokenId', 'padTokenId',
-] as const;
+export const GENERATION_KEYS: readonly GenerationKey[] = GENERATION_OPTIONS.map((o) => o.name);
 
 /** Hugging Face's GenerationConfig defaults (T5 token ids). */
-export const HF_DEFAULTS: Readonly<GenerationConfig> = Object.freeze({
-  maxNewTokens: undefined,
-  maxLength: 20,
-  minNewTokens: 0,
-  minLength: 0,
-  numBeams: 1,
-  numReturnSequences: 1,
-  lengthPenalty: 1,
-  earlyStopping: false,
-  doSample: false,
-  temperature: 1,
-  topK: 50,
-  topP: 1,
-  repetitionPenalty: 1,
-  noRepeatNgramSize: 0,
-  badWordsIds: undefined,
-  suppressTokens: undefined,
-  suppressUndecodable: true,
-  seed: undefined,
-  outputScores: false,
-  outputTokenLogprobs: false,
-  decoderStartTokenId: 0,
-  eosTokenId: [1],
-  padTokenId: 0,
-});
+export const HF_DEFAULTS: Readonly<GenerationConfig> = Object.freeze(
+  Object.fromEntries(GENERATION_OPTIONS.map((o) => [o.name, o.default])) as unknown as GenerationConfig,
+);
 
 /** generation_config.json keys (snake_case) that map onto options; other keys in the file are ignored. */
-const SNAKE_TO_CAMEL: Record<string, (typeof GENERATION_KEYS)[number]> = {
-  max_new_tokens: 'maxNewTokens',
-  max_length: 'maxLength',
-  min_new_tokens: 'minNewTokens',
-  min_length: 'minLength',
-  num_beams: 'numBeams',
-  num_return_sequences: 'numReturnSequences',
-  length_penalty: 'lengthPenalty',
-  early_stopping: 'earlyStopping',
-  do_sample: 'doSample',
-  temperature: 'temperature',
-  top_k: 'topK',
-  top_p: 'topP',
-  repetition_penalty: 'repetitionPenalty',
-  no_repeat_ngram_size: 'noRepeatNgramSize',
-  bad_words_ids: 'badWordsIds',
-  suppress_tokens: 'suppressTokens',
-  output_scores: 'outputScores',
-  decoder_start_token_id: 'decoderStartTokenId',
-  eos_token_id: 'eosTokenId',
-  pad_token_id: 'padTokenId',
-};
+const SNAKE_TO_CAMEL: Record<string, GenerationKey> = Object.fromEntries(
+  GENERATION_OPTIONS.flatMap((o) => ('snake' in o ? [[o.snake, o.name]] : [])),
+);
 
 /**
  * HF options this library does not implement, with the values that mean "off". A generation_config.json that
@@ -166,27 +122,8 @@ const UNSUPPORTED_OFF_VALUES: Record<string, unknown[]> = {
   remove_invalid_values: [false],
 };
 
-const MAX_TOKENS = 1 << 20;
-const MAX_ID = 2 ** 31 - 1;
-
-/**
- * Bounds on generation settings. The decoder's cache and per-step work grow with the length, so it is capped;
- * temperatures outside [0.01, 10] (the demo server's range) overflow or flatten fp32 logits into an error or an
- * empty caption, and penalties far from 1 do the same.
- */
-export const GENERATION_LIMITS = Object.freeze({
-  /** Largest maxNewTokens (and maxLength - 1, minNewTokens, minLength - 1). */
-  maxNewTokens: 1024,
-  /** Sampling temperature range. */
-  temperature: [0.01, 10] as const,
-  /** Repetition penalty range. */
-  repetitionPenalty: [1e-6, 1e6] as const,
-  /** Beam length penalty range: length ** ±10 stays finite in fp32 up to the length bound; ±1e6 gave scores of -0 and -Infinity. */
-  lengthPenalty: [-10, 10] as const,
-});
-
 function tokenId(name: string, value: unknown): number {
-  return integerInRange(name, value, 0, MAX_ID);
+  return integerInRange(name, value, 0, MAX_TOKEN_ID);
 }
 
 function tokenIdList(name: string, value: unknown): number[] {
@@ -254,10 +191,6 @@ function badWords(value: unknown): number[][] | undefined {
   });
 }
 
-function optionalInteger(name: string, value: unknown, min: number, max: number): number | undefined {
-  return isDefined(value) ? integerInRange(name, value, min, max) : undefined;
-}
-
 /**
  * Resolves options into a full {@link GenerationConfig}: HF defaults, then each layer in order (e.g. the model's
  * generation_config.json, then the call's options). Every value is validated; unknown keys are errors.
@@ -269,41 +202,44 @@ export function resolveGenerationConfig(...layers: (GenerationOptions | undefine
     for (const [k, v] of Object.entries(o)) if (v !== undefined) merged[k] = v;
   });
   const m = merged;
-  const numBeams = integerInRange('numBeams', m.numBeams, 1, 64);
-  const doSample = boolean('doSample', m.doSample);
+  const scalar = <T extends number | boolean>(name: GenerationKey): T => checkScalarOption(generationOption(name), m[name]) as T;
+  const optionalScalar = (name: GenerationKey): number | undefined => (isDefined(m[name]) ? scalar<number>(name) : undefined);
+  const numBeams = scalar<number>('numBeams');
+  const doSample = scalar<boolean>('doSample');
   const greedy = numBeams === 1 && !doSample;
   if (greedy && m.numReturnSequences !== 1) {
     throw invalidParameterError(
       'numReturnSequences', 'integer between 1 and 1 (greedy search returns one sequence; set numBeams or doSample)', m.numReturnSequences);
   }
-  const numReturnSequences = integerInRange('numReturnSequences', m.numReturnSequences, 1, numBeams > 1 ? numBeams : 64);
+  // beam search returns at most numBeams sequences
+  const numReturnSequences = checkScalarOption(generationOption('numReturnSequences'), m.numReturnSequences, numBeams > 1 ? numBeams : undefined) as number;
   const eos = m.eosTokenId;
   const eosTokenId = isInteger(eos) ? [tokenId('eosTokenId', eos)] : tokenIdList('eosTokenId', eos);
   if (eosTokenId.length === 0) throw invalidParameterError('eosTokenId', 'token id or non-empty array of token ids', eos);
   const config: GenerationConfig = {
-    maxNewTokens: optionalInteger('maxNewTokens', m.maxNewTokens, 1, GENERATION_LIMITS.maxNewTokens),
-    maxLength: integerInRange('maxLength', m.maxLength, 2, GENERATION_LIMITS.maxNewTokens + 1),
-    minNewTokens: integerInRange('minNewTokens', m.minNewTokens, 0, GENERATION_LIMITS.maxNewTokens),
-    minLength: integerInRange('minLength', m.minLength, 0, GENERATION_LIMITS.maxNewTokens + 1),
+    maxNewTokens: optionalScalar('maxNewTokens'),
+    maxLength: scalar('maxLength'),
+    minNewTokens: scalar('minNewTokens'),
+    minLength: scalar('minLength'),
     numBeams,
     numReturnSequences,
-    lengthPenalty: numberInRange('lengthPenalty', m.lengthPenalty, ...GENERATION_LIMITS.lengthPenalty),
+    lengthPenalty: scalar('lengthPenalty'),
     earlyStopping: earlyStopping(m.earlyStopping),
     doSample,
-    temperature: numberInRange('temperature', m.temperature, ...GENERATION_LIMITS.temperature),
-    topK: integerInRange('topK', m.topK, 0, MAX_ID),
-    topP: numberInRange('topP', m.topP, 0, 1),
-    repetitionPenalty: numberInRange('repetitionPenalty', m.repetitionPenalty, ...GENERATION_LIMITS.repetitionPenalty),
-    noRepeatNgramSize: integerInRange('noRepeatNgramSize', m.noRepeatNgramSize, 0, MAX_TOKENS),
+    temperature: scalar('temperature'),
+    topK: scalar('topK'),
+    topP: scalar('topP'),
+    repetitionPenalty: scalar('repetitionPenalty'),
+    noRepeatNgramSize: scalar('noRepeatNgramSize'),
     badWordsIds: badWords(m.badWordsIds),
     suppressTokens: isDefined(m.suppressTokens) ? tokenIdList('suppressTokens', m.suppressTokens) : undefined,
-    suppressUndecodable: boolean('suppressUndecodable', m.suppressUndecodable),
-    seed: optionalInteger('seed', m.seed, 0, Number.MAX_SAFE_INTEGER),
-    outputScores: boolean('outputScores', m.outputScores),
-    outputTokenLogprobs: boolean('outputTokenLogprobs', m.outputTokenLogprobs),
-    decoderStartTokenId: tokenId('decoderStartTokenId', m.decoderStartTokenId),
+    suppressUndecodable: scalar('suppressUndecodable'),
+    seed: optionalScalar('seed'),
+    outputScores: scalar('outputScores'),
+    outputTokenLogprobs: scalar('outputTokenLogprobs'),
+    decoderStartTokenId: scalar('decoderStartTokenId'),
     eosTokenId,
-    padTokenId: tokenId('padTokenId', m.padTokenId),
+    padTokenId: scalar('padTokenId'),
   };
   return Object.freeze(config) as GenerationConfig;
 }

@@ -12,6 +12,10 @@ export {
   type GenerationOptions,
 } from './config.js';
 export {
+  GENERATION_OPTIONS, generationOption, generationOptionsOn, generationFlag, checkScalarOption,
+  type GenerationOptionSpec, type GenerationOptionKind, type GenerationSurface, type GenerationKey,
+} from './options.js';
+export {
   applyProcessors,
   bannedNgramTokens,
   buildLogitsProcessors,

@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 description of the demo server's API (`GET /openapi.json`). */
-import { GENERATION_LIMITS } from '../generation/config.js';
+import { generationOptionsOn } from '../generation/options.js';
 import type { ServerLimits } from './limits.js';
 
 const error = (description: string) => ({
@@ -16,22 +16,12 @@ export function openApiDocument(models: readonly string[], limits: ServerLimits)
     description: 'Generation options; unknown keys are refused (400, naming the key).',
     properties: {
       prompt: { type: 'string', maxLength: o.maxPromptLength, description: 'Text before the caption (e.g. "a photo of").' },
-      maxNewTokens: { type: 'integer', minimum: 1, maximum: o.maxNewTokens },
-      minNewTokens: { type: 'integer', minimum: 0, maximum: o.maxNewTokens, description: 'End of sequence forbidden until this many tokens.' },
-      numBeams: { type: 'integer', minimum: 1, maximum: o.maxBeams, description: '1: greedy search (or sampling with doSample).' },
-      numReturnSequences: {
-        type: 'integer', minimum: 1, maximum: o.maxBeams,
-        description: 'Sequences per model (each caption then has "sequences"); more than 1 needs numBeams ≥ it, or doSample.',
-      },
-      lengthPenalty: {
-        type: 'number', minimum: GENERATION_LIMITS.lengthPenalty[0], maximum: GENERATION_LIMITS.lengthPenalty[1],
-        description: 'Beam search: score = sum log p / length ** lengthPenalty (above 1 favours longer captions).',
-      },
-      noRepeatNgramSize: { type: 'integer', minimum: 0, maximum: o.maxNewTokens, description: 'No n-gram of this size repeats (0: off).' },
-      doSample: { type: 'boolean' },
-      temperature: { type: 'number', minimum: 0.01, maximum: 10 },
-      topP: { type: 'number', minimum: 0, maximum: 1 },
-      seed: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Sampling seed (reproducible captions).' },
+      // the server's options are integers, numbers and booleans: their kind is their JSON Schema type
+      ...Object.fromEntries(generationOptionsOn('server').map((spec) => [spec.name, {
+        type: spec.kind,
+        ...(spec.range === undefined ? {} : { minimum: spec.range[0], maximum: spec.serverMax === undefined ? spec.range[1] : o[spec.serverMax] }),
+        ...(spec.apiDoc === undefined ? {} : { description: spec.apiDoc }),
+      }])),
     },
   };
   const imageBody = { type: 'string', contentMediaType: 'application/octet-stream', maxLength: limits.uploadBytes };

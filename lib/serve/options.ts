@@ -2,9 +2,10 @@
  * The caption options a client may send to `POST /api/caption`: a small, validated subset of the library's
  * generation options (the server is public-facing, so work per request is bounded by these limits).
  */
-import { boolean, integerInRange, invalidParameterError, knownKeys, numberInRange } from '../is.js';
+import { invalidParameterError, knownKeys } from '../is.js';
 import type { CaptionOptions } from '../generation/caption.js';
-import { GENERATION_LIMITS, resolveGenerationConfig } from '../generation/config.js';
+import { resolveGenerationConfig } from '../generation/config.js';
+import { checkScalarOption, generationOptionsOn } from '../generation/options.js';
 import { ArgumentError } from '../errors.js';
 
 /** The options accepted by the API, with their meaning in {@link CaptionOptions}. */
@@ -47,9 +48,7 @@ export interface ApiOptionLimits {
 export const DEFAULT_OPTION_LIMITS: Readonly<ApiOptionLimits> = Object.freeze({ maxNewTokens: 64, maxBeams: 8, maxPromptLength: 500 });
 
 /** The option names the API accepts. */
-export const API_OPTION_KEYS = [
-  'prompt', 'maxNewTokens', 'minNewTokens', 'numBeams', 'numReturnSequences', 'lengthPenalty', 'noRepeatNgramSize', 'doSample', 'temperature', 'topP', 'seed',
-] as const;
+export const API_OPTION_KEYS: readonly (keyof ApiCaptionOptions)[] = ['prompt', ...generationOptionsOn('server').map((o) => o.name as keyof ApiCaptionOptions)];
 
 /**
  * Parses the options' JSON text (from a multipart field, the `options` query parameter or the
@@ -82,18 +81,13 @@ export function validateApiOptions(value: unknown, limits: ApiOptionLimits = DEF
     }
     if (o.prompt.length > 0) out.prompt = o.prompt;
   }
-  if (o.maxNewTokens !== undefined) out.maxNewTokens = integerInRange('maxNewTokens', o.maxNewTokens, 1, limits.maxNewTokens);
-  if (o.minNewTokens !== undefined) out.minNewTokens = integerInRange('minNewTokens', o.minNewTokens, 0, limits.maxNewTokens);
-  if (o.numBeams !== undefined) out.numBeams = integerInRange('numBeams', o.numBeams, 1, limits.maxBeams);
-  if (o.numReturnSequences !== undefined) out.numReturnSequences = integerInRange('numReturnSequences', o.numReturnSequences, 1, limits.maxBeams);
-  if (o.lengthPenalty !== undefined) out.lengthPenalty = numberInRange('lengthPenalty', o.lengthPenalty, ...GENERATION_LIMITS.lengthPenalty);
-  if (o.noRepeatNgramSize !== undefined) out.noRepeatNgramSize = integerInRange('noRepeatNgramSize', o.noRepeatNgramSize, 0, limits.maxNewTokens);
-  if (o.doSample !== undefined) out.doSample = boolean('doSample', o.doSample);
-  if (o.temperature !== undefined) out.temperature = numberInRange('temperature', o.temperature, 0.01, 10);
-  if (o.topP !== undefined) out.topP = numberInRange('topP', o.topP, 0, 1);
-  if (o.seed !== undefined) out.seed = integerInRange('seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
+  const generation: Record<string, unknown> = {};
+  for (const spec of generationOptionsOn('server')) {
+    const value = (o as Record<string, unknown>)[spec.name];
+    if (value !== undefined) generation[spec.name] = checkScalarOption(spec, value, spec.serverMax === undefined ? undefined : limits[spec.serverMax]);
+  }
+  Object.assign(out, generation);
   // the rules between options (numReturnSequences against numBeams and doSample) are the library's, word for word
-  const { prompt: _prompt, ...generation } = out;
   resolveGenerationConfig(generation);
   return out;
 }

@@ -19,6 +19,7 @@ import { resolveScstOptions, SCST_KEYS, type ResolvedScstOptions } from './scst.
 import { KARPATHY_SPLITS, type DatasetFormat, type KarpathySplit } from '../data/readers.js';
 import { DATASET_FORMAT_CHOICES, formatHasSplits } from '../data/formats.js';
 import { DEFAULT_METRICS, METRIC_NAMES, defaultMetrics, type MetricName } from '../metrics/registry.js';
+import { generationOption } from '../generation/options.js';
 
 /** An invalid run config, a {@link ConfigError} (code `BLIP2_BAD_CONFIG`); the message names the key path (`stages[1].lr`). */
 export class RunConfigError extends ConfigError {
@@ -203,8 +204,8 @@ function data(path: string, value: unknown, context: ReadContext): DataSpec {
 
 /** The keys of `eval` (every validation, the zero-shot one included). */
 export const EVAL_KEYS = {
-  maxNewTokens: integerKey(1, 1024, 24, 'Longest validation caption, in tokens.'),
-  numBeams: integerKey(1, 64, 1, 'Beam width (1: greedy).'),
+  maxNewTokens: integerKey(...generationOption('maxNewTokens').range!, 24, 'Longest validation caption, in tokens.'),
+  numBeams: integerKey(...generationOption('numBeams').range!, 1, 'Beam width (1: greedy).'),
   batchSize: integerKey(1, 4096, 16, 'Images per generation batch.'),
   maxImages: integerKey(0, 1e9, 0, 'Validate on the first N images of `data.val` only (0: all of them); every score in the table is then on those N.'),
   metrics: {
