@@ -63,7 +63,7 @@ class LoadWorker : public PromiseWorker {
     state->threads = options_.threads;
     state->model = std::make_unique<blip2::Blip2Model>(config_);
     if (dir_.empty()) {
-      random_init(*state->model);
+      state->model->params.randomize(static_cast<uint64_t>(options_.seed), options_.dtype, options_.device);
     } else {
       auto checkpoint = blip2::Checkpoint::open_dir(dir_);
       state->model->params.load(checkpoint, options_.dtype, options_.device);
@@ -78,25 +78,6 @@ class LoadWorker : public PromiseWorker {
   blip2::Blip2Config config_;
   LoadOptions options_;
   std::shared_ptr<ModelState> state_;
-
-  // Random weights for benchmarks: normal(0, 0.02) matrices, ones for norm weights, zeros for biases.
-  void random_init(blip2::Blip2Model& model) const {
-    torch::manual_seed(static_cast<uint64_t>(options_.seed));
-    auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-    for (const auto& slot : model.params.slots()) {
-      const bool is_vector = slot.shape.size() == 1;
-      const bool is_norm = slot.name.find("norm") != std::string::npos || slot.name.find("LayerNorm") != std::string::npos;
-      torch::Tensor t;
-      if (is_vector && is_norm && slot.name.size() > 7 && slot.name.compare(slot.name.size() - 7, 7, ".weight") == 0) {
-        t = torch::ones(slot.shape, opts);
-      } else if (is_vector) {
-        t = torch::zeros(slot.shape, opts);
-      } else {
-        t = torch::randn(slot.shape, opts) * 0.02;
-      }
-      *slot.tensor = t.to(options_.device, options_.dtype);
-    }
-  }
 };
 
 Napi::Value LoadModel(const Napi::CallbackInfo& info) {

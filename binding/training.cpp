@@ -2,7 +2,6 @@
 // Arguments are read on the main thread; the work runs on libuv's pool under the model's mutex.
 #include <ATen/Parallel.h>
 
-#include "autocast.h"
 #include "convert.h"
 #include "threads.h"
 #include "group_handle.h"
@@ -185,7 +184,6 @@ Napi::Value ModelHandle::BackwardCrossEntropy(const Napi::CallbackInfo& info) {
       env, state,
       [inputs, smoothing, scale, loss](ModelState& s) {
         if (s.lora.merged()) throw std::runtime_error("unmerge the adapters before training");
-        blip2::CudaAutocastBf16 autocast(s.model->device());
         *loss = s.trainer->cross_entropy(inputs, smoothing, scale);
       },
       [loss](Napi::Env e) { return Napi::Number::New(e, *loss); });
@@ -205,7 +203,6 @@ Napi::Value ModelHandle::BackwardWeighted(const Napi::CallbackInfo& info) {
       env, state,
       [inputs, weights, scale, loss, seq](ModelState& s) {
         if (s.lora.merged()) throw std::runtime_error("unmerge the adapters before training");
-        blip2::CudaAutocastBf16 autocast(s.model->device());
         *loss = s.trainer->weighted_log_likelihood(inputs, weights, scale, seq.get());
       },
       [loss, seq](Napi::Env e) {
@@ -275,19 +272,7 @@ Napi::Value ModelHandle::SetFullTraining(const Napi::CallbackInfo& info) {
       env, state,
       [on, prefixes](ModelState& s) {
         if (on && !s.lora.empty()) throw std::runtime_error("remove the LoRA adapters before training every parameter");
-        auto selected = [&](const std::string& name) {
-          if (prefixes.empty()) return true;
-          for (const auto& p : prefixes)
-            if (name.compare(0, p.size(), p) == 0) return true;
-          return false;
-        };
-        std::vector<std::pair<std::string, torch::Tensor*>> trainables;
-        for (const auto& slot : s.model->params.slots()) {
-          const bool train = on && selected(slot.name);
-          slot.tensor->set_requires_grad(train);
-          if (!train) slot.tensor->mutable_grad() = torch::Tensor();
-          if (train) trainables.emplace_back(slot.name, slot.tensor);
-        }
+        auto trainables = s.model->params.set_trainable(on, prefixes);
         if (on && trainables.empty()) throw std::runtime_error("no parameter name starts with any of the given prefixes");
         s.full_training = on;
         s.trainer = on ? std::make_unique<blip2::Trainer>(*s.model, [trainables] { return trainables; }) : nullptr;
@@ -302,11 +287,7 @@ Napi::Value ModelHandle::SetGradientCheckpointing(const Napi::CallbackInfo& info
   const bool on = info[0].As<Napi::Boolean>().Value();
   return run_locked(
       env, state,
-      [on](ModelState& s) {
-        s.model->vision_model.gradient_checkpointing = on;
-        s.model->language_model.encoder.gradient_checkpointing = on;
-        s.model->language_model.decoder.gradient_checkpointing = on;
-      },
+      [on](ModelState& s) { s.model->set_gradient_checkpointing(on); },
       [](Napi::Env e) { return e.Undefined(); });
 }
 
@@ -316,18 +297,7 @@ Napi::Value ModelHandle::LoadWeights(const Napi::CallbackInfo& info) {
   auto path = string_arg(info, 0, "weights file path");
   return run_locked(
       env, state,
-      [path](ModelState& s) {
-        auto checkpoint = blip2::Checkpoint::open_file(path);
-        torch::NoGradGuard no_grad;
-        // strict like loading: the same names and shapes, then copied into the existing tensors in place
-        std::vector<std::pair<torch::Tensor*, torch::Tensor>> staged;
-        blip2::Params probe;
-        for (const auto& slot : s.model->params.slots()) probe.add(slot.name, slot.shape, nullptr);
-        for (const auto& [name, target] : s.model->params.tied()) probe.tie(name, target);
-        probe.check(checkpoint);
-        for (const auto& slot : s.model->params.slots())
-          slot.tensor->copy_(checkpoint.read(slot.name, slot.tensor->scalar_type(), slot.tensor->device()));
-      },
+      [path](ModelState& s) { s.model->params.reload(blip2::Checkpoint::open_file(path)); },
       [](Napi::Env e) { return e.Undefined(); });
 }
 

@@ -90,6 +90,12 @@ void Blip2Model::set_matmul_dtype(torch::ScalarType type) {
   matmul_dtype_ = type;
 }
 
+void Blip2Model::set_gradient_checkpointing(bool on) {
+  vision_model.gradient_checkpointing = on;
+  language_model.encoder.gradient_checkpointing = on;
+  language_model.decoder.gradient_checkpointing = on;
+}
+
 bool Blip2Model::vision_needs_grad() const {
   if (vision_model.embeddings.patch_weight.requires_grad()) return true;  // full training
   for (const auto& [name, linear] : params.linears())

@@ -54,6 +54,8 @@ class Blip2Model {
   // adapters) in dtype(). Call after the weights are loaded.
   void set_matmul_dtype(torch::ScalarType type);
   torch::Device device() const { return query_tokens.defined() ? query_tokens.device() : torch::Device(torch::kCPU); }
+  // Activation recomputation in backward for the vision encoder layers and the T5 encoder and decoder blocks.
+  void set_gradient_checkpointing(bool on);
 
   // Full forward pass (eval-mode semantics: no dropout). Returns the requested outputs by name
   // (see kForwardOutputs); "loss" needs labels.

@@ -32,6 +32,49 @@ void Params::load(const Checkpoint& checkpoint, torch::ScalarType dtype, const t
   for (auto& slot : slots_) *slot.tensor = checkpoint.read(slot.name, dtype, device);
 }
 
+void Params::reload(const Checkpoint& checkpoint) {
+  check(checkpoint);
+  torch::NoGradGuard no_grad;
+  for (auto& slot : slots_)
+    slot.tensor->copy_(checkpoint.read(slot.name, slot.tensor->scalar_type(), slot.tensor->device()));
+}
+
+void Params::randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device) {
+  torch::manual_seed(seed);
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  for (auto& slot : slots_) {
+    const bool is_vector = slot.shape.size() == 1;
+    const bool is_norm = slot.name.find("norm") != std::string::npos || slot.name.find("LayerNorm") != std::string::npos;
+    torch::Tensor t;
+    if (is_vector && is_norm && slot.name.size() > 7 && slot.name.compare(slot.name.size() - 7, 7, ".weight") == 0) {
+      t = torch::ones(slot.shape, opts);
+    } else if (is_vector) {
+      t = torch::zeros(slot.shape, opts);
+    } else {
+      t = torch::randn(slot.shape, opts) * 0.02;
+    }
+    *slot.tensor = t.to(device, dtype);
+  }
+}
+
+std::vector<std::pair<std::string, torch::Tensor*>> Params::set_trainable(bool on,
+                                                                          const std::vector<std::string>& prefixes) {
+  auto selected = [&](const std::string& name) {
+    if (prefixes.empty()) return true;
+    for (const auto& p : prefixes)
+      if (name.compare(0, p.size(), p) == 0) return true;
+    return false;
+  };
+  std::vector<std::pair<std::string, torch::Tensor*>> trainables;
+  for (auto& slot : slots_) {
+    const bool train = on && selected(slot.name);
+    slot.tensor->set_requires_grad(train);
+    if (!train) slot.tensor->mutable_grad() = torch::Tensor();
+    if (train) trainables.emplace_back(slot.name, slot.tensor);
+  }
+  return trainables;
+}
+
 void Params::check(const Checkpoint& checkpoint) const {
   std::vector<std::string> missing, mis_shaped, unexpected;
   for (const auto& slot : slots_) {

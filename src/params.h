@@ -40,6 +40,14 @@ class Params {
   void load(const Checkpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device);
   // The name/shape/dtype checks of load() alone.
   void check(const Checkpoint& checkpoint) const;
+  // load() into the tensors already there: the same checks, then each copied in place (keeping its dtype and device).
+  void reload(const Checkpoint& checkpoint);
+  // Random weights (benchmarks, synthetic models): normal(0, 0.02) matrices, ones for norm weights, zeros for other
+  // vectors, drawn in float32 from `seed` and then converted to dtype/device.
+  void randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device);
+  // Full training: every parameter whose name starts with one of `prefixes` (all of them when empty) requires grad
+  // and is returned, the others neither require nor keep a gradient. With on = false none trains.
+  std::vector<std::pair<std::string, torch::Tensor*>> set_trainable(bool on, const std::vector<std::string>& prefixes);
 
   // Every Linear layer by module name (where LoRA adapters can attach), in construction order.
   void add_linear(const std::string& module_name, Linear* linear) { linears_.emplace_back(module_name, linear); }

@@ -1,5 +1,7 @@
 #include "trainer.h"
 
+#include "autocast.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -13,6 +15,7 @@ torch::Tensor Trainer::logits(const ForwardInputs& inputs, torch::Tensor* labels
 }
 
 double Trainer::cross_entropy(const ForwardInputs& inputs, double label_smoothing, double scale) {
+  CudaAutocastBf16 autocast(model_.device());
   torch::Tensor labels;
   auto lg = logits(inputs, &labels);
   auto loss = torch::nn::functional::cross_entropy(
@@ -24,6 +27,7 @@ double Trainer::cross_entropy(const ForwardInputs& inputs, double label_smoothin
 
 double Trainer::weighted_log_likelihood(const ForwardInputs& inputs, const torch::Tensor& weights, double scale,
                                             std::vector<double>* sequence_logprobs) {
+  CudaAutocastBf16 autocast(model_.device());
   torch::Tensor labels;
   auto lg = logits(inputs, &labels);
   const int64_t B = labels.size(0);

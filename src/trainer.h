@@ -28,6 +28,7 @@ class Trainer {
  public:
   Trainer(const Blip2Model& model, Trainables trainables) : model_(model), trainables_(std::move(trainables)) {}
 
+  // The objectives run under bf16 autocast on CUDA (CudaAutocastBf16), in the model's dtype elsewhere.
   // Teacher-forced cross-entropy (mean over non-ignored label tokens, optional label smoothing).
   // Backpropagates loss * scale (e.g. 1 / accumulation steps); returns the unscaled loss.
   double cross_entropy(const ForwardInputs& inputs, double label_smoothing, double scale);
