@@ -12,7 +12,7 @@ import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions
 import { T5Tokenizer } from './text/tokenizer.js';
 import { toRows } from './model/tensors.js';
 import {
-  captionImages, encodePrompt, maxPromptTokens, type Caption, type CaptionFailure, type CaptionOptions, type CaptionResult,
+  captionImages, maxPromptTokens, padPrompts, promptRows, type Caption, type CaptionFailure, type CaptionOptions, type CaptionResult,
 } from './generation/caption.js';
 import { NonFiniteError } from './generation/generate.js';
 import { abortSignal, throwIfAborted } from './abort.js';
@@ -129,13 +129,9 @@ export class Blip2Captioner {
 
   /** Prompt ids for a batch: no prompt gives zero-length rows; more than `limit` tokens (default 512) is an error. */
   promptIds(prompt: string | undefined, batch: number, limit?: number): { inputIds: number[][]; attentionMask: number[][] } {
-    if (prompt === undefined) return { inputIds: Array.from({ length: batch }, () => []), attentionMask: Array.from({ length: batch }, () => []) };
-    if (typeof prompt !== 'string') throw invalidParameterError('prompt', 'string', prompt);
-    const ids = encodePrompt(this.tokenizer, 'prompt', prompt, maxPromptTokens(limit));
-    return {
-      inputIds: Array.from({ length: batch }, () => [...ids]),
-      attentionMask: Array.from({ length: batch }, () => ids.map(() => 1)),
-    };
+    if (prompt !== undefined && typeof prompt !== 'string') throw invalidParameterError('prompt', 'string', prompt);
+    const rows = prompt === undefined ? new Array<undefined>(batch).fill(undefined) : promptRows(this.tokenizer, prompt, batch, maxPromptTokens(limit));
+    return padPrompts(rows, this.tokenizer.padTokenId);
   }
 
   /** Teacher-forcing labels of captions, each at most as long as a generated caption may be. */

@@ -94,7 +94,11 @@ export function encodePrompt(tokenizer: T5Tokenizer, name: string, prompt: strin
   return ids;
 }
 
-function promptRows(tokenizer: T5Tokenizer, prompt: CaptionOptions['prompt'], images: number, limit: number): (number[] | undefined)[] {
+/**
+ * Each image's prompt ids: one prompt for every image, one per image, or none (`undefined` rows); a prompt of more
+ * than `limit` tokens is an error naming it.
+ */
+export function promptRows(tokenizer: T5Tokenizer, prompt: CaptionOptions['prompt'], images: number, limit: number): (number[] | undefined)[] {
   if (prompt === undefined) return new Array(images).fill(undefined);
   if (typeof prompt === 'string') {
     const ids = encodePrompt(tokenizer, 'prompt', prompt, limit);
@@ -143,7 +147,7 @@ async function loadBatch(
 }
 
 /** Right-pads prompt rows with pad/mask 0 to the batch's longest (no prompt: zero-length rows). */
-function padPrompts(rows: (number[] | undefined)[], pad: number): { inputIds: number[][]; attentionMask: number[][] } {
+export function padPrompts(rows: (number[] | undefined)[], pad: number): { inputIds: number[][]; attentionMask: number[][] } {
   const width = Math.max(0, ...rows.map((r) => r?.length ?? 0));
   return {
     inputIds: rows.map((r = []) => [...r, ...new Array<number>(width - r.length).fill(pad)]),
