@@ -6,10 +6,9 @@
  * Idle workers are `unref`'d: an idle pool never keeps the process alive, so {@link ImageWorkerPool.close}
  * is optional (call it to free the threads early).
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../io/worker-thread.js';
 import { integerInRange, knownKeys, optional } from '../is.js';
 import { ImageLoadError, type ImageLoadErrorCode } from './decode.js';
 import type { ImageTask, ImageTaskResult } from './pipeline.js';
@@ -33,27 +32,9 @@ interface Slot {
   busy: { id: number; pending: Pending } | null;
 }
 
-function resolveTsxApi(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    // Runners without import.meta.resolve: resolve the package directory, then its ESM entry.
-    const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-    return pathToFileURL(pkg.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
-  }
-}
-
-/**
- * Starts a worker: the compiled `worker.js` beside this file, or, when running from the TypeScript
- * sources (tests, `tsx`), `worker.ts` loaded through tsx's `tsImport` (Node 20 workers do not inherit
- * the main thread's `--import tsx` hooks).
- */
+/** Starts a worker on `worker.ts` (`worker.js` once compiled) beside this module. */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
-  const tsxApi = resolveTsxApi();
-  const script = new URL('./worker.ts', import.meta.url).href;
-  const source = `import(${JSON.stringify(tsxApi)}).then((m) => m.tsImport(${JSON.stringify(script)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(source, { eval: true });
+  return startModuleWorker(import.meta.url, 'worker');
 }
 
 function deserialise(error: SerialisedError): Error {

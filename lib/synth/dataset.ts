@@ -17,9 +17,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../io/worker-thread.js';
 import { readJsonFile } from '../io/json.js';
 import { integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, optional } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -304,22 +303,9 @@ async function replaceDirectory(tmpDir: string, outDir: string): Promise<void> {
   if (movedAside) await rm(aside, { recursive: true, force: true });
 }
 
-function resolveTsxApi(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-    return pathToFileURL(pkg.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
-  }
-}
-
-/** Starts a worker: compiled `worker.js`, or `worker.ts` through tsx when running from sources. */
+/** Starts a worker on `worker.ts` (`worker.js` once compiled) beside this module. */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
-  const tsxApi = resolveTsxApi();
-  const script = new URL('./worker.ts', import.meta.url).href;
-  const source = `import(${JSON.stringify(tsxApi)}).then((m) => m.tsImport(${JSON.stringify(script)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(source, { eval: true });
+  return startModuleWorker(import.meta.url, 'worker');
 }
 
 /** Runs tasks on `workers` threads (or in-process for 0) and returns their results in task order. */
