@@ -208,8 +208,11 @@ export async function captionImages(parts: CaptionParts, images: readonly ImageI
   return results;
 }
 
-/** Generates the captions of one preprocessed batch, one result per image. */
-async function captionBatch(
+/**
+ * Generates the captions of one preprocessed batch, one result per image (`perImage` captions each, an array when
+ * more than one): the step every captioning loop shares (captionImages, a dataset's evaluation).
+ */
+export async function captionBatch(
   parts: CaptionParts,
   pixelValues: PixelValues,
   o: {

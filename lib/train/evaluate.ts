@@ -6,7 +6,7 @@ import { integerInRange, knownKeys, optional } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Blip2Captioner } from '../captioner.js';
 import type { CaptionDataset } from '../data/readers.js';
-import { generate } from '../generation/generate.js';
+import { captionBatch, type Caption, type CaptionParts } from '../generation/caption.js';
 import type { GenerationOptions } from '../generation/config.js';
 import { cocoEval, type CocoEvalOptions, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
 import { DEFAULT_METRICS } from '../metrics/registry.js';
@@ -99,6 +99,12 @@ export async function captionDataset(
   const predictions: { image_id: string; caption: string }[] = [];
   const tokenIds: number[][] = [];
   const generation = { maxNewTokens: 24, ...o.generation };
+  const parts: CaptionParts = {
+    model: captioner.model,
+    tokenizer: captioner.tokenizer,
+    preprocess: (images, options) => captioner.preprocess(images, options),
+    generationDefaults: captioner.generationOptions,
+  };
   o.onProgress?.(0, samples.length);
   for (let start = 0; start < samples.length; start += batchSize) {
     const batch = samples.slice(start, start + batchSize);
@@ -109,15 +115,11 @@ export async function captionDataset(
       }))
       : undefined;
     const pixelValues = await captioner.preprocess(batch.map((s) => s.image), transforms ? { transforms } : undefined);
-    const prompt = captioner.promptIds(o.prompt, batch.length);
-    const out = await generate(captioner.model, { pixelValues, ...prompt }, generation, {
-      decodableVocabSize: captioner.tokenizer.vocabSize,
-      defaults: captioner.generationOptions,
-    });
-    out.sequences.forEach((seq, i) => {
-      const ids = Array.from(seq.subarray(1, out.lengths[i]!));
-      tokenIds.push(ids);
-      predictions.push({ image_id: batch[i]!.imageId, caption: captioner.tokenizer.decode(ids, { skipSpecialTokens: true }) });
+    const captions = await captionBatch(parts, pixelValues, { prompts: captioner.promptIds(o.prompt, batch.length), generation, perImage: 1, signal: undefined });
+    captions.forEach((caption, i) => {
+      const { text, tokenIds: sequence } = caption as Caption;
+      tokenIds.push(sequence.slice(1));
+      predictions.push({ image_id: batch[i]!.imageId, caption: text });
     });
     o.onProgress?.(Math.min(start + batchSize, samples.length), samples.length);
   }
