@@ -65,8 +65,8 @@ class LoadWorker : public PromiseWorker {
     if (dir_.empty()) {
       state->model->params.randomize(static_cast<uint64_t>(options_.seed), options_.dtype, options_.device);
     } else {
-      auto checkpoint = blip2::Checkpoint::open_dir(dir_);
-      state->model->params.load(checkpoint, options_.dtype, options_.device);
+      auto weights = blip2::WeightFiles::open_dir(dir_);
+      state->model->params.load(weights, options_.dtype, options_.device);
     }
     if (options_.matmul_dtype) state->model->set_matmul_dtype(*options_.matmul_dtype);
     state_ = std::move(state);

@@ -131,7 +131,7 @@ Napi::Value ModelHandle::LoadAdapterWeights(const Napi::CallbackInfo& info) {
       env, state,
       [path](ModelState& s) {
         if (s.lora.merged()) throw std::runtime_error("unmerge the adapters before loading new weights");
-        s.lora.load(blip2::Checkpoint::open_file(path));
+        s.lora.load(blip2::WeightFiles::open_file(path));
       },
       [](Napi::Env e) { return e.Undefined(); });
 }
@@ -297,7 +297,7 @@ Napi::Value ModelHandle::LoadWeights(const Napi::CallbackInfo& info) {
   auto path = string_arg(info, 0, "weights file path");
   return run_locked(
       env, state,
-      [path](ModelState& s) { s.model->params.reload(blip2::Checkpoint::open_file(path)); },
+      [path](ModelState& s) { s.model->params.reload(blip2::WeightFiles::open_file(path)); },
       [](Napi::Env e) { return e.Undefined(); });
 }
 
@@ -339,7 +339,7 @@ Napi::Value ModelHandle::LoadOptimizerState(const Napi::CallbackInfo& info) {
   require_trainer(env, *state);
   auto path = string_arg(info, 0, "optimizer state file path");
   return run_locked(
-      env, state, [path](ModelState& s) { s.trainer->load_state(blip2::Checkpoint::open_file(path)); },
+      env, state, [path](ModelState& s) { s.trainer->load_state(blip2::WeightFiles::open_file(path)); },
       [](Napi::Env e) { return e.Undefined(); });
 }
 

@@ -90,17 +90,17 @@ int64_t LoraSet::numel() const {
   return n;
 }
 
-void LoraSet::load(const Checkpoint& checkpoint) {
+void LoraSet::load(const WeightFiles& weights) {
   auto expected = tensors();
   std::vector<std::string> problems;
   std::set<std::string> names;
   for (const auto& [name, t] : expected) {
     names.insert(name);
-    if (!checkpoint.contains(name)) {
+    if (!weights.contains(name)) {
       problems.push_back("missing " + name);
       continue;
     }
-    const auto& shape = checkpoint.info(name).shape;
+    const auto& shape = weights.info(name).shape;
     if (shape != t->sizes().vec()) {
       std::string got = "[", want = "[";
       for (size_t i = 0; i < shape.size(); ++i) got += (i ? ", " : "") + std::to_string(shape[i]);
@@ -108,7 +108,7 @@ void LoraSet::load(const Checkpoint& checkpoint) {
       problems.push_back(name + " has shape " + got + "] but the model expects " + want + "]");
     }
   }
-  for (const auto& name : checkpoint.names())
+  for (const auto& name : weights.names())
     if (!names.count(name)) problems.push_back("unexpected " + name);
   if (!problems.empty()) {
     std::string msg = "Adapter does not match the model (" + std::to_string(problems.size()) + " problems):";
@@ -117,7 +117,7 @@ void LoraSet::load(const Checkpoint& checkpoint) {
     throw std::runtime_error(msg);
   }
   torch::NoGradGuard no_grad;
-  for (auto& [name, t] : expected) t->copy_(checkpoint.read(name, t->scalar_type(), t->device()));
+  for (auto& [name, t] : expected) t->copy_(weights.read(name, t->scalar_type(), t->device()));
 }
 
 void LoraSet::save(const std::string& path) const {

@@ -39,7 +39,7 @@ class LoraSet {
   int64_t numel() const;
 
   // Copies every adapter tensor from a file; strict: names and shapes must match the attached adapters.
-  void load(const Checkpoint& checkpoint);
+  void load(const WeightFiles& weights);
   void save(const std::string& path) const;
 
   void set_training(bool training);

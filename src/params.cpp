@@ -27,16 +27,16 @@ const ParamSlot* Params::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &slots_[it->second];
 }
 
-void Params::load(const Checkpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device) {
-  check(checkpoint);
-  for (auto& slot : slots_) *slot.tensor = checkpoint.read(slot.name, dtype, device);
+void Params::load(const WeightFiles& weights, torch::ScalarType dtype, const torch::Device& device) {
+  check(weights);
+  for (auto& slot : slots_) *slot.tensor = weights.read(slot.name, dtype, device);
 }
 
-void Params::reload(const Checkpoint& checkpoint) {
-  check(checkpoint);
+void Params::reload(const WeightFiles& weights) {
+  check(weights);
   torch::NoGradGuard no_grad;
   for (auto& slot : slots_)
-    slot.tensor->copy_(checkpoint.read(slot.name, slot.tensor->scalar_type(), slot.tensor->device()));
+    slot.tensor->copy_(weights.read(slot.name, slot.tensor->scalar_type(), slot.tensor->device()));
 }
 
 void Params::randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device) {
@@ -75,28 +75,28 @@ std::vector<std::pair<std::string, torch::Tensor*>> Params::set_trainable(bool o
   return trainables;
 }
 
-void Params::check(const Checkpoint& checkpoint) const {
+void Params::check(const WeightFiles& weights) const {
   std::vector<std::string> missing, mis_shaped, unexpected;
   for (const auto& slot : slots_) {
-    if (!checkpoint.contains(slot.name)) {
+    if (!weights.contains(slot.name)) {
       missing.push_back(slot.name);
       continue;
     }
-    const auto& info = checkpoint.info(slot.name);
+    const auto& info = weights.info(slot.name);
     if (info.shape != slot.shape) {
       mis_shaped.push_back(slot.name + " has shape " + shape_string(info.shape) + " in " +
-                           checkpoint.file_of(slot.name) + " but the config expects " + shape_string(slot.shape));
+                           weights.file_of(slot.name) + " but the config expects " + shape_string(slot.shape));
     }
     if (info.dtype != "F32" && info.dtype != "F16" && info.dtype != "BF16" && info.dtype != "F64") {
       mis_shaped.push_back(slot.name + " has dtype " + info.dtype + "; expected a floating-point dtype");
     }
   }
-  for (const auto& name : checkpoint.names()) {
+  for (const auto& name : weights.names()) {
     if (index_.count(name)) continue;
     auto tie = tied_.find(name);
     if (tie != tied_.end()) {
       const ParamSlot* target = find(tie->second);
-      if (target && checkpoint.info(name).shape == target->shape) continue;
+      if (target && weights.info(name).shape == target->shape) continue;
     }
     unexpected.push_back(name);
   }

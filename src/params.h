@@ -37,11 +37,11 @@ class Params {
 
   // Checks every expected tensor against the weight files (missing, unexpected, mis-shaped, all reported
   // together by name with the shape found and expected), then copies each one in, converted to dtype/device.
-  void load(const Checkpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device);
+  void load(const WeightFiles& weights, torch::ScalarType dtype, const torch::Device& device);
   // The name/shape/dtype checks of load() alone.
-  void check(const Checkpoint& checkpoint) const;
+  void check(const WeightFiles& weights) const;
   // load() into the tensors already there: the same checks, then each copied in place (keeping its dtype and device).
-  void reload(const Checkpoint& checkpoint);
+  void reload(const WeightFiles& weights);
   // Random weights (benchmarks, synthetic models): normal(0, 0.02) matrices, ones for norm weights, zeros for other
   // vectors, drawn in float32 from `seed` and then converted to dtype/device.
   void randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device);

@@ -206,7 +206,7 @@ torch::Tensor SafetensorsFile::read(const std::string& name, torch::ScalarType d
   return out;
 }
 
-void Checkpoint::add_file(std::shared_ptr<SafetensorsFile> file) {
+void WeightFiles::add_file(std::shared_ptr<SafetensorsFile> file) {
   size_t index = files_.size();
   for (const auto& [name, info] : file->tensors()) {
     auto [it, inserted] = where_.emplace(name, index);
@@ -218,16 +218,16 @@ void Checkpoint::add_file(std::shared_ptr<SafetensorsFile> file) {
   files_.push_back(std::move(file));
 }
 
-Checkpoint Checkpoint::open_file(const std::string& path) {
-  Checkpoint ckpt;
-  ckpt.add_file(std::make_shared<SafetensorsFile>(path));
-  return ckpt;
+WeightFiles WeightFiles::open_file(const std::string& path) {
+  WeightFiles files;
+  files.add_file(std::make_shared<SafetensorsFile>(path));
+  return files;
 }
 
-Checkpoint Checkpoint::open_dir(const std::string& dir) {
+WeightFiles WeightFiles::open_dir(const std::string& dir) {
   const std::string index_path = dir + "/model.safetensors.index.json";
   const std::string single_path = dir + "/model.safetensors";
-  Checkpoint ckpt;
+  WeightFiles files;
   if (file_exists(index_path)) {
     json::Value index;
     try {
@@ -245,17 +245,17 @@ Checkpoint Checkpoint::open_dir(const std::string& dir) {
                                  "\" is not a file name");
       if (std::find(shards.begin(), shards.end(), file.string) == shards.end()) shards.push_back(file.string);
     }
-    for (const auto& shard : shards) ckpt.add_file(std::make_shared<SafetensorsFile>(dir + "/" + shard));
+    for (const auto& shard : shards) files.add_file(std::make_shared<SafetensorsFile>(dir + "/" + shard));
     for (const auto& [name, file] : *map->object) {
-      if (!ckpt.contains(name) || ckpt.file_of(name) != dir + "/" + file.string)
+      if (!files.contains(name) || files.file_of(name) != dir + "/" + file.string)
         throw std::runtime_error("Invalid checkpoint index " + index_path + ": \"" + name + "\" is not in " +
                                  file.string);
     }
-    return ckpt;
+    return files;
   }
   if (file_exists(single_path)) {
-    ckpt.add_file(std::make_shared<SafetensorsFile>(single_path));
-    return ckpt;
+    files.add_file(std::make_shared<SafetensorsFile>(single_path));
+    return files;
   }
   std::string hint;
   if (file_exists(dir + "/pytorch_model.bin") || file_exists(dir + "/pytorch_model.bin.index.json"))
@@ -263,20 +263,20 @@ Checkpoint Checkpoint::open_dir(const std::string& dir) {
   throw std::runtime_error("No model.safetensors or model.safetensors.index.json in " + dir + hint);
 }
 
-std::vector<std::string> Checkpoint::names() const {
+std::vector<std::string> WeightFiles::names() const {
   std::vector<std::string> out;
   out.reserve(where_.size());
   for (const auto& [name, index] : where_) out.push_back(name);
   return out;
 }
 
-const TensorInfo& Checkpoint::info(const std::string& name) const {
+const TensorInfo& WeightFiles::info(const std::string& name) const {
   return files_.at(where_.at(name))->tensors().at(name);
 }
 
-const std::string& Checkpoint::file_of(const std::string& name) const { return files_.at(where_.at(name))->path(); }
+const std::string& WeightFiles::file_of(const std::string& name) const { return files_.at(where_.at(name))->path(); }
 
-torch::Tensor Checkpoint::read(const std::string& name, torch::ScalarType dtype, const torch::Device& device) const {
+torch::Tensor WeightFiles::read(const std::string& name, torch::ScalarType dtype, const torch::Device& device) const {
   auto it = where_.find(name);
   if (it == where_.end()) throw std::runtime_error("tensor \"" + name + "\" is not in the checkpoint");
   return files_[it->second]->read(name, dtype, device);

@@ -50,11 +50,11 @@ class SafetensorsFile {
 // A set of safetensors files read as one: a model directory's weights (`model.safetensors`, or the shards listed by
 // `model.safetensors.index.json`), or a single file (an adapter, an optimizer state). Tensor names are unique
 // across shards.
-class Checkpoint {
+class WeightFiles {
  public:
   // `dir` holds model.safetensors or model.safetensors.index.json (the index wins when both exist).
-  static Checkpoint open_dir(const std::string& dir);
-  static Checkpoint open_file(const std::string& path);
+  static WeightFiles open_dir(const std::string& dir);
+  static WeightFiles open_file(const std::string& path);
 
   std::vector<std::string> names() const;
   bool contains(const std::string& name) const { return where_.count(name) != 0; }

@@ -106,19 +106,19 @@ std::vector<std::pair<std::string, torch::Tensor>> Trainer::state() const {
   return out;
 }
 
-void Trainer::load_state(const Checkpoint& checkpoint) {
+void Trainer::load_state(const WeightFiles& state_file) {
   std::map<std::string, torch::Tensor> m, v;
   for (const auto& [name, t] : trainables_()) {
     for (const char* which : {"exp_avg.", "exp_avg_sq."}) {
       const std::string key = which + name;
-      if (!checkpoint.contains(key)) continue;
-      if (checkpoint.info(key).shape != t->sizes().vec())
+      if (!state_file.contains(key)) continue;
+      if (state_file.info(key).shape != t->sizes().vec())
         throw std::runtime_error("optimizer state " + key + " does not match the shape of " + name);
-      (std::string(which) == "exp_avg." ? m : v)[name] = checkpoint.read(key, torch::kFloat32, t->device());
+      (std::string(which) == "exp_avg." ? m : v)[name] = state_file.read(key, torch::kFloat32, t->device());
     }
   }
-  if (!checkpoint.contains("step")) throw std::runtime_error("optimizer state has no \"step\"");
-  for (const auto& name : checkpoint.names()) {
+  if (!state_file.contains("step")) throw std::runtime_error("optimizer state has no \"step\"");
+  for (const auto& name : state_file.names()) {
     if (name == "step" || name == "rng.cpu") continue;
     const auto dot = name.find('.');
     const std::string param = dot == std::string::npos ? name : name.substr(dot + 1);
@@ -127,11 +127,11 @@ void Trainer::load_state(const Checkpoint& checkpoint) {
   }
   exp_avg_ = std::move(m);
   exp_avg_sq_ = std::move(v);
-  step_ = checkpoint.read("step", torch::kInt64, torch::kCPU).item<int64_t>();
-  if (checkpoint.contains("rng.cpu")) {
+  step_ = state_file.read("step", torch::kInt64, torch::kCPU).item<int64_t>();
+  if (state_file.contains("rng.cpu")) {
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(checkpoint.read("rng.cpu", torch::kUInt8, torch::kCPU));
+    generator.set_state(state_file.read("rng.cpu", torch::kUInt8, torch::kCPU));
   }
 }
 

@@ -47,7 +47,7 @@ class Trainer {
   int64_t step() const { return step_; }
   // Optimizer moments and step, plus the CPU generator state (LoRA dropout), by name.
   std::vector<std::pair<std::string, torch::Tensor>> state() const;
-  void load_state(const Checkpoint& checkpoint);
+  void load_state(const WeightFiles& state_file);
 
  private:
   const Blip2Model& model_;

@@ -159,7 +159,7 @@ TEST_CASE(params_load_reports_all) {
                                 {"encoder.embed_tokens.weight", torch::zeros({5, 2})},
                                 {"stray.weight", torch::zeros({1})}});
   const torch::Device cpu(torch::kCPU);
-  EXPECT_THROWS_WITH(params.load(blip2::Checkpoint::open_file(bad), torch::kFloat32, cpu),
+  EXPECT_THROWS_WITH(params.load(blip2::WeightFiles::open_file(bad), torch::kFloat32, cpu),
                     "missing tensors (1):\n    other.weight",
                     "mis-shaped tensors (1):\n    layer.weight has shape [3, 2]", "expects [2, 3]",
                     "unexpected tensors (1):\n    stray.weight");
@@ -171,7 +171,7 @@ TEST_CASE(params_load_reports_all) {
                                  {"layer.bias", torch::tensor({0.5f, -0.5f})},
                                  {"other.weight", torch::ones({4})},
                                  {"shared.weight", torch::full({5, 2}, 2.0f)}});
-  params.load(blip2::Checkpoint::open_file(good), torch::kBFloat16, cpu);
+  params.load(blip2::WeightFiles::open_file(good), torch::kBFloat16, cpu);
   EXPECT(weight.scalar_type() == torch::kBFloat16);
   EXPECT(torch::equal(weight.to(torch::kFloat32), w));
   EXPECT(torch::equal(bias.to(torch::kFloat32), torch::tensor({0.5f, -0.5f})));
