@@ -51,34 +51,24 @@ LoadOptions read_load_options(const Napi::Value& value) {
 }
 
 // Loads a model directory's weights (or builds random weights when dir is empty) into a new model.
-class LoadWorker : public PromiseWorker {
- public:
-  LoadWorker(Napi::Env env, std::string dir, blip2::Blip2Config config, LoadOptions options)
-      : PromiseWorker(env), dir_(std::move(dir)), config_(config), options_(options) {}
-
- protected:
-  void Run() override {
-    set_threads(options_.threads);
-    auto state = std::make_shared<ModelState>();
-    state->threads = options_.threads;
-    state->model = std::make_unique<blip2::Blip2Model>(config_);
-    if (dir_.empty()) {
-      state->model->params.randomize(static_cast<uint64_t>(options_.seed), options_.dtype, options_.device);
-    } else {
-      auto weights = blip2::WeightFiles::open_dir(dir_);
-      state->model->params.load(weights, options_.dtype, options_.device);
-    }
-    if (options_.matmul_dtype) state->model->set_matmul_dtype(*options_.matmul_dtype);
-    state_ = std::move(state);
-  }
-  Napi::Value Result(Napi::Env env) override { return ModelHandle::Wrap(env, state_); }
-
- private:
-  std::string dir_;
-  blip2::Blip2Config config_;
-  LoadOptions options_;
-  std::shared_ptr<ModelState> state_;
-};
+Napi::Promise load(Napi::Env env, std::string dir, blip2::Blip2Config config, LoadOptions options) {
+  auto state = std::make_shared<ModelState>();
+  return queue_task(
+      env,
+      [state, dir, config, options] {
+        set_threads(options.threads);
+        state->threads = options.threads;
+        state->model = std::make_unique<blip2::Blip2Model>(config);
+        if (dir.empty()) {
+          state->model->params.randomize(static_cast<uint64_t>(options.seed), options.dtype, options.device);
+        } else {
+          auto weights = blip2::WeightFiles::open_dir(dir);
+          state->model->params.load(weights, options.dtype, options.device);
+        }
+        if (options.matmul_dtype) state->model->set_matmul_dtype(*options.matmul_dtype);
+      },
+      [state](Napi::Env e) { return ModelHandle::Wrap(e, state); });
+}
 
 Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -86,10 +76,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "loadModel(dir, config, options) expects a directory path");
   auto config = read_config(info[1]);
   auto options = read_load_options(info[2]);
-  auto* worker = new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), config, options);
-  auto promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return load(env, info[0].As<Napi::String>().Utf8Value(), config, options);
 }
 
 Napi::Value RandomModel(const Napi::CallbackInfo& info) {
@@ -97,10 +84,7 @@ Napi::Value RandomModel(const Napi::CallbackInfo& info) {
   if (info.Length() != 2) throw Napi::TypeError::New(env, "randomModel(config, options) expects two arguments");
   auto config = read_config(info[0]);
   auto options = read_load_options(info[1]);
-  auto* worker = new LoadWorker(env, "", config, options);
-  auto promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return load(env, "", config, options);
 }
 
 // The tensors a config expects, name and shape, without allocating any of them.

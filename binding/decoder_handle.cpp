@@ -18,72 +18,6 @@ Napi::FunctionReference& decoder_constructor() {
   return ctor;
 }
 
-class StartWorker : public PromiseWorker {
- public:
-  StartWorker(Napi::Env env, std::shared_ptr<ModelState> model, torch::Tensor pixels, torch::Tensor ids,
-              torch::Tensor mask, int64_t expand)
-      : PromiseWorker(env), model_(std::move(model)), pixels_(std::move(pixels)), ids_(std::move(ids)),
-        mask_(std::move(mask)), expand_(expand) {}
-
- protected:
-  void Run() override {
-    std::lock_guard<std::mutex> lock(model_->mutex);
-    set_threads(model_->threads);
-    c10::InferenceMode guard;
-    auto encoded = model_->model->encode(pixels_, ids_, mask_);
-    state_ = std::make_shared<DecoderState>();
-    state_->model = model_;
-    state_->cache = model_->model->start_decoding(encoded, expand_);
-  }
-  Napi::Value Result(Napi::Env env) override { return DecoderHandle::Wrap(env, state_); }
-
- private:
-  std::shared_ptr<ModelState> model_;
-  torch::Tensor pixels_, ids_, mask_;
-  int64_t expand_;
-  std::shared_ptr<DecoderState> state_;
-};
-
-class StepWorker : public PromiseWorker {
- public:
-  StepWorker(Napi::Env env, std::shared_ptr<DecoderState> state, torch::Tensor tokens, torch::Tensor reorder,
-             bool logprobs)
-      : PromiseWorker(env), state_(std::move(state)), tokens_(std::move(tokens)), reorder_(std::move(reorder)),
-        logprobs_(logprobs) {}
-
- protected:
-  void Run() override {
-    std::lock_guard<std::mutex> lock(state_->model->mutex);
-    set_threads(state_->model->threads);
-    c10::InferenceMode guard;
-    if (reorder_.defined()) {
-      blip2::profile::Scope timed(blip2::profile::Phase::Reorder);
-      const int64_t rows = state_->cache.rows();
-      auto idx = reorder_.to(torch::kLong);
-      if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= rows))
-        throw std::runtime_error("reorder indices must be between 0 and " + std::to_string(rows - 1));
-      state_->cache.select_rows(idx);
-    }
-    auto scores = state_->model->model->decode_step(state_->cache, tokens_);
-    blip2::profile::Scope timed(blip2::profile::Phase::Scores);
-    if (logprobs_) scores = torch::log_softmax(scores, -1);
-    scores_ = scores.to(torch::kCPU).contiguous();
-  }
-  Napi::Value Result(Napi::Env env) override {
-    state_->busy = false;
-    const size_t n = static_cast<size_t>(scores_.numel());
-    auto out = Napi::Float32Array::New(env, n);
-    if (n) std::memcpy(out.Data(), scores_.data_ptr<float>(), n * sizeof(float));
-    return out;
-  }
-
- private:
-  std::shared_ptr<DecoderState> state_;
-  torch::Tensor tokens_, reorder_;
-  bool logprobs_;
-  torch::Tensor scores_;
-};
-
 }  // namespace
 
 Napi::Function DecoderHandle::Define(Napi::Env env) {
@@ -130,10 +64,32 @@ Napi::Value DecoderHandle::Step(const Napi::CallbackInfo& info) {
   }
   bool logprobs = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
   state_->busy = true;
-  auto* worker = new StepWorker(env, state_, tokens, reorder, logprobs);
-  auto promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  auto state = state_;
+  auto scores = std::make_shared<torch::Tensor>();
+  return run_locked(
+      env, state->model,
+      [state, tokens, reorder, logprobs, scores](ModelState& m) {
+        c10::InferenceMode guard;
+        if (reorder.defined()) {
+          blip2::profile::Scope timed(blip2::profile::Phase::Reorder);
+          const int64_t rows = state->cache.rows();
+          auto idx = reorder.to(torch::kLong);
+          if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= rows))
+            throw std::runtime_error("reorder indices must be between 0 and " + std::to_string(rows - 1));
+          state->cache.select_rows(idx);
+        }
+        auto out = m.model->decode_step(state->cache, tokens);
+        blip2::profile::Scope timed(blip2::profile::Phase::Scores);
+        if (logprobs) out = torch::log_softmax(out, -1);
+        *scores = out.to(torch::kCPU).contiguous();
+      },
+      [state, scores](Napi::Env e) {
+        state->busy = false;
+        const size_t n = static_cast<size_t>(scores->numel());
+        auto out = Napi::Float32Array::New(e, n);
+        if (n) std::memcpy(out.Data(), scores->data_ptr<float>(), n * sizeof(float));
+        return out;
+      });
 }
 
 Napi::Value DecoderHandle::Dispose(const Napi::CallbackInfo& info) {
@@ -153,10 +109,18 @@ Napi::Value StartDecoding(const Napi::CallbackInfo& info, std::shared_ptr<ModelS
     mask = read_tensor(in.Get("attentionMask"), "inputs.attentionMask");
   int64_t expand = info[1].As<Napi::Number>().Int64Value();
   if (expand < 1) throw Napi::RangeError::New(env, "expand must be at least 1");
-  auto* worker = new StartWorker(env, std::move(model), pixels, ids, mask, expand);
-  auto promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  auto decoder = std::make_shared<std::shared_ptr<DecoderState>>();
+  return run_locked(
+      env, model,
+      [model, pixels, ids, mask, expand, decoder](ModelState& s) {
+        c10::InferenceMode guard;
+        auto encoded = s.model->encode(pixels, ids, mask);
+        auto state = std::make_shared<DecoderState>();
+        state->model = model;
+        state->cache = s.model->start_decoding(encoded, expand);
+        *decoder = std::move(state);
+      },
+      [decoder](Napi::Env e) { return DecoderHandle::Wrap(e, *decoder); });
 }
 
 }  // namespace binding

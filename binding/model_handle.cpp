@@ -16,53 +16,19 @@ struct AddonData {
   Napi::FunctionReference model_constructor;
 };
 
-class ForwardWorker : public PromiseWorker {
- public:
-  ForwardWorker(Napi::Env env, std::shared_ptr<ModelState> state, blip2::ForwardInputs inputs,
-                std::set<std::string> want)
-      : PromiseWorker(env), state_(std::move(state)), inputs_(std::move(inputs)), want_(std::move(want)) {}
-
- protected:
-  void Run() override {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    set_threads(state_->threads);
-    c10::InferenceMode guard;
-    outputs_ = state_->model->forward(inputs_, want_);
-    for (auto& [name, t] : outputs_) t = t.to(torch::kCPU).contiguous();
-  }
-  Napi::Value Result(Napi::Env env) override {
-    auto obj = Napi::Object::New(env);
-    for (const auto& [name, t] : outputs_) obj.Set(name, tensor_to_js(env, t));
-    return obj;
-  }
-
- private:
-  std::shared_ptr<ModelState> state_;
-  blip2::ForwardInputs inputs_;
-  std::set<std::string> want_;
-  std::map<std::string, torch::Tensor> outputs_;
-};
-
-class SaveWorker : public PromiseWorker {
- public:
-  SaveWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::string path)
-      : PromiseWorker(env), state_(std::move(state)), path_(std::move(path)) {}
-
- protected:
-  void Run() override {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    std::vector<std::pair<std::string, torch::Tensor>> tensors;
-    for (const auto& slot : state_->model->params.slots()) tensors.emplace_back(slot.name, *slot.tensor);
-    blip2::save_safetensors(path_, tensors, {{"format", "pt"}});
-  }
-  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
-
- private:
-  std::shared_ptr<ModelState> state_;
-  std::string path_;
-};
-
 }  // namespace
+
+Napi::Promise run_locked(Napi::Env env, std::shared_ptr<ModelState> state, std::function<void(ModelState&)> work,
+                         std::function<Napi::Value(Napi::Env)> result) {
+  return queue_task(
+      env,
+      [state, work = std::move(work)] {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        set_threads(state->threads);
+        work(*state);
+      },
+      std::move(result));
+}
 
 Napi::Function ModelHandle::Define(Napi::Env env) {
   Napi::Function ctor = DefineClass(env, "Model",
@@ -130,10 +96,19 @@ Napi::Value ModelHandle::Forward(const Napi::CallbackInfo& info) {
     if (!blip2::kForwardOutputs.count(name)) throw Napi::TypeError::New(env, "Unknown forward output \"" + name + "\"");
     want.insert(name);
   }
-  auto* worker = new ForwardWorker(env, state, std::move(inputs), std::move(want));
-  auto promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  auto outputs = std::make_shared<std::map<std::string, torch::Tensor>>();
+  return run_locked(
+      env, state,
+      [inputs, want, outputs](ModelState& s) {
+        c10::InferenceMode guard;
+        *outputs = s.model->forward(inputs, want);
+        for (auto& [name, t] : *outputs) t = t.to(torch::kCPU).contiguous();
+      },
+      [outputs](Napi::Env e) {
+        auto obj = Napi::Object::New(e);
+        for (const auto& [name, t] : *outputs) obj.Set(name, tensor_to_js(e, t));
+        return obj;
+      });
 }
 
 Napi::Value ModelHandle::StartDecoding(const Napi::CallbackInfo& info) {
@@ -144,10 +119,15 @@ Napi::Value ModelHandle::Save(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "save(path) expects a file path");
-  auto* worker = new SaveWorker(env, state, info[0].As<Napi::String>().Utf8Value());
-  auto promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  return run_locked(
+      env, state,
+      [path](ModelState& s) {
+        std::vector<std::pair<std::string, torch::Tensor>> tensors;
+        for (const auto& slot : s.model->params.slots()) tensors.emplace_back(slot.name, *slot.tensor);
+        blip2::save_safetensors(path, tensors, {{"format", "pt"}});
+      },
+      [](Napi::Env e) { return e.Undefined(); });
 }
 
 Napi::Value ModelHandle::Info(const Napi::CallbackInfo& info) {

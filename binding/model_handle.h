@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -21,6 +22,11 @@ struct ModelState {
   std::unique_ptr<blip2::Trainer> trainer;        // optimizer state: over the adapters, or every parameter
   bool full_training = false;                     // every model parameter trainable (no adapters)
 };
+
+// Every call that works on a model: `work` runs on the executor (workers.h queue_task) with the model locked and its
+// thread count applied; `result` builds the resolved value on the main thread.
+Napi::Promise run_locked(Napi::Env env, std::shared_ptr<ModelState> state, std::function<void(ModelState&)> work,
+                         std::function<Napi::Value(Napi::Env)> result);
 
 class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
  public:

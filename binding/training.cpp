@@ -45,18 +45,6 @@ blip2::Trainables all_parameters(ModelState& s) {
   };
 }
 
-// Runs `work` on the pool with the model locked and the thread count applied.
-Napi::Value run_locked(Napi::Env env, std::shared_ptr<ModelState> state, std::function<void(ModelState&)> work,
-                       std::function<Napi::Value(Napi::Env)> result) {
-  return queue_task(
-      env,
-      [state, work = std::move(work)] {
-        std::lock_guard<std::mutex> lock(state->mutex);
-        set_threads(state->threads);
-        work(*state);
-      },
-      std::move(result));
-}
 
 Napi::Object lora_summary(Napi::Env env, const ModelState& state) {
   auto obj = Napi::Object::New(env);

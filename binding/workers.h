@@ -50,7 +50,8 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) final { deferred_.Reject(e.Value()); }
 };
 
-// A PromiseWorker from two lambdas: `run` on the pool, `result` on the main thread.
+// A PromiseWorker from two lambdas: `run` on the pool, `result` on the main thread. Every call queues its work this
+// way, through queue_task (the model's calls through run_locked, model_handle.h).
 class LambdaWorker : public PromiseWorker {
  public:
   LambdaWorker(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result)
