@@ -72,11 +72,7 @@ Napi::Value DecoderHandle::Step(const Napi::CallbackInfo& info) {
         c10::InferenceMode guard;
         if (reorder.defined()) {
           blip2::profile::Scope timed(blip2::profile::Phase::Reorder);
-          const int64_t rows = state->cache.rows();
-          auto idx = reorder.to(torch::kLong);
-          if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= rows))
-            throw std::runtime_error("reorder indices must be between 0 and " + std::to_string(rows - 1));
-          state->cache.select_rows(idx);
+          state->cache.select_rows(reorder);
         }
         auto out = m.model->decode_step(state->cache, tokens);
         blip2::profile::Scope timed(blip2::profile::Phase::Scores);

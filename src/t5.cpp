@@ -137,6 +137,9 @@ torch::Tensor T5Attention::forward(const torch::Tensor& hidden, const torch::Ten
 
 void DecoderCache::select_rows(const torch::Tensor& index) {
   auto idx = index.to(cross_bias.device(), torch::kLong);
+  const int64_t current = rows();  // every index must name one of them
+  if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= current))
+    throw std::runtime_error("reorder indices must be between 0 and " + std::to_string(current - 1));
   if (group > 1) {
     const auto n = idx.size(0);
     const bool within = n == rows() && torch::equal(torch::div(idx, group, "floor"),

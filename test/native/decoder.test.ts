@@ -7,6 +7,8 @@ import { readSafetensorsFile, type SafetensorsFile } from '../../lib/io/safetens
 import { toRows } from '../../lib/model/tensors.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 import { readFileSync } from 'node:fs';
+import { native } from '../../lib/native.js';
+import { readBlip2Config } from '../../lib/model/config.js';
 
 let golden: SafetensorsFile;
 let scores: SafetensorsFile;
@@ -132,5 +134,23 @@ describe('native decoder', () => {
     );
     session.dispose();
     await expect(session.step(new Int32Array([0, 0]))).rejects.toThrow('Decoder session has been disposed');
+  });
+
+  it('the model code itself refuses a re-selection of rows the cache does not hold', async () => {
+    const handle = await native().loadModel(TINY_MODEL, await readBlip2Config(TINY_MODEL), { dtype: 'float32', device: 'cpu', threads: 1 });
+    const g = (name: string) => golden.tensors.get(`main.${name}`)!;
+    const tensor = (name: string) => ({ data: g(name).data as BigInt64Array, shape: g(name).shape });
+    try {
+      for (const bad of [2, -1]) {
+        const decoder = await handle.startDecoding(
+          { pixelValues: { data: g('pixel_values').data as Float32Array, shape: g('pixel_values').shape }, inputIds: tensor('input_ids'), attentionMask: tensor('attention_mask') },
+          1,
+        );
+        await expect(decoder.step(new Int32Array([0]), new Int32Array([bad]), false)).rejects.toThrow('reorder indices must be between 0 and 1');
+        decoder.dispose();
+      }
+    } finally {
+      handle.dispose();
+    }
   });
 });
