@@ -79,13 +79,13 @@ Napi::Value DecoderHandle::Step(const Napi::CallbackInfo& info) {
         if (logprobs) out = torch::log_softmax(out, -1);
         *scores = out.to(torch::kCPU).contiguous();
       },
-      [state, scores](Napi::Env e) {
-        state->busy = false;
+      [scores](Napi::Env e) {
         const size_t n = static_cast<size_t>(scores->numel());
         auto out = Napi::Float32Array::New(e, n);
         if (n) std::memcpy(out.Data(), scores->data_ptr<float>(), n * sizeof(float));
         return out;
-      });
+      },
+      [state] { state->busy = false; });
 }
 
 Napi::Value DecoderHandle::Dispose(const Napi::CallbackInfo& info) {

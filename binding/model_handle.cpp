@@ -19,7 +19,7 @@ struct AddonData {
 }  // namespace
 
 Napi::Promise run_locked(Napi::Env env, std::shared_ptr<ModelState> state, std::function<void(ModelState&)> work,
-                         std::function<Napi::Value(Napi::Env)> result) {
+                         std::function<Napi::Value(Napi::Env)> result, std::function<void()> settled) {
   return queue_task(
       env,
       [state, work = std::move(work)] {
@@ -27,7 +27,7 @@ Napi::Promise run_locked(Napi::Env env, std::shared_ptr<ModelState> state, std::
         set_threads(state->threads);
         work(*state);
       },
-      std::move(result));
+      std::move(result), std::move(settled));
 }
 
 Napi::Function ModelHandle::Define(Napi::Env env) {

@@ -24,9 +24,10 @@ struct ModelState {
 };
 
 // Every call that works on a model: `work` runs on the executor (workers.h queue_task) with the model locked and its
-// thread count applied; `result` builds the resolved value on the main thread.
+// thread count applied; `result` builds the resolved value on the main thread; `settled` (optional) runs there once
+// the call has succeeded or failed.
 Napi::Promise run_locked(Napi::Env env, std::shared_ptr<ModelState> state, std::function<void(ModelState&)> work,
-                         std::function<Napi::Value(Napi::Env)> result);
+                         std::function<Napi::Value(Napi::Env)> result, std::function<void()> settled = {});
 
 class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
  public:

@@ -136,7 +136,7 @@ describe('native decoder', () => {
     await expect(session.step(new Int32Array([0, 0]))).rejects.toThrow('Decoder session has been disposed');
   });
 
-  it('the model code itself refuses a re-selection of rows the cache does not hold', async () => {
+  it('the model code itself refuses a re-selection of rows the cache does not hold, and the decoder steps on after it', async () => {
     const handle = await native().loadModel(TINY_MODEL, await readBlip2Config(TINY_MODEL), { dtype: 'float32', device: 'cpu', threads: 1 });
     const g = (name: string) => golden.tensors.get(`main.${name}`)!;
     const tensor = (name: string) => ({ data: g(name).data as BigInt64Array, shape: g(name).shape });
@@ -147,6 +147,7 @@ describe('native decoder', () => {
           1,
         );
         await expect(decoder.step(new Int32Array([0]), new Int32Array([bad]), false)).rejects.toThrow('reorder indices must be between 0 and 1');
+        expect(await decoder.step(new Int32Array([0, 0]), undefined, false)).toHaveLength(2 * VOCAB);
         decoder.dispose();
       }
     } finally {
