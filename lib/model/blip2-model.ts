@@ -146,7 +146,8 @@ function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOp
 /** Refuses, before anything is allocated, a model whose parameters alone exceed this machine's memory. */
 function checkMemory(config: Blip2Config, dtype: Dtype): void {
   const parameters = estimateParameters(config);
-  const bytes = parameters * (dtype === 'float32' ? 4 : 2);  // bfloat16-mixed: its fp32 embeddings and norms are a few %
+  // bfloat16-mixed reads every weight in fp32 before storing its Linear weights in bf16, so its peak is fp32's
+  const bytes = parameters * (dtype === 'float32' || dtype === 'bfloat16-mixed' ? 4 : 2);
   if (bytes > totalmem()) {
     const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
     throw new Error(

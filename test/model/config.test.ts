@@ -117,6 +117,9 @@ describe('config size bounds (reliability)', () => {
     const parameters = estimateParameters(config);
     await expect(Blip2Model.random(config, { threads: 1 })).rejects.toThrow(
       `The model needs ${(parameters * 4 / 1e9).toFixed(1)} GB for its ${parameters.toLocaleString('en-US')} float32 parameters, more than this machine's`);
+    // bfloat16-mixed builds every weight in fp32 before storing the Linear weights in bf16: the same 4 bytes at peak
+    await expect(Blip2Model.random(config, { threads: 1, dtype: 'bfloat16-mixed' })).rejects.toThrow(
+      `The model needs ${(parameters * 4 / 1e9).toFixed(1)} GB for its ${parameters.toLocaleString('en-US')} bfloat16-mixed parameters, more than this machine's`);
   });
 
   it('refuses float16 on the CPU before loading (libtorch has no float16 CPU convolution)', async () => {
