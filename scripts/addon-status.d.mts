@@ -23,3 +23,4 @@ export function locateAddon(root: string): AddonLocation | undefined;
 export function readBuildInfo(addonFile: string): PrebuildInfo | undefined;
 export function probeAddon(root: string): ({ ok: true } & AddonLocation) | ({ ok: false } & AddonFailure);
 export function explainLoadFailure(root: string, failure: AddonFailure): string;
+export function torchConfig(): string | undefined;

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, delimiter, dirname, join, sep } from 'node:path';
 
 /** The system packages the prebuilt linux-x64 addon needs at run time (Debian 12). */
 export const APT_RUNTIME = 'sudo apt-get install -y libtorch1.13 libopenblas0-openmp';
@@ -85,4 +85,17 @@ export function explainLoadFailure(root, failure) {
   }
   return `blip2-progressive: cannot load the addon built from source (${file}) on ${where}: ${reason}. ` +
     `If libtorch was moved, removed or upgraded, rebuild: npm rebuild blip2-progressive (${rebuild} for a non-system libtorch).`;
+}
+
+/** The TorchConfig.cmake a source build would use (LIBTORCH, Torch_DIR, CMAKE_PREFIX_PATH, the system), or undefined. */
+export function torchConfig() {
+  const candidates = [];
+  if (process.env.LIBTORCH) candidates.push(join(process.env.LIBTORCH, 'share', 'cmake', 'Torch'));
+  if (process.env.Torch_DIR) candidates.push(process.env.Torch_DIR);
+  for (const prefix of (process.env.CMAKE_PREFIX_PATH ?? '').split(delimiter).filter(Boolean)) {
+    candidates.push(join(prefix, 'share', 'cmake', 'Torch'), join(prefix, 'lib', 'cmake', 'Torch'));
+  }
+  const multiarch = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
+  candidates.push(`/usr/lib/${multiarch}/cmake/Torch`, '/usr/lib/cmake/Torch', '/usr/share/cmake/Torch', '/usr/local/share/cmake/Torch');
+  return candidates.map((dir) => join(dir, 'TorchConfig.cmake')).find((file) => existsSync(file));
 }

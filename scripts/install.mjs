@@ -9,11 +9,10 @@
 //   error (exit 1), since it was asked for.
 // BLIP2_PROGRESSIVE_SKIP_BUILD=1 does nothing at all.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APT_BUILD, explainLoadFailure, probeAddon } from './addon-status.mjs';
+import { APT_BUILD, explainLoadFailure, probeAddon, torchConfig } from './addon-status.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (message) => console.log(`blip2-progressive: ${message}`);
@@ -24,18 +23,6 @@ function runs(command) {
   return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** The TorchConfig.cmake a source build would use, or undefined. */
-function torchConfig() {
-  const candidates = [];
-  if (process.env.LIBTORCH) candidates.push(join(process.env.LIBTORCH, 'share', 'cmake', 'Torch'));
-  if (process.env.Torch_DIR) candidates.push(process.env.Torch_DIR);
-  for (const prefix of (process.env.CMAKE_PREFIX_PATH ?? '').split(delimiter).filter(Boolean)) {
-    candidates.push(join(prefix, 'share', 'cmake', 'Torch'), join(prefix, 'lib', 'cmake', 'Torch'));
-  }
-  const multiarch = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
-  candidates.push(`/usr/lib/${multiarch}/cmake/Torch`, '/usr/lib/cmake/Torch', '/usr/share/cmake/Torch', '/usr/local/share/cmake/Torch');
-  return candidates.map((dir) => join(dir, 'TorchConfig.cmake')).find((file) => existsSync(file));
-}
 
 /** What a source build lacks here: cmake, a C++ compiler, libtorch's CMake package. */
 function missingForSourceBuild() {

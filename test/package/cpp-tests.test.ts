@@ -6,9 +6,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { torchConfig } from '../../scripts/addon-status.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const buildDir = join(root, 'build-cpp-tests');
@@ -19,25 +20,13 @@ function runs(command: string): boolean {
   return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Whether libtorch's TorchConfig.cmake is where CMakeLists.txt looks (LIBTORCH, Torch_DIR, prefixes, the system). */
-function hasTorchConfig(): boolean {
-  const dirs: string[] = [];
-  if (process.env.LIBTORCH) dirs.push(join(process.env.LIBTORCH, 'share', 'cmake', 'Torch'));
-  if (process.env.Torch_DIR) dirs.push(process.env.Torch_DIR);
-  for (const prefix of (process.env.CMAKE_PREFIX_PATH ?? '').split(delimiter).filter(Boolean)) {
-    dirs.push(join(prefix, 'share', 'cmake', 'Torch'), join(prefix, 'lib', 'cmake', 'Torch'));
-  }
-  const multiarch = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
-  dirs.push(`/usr/lib/${multiarch}/cmake/Torch`, '/usr/lib/cmake/Torch', '/usr/share/cmake/Torch', '/usr/local/share/cmake/Torch');
-  return dirs.some((dir) => existsSync(join(dir, 'TorchConfig.cmake')));
-}
 
 /** What a build of the C++ tests lacks here. */
 function missingToolchain(): string[] {
   const missing: string[] = [];
   if (!runs('cmake') || !runs('ctest')) missing.push('cmake');
   if (![process.env.CXX, 'c++', 'g++', 'clang++'].filter((c): c is string => Boolean(c)).some(runs)) missing.push('a C++17 compiler');
-  if (!hasTorchConfig()) missing.push("libtorch's CMake package (TorchConfig.cmake)");
+  if (!torchConfig()) missing.push("libtorch's CMake package (TorchConfig.cmake)");
   return missing;
 }
 
