@@ -13,100 +13,65 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  boolean,
-  integerInRange,
-  invalidParameterError,
-  isPlainObject,
-  knownKeys,
-  nonEmptyString,
-  oneOf,
-  optional,
-} from '../is.js';
-import { ArgumentError, ConfigError, FileError } from '../errors.js';
+import { integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString } from '../is.js';
+import { ConfigError, FileError } from '../errors.js';
 import { readOptionalJsonFile } from '../io/json.js';
-import { IGNORE_INDEX } from './labels.js';
+import { AddedTokenMatcher } from './added-tokens.js';
+import {
+  checkIds,
+  checkText,
+  labelsFrom,
+  padRows,
+  readBatchOptions,
+  readBoolean,
+  truncate,
+  type BatchEncoding,
+  type DecodeOptions,
+  type EncodeBatchOptions,
+  type EncodeOptions,
+  type EncodeTargetsOptions,
+  type PaddingSide,
+  type TargetEncoding,
+  type TokenIds,
+  type Tokenizer,
+} from './encoding.js';
 import { SentencePieceNormalizer } from './normalizer.js';
-import { cleanUpTokenization, pythonLstrip, pythonRstrip, pythonStrip } from './pystring.js';
-import { readTokenizerSpec, type AddedToken, type TokenizerConfig, type TokenizerSpec } from './tokenizer-config.js';
+import { cleanUpTokenization, pythonStrip } from './pystring.js';
+import { readTokenizerSpec, type TokenizerConfig, type TokenizerSpec } from './tokenizer-config.js';
 import { UnigramModel } from './unigram.js';
 
 export { IGNORE_INDEX, shiftRight } from './labels.js';
 export type { TokenizerConfig } from './tokenizer-config.js';
-
-/** Options of {@link T5Tokenizer.encode}. */
-export interface EncodeOptions {
-  /** Append `</s>` unless the ids already end with it (default true). */
-  addSpecialTokens?: boolean;
-}
-
-/** Padding strategy of {@link T5Tokenizer.encodeBatch}: to the longest row, to `maxLength`, or none. */
-export type PaddingStrategy = 'longest' | 'max_length' | false;
-
-/** Options of {@link T5Tokenizer.encodeBatch}. */
-export interface EncodeBatchOptions {
-  /** Append `</s>` to each row (default true). */
-  addSpecialTokens?: boolean;
-  /** Right padding with the pad id (default false). */
-  padding?: PaddingStrategy;
-  /** Row length for `padding: 'max_length'` and the truncation limit. */
-  maxLength?: number;
-  /** Cut rows to `maxLength` (the `</s>` kept) — default true when `maxLength` is given. */
-  truncation?: boolean;
-  /** Round the padded length up to a multiple of this (needs padding). */
-  padToMultipleOf?: number;
-}
-
-/** Result of {@link T5Tokenizer.encodeBatch}. */
-export interface BatchEncoding {
-  inputIds: number[][];
-  /** 1 for tokens, 0 for padding. */
-  attentionMask: number[][];
-}
-
-/** Options of {@link T5Tokenizer.decode}. */
-export interface DecodeOptions {
-  /** Drop pad, eos, unk and `<extra_id_N>` (default false). */
-  skipSpecialTokens?: boolean;
-  /** Apply `clean_up_tokenization` (default: the tokenizer config's `clean_up_tokenization_spaces`). */
-  cleanUpTokenizationSpaces?: boolean;
-}
-
-/** Options of {@link T5Tokenizer.encodeTargets}. */
-export interface EncodeTargetsOptions {
-  /** Truncate each row to this many tokens (the `</s>` kept). */
-  maxLength?: number;
-}
-
-/** Result of {@link T5Tokenizer.encodeTargets}: right-padded labels with -100 on the padding. */
-export interface TargetEncoding {
-  labels: number[][];
-}
-
-/** A list of token ids: a plain array or an integer typed array. */
-export type TokenIds = readonly number[] | Int32Array | Uint32Array | Uint16Array | Float64Array;
+export type {
+  BatchEncoding,
+  DecodeOptions,
+  EncodeBatchOptions,
+  EncodeOptions,
+  EncodeTargetsOptions,
+  PaddingSide,
+  PaddingStrategy,
+  TargetEncoding,
+  TokenIds,
+  Tokenizer,
+} from './encoding.js';
 
 const SPACE_SYMBOL = '\u2581';
 const UNK_SURFACE = ' \u2047 ';
-const MAX_LENGTH_LIMIT = 2 ** 31 - 1;
 const ENCODE_KEYS = ['addSpecialTokens'] as const;
-const BATCH_KEYS = ['addSpecialTokens', 'padding', 'maxLength', 'truncation', 'padToMultipleOf'] as const;
 const DECODE_KEYS = ['skipSpecialTokens', 'cleanUpTokenizationSpaces'] as const;
 const TARGET_KEYS = ['maxLength'] as const;
-const PADDING_VALUES = ['longest', 'max_length'] as const;
 const utf8Decoder = new TextDecoder();
 
-/** One piece of the raw text after cutting at added tokens. */
-type Chunk = { text: string; added: AddedToken | undefined };
-
-/** HF slow `T5Tokenizer` (legacy) in TypeScript; build it with {@link T5Tokenizer.fromPretrained} or {@link T5Tokenizer.fromJSON}. */
-export class T5Tokenizer {
+/**
+ * HF slow `T5Tokenizer` (legacy) in TypeScript; build it with {@link T5Tokenizer.fromPretrained} or
+ * {@link T5Tokenizer.fromJSON}. Pads on the right.
+ */
+export class T5Tokenizer implements Tokenizer {
   private readonly spec: TokenizerSpec;
   private readonly normalizer: SentencePieceNormalizer;
   private readonly model: UnigramModel;
   private readonly tokenIds = new Map<string, number>();
-  private readonly addedByContent = new Map<string, AddedToken>();
-  private readonly addedByFirstChar = new Map<string, AddedToken[]>();
+  private readonly added: AddedTokenMatcher;
   private readonly specialTokens: Set<string>;
   private readonly specialIds: Set<number>;
   private readonly legacyAddedTokens: Set<string>;
@@ -116,6 +81,12 @@ export class T5Tokenizer {
   readonly padTokenId: number;
   /** Id of `<unk>`. */
   readonly unkTokenId: number;
+  /** Always `'t5'`. */
+  readonly kind = 't5' as const;
+  /** T5 has no beginning-of-sequence token. */
+  readonly bosTokenId: undefined = undefined;
+  /** Always `'right'`: the T5 encoder reads padded prompts with their mask, so the side never mattered. */
+  readonly paddingSide: PaddingSide = 'right';
 
   private constructor(spec: TokenizerSpec) {
     this.spec = spec;
@@ -124,15 +95,8 @@ export class T5Tokenizer {
     spec.pieces.forEach((p, id) => {
       if (!this.tokenIds.has(p.piece)) this.tokenIds.set(p.piece, id);
     });
-    for (const token of spec.addedTokens) {
-      this.addedByContent.set(token.content, token);
-      this.tokenIds.set(token.content, token.id);
-      const first = token.content[0];
-      const list = this.addedByFirstChar.get(first) ?? [];
-      list.push(token);
-      list.sort((a, b) => b.content.length - a.content.length);
-      this.addedByFirstChar.set(first, list);
-    }
+    for (const token of spec.addedTokens) this.tokenIds.set(token.content, token.id);
+    this.added = new AddedTokenMatcher(spec.addedTokens);
     this.eosTokenId = this.requireId(spec.eosToken, 'eos_token');
     this.padTokenId = this.requireId(spec.padToken, 'pad_token');
     this.unkTokenId = this.requireId(spec.unkToken, 'unk_token');
@@ -228,7 +192,7 @@ export class T5Tokenizer {
   tokenize(text: string): string[] {
     checkText(text, 'text');
     const tokens: string[] = [];
-    for (const chunk of this.splitOnAddedTokens(text)) {
+    for (const chunk of this.added.split(text)) {
       if (chunk.added !== undefined) {
         tokens.push(chunk.added.content);
         continue;
@@ -255,7 +219,7 @@ export class T5Tokenizer {
    * like calling the HF tokenizer on a list.
    */
   encodeBatch(texts: readonly string[], options?: EncodeBatchOptions): BatchEncoding {
-    const opts = this.readBatchOptions(options);
+    const opts = readBatchOptions(options, this);
     if (!Array.isArray(texts)) throw invalidParameterError('texts', 'array of strings', texts);
     texts.forEach((text, i) => checkText(text, `texts[${i}]`));
     const rows = texts.map((text) => {
@@ -263,13 +227,7 @@ export class T5Tokenizer {
       if (opts.truncation) ids = truncate(ids, opts.maxLength as number, opts.addSpecialTokens ? 1 : 0);
       return opts.addSpecialTokens ? this.addEos(ids) : ids;
     });
-    const target = paddedLength(rows, opts);
-    const inputIds = rows.map((ids) => (ids.length < target ? [...ids, ...new Array<number>(target - ids.length).fill(this.padTokenId)] : ids));
-    const attentionMask = rows.map((ids) => {
-      const mask = new Array<number>(Math.max(target, ids.length)).fill(0);
-      return mask.fill(1, 0, ids.length);
-    });
-    return { inputIds, attentionMask };
+    return padRows(rows, opts, this.padTokenId);
   }
 
   /**
@@ -278,10 +236,9 @@ export class T5Tokenizer {
    */
   encodeTargets(texts: readonly string[], options?: EncodeTargetsOptions): TargetEncoding {
     const opts = knownKeys('options', options, TARGET_KEYS);
-    const batchOptions: EncodeBatchOptions = { padding: 'longest' };
+    const batchOptions: EncodeBatchOptions = { padding: 'longest', paddingSide: 'right' };
     if (opts.maxLength !== undefined) batchOptions.maxLength = opts.maxLength as number;
-    const { inputIds, attentionMask } = this.encodeBatch(texts, batchOptions);
-    return { labels: inputIds.map((ids, r) => ids.map((id, i) => (attentionMask[r][i] === 1 ? id : IGNORE_INDEX))) };
+    return labelsFrom(this.encodeBatch(texts, batchOptions));
   }
 
   /**
@@ -312,7 +269,7 @@ export class T5Tokenizer {
 
   private checkAddedTokens(addedTokens: Record<string, unknown>, file: string): void {
     for (const [content, id] of Object.entries(addedTokens)) {
-      const token = this.addedByContent.get(content);
+      const token = this.added.get(content);
       if (token === undefined || token.id !== id) {
         throw new Error(
           `${file} gives ${JSON.stringify(content)} the id ${JSON.stringify(id)}, but tokenizer.json has ` +
@@ -322,26 +279,9 @@ export class T5Tokenizer {
     }
   }
 
-  private readBatchOptions(options: unknown) {
-    const opts = knownKeys('options', options, BATCH_KEYS);
-    const addSpecialTokens = readBoolean(opts, 'addSpecialTokens', true);
-    const padding: PaddingStrategy = opts.padding === undefined || opts.padding === false ? false : oneOf('padding', opts.padding, PADDING_VALUES);
-    let maxLength = optional(opts.maxLength, undefined, (v) => integerInRange('maxLength', v, 1, MAX_LENGTH_LIMIT));
-    const truncation = readBoolean(opts, 'truncation', maxLength !== undefined);
-    const padToMultipleOf = optional(opts.padToMultipleOf, undefined, (v) => integerInRange('padToMultipleOf', v, 1, MAX_LENGTH_LIMIT));
-    if (maxLength === undefined && (truncation || padding === 'max_length')) maxLength = this.spec.modelMaxLength;
-    if (maxLength === undefined && (truncation || padding === 'max_length')) {
-      throw new ArgumentError(`Expected maxLength with ${truncation ? 'truncation: true' : "padding: 'max_length'"} (the tokenizer config sets no model_max_length)`, { argument: 'maxLength' });
-    }
-    if (padToMultipleOf !== undefined && padding === false) {
-      throw new ArgumentError("Expected padding 'longest' or 'max_length' with padToMultipleOf but received false", { argument: 'padding' });
-    }
-    return { addSpecialTokens, padding, maxLength, truncation, padToMultipleOf };
-  }
-
   private encodeWithoutSpecial(text: string): number[] {
     const ids: number[] = [];
-    for (const chunk of this.splitOnAddedTokens(text)) {
+    for (const chunk of this.added.split(text)) {
       if (chunk.added !== undefined) {
         ids.push(chunk.added.id);
       } else {
@@ -358,52 +298,8 @@ export class T5Tokenizer {
     return ids;
   }
 
-  /**
-   * `tokens_trie.split` followed by the AddedToken lstrip/rstrip/single_word handling of
-   * `PreTrainedTokenizer.tokenize`; empty chunks are dropped.
-   */
-  private splitOnAddedTokens(text: string): Chunk[] {
-    const parts: Chunk[] = [];
-    let last = 0;
-    for (let i = 0; i < text.length; ) {
-      const candidates = this.addedByFirstChar.get(text[i]);
-      const match = candidates?.find((t) => text.startsWith(t.content, i));
-      if (match === undefined) {
-        i++;
-        continue;
-      }
-      if (i > last) parts.push({ text: text.slice(last, i), added: undefined });
-      parts.push({ text: match.content, added: match });
-      i += match.content.length;
-      last = i;
-    }
-    if (last < text.length) parts.push({ text: text.slice(last), added: undefined });
-    parts.forEach((part, i) => {
-      const token = part.added;
-      if (token === undefined) return;
-      const left = parts[i - 1];
-      const right = parts[i + 1];
-      if (token.rstrip && right !== undefined && right.text.length > 0) right.text = pythonLstrip(right.text);
-      if (token.lstrip && left !== undefined && left.text.length > 0) left.text = pythonRstrip(left.text);
-      if (token.singleWord && left !== undefined && left.text.length > 0 && !left.text.endsWith(' ')) {
-        left.text += part.text;
-        part.text = '';
-      } else if (token.singleWord && right !== undefined && right.text.length > 0 && !right.text.startsWith(' ')) {
-        part.text += right.text;
-        right.text = '';
-      }
-    });
-    return parts
-      .filter((part) => part.text.length > 0)
-      .map((part) => ({ text: part.text, added: this.addedByContent.get(part.text) }));
-  }
-
   private checkIds(ids: TokenIds, name: string): number[] {
-    if (!Array.isArray(ids) && !(ArrayBuffer.isView(ids) && !(ids instanceof DataView) && typeof (ids as Int32Array)[0] !== 'bigint')) {
-      throw invalidParameterError(name, 'array of token ids', ids);
-    }
-    const max = this.vocabSize - 1;
-    return Array.from(ids as ArrayLike<number>, (id, i) => integerInRange(`${name}[${i}]`, id, 0, max));
+    return checkIds(ids, name, this.vocabSize);
   }
 
   /** `PreTrainedTokenizer._decode` (spaces_between_special_tokens=True). */
@@ -479,41 +375,7 @@ export class T5Tokenizer {
   }
 }
 
-/** Matches an unpaired UTF-16 surrogate (paired ones are single code points under the `u` flag). */
-const LONE_SURROGATE = /\p{Cs}/u;
-
-/** Text must be a string that UTF-8 can encode (Python's sp_model.encode raises on lone surrogates). */
-function checkText(text: unknown, name: string): asserts text is string {
-  if (typeof text !== 'string') throw invalidParameterError(name, 'string', text);
-  if (LONE_SURROGATE.test(text)) throw invalidParameterError(name, 'string without unpaired surrogates', text);
-}
-
-function readBoolean(opts: Record<string, unknown>, key: string, fallback: boolean): boolean {
-  return optional(opts[key], fallback, (v) => boolean(key, v));
-}
-
 function asConfig(value: unknown, file: string): TokenizerConfig {
   if (!isPlainObject(value)) throw new ConfigError(`${file} must hold a JSON object`, { file });
   return value;
-}
-
-/**
- * HF `truncate_sequences` (right side) for one sequence: room is left for `numSpecial` tokens.
- * HF logs an error and returns the ids unchanged when they cannot be cut far enough; this throws.
- */
-function truncate(ids: number[], maxLength: number, numSpecial: number): number[] {
-  const remove = ids.length + numSpecial - maxLength;
-  if (remove <= 0) return ids;
-  if (ids.length <= remove) {
-    throw new ArgumentError(`Expected maxLength of at least ${numSpecial + 1} to truncate with special tokens but received ${maxLength}`, { argument: 'maxLength' });
-  }
-  return ids.slice(0, ids.length - remove);
-}
-
-function paddedLength(rows: number[][], opts: { padding: PaddingStrategy; maxLength: number | undefined; padToMultipleOf: number | undefined }): number {
-  if (opts.padding === false) return 0;
-  let length = opts.padding === 'longest' ? Math.max(0, ...rows.map((r) => r.length)) : (opts.maxLength as number);
-  const multiple = opts.padToMultipleOf;
-  if (multiple !== undefined && length % multiple !== 0) length = (Math.floor(length / multiple) + 1) * multiple;
-  return length;
 }
