@@ -13,11 +13,10 @@ import { parseBlip2Config } from '../model/config.js';
 import { BlipImageProcessor } from '../image/processor.js';
 import { T5Tokenizer } from '../text/tokenizer.js';
 import type { CaptionDataset } from '../data/readers.js';
-import { CaptionLoader } from '../data/loader.js';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { learningRate, resolveSchedule } from './schedule.js';
-import { NonFiniteLossError } from './run.js';
-import { AbortError, abortSignal, throwIfAborted } from '../abort.js';
+import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
+import { loadLoopCheckpoint, runTrainingLoop, saveLoopCheckpoint } from './loop.js';
+import { resolveSchedule } from './schedule.js';
+import { abortSignal, throwIfAborted } from '../abort.js';
 
 export interface PretrainOptions {
   /** The model directory to write. */
@@ -70,54 +69,41 @@ export async function pretrainModel(options: PretrainOptions): Promise<void> {
     const schedule = resolveSchedule({
       kind: 'cosine', lr: options.lr, warmupSteps: options.warmupSteps ?? 0, totalSteps: options.steps, minLrRatio: options.minLrRatio ?? 0,
     });
-    let step = 0;
-    let epoch = 0;
-    let nextBatch = 0;
     const losses: number[] = [];
-    if ((await latestCheckpoint(checkpoints)) !== undefined) {
-      const saved = await loadCheckpoint(model, checkpoints);
-      ({ step, epoch } = saved);
-      nextBatch = saved.extra.nextBatch as number;
+    const saved = await loadLoopCheckpoint(model, checkpoints);
+    if (saved) {
       losses.push(...(saved.extra.losses as number[]));
-      logger.info(`pretraining: resuming at step ${step} of ${options.steps}`);
+      logger.info(`pretraining: resuming at step ${saved.at.step} of ${options.steps}`);
     }
     const loader = new CaptionLoader(options.data, { batchSize: options.batchSize, seed: options.seed ?? 0, processor, dropLast: true });
     const prompt = options.prompt === undefined ? [] : tokenizer.encode(options.prompt);
-    const checkpointEvery = options.checkpointEvery ?? 200;
-    while (step < options.steps) {
-      for await (const batch of loader.epoch(epoch, { startBatch: nextBatch })) {
-        const { labels } = tokenizer.encodeTargets(batch.captions);
-        const loss = await model.backwardCrossEntropy({
+    await runTrainingLoop<CaptionBatch, { loss: number }>({
+      totalSteps: options.steps, epochs: Infinity, batchesPerEpoch: loader.batchesPerEpoch, gradAccum: 1, schedule,
+      batches: (epoch, startBatch) => loader.epoch(epoch, { startBatch }),
+      backward: async (batch) => ({
+        loss: await model.backwardCrossEntropy({
           pixelValues: batch.pixelValues,
           inputIds: batch.captions.map(() => prompt),
-          labels,
-        });
-        if (!Number.isFinite(loss)) {
-          throw new NonFiniteLossError(`Non-finite loss ${loss} in pretraining at step ${step + 1} (epoch ${epoch + 1}, batch ${batch.index + 1}); stopped before the optimizer step`);
-        }
-        const { gradNorm } = await model.optimizerStep({
-          lr: learningRate(schedule, step), betas: options.betas ?? [0.9, 0.999], weightDecay: options.weightDecay ?? 0.01,
-          maxGradNorm: options.maxGradNorm ?? 1,
-        });
-        if (!Number.isFinite(gradNorm)) {
-          throw new NonFiniteLossError(`Non-finite gradient norm ${gradNorm} in pretraining at step ${step + 1} (epoch ${epoch + 1}, batch ${batch.index + 1}); the weights of this step are not saved`);
-        }
-        step += 1;
-        nextBatch = batch.index + 1;
-        losses.push(loss);
-        options.onStep?.(step, options.steps, loss);
-        const aborted = signal?.aborted === true && step < options.steps;
-        if ((step % checkpointEvery === 0 || aborted) && step < options.steps) {
-          await saveCheckpoint(model, checkpoints, { step, epoch, schedule, extra: { nextBatch, losses } });
-        }
-        if (aborted) throw new AbortError(`Pretraining aborted after step ${step} of ${options.steps}; checkpoint saved, run again to continue`, { cause: signal!.reason });
-        if (step >= options.steps) break;
-      }
-      if (step < options.steps) {
-        epoch += 1;
-        nextBatch = 0;
-      }
-    }
+          labels: tokenizer.encodeTargets(batch.captions).labels,
+        }),
+      }),
+      optimizerStep: async (lr) => (await model.optimizerStep({
+        lr, betas: options.betas ?? [0.9, 0.999], weightDecay: options.weightDecay ?? 0.01, maxGradNorm: options.maxGradNorm ?? 1,
+      })).gradNorm,
+      afterStep: ({ step, result }) => {
+        losses.push(result.loss);
+        options.onStep?.(step, options.steps, result.loss);
+      },
+      evalEverySteps: 0,
+      checkpointEverySteps: options.checkpointEvery ?? 200,
+      checkpointEachEpoch: false,
+      checkpoint: (at) => saveLoopCheckpoint(model, checkpoints, at, schedule, { losses }),
+      signal,
+      abortMessage: (step) => `Pretraining aborted after step ${step} of ${options.steps}; checkpoint saved, run again to continue`,
+      nonFiniteMessage: (what, value, at) =>
+        `Non-finite ${what} ${value} in pretraining at step ${at.step + 1} (epoch ${at.epoch + 1}, batch ${at.nextBatch}); ` +
+        (what === 'loss' ? 'stopped before the optimizer step' : 'the weights of this step are not saved'),
+    }, saved?.at);
     await model.save(join(partial, 'model.safetensors'));
     await writeFileAtomic(join(partial, 'pretrain.json'), `${JSON.stringify({ ...options.metadata, steps: options.steps, losses }, null, 2)}\n`);
     await rm(checkpoints, { recursive: true, force: true });

@@ -22,7 +22,7 @@ import { loadDataset, imageCaptions, resultsImageId, type CaptionDataset } from 
 import { CaptionLoader, type CaptionBatch } from '../data/loader.js';
 import { CiderDScorer } from '../metrics/cider.js';
 import { javaProblem } from '../metrics/jars.js';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadLoopCheckpoint, runTrainingLoop, saveLoopCheckpoint, type LoopPosition } from './loop.js';
 import { lockRunDirectory } from './run-lock.js';
 import { AbortError, abortSignal, throwIfAborted } from '../abort.js';
 import { captionDataset, evaluateCaptioner, evaluationSamples, scorePredictions, type EvaluateOptions, type EvaluationResult } from './evaluate.js';
@@ -32,7 +32,7 @@ import { resolveDefaultModel, RunConfigError, type RunSpec, type StageSpec } fro
 import { resolveAdapterDirectory } from '../model/lora-config.js';
 import { RUN_CONFIG_FILE, RUN_STATE_FILE, stageDirectory } from '../io/run-layout.js';
 import { isPlainObject } from '../is.js';
-import { learningRate, resolveSchedule, type Schedule } from './schedule.js';
+import { resolveSchedule, type Schedule } from './schedule.js';
 import { batchCiderReward, ciderReward, scstBackward, type RewardFunction, type ScstStepResult } from './scst.js';
 import { gatherTokenIds, type ProcessGroup } from '../distributed/process-group.js';
 import type { PixelValues } from '../image/processor.js';
@@ -111,24 +111,15 @@ interface RunState {
   stages: StageRecord[];
 }
 
+/** A stage's validation record, checkpointed with the loop's position. */
 interface StageProgress {
-  epoch: number;
-  nextBatch: number;
   evals: number;
   bestCider: number | null;
   bestScores: ResultRow['scores'] | null;
   badEvals: number;
-  done: boolean;
 }
 
-/**
- * A loss or gradient norm that is NaN or infinite. The run stops rather than skipping the step (as a loss scaler
- * does): in full or bf16 precision there is no loss scale to lower, so a non-finite value means diverged weights
- * or a broken batch, and training on would hide it. Nothing of the step is logged or checkpointed.
- */
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-}
+export { NonFiniteLossError } from './loop.js';
 
 /** What a finished run returns. */
 export interface RunSummary {
@@ -447,43 +438,22 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
 
   // every generator of the stage starts from the stage's seed, in whichever process the stage starts
   const stageSeed = stage.seed ?? spec.seed + index;
-  let step = 0;
-  let checkpointedStep: number | undefined;
-  let progress: StageProgress = { epoch: 0, nextBatch: 0, evals: 0, bestCider: null, bestScores: null, badEvals: 0, done: false };
+  let progress: StageProgress = { evals: 0, bestCider: null, bestScores: null, badEvals: 0 };
   await prepareTrainable(model, spec);
-  if ((await latestCheckpoint(checkpointDir)) !== undefined) {
-    const saved = await loadCheckpoint(model, checkpointDir);
-    step = saved.step;
-    checkpointedStep = step;
+  const saved = await loadLoopCheckpoint(model, checkpointDir);
+  if (saved) {
     schedule = saved.schedule;
     progress = saved.extra as unknown as StageProgress;
-    if (ranks.primary) await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, step);
-    logger.info(`${stage.name}: resuming at step ${step} (epoch ${progress.epoch + 1}, batch ${progress.nextBatch})`);
+    if (ranks.primary) await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, saved.at.step);
+    logger.info(`${stage.name}: resuming at step ${saved.at.step} (epoch ${saved.at.epoch + 1}, batch ${saved.at.nextBatch})`);
   } else {
     if (ranks.primary) await dropLogLinesAfter(join(spec.outDir, 'log.jsonl'), stage.name, 0);
     logger.info(await startStageWeights(model, spec, stage.name, stage.freshAdapter ? undefined : ctx.previous, stageSeed));
   }
   await model.setTraining(true);
-  events.onStageStart?.(stage, index, totalSteps, step);
+  events.onStageStart?.(stage, index, totalSteps, saved?.at.step ?? 0);
 
-  const checkpoint = async () => {
-    if (ranks.primary) await saveCheckpoint(model, checkpointDir, { step, epoch: progress.epoch, schedule, extra: { ...progress } });
-    checkpointedStep = step;
-  };
-  const stopIfAborted = async () => {
-    if (!(await ranks.any(ctx.signal?.aborted === true))) return;
-    if (checkpointedStep !== step) await checkpoint();
-    throw new AbortError(
-      `Training aborted in stage "${stage.name}" (stage ${index + 1}) after step ${step}; checkpoint saved, resume the run to continue`,
-      { cause: ctx.signal?.reason },
-    );
-  };
-  const nonFinite = (what: string, value: number, consequence: string) => new NonFiniteLossError(
-    `Non-finite ${what} ${value} in stage "${stage.name}" (stage ${index + 1}) at step ${step + 1} ` +
-    `(epoch ${progress.epoch + 1}, batch ${progress.nextBatch}); ${consequence} ` +
-    `(${checkpointedStep === undefined ? 'no checkpoint of this stage yet' : `the last checkpoint is step ${checkpointedStep}`})`,
-  );
-  const validate = async () => {
+  const validate = async (at: LoopPosition): Promise<boolean> => {
     // every rank takes part (each captions a shard); rank 0 scores, and the others get its CIDEr, so that every
     // rank takes the same early-stopping decision
     const result = await ctx.evaluate();
@@ -499,49 +469,44 @@ async function runStage(spec: RunSpec, stage: StageSpec, index: number, ctx: Sta
     } else {
       progress.badEvals += 1;
     }
-    logger.info(`${stage.name}: step ${step}, val CIDEr ${cider.toFixed(4)}${improved ? ' (best)' : ''}`);
-    events.onEval?.({ stage: stage.name, step, cider, best: improved });
-    if (stage.earlyStopping.patience > 0 && progress.badEvals >= stage.earlyStopping.patience) progress.done = true;
+    logger.info(`${stage.name}: step ${at.step}, val CIDEr ${cider.toFixed(4)}${improved ? ' (best)' : ''}`);
+    events.onEval?.({ stage: stage.name, step: at.step, cider, best: improved });
+    return stage.earlyStopping.patience > 0 && progress.badEvals >= stage.earlyStopping.patience;
   };
 
-  while (!progress.done && progress.epoch < epochs && step < totalSteps) {
-    let micro = 0;
-    for await (const batch of loader.epoch(progress.epoch, { startBatch: progress.nextBatch })) {
-      const loss = await microStep(spec, stage, ctx, batch, step);
-      micro += 1;
-      progress.nextBatch = batch.index + 1;
-      if (!Number.isFinite(loss.loss)) throw nonFinite('loss', loss.loss, 'stopped before the optimizer step, nothing of this step was saved');
-      if (micro % stage.gradAccum !== 0) continue;
+  const end = await runTrainingLoop<CaptionBatch, MicroStepResult>({
+    totalSteps, epochs, batchesPerEpoch: loader.batchesPerEpoch, gradAccum: stage.gradAccum, schedule,
+    batches: (epoch, startBatch) => loader.epoch(epoch, { startBatch }),
+    backward: (batch, step) => microStep(spec, stage, ctx, batch, step),
+    optimizerStep: async (lr) => {
       if (ranks.group) await model.reduceGradients(ranks.group, { op: 'sum' });
-      const lr = learningRate(schedule, step);
-      const { gradNorm } = await model.optimizerStep({ lr, maxGradNorm: stage.maxGradNorm, weightDecay: stage.weightDecay });
-      if (!Number.isFinite(gradNorm)) throw nonFinite('gradient norm', gradNorm, 'the weights of this step are not saved');
-      step += 1;
+      return (await model.optimizerStep({ lr, maxGradNorm: stage.maxGradNorm, weightDecay: stage.weightDecay })).gradNorm;
+    },
+    afterStep: async ({ step, epoch, lr, gradNorm, result }) => {
       const event: StepEvent = {
-        stage: stage.name, stageIndex: index, epoch: progress.epoch, step, totalSteps, lr, loss: loss.loss, gradNorm,
-        ...(loss.scst ? { scst: loss.scst } : {}),
+        stage: stage.name, stageIndex: index, epoch, step, totalSteps, lr, loss: result.loss, gradNorm,
+        ...(result.scst ? { scst: result.scst } : {}),
       };
       if (ranks.primary) await appendFileNamed(join(spec.outDir, 'log.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
       events.onStep?.(event);
-      if (stage.evalEverySteps > 0 && step % stage.evalEverySteps === 0) await validate();
-      // at the end of an epoch (or of the stage) the checkpoint waits for the validation below: one taken before it
-      // would resume past the stage's last validation
-      const epochEnds = progress.nextBatch >= loader.batchesPerEpoch || step >= totalSteps;
-      if (!epochEnds && step % stage.checkpointEverySteps === 0) await checkpoint();
-      if (!epochEnds) await stopIfAborted();
-      if (progress.done || step >= totalSteps) break;
-    }
-    if (progress.nextBatch >= loader.batchesPerEpoch || step >= totalSteps) {
-      // validate at every epoch end, or (with evalEverySteps) at the end of the stage if that step was not one
-      const last = step >= totalSteps || progress.epoch + 1 >= epochs;
-      if (stage.evalEverySteps === 0 || (last && step % stage.evalEverySteps !== 0)) await validate();
-      progress.epoch += 1;
-      progress.nextBatch = 0;
-    }
-    await checkpoint();
-    await stopIfAborted();
-  }
-  if (progress.bestCider === null) await validate();
+    },
+    evalEverySteps: stage.evalEverySteps,
+    validate,
+    checkpointEverySteps: stage.checkpointEverySteps,
+    checkpointEachEpoch: true,
+    checkpoint: async (at) => {
+      if (ranks.primary) await saveLoopCheckpoint(model, checkpointDir, at, schedule, { ...progress });
+    },
+    signal: ctx.signal,
+    agree: (aborted) => ranks.any(aborted),
+    abortMessage: (step) => `Training aborted in stage "${stage.name}" (stage ${index + 1}) after step ${step}; checkpoint saved, resume the run to continue`,
+    nonFiniteMessage: (what, value, at, checkpointed) =>
+      `Non-finite ${what} ${value} in stage "${stage.name}" (stage ${index + 1}) at step ${at.step + 1} ` +
+      `(epoch ${at.epoch + 1}, batch ${at.nextBatch}); ` +
+      (what === 'loss' ? 'stopped before the optimizer step, nothing of this step was saved' : 'the weights of this step are not saved') +
+      ` (${checkpointed === undefined ? 'no checkpoint of this stage yet' : `the last checkpoint is step ${checkpointed}`})`,
+  }, saved?.at);
+  if (progress.bestCider === null) await validate(end);
   if (ranks.primary) await saveTrained(captioner.model, join(dir, 'final'));
   return { name: stage.name, bestDir, bestCider: progress.bestCider!, scores: progress.bestScores! };
 }
@@ -573,9 +538,13 @@ function rewardFor(stage: StageSpec, ctx: StageContext): RewardFunction {
   return reward;
 }
 
-async function microStep(
-  spec: RunSpec, stage: StageSpec, ctx: StageContext, batch: CaptionBatch, step: number,
-): Promise<{ loss: number; scst?: StepEvent['scst'] }> {
+/** One micro-batch's loss (the global batch's, with a group) and SCST reward statistics. */
+interface MicroStepResult {
+  loss: number;
+  scst?: StepEvent['scst'];
+}
+
+async function microStep(spec: RunSpec, stage: StageSpec, ctx: StageContext, batch: CaptionBatch, step: number): Promise<MicroStepResult> {
   const { captioner, ranks } = ctx;
   const allLabels = trainingLabels(captioner, spec, batch.captions);
   // this rank's rows of the global batch (all of them in a single process)
