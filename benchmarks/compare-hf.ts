@@ -92,6 +92,7 @@ function phaseFlops(config: Blip2Config, promptTokens: number): Record<'beam5' |
   const v = config.vision_config;
   const q = config.qformer_config;
   const t = config.text_config;
+  if (t.model_type !== 't5') throw new Error(`phaseFlops counts T5 language models only, not ${t.model_type}`);
   const batch = 8;
   const tokensV = (v.image_size / v.patch_size) ** 2 + 1;
   const vision = v.num_hidden_layers * (2 * tokensV * (4 * v.hidden_size ** 2 + 2 * v.hidden_size * v.intermediate_size) + 4 * tokensV ** 2 * v.hidden_size);

@@ -17,7 +17,7 @@ import {
 import { NonFiniteError } from './generation/generate.js';
 import { abortSignal, throwIfAborted } from './abort.js';
 import { GENERATION_LIMITS, readGenerationOptions, type GenerationOptions } from './generation/config.js';
-import { ArgumentError } from './errors.js';
+import { ArgumentError, ConfigError } from './errors.js';
 
 /** Options of {@link Blip2Captioner.fromPretrained}. */
 export interface CaptionerOptions extends ModelLoadOptions, ModelSourceOptions {
@@ -115,7 +115,12 @@ export class Blip2Captioner {
         `${info.threads} threads, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     const captioner = new Blip2Captioner(model, tokenizer, imageProcessor, log);
-    const { decoder_start_token_id, eos_token_id, pad_token_id } = model.config.text_config;
+    const text = model.config.text_config;
+    if (text.model_type !== 't5') {
+      model.dispose();
+      throw new ConfigError(`Blip2Captioner runs T5 language models; ${dir} has text_config.model_type ${JSON.stringify(text.model_type)}`);
+    }
+    const { decoder_start_token_id, eos_token_id, pad_token_id } = text;
     captioner.generationDefaults = {
       decoderStartTokenId: decoder_start_token_id, eosTokenId: eos_token_id, padTokenId: pad_token_id, ...(await readGenerationOptions(dir)),
     };

@@ -1,7 +1,7 @@
 /**
  * BLIP-2 `config.json`: parsed, validated and completed with Hugging Face's defaults (transformers 4.44's
- * Blip2Config / Blip2VisionConfig / Blip2QFormerConfig / T5Config), then handed to the native side as a plain
- * object. Keys this library does not use are kept out of the resolved config but are not errors: real
+ * Blip2Config / Blip2VisionConfig / Blip2QFormerConfig / T5Config / OPTConfig), then handed to the native side as a
+ * plain object. The language model is T5 (Flan-T5) or OPT, told apart by `text_config.model_type`. Keys this library does not use are kept out of the resolved config but are not errors: real
  * models' config.json files carry many (architectures, torch_dtype, dropout rates, ...).
  */
 import { stat } from 'node:fs/promises';
@@ -38,8 +38,15 @@ export interface QFormerConfig {
   hidden_act: string;
 }
 
-/** T5 language-model settings. */
+/** The language-model families a config may name in `text_config.model_type`. */
+export const TEXT_MODEL_TYPES = ['t5', 'opt'] as const;
+
+/** One of {@link TEXT_MODEL_TYPES}. */
+export type TextModelType = (typeof TEXT_MODEL_TYPES)[number];
+
+/** T5 language-model settings (T5Config). */
 export interface T5TextConfig {
+  model_type: 't5';
   vocab_size: number;
   d_model: number;
   d_kv: number;
@@ -59,13 +66,53 @@ export interface T5TextConfig {
   eos_token_id: number;
 }
 
-/** A fully resolved BLIP-2 (T5) config. */
+/** OPT language-model settings (OPTConfig), with HF's defaults (those of facebook/opt-125m). */
+export interface OptTextConfig {
+  model_type: 'opt';
+  /** Rows of embed_tokens (default 50272). */
+  vocab_size: number;
+  /** Width of the decoder layers (default 768). */
+  hidden_size: number;
+  /** Decoder layers (default 12). */
+  num_hidden_layers: number;
+  /** Width of fc1's output (default 3072). */
+  ffn_dim: number;
+  /** Default 12; divides hidden_size. */
+  num_attention_heads: number;
+  /** Learned positions; embed_positions has 2 rows more (OPT's offset). Default 2048. */
+  max_position_embeddings: number;
+  /** Layer norm before attention and FFN (pre-LN, true for all OPT but 350m) or after. Default true. */
+  do_layer_norm_before: boolean;
+  /** Width of the token embeddings; project_in / project_out exist when it differs from hidden_size. Default hidden_size. */
+  word_embed_proj_dim: number;
+  /** FFN activation. Default "relu". */
+  activation_function: string;
+  /** Biases on q/k/v/out_proj, fc1, fc2. Default true. */
+  enable_bias: boolean;
+  /** Layer norms with weight and bias. Default true. */
+  layer_norm_elementwise_affine: boolean;
+  /** `_remove_final_layer_norm`: no final_layer_norm even with do_layer_norm_before. Default false. */
+  remove_final_layer_norm: boolean;
+  /** lm_head shares embed_tokens' weight. Default true. */
+  tie_word_embeddings: boolean;
+  /** Default 1. */
+  pad_token_id: number;
+  /** Default 2. */
+  bos_token_id: number;
+  /** Default 2 (blip2-opt-2.7b: 50118, a newline). */
+  eos_token_id: number;
+}
+
+/** The language model's settings: a union told apart by `model_type`. */
+export type TextConfig = T5TextConfig | OptTextConfig;
+
+/** A fully resolved BLIP-2 config. */
 export interface Blip2Config {
   model_type: 'blip-2';
   num_query_tokens: number;
   vision_config: VisionConfig;
   qformer_config: QFormerConfig;
-  text_config: T5TextConfig;
+  text_config: TextConfig;
 }
 
 /** The activation functions a config may name (hidden_act, dense_act_fn): the addon's `native().names().activations`. */
@@ -97,6 +144,8 @@ export const CONFIG_LIMITS = Object.freeze({
   queryTokens: 4096,
   /** relative_attention_num_buckets and relative_attention_max_distance. */
   relativeAttention: 1 << 16,
+  /** max_position_embeddings (OPT's learned positions). */
+  positions: 1 << 20,
 });
 
 /** The largest parameter count a config may describe (100 billion: 400 GB in float32). */
@@ -188,13 +237,46 @@ function parseQFormer(source: string, raw: Raw, visionHidden: number): QFormerCo
   return c;
 }
 
-function parseText(source: string, raw: Raw): T5TextConfig {
+function parseText(source: string, raw: Raw): TextConfig {
+  // Blip2Config: text_config's model_type defaults to "opt"
   const modelType = raw.model_type ?? 'opt';
-  if (modelType !== 't5') {
-    throw new ConfigError(
-      `Unsupported text_config.model_type ${describe(modelType)} in ${source}: only T5 / Flan-T5 language models are supported`,
-    );
-  }
+  if (modelType === 't5') return parseT5(source, raw);
+  if (modelType === 'opt') return parseOpt(source, raw);
+  throw new ConfigError(
+    `Unsupported text_config.model_type ${describe(modelType)} in ${source}: supported are ${TEXT_MODEL_TYPES.map((t) => `"${t}"`).join(', ')} ` +
+      '(Flan-T5 and OPT language models)',
+  );
+}
+
+function parseOpt(source: string, raw: Raw): OptTextConfig {
+  const r = reader(source, 'text_config', raw);
+  const vocabSize = r.int('vocab_size', 50272, 1, L.vocab);
+  const hiddenSize = r.int('hidden_size', 768, 1, L.width);
+  const c: OptTextConfig = {
+    model_type: 'opt',
+    vocab_size: vocabSize,
+    hidden_size: hiddenSize,
+    num_hidden_layers: r.int('num_hidden_layers', 12, 1, L.layers),
+    ffn_dim: r.int('ffn_dim', 3072, 1, L.feedForward),
+    num_attention_heads: r.int('num_attention_heads', 12, 1, L.heads),
+    max_position_embeddings: r.int('max_position_embeddings', 2048, 1, L.positions),
+    do_layer_norm_before: r.bool('do_layer_norm_before', true),
+    // OPTConfig: word_embed_proj_dim if word_embed_proj_dim is not None else hidden_size
+    word_embed_proj_dim: r.int('word_embed_proj_dim', hiddenSize, 1, L.width),
+    activation_function: r.act('activation_function', 'relu'),
+    enable_bias: r.bool('enable_bias', true),
+    layer_norm_elementwise_affine: r.bool('layer_norm_elementwise_affine', true),
+    remove_final_layer_norm: r.bool('_remove_final_layer_norm', false),
+    tie_word_embeddings: r.bool('tie_word_embeddings', true),
+    pad_token_id: r.int('pad_token_id', 1, 0, vocabSize - 1),
+    bos_token_id: r.int('bos_token_id', 2, 0, vocabSize - 1),
+    eos_token_id: r.int('eos_token_id', 2, 0, vocabSize - 1),
+  };
+  divisible(source, 'text_config.hidden_size', c.hidden_size, c.num_attention_heads, 'num_attention_heads');
+  return c;
+}
+
+function parseT5(source: string, raw: Raw): T5TextConfig {
   const r = reader(source, 'text_config', raw);
   const feedForwardProj = r.string('feed_forward_proj', 'relu');
   // T5Config: act_info = feed_forward_proj.split("-"); gated iff the first part is "gated"
@@ -210,6 +292,7 @@ function parseText(source: string, raw: Raw): T5TextConfig {
   const numLayers = r.int('num_layers', 6, 0, L.layers);
   const vocabSize = r.int('vocab_size', 32128, 1, L.vocab);
   const c: T5TextConfig = {
+    model_type: 't5',
     vocab_size: vocabSize,
     d_model: r.int('d_model', 512, 1, L.width),
     d_kv: r.int('d_kv', 64, 1, L.width),
@@ -280,14 +363,41 @@ export function estimateParameters(config: Blip2Config): number {
   const qformer = 2 * H + q.num_hidden_layers * (attention(H) + linear(H, q.intermediate_size) + linear(q.intermediate_size, H) + 2 * H) +
     crossLayers * attention(q.encoder_hidden_size) + config.num_query_tokens * H;
   const t = config.text_config;
+  const text = t.model_type === 't5' ? t5Parameters(t) : optParameters(t);
+  return vision + qformer + linear(H, textWidth(t)) + text;
+}
+
+/** The width language_projection maps the Q-Former's output to: T5's d_model, OPT's hidden_size. */
+export function textWidth(t: TextConfig): number {
+  return t.model_type === 't5' ? t.d_model : t.hidden_size;
+}
+
+function t5Parameters(t: T5TextConfig): number {
   const d = t.d_model;
   const attention5 = 4 * d * t.num_heads * t.d_kv + d;
   const feedForward = (t.is_gated_act ? 3 : 2) * d * t.d_ff + d;
   const bias = t.relative_attention_num_buckets * t.num_heads;
   const encoder = d + t.num_layers * (attention5 + feedForward) + bias;
   const decoder = d + t.num_decoder_layers * (2 * attention5 + feedForward) + bias;
-  const text = t.vocab_size * d * (t.tie_word_embeddings ? 1 : 2) + encoder + decoder;
-  return vision + qformer + linear(H, d) + text;
+  return t.vocab_size * d * (t.tie_word_embeddings ? 1 : 2) + encoder + decoder;
+}
+
+/**
+ * OPTForCausalLM: embed_tokens (vocab × word_embed_proj_dim), embed_positions ((positions + 2) × hidden),
+ * project_in / project_out without bias when word_embed_proj_dim ≠ hidden, per layer q/k/v/out_proj, fc1, fc2 and two
+ * layer norms, the final layer norm (pre-LN without `_remove_final_layer_norm`), lm_head (word_embed_proj_dim →
+ * vocab, no bias) only when untied.
+ */
+function optParameters(t: OptTextConfig): number {
+  const h = t.hidden_size;
+  const proj = t.word_embed_proj_dim;
+  const dense = (inFeatures: number, outFeatures: number) => inFeatures * outFeatures + (t.enable_bias ? outFeatures : 0);
+  const layerNorm = t.layer_norm_elementwise_affine ? 2 * h : 0;
+  const layer = 4 * dense(h, h) + dense(h, t.ffn_dim) + dense(t.ffn_dim, h) + 2 * layerNorm;
+  const projections = proj === h ? 0 : 2 * proj * h;
+  const finalNorm = t.do_layer_norm_before && !t.remove_final_layer_norm ? layerNorm : 0;
+  const embeddings = t.vocab_size * proj + (t.max_position_embeddings + 2) * h;
+  return embeddings + projections + t.num_hidden_layers * layer + finalNorm + (t.tie_word_embeddings ? 0 : t.vocab_size * proj);
 }
 
 /** Weights and bias of a Linear(in, out). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Blip2Captioner } from '../captioner.js';
 import type { Blip2Model } from '../model/blip2-model.js';
 import { trainsWeights, type RunSpec, type Trainable } from './run-config.js';
-import type { Blip2Config } from '../model/config.js';
+import { ConfigError, type Blip2Config } from '../model/config.js';
 
 /** The file that holds every weight of a stage trained with `trainable: 'all'`. */
 export const FULL_WEIGHTS_FILE = 'model.safetensors';
@@ -33,6 +33,7 @@ export function trainablePrefixes(config: Blip2Config, trainable: Trainable): st
   if (trainable === 'all') return undefined;
   if (trainable === 'lora') return [];
   const t = config.text_config;
+  if (t.model_type !== 't5') throw new ConfigError(`trainable ${JSON.stringify(trainable)} selects T5 blocks; the model's text_config.model_type is ${JSON.stringify(t.model_type)}`);
   const last = (stack: 'encoder' | 'decoder', layers: number) =>
     Array.from({ length: Math.min(trainable.lastBlocks, layers) }, (_, i) => `language_model.${stack}.block.${layers - 1 - i}.`);
   const prefixes = [...last('encoder', t.num_layers), ...last('decoder', t.num_decoder_layers ?? t.num_layers)];

@@ -3,11 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { totalmem } from 'node:os';
-import { estimateParameters, MAX_PARAMETERS, parseBlip2Config } from '../../lib/model/config.js';
+import { estimateParameters, MAX_PARAMETERS, parseBlip2Config, type Blip2Config, type T5TextConfig } from '../../lib/model/config.js';
 import { Blip2Model } from '../../lib/model/blip2-model.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
 
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+/** The T5 text config of a parsed config (these tests give T5 configs). */
+function t5Text(config: Blip2Config): T5TextConfig {
+  if (config.text_config.model_type !== 't5') throw new Error(`expected a T5 text config, got ${config.text_config.model_type}`);
+  return config.text_config;
+}
 
 describe('parseBlip2Config', () => {
   it('fills the tiny diff config exactly as the fully expanded one written by transformers', () => {
@@ -33,11 +39,11 @@ describe('parseBlip2Config', () => {
   });
 
   it('derives the gated activation from feed_forward_proj when the keys are absent', () => {
-    const c = parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 't5', feed_forward_proj: 'gated-gelu' } });
-    expect([c.text_config.is_gated_act, c.text_config.dense_act_fn]).toEqual([true, 'gelu_new']);
-    const r = parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 't5' } });
-    expect([r.text_config.is_gated_act, r.text_config.dense_act_fn, r.text_config.tie_word_embeddings]).toEqual([false, 'relu', true]);
-    expect(r.text_config.num_decoder_layers).toBe(r.text_config.num_layers);
+    const c = t5Text(parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 't5', feed_forward_proj: 'gated-gelu' } }));
+    expect([c.is_gated_act, c.dense_act_fn]).toEqual([true, 'gelu_new']);
+    const r = t5Text(parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 't5' } }));
+    expect([r.model_type, r.is_gated_act, r.dense_act_fn, r.tie_word_embeddings]).toEqual(['t5', false, 'relu', true]);
+    expect(r.num_decoder_layers).toBe(r.num_layers);
   });
 
   it('forces the Q-Former encoder width to the vision width, as Blip2Config does', () => {
@@ -49,8 +55,8 @@ describe('parseBlip2Config', () => {
   });
 
   it('rejects what it cannot run with a message naming the key', () => {
-    expect(() => parseBlip2Config({ model_type: 'blip-2' })).toThrow(
-      'Unsupported text_config.model_type "opt" of type string in config: only T5 / Flan-T5 language models are supported',
+    expect(() => parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 'llama' } })).toThrow(
+      'Unsupported text_config.model_type "llama" of type string in config: supported are "t5", "opt" (Flan-T5 and OPT language models)',
     );
     expect(() => parseBlip2Config({ model_type: 'blip-2', text_config: { model_type: 't5', feed_forward_proj: 'fancy-gelu' } })).toThrow(
       'Expected "gated-{ACT_FN}" or "{ACT_FN}" for text_config.feed_forward_proj in config but received "fancy-gelu" of type string',
