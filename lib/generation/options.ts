@@ -41,6 +41,8 @@ export interface GenerationOptionSpec {
   readonly cliHelp?: string;
   /** The option's description in the server's OpenAPI schema. */
   readonly apiDoc?: string;
+  /** The demo page shows a slider over this range (within `range`, its top lowered to the server's limit) at this value. */
+  readonly pageSlider?: { readonly range: readonly [number, number]; readonly default: number };
 }
 
 /** Largest token id. */
@@ -71,6 +73,8 @@ export const GENERATION_OPTIONS = [
   {
     name: 'maxNewTokens', snake: 'max_new_tokens', kind: 'integer', range: [1, GENERATION_LIMITS.maxNewTokens], default: undefined,
     exposed: [...ALL, 'runConfig'], serverMax: 'maxNewTokens',
+    // the seed project's Gradio demo: a tokens slider from 8 to 40, at 40
+    pageSlider: { range: [8, 40], default: 40 },
     cliHelp: 'tokens to generate at most (default: the model\'s generation_config.json, as Hugging Face generate: max_new_tokens, ' +
       'else max_length 20 counting the start token, i.e. 19; the built-in default model sets 24. eval --data uses 24 for every model, as training\'s validation)',
   },

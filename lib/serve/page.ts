@@ -4,8 +4,8 @@
  * card per model. Keyboard use follows the document order (image, preset, prompt, options, Generate); results and
  * the preset are announced politely.
  */
-import { GENERATION_LIMITS } from '../generation/config.js';
-import type { ApiCaptionOptions } from './options.js';
+import { generationFlag, generationOption, generationOptionsOn, type GenerationKey, type GenerationOptionSpec } from '../generation/options.js';
+import type { ApiCaptionOptions, ApiOptionLimits } from './options.js';
 import type { ServerLimits } from './limits.js';
 
 /**
@@ -33,6 +33,106 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+/** Where a generation option's control sits on the page, in this order. */
+type PageSection = 'length' | 'beam' | 'toggle' | 'sampling';
+
+/**
+ * How the page presents each generation option it exposes (the registry's `page` surface); its kind, bounds and
+ * default come from the registry. `send`: always, only when changed from the default (so that untouched fields leave
+ * the model's own generation_config.json), or only while sampling is on.
+ */
+const PAGE_CONTROLS: Readonly<Record<string, { label: string; section: PageSection; send: 'always' | 'changed' | 'sampling'; step?: number; hint?: string }>> = {
+  maxNewTokens: { label: 'Max new tokens', section: 'length', send: 'always' },
+  minNewTokens: { label: 'Min new tokens', section: 'length', send: 'changed' },
+  numBeams: { label: 'Beams', section: 'length', send: 'always' },
+  numReturnSequences: {
+    label: 'Captions per model', section: 'length', send: 'changed',
+    hint: 'More than one caption per model needs as many beams, or sampling. Length penalty acts in beam search only (above 1 favours longer captions).',
+  },
+  lengthPenalty: { label: 'Length penalty', section: 'beam', send: 'changed', step: 0.05 },
+  noRepeatNgramSize: { label: 'No-repeat n-gram size', section: 'beam', send: 'changed' },
+  doSample: { label: 'Sample (instead of greedy / beam search)', section: 'toggle', send: 'always' },
+  temperature: { label: 'Temperature', section: 'sampling', send: 'sampling', step: 0.05 },
+  topP: { label: 'Top-p', section: 'sampling', send: 'sampling', step: 0.05 },
+  seed: { label: 'Seed (optional)', section: 'sampling', send: 'sampling', step: 1 },
+};
+
+/** A page option's control: its element id, bounds and starting value under the server's limits. */
+export interface PageControl {
+  name: string;
+  id: string;
+  kind: 'slider' | 'number' | 'checkbox';
+  min?: number;
+  max?: number;
+  /** The starting value; undefined leaves the field empty. */
+  value?: number | boolean;
+}
+
+/**
+ * The controls of the page's generation options, in the registry's order: bounds from the option's range (or its
+ * page slider's), the top lowered to the server's limit where the option has one, starting at the registry's default.
+ */
+export function pageControls(limits: ApiOptionLimits): PageControl[] {
+  return generationOptionsOn('page').map((spec) => {
+    const id = generationFlag(spec.name).slice(2);
+    if (spec.kind === 'boolean') return { name: spec.name, id, kind: 'checkbox', value: spec.default as boolean };
+    const [low, high] = spec.pageSlider?.range ?? spec.range!;
+    const max = Math.min(high, spec.serverMax ? limits[spec.serverMax] : high);
+    const min = Math.min(low, max);
+    const start = spec.pageSlider?.default ?? (spec.default as number | undefined);
+    return { name: spec.name, id, kind: spec.pageSlider ? 'slider' : 'number', min, max, ...(start === undefined ? {} : { value: Math.min(start, max) }) };
+  });
+}
+
+function presentation(spec: GenerationOptionSpec) {
+  const shown = PAGE_CONTROLS[spec.name];
+  if (!shown) throw new Error(`The demo page has no control for the generation option ${spec.name}`);
+  return shown;
+}
+
+/** The markup of one control (label, field and hint). */
+function controlHtml(control: PageControl): string {
+  const shown = PAGE_CONTROLS[control.name]!;
+  if (control.kind === 'checkbox') {
+    return `<label class="check"><input type="checkbox" id="${control.id}" name="${control.name}"${control.value ? ' checked' : ''}> ${shown.label}</label>`;
+  }
+  const attributes = [
+    `id="${control.id}"`, `name="${control.name}"`, `min="${control.min}"`, `max="${control.max}"`,
+    ...(shown.step !== undefined ? [`step="${shown.step}"`] : []),
+    ...(control.value !== undefined ? [`value="${control.value}"`] : []),
+    ...(control.kind === 'number' && generationOption(control.name as GenerationKey).kind === 'integer' ? ['inputmode="numeric"'] : []),
+    ...(shown.hint ? [`aria-describedby="${control.id}-hint"`] : []),
+  ].join(' ');
+  const field = control.kind === 'slider'
+    ? `<span class="slider"><input type="range" ${attributes}><output id="${control.id}-value" for="${control.id}">${control.value ?? ''}</output></span>`
+    : `<input type="number" ${attributes}>`;
+  return `<div><label for="${control.id}">${shown.label}</label>${field}</div>`;
+}
+
+/** The generation options' part of the form. */
+function optionsHtml(limits: ApiOptionLimits): string {
+  const controls = pageControls(limits);
+  const specs = generationOptionsOn('page');
+  const section = (name: PageSection) => controls.filter((_, i) => presentation(specs[i]!).section === name);
+  const hints = (list: PageControl[]) => list.flatMap((c) => {
+    const hint = PAGE_CONTROLS[c.name]!.hint;
+    return hint ? [`<p class="hint" id="${c.id}-hint">${hint}</p>`] : [];
+  });
+  const row = (list: PageControl[]) => [`<div class="row">\n${list.map(controlHtml).join('\n')}\n</div>`, ...hints(list)].join('\n');
+  return [
+    row(section('length')),
+    row(section('beam')),
+    ...section('toggle').map(controlHtml),
+    `<fieldset id="sampling" disabled>\n<legend>Sampling</legend>\n${row(section('sampling'))}\n</fieldset>`,
+  ].join('\n');
+}
+
+/** What the page's script sends: [element id, option name, when]. */
+function sentOptions(): [string, string, 'always' | 'changed' | 'sampling'][] {
+  return generationOptionsOn('page').filter((spec) => spec.kind !== 'boolean')
+    .map((spec) => [generationFlag(spec.name).slice(2), spec.name, presentation(spec).send]);
+}
+
 const STYLE = `
 :root { color-scheme: light dark; --accent: #2457d6; --border: #8888; --card: #8881; font-family: system-ui, sans-serif; }
 * { box-sizing: border-box; }
@@ -43,6 +143,9 @@ h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
 form { display: grid; gap: .75rem; }
 label { font-weight: 600; display: block; margin-bottom: .2rem; }
 input[type=text], input[type=number] { width: 100%; padding: .5rem; font: inherit; border: 1px solid var(--border); border-radius: .4rem; }
+.slider { display: flex; gap: .5rem; align-items: center; min-height: 2.4rem; }
+.slider input { flex: 1; min-width: 0; margin: 0; }
+.slider output { min-width: 2.5ch; text-align: right; font-variant-numeric: tabular-nums; }
 .row { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(8rem, 1fr)); align-items: end; }
 #drop { border: 2px dashed var(--border); border-radius: .6rem; padding: 1rem; text-align: center; }
 #drop.over { border-color: var(--accent); background: #2457d61a; }
@@ -105,38 +208,39 @@ function setStatus(text, isError) {
   status.setAttribute('role', isError ? 'alert' : 'status');
 }
 
+// a slider shows its value beside it
+for (const slider of document.querySelectorAll('input[type=range]')) {
+  slider.addEventListener('input', () => { field(slider.id + '-value').value = slider.value; });
+}
+const setField = (id, value) => {
+  field(id).value = value;
+  field(id).dispatchEvent(new Event('input'));
+};
+
 // the preset's values, lowered to the server's limits
 field('preset-paper').addEventListener('click', () => {
   const p = config.paperPreset;
   const cap = (n) => Math.min(n, config.limits.options.maxNewTokens);
-  field('prompt').value = p.prompt;
-  field('max-new-tokens').value = cap(p.maxNewTokens);
-  field('min-new-tokens').value = cap(p.minNewTokens);
-  field('length-penalty').value = p.lengthPenalty;
-  field('no-repeat-ngram-size').value = cap(p.noRepeatNgramSize);
+  setField('prompt', p.prompt);
+  setField('max-new-tokens', cap(p.maxNewTokens));
+  setField('min-new-tokens', cap(p.minNewTokens));
+  setField('length-penalty', p.lengthPenalty);
+  setField('no-repeat-ngram-size', cap(p.noRepeatNgramSize));
   setStatus('Paper demo settings: prompt "' + p.prompt + '", max new tokens ' + cap(p.maxNewTokens) + ', min new tokens ' + cap(p.minNewTokens) +
     ', length penalty ' + p.lengthPenalty + ', no-repeat n-gram size ' + cap(p.noRepeatNgramSize) + '.', false);
 });
 
-// max new tokens and beams are always sent; the other numbers only when changed, so that untouched fields leave the
-// model's own generation defaults (generation_config.json)
-const SENT = [['max-new-tokens', 'maxNewTokens'], ['num-beams', 'numBeams']];
-const SENT_WHEN_CHANGED = [['min-new-tokens', 'minNewTokens'], ['num-return-sequences', 'numReturnSequences'],
-  ['length-penalty', 'lengthPenalty'], ['no-repeat-ngram-size', 'noRepeatNgramSize']];
-
+// config.sent: [id, option, when] — always, only when changed (so that untouched fields leave the model's own
+// generation defaults, generation_config.json), or only while sampling
 function options() {
   const o = {};
   const prompt = field('prompt').value;
   if (prompt.trim() !== '') o.prompt = prompt;
-  const read = (changedOnly) => ([id, key]) => {
+  if (doSample.checked) o.doSample = true;
+  for (const [id, key, when] of config.sent) {
     const input = field(id);
-    if (input.value.trim() !== '' && !(changedOnly && input.value === input.defaultValue)) o[key] = Number(input.value);
-  };
-  SENT.forEach(read(false));
-  SENT_WHEN_CHANGED.forEach(read(true));
-  if (doSample.checked) {
-    o.doSample = true;
-    [['temperature', 'temperature'], ['top-p', 'topP'], ['seed', 'seed']].forEach(read(false));
+    if (when === 'sampling' && !doSample.checked) continue;
+    if (input.value.trim() !== '' && !(when === 'changed' && input.value === input.defaultValue)) o[key] = Number(input.value);
   }
   return o;
 }
@@ -236,26 +340,7 @@ export function renderPage(config: PageConfig): string {
 <label for="prompt">Prompt (optional)</label>
 <input type="text" id="prompt" name="prompt" maxlength="${o.maxPromptLength}" placeholder="e.g. a photo of" autocomplete="off">
 </div>
-<div class="row">
-<div><label for="max-new-tokens">Max new tokens</label><input type="number" id="max-new-tokens" name="maxNewTokens" min="1" max="${o.maxNewTokens}" value="${Math.min(20, o.maxNewTokens)}" inputmode="numeric"></div>
-<div><label for="min-new-tokens">Min new tokens</label><input type="number" id="min-new-tokens" name="minNewTokens" min="0" max="${o.maxNewTokens}" value="0" inputmode="numeric"></div>
-<div><label for="num-beams">Beams</label><input type="number" id="num-beams" name="numBeams" min="1" max="${o.maxBeams}" value="1" inputmode="numeric"></div>
-<div><label for="num-return-sequences">Captions per model</label><input type="number" id="num-return-sequences" name="numReturnSequences" min="1" max="${o.maxBeams}" value="1" inputmode="numeric" aria-describedby="num-return-sequences-hint"></div>
-</div>
-<p class="hint" id="num-return-sequences-hint">More than one caption per model needs as many beams, or sampling. Length penalty acts in beam search only (above 1 favours longer captions).</p>
-<div class="row">
-<div><label for="length-penalty">Length penalty</label><input type="number" id="length-penalty" name="lengthPenalty" min="${GENERATION_LIMITS.lengthPenalty[0]}" max="${GENERATION_LIMITS.lengthPenalty[1]}" step="0.05" value="1"></div>
-<div><label for="no-repeat-ngram-size">No-repeat n-gram size</label><input type="number" id="no-repeat-ngram-size" name="noRepeatNgramSize" min="0" max="${o.maxNewTokens}" value="0" inputmode="numeric"></div>
-</div>
-<label class="check"><input type="checkbox" id="do-sample" name="doSample"> Sample (instead of greedy / beam search)</label>
-<fieldset id="sampling" disabled>
-<legend>Sampling</legend>
-<div class="row">
-<div><label for="temperature">Temperature</label><input type="number" id="temperature" name="temperature" min="0.01" max="10" step="0.05" value="1"></div>
-<div><label for="top-p">Top-p</label><input type="number" id="top-p" name="topP" min="0" max="1" step="0.05" value="0.9"></div>
-<div><label for="seed">Seed (optional)</label><input type="number" id="seed" name="seed" min="0" step="1" inputmode="numeric"></div>
-</div>
-</fieldset>
+${optionsHtml(o)}
 <div><button type="submit" id="generate">Generate</button></div>
 <p id="status" role="status" aria-live="polite"></p>
 </form>
@@ -264,7 +349,7 @@ export function renderPage(config: PageConfig): string {
 <div id="results"></div>
 </section>
 </main>
-<script type="application/json" id="config">${scriptJson({ models: config.models, limits: { uploadBytes: config.limits.uploadBytes, options: o }, paperPreset: p })}</script>
+<script type="application/json" id="config">${scriptJson({ models: config.models, limits: { uploadBytes: config.limits.uploadBytes, options: o }, paperPreset: p, sent: sentOptions() })}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>

@@ -53,6 +53,7 @@ describe('demo page', () => {
     await expect.poll(() => page.locator('#preview').evaluate((img: ImageElement) => img.naturalWidth)).toBe(40);
     await page.locator('#prompt').fill('a photo of');
     await page.locator('#max-new-tokens').fill('12');
+    expect(await page.locator('#max-new-tokens-value').textContent()).toBe('12');
     await page.locator('#num-beams').fill('2');
     await page.locator('#generate').click();
     await page.locator('.card .caption-text').waitFor();
@@ -79,7 +80,7 @@ describe('demo page', () => {
     await page.locator('#seed').fill('3');
     await page.locator('#generate').click();
     await page.locator('.card .caption-text').waitFor();
-    const [expected] = await captioner.caption([IMAGE], { maxNewTokens: 20, numBeams: 1, doSample: true, temperature: 0.7, topP: 0.8, seed: 3 });
+    const [expected] = await captioner.caption([IMAGE], { maxNewTokens: 40, numBeams: 1, doSample: true, temperature: 0.7, topP: 0.8, seed: 3 });
     expect(await page.locator('.card .caption-text').textContent()).toBe(expected!.text);
     await page.locator('#num-beams').fill('9');
     await page.locator('#generate').click();
@@ -119,7 +120,7 @@ describe('demo page', () => {
     expect(labelled).toEqual(order);
     await page.keyboard.press('Enter');
     await page.locator('.card .caption-text').waitFor();
-    const [expected] = await captioner.caption([IMAGE], { maxNewTokens: 20, numBeams: 1 });
+    const [expected] = await captioner.caption([IMAGE], { maxNewTokens: 40, numBeams: 1 });
     expect(await page.locator('.card .caption-text').textContent()).toBe(expected!.text);
     await page.close();
   });
@@ -160,6 +161,7 @@ describe('demo page', () => {
       .map((id) => document.getElementById(id)!.value));
     // the seed's demo (issue 17): prompt "caption", 40 tokens, min_new_tokens 20, length_penalty 1.15, no_repeat_ngram_size 3; beams untouched
     expect(await values()).toEqual(['caption', '40', '20', '1', '1.15', '3']);
+    expect(await page.locator('#max-new-tokens-value').textContent()).toBe('40');
     expect(await page.locator('#status').textContent())
       .toBe('Paper demo settings: prompt "caption", max new tokens 40, min new tokens 20, length penalty 1.15, no-repeat n-gram size 3.');
     expect(await page.locator('#status').getAttribute('role')).toBe('status');
@@ -175,6 +177,7 @@ describe('demo page', () => {
     await low.page.keyboard.press('Space');
     expect(await low.page.evaluate(() => ['max-new-tokens', 'min-new-tokens', 'no-repeat-ngram-size'].map((id) => document.getElementById(id)!.value)))
       .toEqual(['16', '16', '3']);
+    expect(await low.page.locator('#max-new-tokens-value').textContent()).toBe('16');
     await page.close();
     await low.page.close();
   });
@@ -216,7 +219,7 @@ describe('demo page', () => {
       const [a, b] = await Promise.all([page.locator('.card').nth(0).boundingBox(), page.locator('.card').nth(1).boundingBox()]);
       expect([b!.y, b!.x > a!.x]).toEqual([a!.y, true]);
       // the adapter's B is zero (PEFT's initialisation): both captions are the base model's
-      const [expected] = await captioner.caption([IMAGE], { maxNewTokens: 20, numBeams: 1 });
+      const [expected] = await captioner.caption([IMAGE], { maxNewTokens: 40, numBeams: 1 });
       expect(await page.locator('.card .caption-text').allTextContents()).toEqual([expected!.text, expected!.text]);
       await page.close();
     } finally {
