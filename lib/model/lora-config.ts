@@ -17,6 +17,12 @@ import { readJsonFile } from '../io/json.js';
  */
 export const PAPER_TARGET_MODULES: readonly string[] = ['q', 'k', 'v', 'o', 'wi_0', 'wi_1', 'wo', 'query', 'key', 'value', 'dense'];
 
+/**
+ * The same recipe for an OPT language model: its attention projections q_proj, k_proj, v_proj, out_proj and FFN
+ * fc1, fc2, with the Q-Former's query, key, value and `dense` layers. PEFT suffix semantics.
+ */
+export const OPT_TARGET_MODULES: readonly string[] = ['q_proj', 'k_proj', 'v_proj', 'out_proj', 'fc1', 'fc2', 'query', 'key', 'value', 'dense'];
+
 /** Options of {@link Blip2Model.addLora}. */
 export interface LoraOptions {
   /** Rank. Default 16 (the paper). */
