@@ -20,10 +20,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../io/worker-thread.js';
 import { readJsonFile } from '../io/json.js';
-import { integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, optional } from '../is.js';
+import { integerInRange, invalidParameterError, isPlainObject, knownKeys, nonEmptyString, oneOf, optional } from '../is.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { DOMAINS, type Domain } from './captions.js';
-import { SPLITS, type Split } from './sample.js';
+import { SPLITS, TRAIN_VIEWS, type Split, type TrainViews } from './sample.js';
 import { runSynthTask, type SynthRecord, type SynthTask } from './task.js';
 import type { SynthWorkerReply, SynthWorkerRequest } from './worker.js';
 
@@ -34,12 +34,19 @@ export const SYNTH_VERSION = 3;
 export interface SplitSizes {
   train: number;
   val: number;
+  /** Held-out images for the reported numbers, apart from `val` (which early stopping and choices read). */
+  test: number;
+  /** A pool of training images for SCST, apart from `train`. */
+  scst: number;
 }
 
-/** Default sizes (the feasibility study's): 20,000 clean training images, 100 / 1,000 assistive. */
+/**
+ * Default sizes (the feasibility study's): 20,000 clean training images; 100 assistive training images, 1,000 for
+ * validation and 1,000 for test; no SCST pool.
+ */
 export const DEFAULT_SYNTH_SIZES: Readonly<Record<Domain, Readonly<SplitSizes>>> = {
-  clean: { train: 20000, val: 500 },
-  assistive: { train: 100, val: 1000 },
+  clean: { train: 20000, val: 500, test: 0, scst: 0 },
+  assistive: { train: 100, val: 1000, test: 1000, scst: 0 },
 };
 
 /** Largest split size accepted. */
@@ -62,10 +69,12 @@ export interface SynthDatasetOptions {
   outDir: string;
   /** Seed, an integer in [0, 2^32). Default 0. */
   seed?: number;
-  /** Sizes of the clean splits; default `{ train: 20000, val: 500 }`. */
+  /** Sizes of the clean splits; default `{ train: 20000, val: 500, test: 0, scst: 0 }`. */
   clean?: Partial<SplitSizes>;
-  /** Sizes of the assistive splits; default `{ train: 100, val: 1000 }`. */
+  /** Sizes of the assistive splits; default `{ train: 100, val: 1000, test: 1000, scst: 0 }`. */
   assistive?: Partial<SplitSizes>;
+  /** The assistive camera of training against held-out images ({@link TRAIN_VIEWS}); default `all`. */
+  trainViews?: TrainViews;
   /** Worker threads, 0–64; 0 generates on the calling thread. Default `os.availableParallelism()`. */
   workers?: number;
   /** Receives a line when generation starts, is skipped and ends. Default silent. */
@@ -80,6 +89,7 @@ export interface SynthParameters {
   seed: number;
   clean: SplitSizes;
   assistive: SplitSizes;
+  trainViews: TrainViews;
 }
 
 /** `manifest.json`: the parameters, hashes of the annotation and scene files, and a hash of all files. */
@@ -133,7 +143,7 @@ export function synthSplitFiles(outDir: string, parameters: Pick<SynthParameters
 }
 
 function resolveSizes(name: Domain, value: unknown): SplitSizes {
-  const o = knownKeys(name, value, ['train', 'val']);
+  const o = knownKeys(name, value, SPLITS);
   const sizes = { ...DEFAULT_SYNTH_SIZES[name] };
   for (const split of SPLITS) {
     if (o[split] !== undefined) sizes[split] = integerInRange(`${name}.${split}`, o[split], 0, MAX_SPLIT_SIZE);
@@ -143,7 +153,7 @@ function resolveSizes(name: Domain, value: unknown): SplitSizes {
 
 function resolveOptions(options: unknown) {
   if (!isPlainObject(options)) throw invalidParameterError('options', 'plain object', options);
-  const o = knownKeys('options', options, ['outDir', 'seed', 'clean', 'assistive', 'workers', 'logger', 'onProgress']);
+  const o = knownKeys('options', options, ['outDir', 'seed', 'clean', 'assistive', 'trainViews', 'workers', 'logger', 'onProgress']);
   const outDir = resolve(nonEmptyString('outDir', o.outDir));
   const seed = optional(o.seed, 0, (v) => integerInRange('seed', v, 0, 2 ** 32 - 1));
   const workers = optional(o.workers, availableParallelism(), (v) => integerInRange('workers', v, 0, 64));
@@ -153,6 +163,7 @@ function resolveOptions(options: unknown) {
   }
   const parameters: SynthParameters = {
     version: SYNTH_VERSION, seed, clean: resolveSizes('clean', o.clean), assistive: resolveSizes('assistive', o.assistive),
+    trainViews: optional(o.trainViews, 'all' as TrainViews, (v) => oneOf('trainViews', v, TRAIN_VIEWS)),
   };
   return {
     outDir, parameters, workers,
@@ -189,7 +200,10 @@ export async function generateSynthDataset(options: SynthDatasetOptions): Promis
     const tasks = tmpSplits.flatMap((s) => {
       const out: SynthTask[] = [];
       for (let start = 0; start < s.count; start += BATCH) {
-        out.push({ seed: parameters.seed, domain: s.domain, split: s.split, start, count: Math.min(BATCH, s.count - start), imageDir: s.imageRoot });
+        out.push({
+          seed: parameters.seed, domain: s.domain, split: s.split, start, count: Math.min(BATCH, s.count - start), imageDir: s.imageRoot,
+          trainViews: parameters.trainViews,
+        });
       }
       return out;
     });

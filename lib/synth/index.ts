@@ -18,8 +18,8 @@
  * @example
  * ```ts
  * const { splits } = await generateSynthDataset({ outDir: 'data/synth', seed: 0 });
- * const val = splits.find((s) => s.domain === 'assistive' && s.split === 'val')!;
- * const dataset = await loadDataset({ file: val.annotations, imageRoot: val.imageRoot, format: 'vizwiz' });
+ * const test = splits.find((s) => s.domain === 'assistive' && s.split === 'test')!;
+ * const dataset = await loadDataset({ file: test.annotations, imageRoot: test.imageRoot, format: 'vizwiz' });
  * ```
  */
 export {
@@ -41,7 +41,7 @@ export {
   synthGenerationConfig, synthModelConfig, synthPreprocessorConfig,
 } from './model-config.js';
 export { SynthRandom, mixSeed } from './random.js';
-export { SPLITS, exampleSeed, synthesizeExample, type Split, type SynthExample } from './sample.js';
+export { SPLITS, TRAINING_SPLITS, TRAIN_VIEWS, exampleSeed, synthesizeExample, type Split, type SynthExample, type TrainViews } from './sample.js';
 export {
   COLOURS, COLOUR_RGB, LABEL_COLOURS, SHAPES, SIZES, WORDS, sampleScene,
   type Background, type Colour, type Layout, type Scene, type SceneLabel, type SceneObject, type SceneText, type Shape, type Size,

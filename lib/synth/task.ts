@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Domain } from './captions.js';
-import { synthesizeExample, type Split, type SynthExample } from './sample.js';
+import { synthesizeExample, type Split, type SynthExample, type TrainViews } from './sample.js';
 
 /** A range of examples to generate into `imageDir`. */
 export interface SynthTask {
@@ -18,6 +18,8 @@ export interface SynthTask {
   start: number;
   count: number;
   imageDir: string;
+  /** The assistive camera of training against held-out images; default `all`. */
+  trainViews?: TrainViews;
 }
 
 /** What the annotation files need to know about one written example. */
@@ -75,7 +77,7 @@ export async function encodePng(pixels: Uint8Array, width: number, height: numbe
 export async function runSynthTask(task: SynthTask): Promise<SynthRecord[]> {
   const jobs: Promise<SynthRecord>[] = [];
   for (let index = task.start; index < task.start + task.count; index++) {
-    const example = synthesizeExample(task.seed, task.domain, task.split, index);
+    const example = synthesizeExample(task.seed, task.domain, task.split, index, task.trainViews);
     const fileName = synthFileName(task.domain, task.split, index);
     jobs.push(
       encodePng(example.pixels, example.width, example.height).then(async (png) => {
