@@ -76,22 +76,48 @@ blip2::Blip2Config read_config(const Napi::Value& value) {
 
   auto t = read_object(root, "text_config", "config");
   const std::string tw = "config.text_config";
-  c.text.vocab_size = read_int(t, "vocab_size", tw);
-  c.text.d_model = read_int(t, "d_model", tw);
-  c.text.d_kv = read_int(t, "d_kv", tw);
-  c.text.d_ff = read_int(t, "d_ff", tw);
-  c.text.num_layers = read_int(t, "num_layers", tw);
-  c.text.num_decoder_layers = read_int(t, "num_decoder_layers", tw);
-  c.text.num_heads = read_int(t, "num_heads", tw);
-  c.text.relative_attention_num_buckets = read_int(t, "relative_attention_num_buckets", tw);
-  c.text.relative_attention_max_distance = read_int(t, "relative_attention_max_distance", tw);
-  c.text.layer_norm_epsilon = read_double(t, "layer_norm_epsilon", tw);
-  c.text.is_gated_act = read_bool(t, "is_gated_act", tw);
-  c.text.dense_act_fn = read_string(t, "dense_act_fn", tw);
-  c.text.tie_word_embeddings = read_bool(t, "tie_word_embeddings", tw);
-  c.text.decoder_start_token_id = read_int(t, "decoder_start_token_id", tw);
-  c.text.pad_token_id = read_int(t, "pad_token_id", tw);
-  c.text.eos_token_id = read_int(t, "eos_token_id", tw);
+  const std::string model_type = read_string(t, "model_type", tw);
+  if (model_type == "t5") {
+    blip2::T5Config t5;
+    t5.vocab_size = read_int(t, "vocab_size", tw);
+    t5.d_model = read_int(t, "d_model", tw);
+    t5.d_kv = read_int(t, "d_kv", tw);
+    t5.d_ff = read_int(t, "d_ff", tw);
+    t5.num_layers = read_int(t, "num_layers", tw);
+    t5.num_decoder_layers = read_int(t, "num_decoder_layers", tw);
+    t5.num_heads = read_int(t, "num_heads", tw);
+    t5.relative_attention_num_buckets = read_int(t, "relative_attention_num_buckets", tw);
+    t5.relative_attention_max_distance = read_int(t, "relative_attention_max_distance", tw);
+    t5.layer_norm_epsilon = read_double(t, "layer_norm_epsilon", tw);
+    t5.is_gated_act = read_bool(t, "is_gated_act", tw);
+    t5.dense_act_fn = read_string(t, "dense_act_fn", tw);
+    t5.tie_word_embeddings = read_bool(t, "tie_word_embeddings", tw);
+    t5.decoder_start_token_id = read_int(t, "decoder_start_token_id", tw);
+    t5.pad_token_id = read_int(t, "pad_token_id", tw);
+    t5.eos_token_id = read_int(t, "eos_token_id", tw);
+    c.text = t5;
+  } else if (model_type == "opt") {
+    blip2::OptConfig opt;
+    opt.vocab_size = read_int(t, "vocab_size", tw);
+    opt.hidden_size = read_int(t, "hidden_size", tw);
+    opt.num_hidden_layers = read_int(t, "num_hidden_layers", tw);
+    opt.ffn_dim = read_int(t, "ffn_dim", tw);
+    opt.num_attention_heads = read_int(t, "num_attention_heads", tw);
+    opt.max_position_embeddings = read_int(t, "max_position_embeddings", tw);
+    opt.do_layer_norm_before = read_bool(t, "do_layer_norm_before", tw);
+    opt.word_embed_proj_dim = read_int(t, "word_embed_proj_dim", tw);
+    opt.activation_function = read_string(t, "activation_function", tw);
+    opt.enable_bias = read_bool(t, "enable_bias", tw);
+    opt.layer_norm_elementwise_affine = read_bool(t, "layer_norm_elementwise_affine", tw);
+    opt.remove_final_layer_norm = read_bool(t, "remove_final_layer_norm", tw);
+    opt.tie_word_embeddings = read_bool(t, "tie_word_embeddings", tw);
+    opt.pad_token_id = read_int(t, "pad_token_id", tw);
+    opt.bos_token_id = read_int(t, "bos_token_id", tw);
+    opt.eos_token_id = read_int(t, "eos_token_id", tw);
+    c.text = opt;
+  } else {
+    throw Napi::TypeError::New(t.Env(), tw + ".model_type must be \"t5\" or \"opt\" but is \"" + model_type + "\"");
+  }
   return c;
 }
 

@@ -72,9 +72,9 @@ Napi::Value DecoderHandle::Step(const Napi::CallbackInfo& info) {
         c10::InferenceMode guard;
         if (reorder.defined()) {
           blip2::profile::Scope timed(blip2::profile::Phase::Reorder);
-          state->cache.select_rows(reorder);
+          state->cache->select_rows(reorder);
         }
-        auto out = m.model->decode_step(state->cache, tokens);
+        auto out = m.model->decode_step(*state->cache, tokens);
         blip2::profile::Scope timed(blip2::profile::Phase::Scores);
         if (logprobs) out = torch::log_softmax(out, -1);
         *scores = out.to(torch::kCPU).contiguous();

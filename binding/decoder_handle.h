@@ -1,4 +1,4 @@
-// A decoding session: the encoder output and the decoder's key/value caches of one batch, kept natively
+// A decoding session: the language model's key/value caches of one batch (and T5's encoder output), kept natively
 // between steps. Each step is one AsyncWorker: optional row re-selection, one token per row in, next-token
 // scores out.
 #pragma once
@@ -7,14 +7,14 @@
 
 #include <memory>
 
+#include "language_model.h"
 #include "model_handle.h"
-#include "t5.h"
 
 namespace binding {
 
 struct DecoderState {
   std::shared_ptr<ModelState> model;
-  blip2::DecoderCache cache;
+  std::unique_ptr<blip2::DecodingState> cache;
   bool busy = false;  // a step is in flight (checked on the main thread)
 };
 

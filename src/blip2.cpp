@@ -1,6 +1,8 @@
 #include "blip2.h"
 
+#include "opt.h"
 #include "profile.h"
+#include "t5.h"
 
 #include <stdexcept>
 
@@ -19,16 +21,37 @@ torch::Tensor token_log_probs(const torch::Tensor& logits, const torch::Tensor& 
   return logprobs.masked_fill(ignored, 0.0);
 }
 
+namespace {
+
+// The width language_projection maps the queries to: text_config.hidden_size (T5's d_model).
+int64_t text_hidden_size(const Blip2Config& c) {
+  if (const auto* t5 = std::get_if<T5Config>(&c.text)) return t5->d_model;
+  return std::get<OptConfig>(c.text).hidden_size;
+}
+
+std::unique_ptr<LanguageModel> make_language_model(const Scope& scope, const Blip2Config& c) {
+  if (const auto* t5 = std::get_if<T5Config>(&c.text)) return std::make_unique<T5ForConditionalGeneration>(scope, *t5);
+  const auto& opt = std::get<OptConfig>(c.text);
+  if (opt.word_embed_proj_dim != opt.hidden_size) {
+    // BLIP-2 concatenates the projected queries (hidden_size wide) with token embeddings (word_embed_proj_dim wide)
+    throw std::runtime_error("BLIP-2 needs text_config.word_embed_proj_dim (" + std::to_string(opt.word_embed_proj_dim) +
+                             ") equal to hidden_size (" + std::to_string(opt.hidden_size) + ")");
+  }
+  return std::make_unique<OptForCausalLM>(scope, opt);
+}
+
+}  // namespace
+
 Blip2Model::Blip2Model(const Blip2Config& c)
     : config(c),
       vision_model(Scope(params, "vision_model"), c.vision),
       qformer(Scope(params, "qformer"), c.qformer),
-      language_projection(Scope(params, "language_projection"), c.qformer.hidden_size, c.text.d_model, true),
-      language_model(Scope(params, "language_model"), c.text) {
+      language_projection(Scope(params, "language_projection"), c.qformer.hidden_size, text_hidden_size(c), true),
+      language_model(make_language_model(Scope(params, "language_model"), c)) {
   params.add("query_tokens", {1, c.num_query_tokens, c.qformer.hidden_size}, &query_tokens);
 }
 
-Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, const torch::Tensor& input_ids_in,
+Prefix Blip2Model::encoder_pass(const torch::Tensor& pixel_values, const torch::Tensor& input_ids_in,
                                              const torch::Tensor& attention_mask, const Keep& keep,
                                              bool run_encoder) const {
   const auto dtype = this->dtype();
@@ -65,19 +88,15 @@ Blip2Model::Encoded Blip2Model::encoder_pass(const torch::Tensor& pixel_values, 
     auto input_ids = input_ids_in.to(dev, torch::kLong);
     auto prompt_mask = attention_mask.defined() ? attention_mask.to(dev, torch::kLong) : torch::ones_like(input_ids);
     // inputs_embeds = torch.cat([language_model_inputs, inputs_embeds], dim=1): the queries come first
-    embeds = torch::cat({projected, language_model.embed(input_ids).to(projected.scalar_type())}, 1);
+    embeds = torch::cat({projected, language_model->embed(input_ids).to(projected.scalar_type())}, 1);
     mask = torch::cat({torch::ones({B, projected.size(1)}, prompt_mask.options()), prompt_mask}, 1);
   }
   keep("lm_inputs_embeds", embeds);
   keep("lm_attention_mask", mask);
   if (!run_encoder) return {embeds, mask};
-  torch::Tensor hidden;
-  {
-    profile::Scope timed(profile::Phase::TextEncoder);
-    hidden = language_model.encoder.encode(embeds, mask);
-  }
-  keep("t5_encoder_last_hidden_state", hidden);
-  return {hidden, mask};
+  auto encoded = language_model->encode({embeds, mask});
+  if (const char* name = language_model->encoded_name()) keep(name, encoded.embeds);
+  return encoded;
 }
 
 void Blip2Model::set_matmul_dtype(torch::ScalarType type) {
@@ -86,14 +105,13 @@ void Blip2Model::set_matmul_dtype(torch::ScalarType type) {
     linear->weight = linear->weight.to(type);
     if (linear->bias.defined()) linear->bias = linear->bias.to(type);
   }
-  if (language_model.lm_head.defined()) language_model.lm_head = language_model.lm_head.to(type);
+  language_model->set_head_dtype(type);
   matmul_dtype_ = type;
 }
 
 void Blip2Model::set_gradient_checkpointing(bool on) {
   vision_model.gradient_checkpointing = on;
-  language_model.encoder.gradient_checkpointing = on;
-  language_model.decoder.gradient_checkpointing = on;
+  language_model->set_gradient_checkpointing(on);
 }
 
 bool Blip2Model::vision_needs_grad() const {
@@ -103,32 +121,21 @@ bool Blip2Model::vision_needs_grad() const {
   return false;
 }
 
-Blip2Model::Encoded Blip2Model::encode(const torch::Tensor& pixel_values, const torch::Tensor& input_ids,
-                                       const torch::Tensor& attention_mask) const {
+Prefix Blip2Model::encode(const torch::Tensor& pixel_values, const torch::Tensor& input_ids,
+                          const torch::Tensor& attention_mask) const {
   return encoder_pass(pixel_values, input_ids, attention_mask, [](const char*, const torch::Tensor&) {}, true);
 }
 
-DecoderCache Blip2Model::start_decoding(const Encoded& encoded, int64_t expand) const {
-  // keys/values once per image: the `expand` rows of an image share them (DecoderCache::group)
-  profile::Scope timed(profile::Phase::CrossKV);
-  auto cache = language_model.decoder.start_cache(encoded.hidden, encoded.mask);
-  cache.group = expand;
-  return cache;
+std::unique_ptr<DecodingState> Blip2Model::start_decoding(const Prefix& encoded, int64_t expand) const {
+  return language_model->start_decoding(encoded, expand);
 }
 
-torch::Tensor Blip2Model::decode_step(DecoderCache& cache, const torch::Tensor& tokens) const {
-  if (tokens.dim() != 1 || tokens.size(0) != cache.rows()) {
-    throw std::runtime_error("decode step needs one token per cache row: " + std::to_string(cache.rows()) +
+torch::Tensor Blip2Model::decode_step(DecodingState& state, const torch::Tensor& tokens) const {
+  if (tokens.dim() != 1 || tokens.size(0) != state.rows()) {
+    throw std::runtime_error("decode step needs one token per cache row: " + std::to_string(state.rows()) +
                              " rows but " + std::to_string(tokens.numel()) + " tokens");
   }
-  auto ids = tokens.to(device(), torch::kLong).unsqueeze(1);  // (B, 1)
-  torch::Tensor hidden;
-  {
-    profile::Scope timed(profile::Phase::DecoderStep);
-    hidden = language_model.decoder.decode_step(language_model.embed(ids), cache);
-  }
-  profile::Scope timed(profile::Phase::LmHead);
-  return language_model.logits(hidden).squeeze(1).to(torch::kFloat32);
+  return language_model->decode_step(state, tokens.to(device(), torch::kLong)).to(torch::kFloat32);
 }
 
 std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in,
@@ -141,24 +148,22 @@ std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in
   };
   const auto dev = device();
   const bool need_decoder = want.count("logits") || want.count("loss") || want.count("token_logprobs");
+  const char* encoded_name = language_model->encoded_name();
+  if (!encoded_name && want.count("t5_encoder_last_hidden_state")) {
+    throw std::runtime_error(std::string("forward output \"t5_encoder_last_hidden_state\" needs a T5 language model; this one is ") +
+                             language_model->family());
+  }
   auto encoded = encoder_pass(in.pixel_values, in.input_ids, in.attention_mask, keep,
                               need_decoder || want.count("t5_encoder_last_hidden_state"));
   if (!need_decoder) return out;
   // The image's rows are identical up to here; repeat_interleave's backward sums the R copies' gradients.
-  const auto encoder_hidden = in.image_repeat > 1 ? encoded.hidden.repeat_interleave(in.image_repeat, 0) : encoded.hidden;
-  const auto mask = in.image_repeat > 1 ? encoded.mask.repeat_interleave(in.image_repeat, 0) : encoded.mask;
-
-  torch::Tensor labels = in.labels.defined() ? in.labels.to(dev, torch::kLong) : torch::Tensor();
-  torch::Tensor decoder_ids;
-  if (in.decoder_input_ids.defined()) {
-    decoder_ids = in.decoder_input_ids.to(dev, torch::kLong);
-  } else if (labels.defined()) {
-    decoder_ids = shift_right(labels, config.text.decoder_start_token_id, config.text.pad_token_id);
-  } else {
-    throw std::runtime_error("forward needs labels or decoder_input_ids to compute logits");
+  if (in.image_repeat > 1) {
+    encoded.embeds = encoded.embeds.repeat_interleave(in.image_repeat, 0);
+    encoded.mask = encoded.mask.repeat_interleave(in.image_repeat, 0);
   }
-  auto decoder_hidden = language_model.decoder.decode(language_model.embed(decoder_ids), encoder_hidden, mask);
-  auto logits = language_model.logits(decoder_hidden);
+  torch::Tensor labels = in.labels.defined() ? in.labels.to(dev, torch::kLong) : torch::Tensor();
+  torch::Tensor decoder_ids = in.decoder_input_ids.defined() ? in.decoder_input_ids.to(dev, torch::kLong) : torch::Tensor();
+  auto logits = language_model->teacher_forced_logits(encoded, labels, decoder_ids);
   keep("logits", logits);
   if (want.count("loss")) {
     if (!labels.defined()) throw std::runtime_error("loss needs labels");

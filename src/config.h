@@ -1,4 +1,4 @@
-// Plain configuration structs for BLIP-2 (vision tower, Q-Former, T5). TypeScript parses and validates
+// Plain configuration structs for BLIP-2 (vision tower, Q-Former, and a T5 or OPT language model). TypeScript parses and validates
 // config.json (applying Hugging Face's defaults) and hands these over fully filled in; the structs keep no
 // defaults of their own, so a field the reader does not set cannot silently take a value (binding/convert.cpp
 // read_config requires every one).
@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 
 namespace blip2 {
 
@@ -54,10 +55,30 @@ struct T5Config {
   int64_t inner_dim() const { return num_heads * d_kv; }
 };
 
+// OPT (decoder-only), as transformers' OPTConfig.
+struct OptConfig {
+  int64_t vocab_size;
+  int64_t hidden_size;
+  int64_t num_hidden_layers;
+  int64_t ffn_dim;
+  int64_t num_attention_heads;
+  int64_t max_position_embeddings;  // embed_positions has max_position_embeddings + 2 rows (OPT's offset)
+  bool do_layer_norm_before;         // pre-layer-norm (most sizes) or post (opt-350m)
+  int64_t word_embed_proj_dim;       // token embedding width; project_in/out when it differs from hidden_size
+  std::string activation_function;
+  bool enable_bias;
+  bool layer_norm_elementwise_affine;
+  bool remove_final_layer_norm;      // transformers' _remove_final_layer_norm
+  bool tie_word_embeddings;          // lm_head shares embed_tokens
+  int64_t pad_token_id;
+  int64_t bos_token_id;
+  int64_t eos_token_id;
+};
+
 struct Blip2Config {
   VisionConfig vision;
   QFormerConfig qformer;
-  T5Config text;
+  std::variant<T5Config, OptConfig> text;  // text_config.model_type "t5" or "opt"
   int64_t num_query_tokens;
 };
 

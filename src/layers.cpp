@@ -1,5 +1,6 @@
 #include "layers.h"
 
+#include <limits>
 #include <stdexcept>
 
 namespace blip2 {
@@ -28,6 +29,15 @@ torch::Tensor Linear::forward(const torch::Tensor& x) const {
 LayerNorm::LayerNorm(const Scope& scope, int64_t dim_, double eps_) : dim(dim_), eps(eps_) {
   scope.add("weight", {dim}, &weight);
   scope.add("bias", {dim}, &bias);
+}
+
+double finfo_min(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat16: return -65504.0;
+    case torch::kBFloat16: return -3.3895313892515355e38;
+    case torch::kFloat64: return std::numeric_limits<double>::lowest();
+    default: return static_cast<double>(std::numeric_limits<float>::lowest());
+  }
 }
 
 torch::Tensor activation(const std::string& name, const torch::Tensor& x) {

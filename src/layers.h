@@ -46,6 +46,9 @@ struct LayerNorm {
   }
 };
 
+// torch.finfo(dtype).min: the additive mask value of Hugging Face's attention masks.
+double finfo_min(torch::ScalarType dtype);
+
 // Hugging Face ACT2FN by name: "gelu" (erf), "gelu_new" / "gelu_pytorch_tanh" (tanh approximation),
 // "quick_gelu", "relu", "silu".
 torch::Tensor activation(const std::string& name, const torch::Tensor& x);

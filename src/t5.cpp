@@ -1,6 +1,7 @@
 #include "t5.h"
 
 #include "grad_checkpoint.h"
+#include "profile.h"
 
 #include <cmath>
 #include <limits>
@@ -8,15 +9,6 @@
 namespace blip2 {
 
 namespace {
-
-double finfo_min(torch::ScalarType dtype) {
-  switch (dtype) {
-    case torch::kFloat16: return -65504.0;
-    case torch::kBFloat16: return -3.3895313892515355e38;
-    case torch::kFloat64: return std::numeric_limits<double>::lowest();
-    default: return static_cast<double>(std::numeric_limits<float>::lowest());
-  }
-}
 
 // transformers' T5Attention._relative_position_bucket, with the same tensor ops so the float32 log rounds
 // exactly as it does there.
@@ -311,6 +303,52 @@ torch::Tensor T5ForConditionalGeneration::logits(const torch::Tensor& decoder_hi
     return torch::linear(decoder_hidden * std::pow(static_cast<double>(config.d_model), -0.5), shared);
   }
   return linear_any(decoder_hidden, lm_head);
+}
+
+Prefix T5ForConditionalGeneration::encode(const Prefix& prefix) const {
+  profile::Scope timed(profile::Phase::TextEncoder);
+  return {encoder.encode(prefix.embeds, prefix.mask), prefix.mask};
+}
+
+torch::Tensor T5ForConditionalGeneration::teacher_forced_logits(const Prefix& encoded, const torch::Tensor& labels,
+                                                                const torch::Tensor& decoder_input_ids) const {
+  torch::Tensor decoder_ids;
+  if (decoder_input_ids.defined()) {
+    decoder_ids = decoder_input_ids;
+  } else if (labels.defined()) {
+    decoder_ids = shift_right(labels, config.decoder_start_token_id, config.pad_token_id);
+  } else {
+    throw std::runtime_error("forward needs labels or decoder_input_ids to compute logits");
+  }
+  return logits(decoder.decode(embed(decoder_ids), encoded.embeds, encoded.mask));
+}
+
+std::unique_ptr<DecodingState> T5ForConditionalGeneration::start_decoding(const Prefix& encoded, int64_t expand) const {
+  // keys/values once per image: the `expand` rows of an image share them (DecoderCache::group)
+  profile::Scope timed(profile::Phase::CrossKV);
+  auto cache = std::make_unique<DecoderCache>(decoder.start_cache(encoded.embeds, encoded.mask));
+  cache->group = expand;
+  return cache;
+}
+
+torch::Tensor T5ForConditionalGeneration::decode_step(DecodingState& state, const torch::Tensor& tokens) const {
+  auto& cache = dynamic_cast<DecoderCache&>(state);
+  torch::Tensor hidden;
+  {
+    profile::Scope timed(profile::Phase::DecoderStep);
+    hidden = decoder.decode_step(embed(tokens.unsqueeze(1)), cache);
+  }
+  profile::Scope timed(profile::Phase::LmHead);
+  return logits(hidden).squeeze(1);
+}
+
+void T5ForConditionalGeneration::set_gradient_checkpointing(bool on) {
+  encoder.gradient_checkpointing = on;
+  decoder.gradient_checkpointing = on;
+}
+
+void T5ForConditionalGeneration::set_head_dtype(torch::ScalarType type) {
+  if (lm_head.defined()) lm_head = lm_head.to(type);
 }
 
 }  // namespace blip2

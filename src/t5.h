@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config.h"
+#include "language_model.h"
 #include "layers.h"
 
 namespace blip2 {
@@ -47,18 +48,18 @@ struct DecoderLayerCache {
   torch::Tensor cross_k, cross_v;  // (B, h, T_enc, d_kv)
 };
 
-struct DecoderCache {
+struct DecoderCache : DecodingState {
   std::vector<DecoderLayerCache> layers;
   // Cross-attention keys/values and the encoder mask are kept once per encoder row; `group` consecutive decoder rows
   // (the beams or samples of one image) share each, so they are neither computed nor reordered per row.
   torch::Tensor cross_bias;  // (rows / group, 1, 1, T_enc) additive encoder mask
   int64_t group = 1;
   int64_t length = 0;        // decoder positions already cached
-  int64_t rows() const { return cross_bias.size(0) * group; }
+  int64_t rows() const override { return cross_bias.size(0) * group; }
   // Re-selects rows: new row i continues old row index[i] (index may shrink, grow or permute the batch). While
   // every row stays within its group (beam search does), only the self-attention caches move; otherwise the
   // shared cross-attention entries are first expanded to one per row.
-  void select_rows(const torch::Tensor& index);
+  void select_rows(const torch::Tensor& index) override;
 };
 
 struct T5FeedForward {
@@ -104,15 +105,29 @@ struct T5Stack {
   torch::Tensor decode_step(const torch::Tensor& embeds, DecoderCache& cache) const;
 };
 
-struct T5ForConditionalGeneration {
+// The T5 language model behind the LanguageModel seam: encode() runs the encoder over the prefix, decoding feeds
+// decoder_start_token_id first and attends to the encoder output through per-block cross-attention caches.
+struct T5ForConditionalGeneration : LanguageModel {
   T5Config config;
   torch::Tensor shared;  // (vocab, d_model); encoder/decoder embed_tokens are tied to it
   T5Stack encoder, decoder;
   torch::Tensor lm_head;  // (vocab, d_model); absent (tied to shared) when tie_word_embeddings
   T5ForConditionalGeneration(const Scope& scope, const T5Config& c);
-  torch::Tensor embed(const torch::Tensor& ids) const { return torch::embedding(shared, ids); }
   // Decoder hidden states -> logits (B, T, vocab).
   torch::Tensor logits(const torch::Tensor& decoder_hidden) const;
+
+  const char* family() const override { return "t5"; }
+  int64_t input_width() const override { return config.d_model; }
+  int64_t vocab_size() const override { return config.vocab_size; }
+  torch::Tensor embed(const torch::Tensor& ids) const override { return torch::embedding(shared, ids); }
+  Prefix encode(const Prefix& prefix) const override;
+  const char* encoded_name() const override { return "t5_encoder_last_hidden_state"; }
+  torch::Tensor teacher_forced_logits(const Prefix& encoded, const torch::Tensor& labels,
+                                      const torch::Tensor& decoder_input_ids) const override;
+  std::unique_ptr<DecodingState> start_decoding(const Prefix& encoded, int64_t expand) const override;
+  torch::Tensor decode_step(DecodingState& state, const torch::Tensor& tokens) const override;
+  void set_gradient_checkpointing(bool on) override;
+  void set_head_dtype(torch::ScalarType type) override;
 };
 
 // additive mask from a 0/1 mask: (1 - mask) * finfo(dtype).min, shaped (B, 1, 1, T)

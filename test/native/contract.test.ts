@@ -5,7 +5,7 @@ import { FORWARD_OUTPUTS, LOAD_DTYPES, native } from '../../lib/native.js';
 import { DTYPES } from '../../lib/model/blip2-model.js';
 import { ACTIVATIONS, readBlip2Config, type Blip2Config } from '../../lib/model/config.js';
 import { resolveAdamW } from '../../lib/model/adamw.js';
-import { TINY_MODEL } from '../helpers/paths.js';
+import { TINY_MODEL, TINY_OPT_MODEL } from '../helpers/paths.js';
 
 const sorted = (names: readonly string[]) => [...names].sort();
 
@@ -29,15 +29,18 @@ describe('config', () => {
   /** The fields of the resolved config that only TypeScript reads: feed_forward_proj becomes is_gated_act and dense_act_fn. */
   const typescriptOnly = new Set(['model_type', 'text_config.feed_forward_proj']);
 
-  it('every field the addon reads is required: a missing one is a TypeError naming it', async () => {
-    const config = await readBlip2Config(TINY_MODEL);
+  it.each([
+    ['T5', TINY_MODEL, 36],
+    ['OPT', TINY_OPT_MODEL, 36],
+  ])('every field the addon reads is required (%s): a missing one is a TypeError naming it', async (_family, dir, count) => {
+    const config = await readBlip2Config(dir);
     const paths: string[] = [];
     for (const [key, value] of Object.entries(config)) {
       if (typeof value === 'object') paths.push(...Object.keys(value as object).map((field) => `${key}.${field}`));
       else paths.push(key);
     }
     const required = paths.filter((path) => !typescriptOnly.has(path));
-    expect(required).toHaveLength(35);
+    expect(required).toHaveLength(count);
     for (const path of required) {
       const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
       const [section, field] = path.split('.') as [string, string | undefined];
@@ -46,6 +49,13 @@ describe('config', () => {
       expect(() => native().expectedTensors(copy as unknown as Blip2Config), path).toThrow(new TypeError(`Missing config.${path}`));
     }
     expect(native().expectedTensors(config).length).toBeGreaterThan(0);
+  });
+
+  it('an unknown text model_type is a TypeError naming the two the addon implements', async () => {
+    const config = structuredClone(await readBlip2Config(TINY_MODEL)) as unknown as { text_config: { model_type: string } };
+    config.text_config.model_type = 'llama';
+    expect(() => native().expectedTensors(config as unknown as Blip2Config)).toThrow(
+      new TypeError('config.text_config.model_type must be "t5" or "opt" but is "llama"'));
   });
 });
 
