@@ -10,6 +10,7 @@ import type { ImageInput } from './image/decode.js';
 import { Blip2Model, LOAD_OPTION_KEYS, type ModelLoadOptions } from './model/blip2-model.js';
 import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions } from './hub/resolve.js';
 import { T5Tokenizer } from './text/tokenizer.js';
+import type { Tokenizer } from './text/encoding.js';
 import { toRows } from './model/tensors.js';
 import {
   captionImages, maxPromptTokens, padPrompts, promptRows, type Caption, type CaptionFailure, type CaptionOptions, type CaptionResult,
@@ -76,8 +77,8 @@ export class Blip2Captioner {
   private constructor(
     /** The model (weights and forward pass). */
     readonly model: Blip2Model,
-    /** The T5 tokenizer from the same directory. */
-    readonly tokenizer: T5Tokenizer,
+    /** The tokenizer from the same directory. */
+    readonly tokenizer: Tokenizer,
     /** The image processor from preprocessor_config.json. */
     readonly imageProcessor: BlipImageProcessor,
     private readonly logger: Logger,

@@ -4,7 +4,9 @@
  * - {@link Blip2Captioner}: load a local Hugging Face snapshot or a repo id, score captions and caption.
  * - {@link resolveModel}: a directory or Hugging Face repo id to a local directory, in the cache Python shares.
  * - {@link Blip2Model}: the low-level model (forward pass, KV-cached decoding sessions).
- * - {@link T5Tokenizer}, {@link BlipImageProcessor}: Hugging Face-identical inputs.
+ * - {@link T5Tokenizer}, {@link ByteLevelBpeTokenizer} ({@link loadTokenizer} picks one), {@link BlipImageProcessor}:
+ *   Hugging Face-identical inputs.
+ * - {@link modelFamily}: what differs between the Flan-T5 and OPT language models above the model.
  * - Caption metrics live in `blip2-progressive/metrics`.
  */
 export {
@@ -94,7 +96,7 @@ export type {
   Caption,
   CaptionOptions,
 } from './generation/index.js';
-export { PAPER_TARGET_MODULES, resolveAdapterDirectory, type LoraOptions, type ResolvedLoraConfig } from './model/lora-config.js';
+export { OPT_TARGET_MODULES, PAPER_TARGET_MODULES, resolveAdapterDirectory, type LoraOptions, type ResolvedLoraConfig } from './model/lora-config.js';
 export type { AdamWOptions } from './model/adamw.js';
 export { learningRate, resolveSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
 export { saveCheckpoint, loadCheckpoint, type TrainingState } from './train/checkpoint.js';
@@ -105,11 +107,16 @@ export {
   MAX_PARAMETERS,
   parseBlip2Config,
   readBlip2Config,
+  TEXT_MODEL_TYPES,
   type Blip2Config,
+  type OptTextConfig,
   type QFormerConfig,
   type T5TextConfig,
+  type TextConfig,
+  type TextModelType,
   type VisionConfig,
 } from './model/config.js';
+export { familyOf, MODEL_FAMILIES, modelFamily, type GenerationDefaults, type ModelFamily } from './model/family.js';
 export type { ForwardOutputName, OutputTensor } from './native.js';
 export { T5Tokenizer, shiftRight, IGNORE_INDEX } from './text/tokenizer.js';
 export type {
@@ -123,6 +130,9 @@ export type {
   TokenIds,
   TokenizerConfig,
 } from './text/tokenizer.js';
+export { ByteLevelBpeTokenizer, type BpeFiles } from './text/bpe-tokenizer.js';
+export { detectTokenizerKind, loadTokenizer, TOKENIZER_CLASSES } from './text/load.js';
+export type { PaddingSide, Tokenizer, TokenizerKind } from './text/encoding.js';
 export { BlipImageProcessor, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, type PixelValues, type PreprocessOptions } from './image/processor.js';
 export { loadImage, ImageLoadError, type ImageInput, type LoadImageOptions, type RgbImage } from './image/decode.js';
 export { ImageWorkerPool } from './image/pool.js';

@@ -6,7 +6,7 @@ import { abortSignal, throwIfAborted } from '../abort.js';
 import { integerInRange, invalidParameterError, knownKeys, oneOf, optional } from '../is.js';
 import { ImageLoadError, type ImageInput } from '../image/decode.js';
 import type { PixelValues, PreprocessOptions } from '../image/processor.js';
-import type { T5Tokenizer } from '../text/tokenizer.js';
+import type { Tokenizer } from '../text/encoding.js';
 import { GENERATION_KEYS, resolveGenerationConfig, type GenerationOptions } from './config.js';
 import { generate, trimmedSequence } from './generate.js';
 import type { DecodingModel, TokenEvent } from './types.js';
@@ -70,7 +70,7 @@ export interface Caption {
 /** What captioning needs from a captioner. */
 export interface CaptionParts {
   model: DecodingModel;
-  tokenizer: T5Tokenizer;
+  tokenizer: Tokenizer;
   preprocess(images: readonly ImageInput[], options?: PreprocessOptions): Promise<PixelValues>;
   /** Defaults under the call's options (the model's generation_config.json and token ids). */
   generationDefaults: GenerationOptions;
@@ -86,7 +86,7 @@ export function maxPromptTokens(value: unknown): number {
 }
 
 /** A prompt's token ids, or an error naming the prompt when it has more than `limit` tokens. */
-export function encodePrompt(tokenizer: T5Tokenizer, name: string, prompt: string, limit: number): number[] {
+export function encodePrompt(tokenizer: Tokenizer, name: string, prompt: string, limit: number): number[] {
   const ids = tokenizer.encode(prompt);
   if (ids.length > limit) {
     throw new ArgumentError(`Expected at most ${limit} tokens for ${name} but received ${ids.length} tokens (maxPromptTokens sets the limit)`, { argument: name });
@@ -98,7 +98,7 @@ export function encodePrompt(tokenizer: T5Tokenizer, name: string, prompt: strin
  * Each image's prompt ids: one prompt for every image, one per image, or none (`undefined` rows); a prompt of more
  * than `limit` tokens is an error naming it.
  */
-export function promptRows(tokenizer: T5Tokenizer, prompt: CaptionOptions['prompt'], images: number, limit: number): (number[] | undefined)[] {
+export function promptRows(tokenizer: Tokenizer, prompt: CaptionOptions['prompt'], images: number, limit: number): (number[] | undefined)[] {
   if (prompt === undefined) return new Array(images).fill(undefined);
   if (typeof prompt === 'string') {
     const ids = encodePrompt(tokenizer, 'prompt', prompt, limit);

@@ -11,7 +11,7 @@ import { generate } from '../generation/generate.js';
 import type { GenerationOptions } from '../generation/config.js';
 import type { Blip2Model } from '../model/blip2-model.js';
 import { CiderDScorer, CiderDScorer as CiderDScorerImpl } from '../metrics/cider.js';
-import type { T5Tokenizer } from '../text/tokenizer.js';
+import type { Tokenizer } from '../text/encoding.js';
 
 /** Rewards for sampled captions: one number per caption, rows aligned with `imageIds`. */
 export type RewardFunction = (imageIds: readonly string[], captions: readonly string[]) => ArrayLike<number>;
@@ -186,7 +186,7 @@ export function sequencesToLabels(sequences: readonly Int32Array[], lengths: rea
  */
 export async function scstBackward(
   model: Blip2Model,
-  tokenizer: T5Tokenizer,
+  tokenizer: Tokenizer,
   batch: ScstBatch,
   reward: RewardFunction,
   options: ResolvedScstOptions,
