@@ -1,6 +1,7 @@
 /**
- * `generate`: Hugging Face's `generate()` for BLIP-2 (T5) over a KV-cached native decoder session. The strategy
- * follows the config: greedy search (numBeams 1), multinomial sampling (doSample) or beam search (numBeams > 1).
+ * `generate`: Hugging Face's `generate()` for BLIP-2 (T5 or a decoder-only OPT) over a KV-cached native decoder
+ * session. The strategy follows the config: greedy search (numBeams 1), multinomial sampling (doSample) or beam
+ * search (numBeams > 1).
  */
 import { abortSignal, throwIfAborted } from '../abort.js';
 import { integerInRange, invalidParameterError, knownKeys } from '../is.js';
@@ -9,6 +10,7 @@ import { beamSearch } from './beam-search.js';
 import { buildLogitsProcessors, buildLogitsWarpers } from './processors.js';
 import { randomSeed } from '../random.js';
 import { greedyOrSample } from './sample.js';
+import type { LogitsProcessor } from './processors.js';
 import {
   StepTimer,
   type DecoderSession,
@@ -109,6 +111,29 @@ export interface GenerateOutput extends StrategyOutput {
   timings: GenerateTimings;
 }
 
+/**
+ * A decoder-only model's lengths as Hugging Face's BLIP-2 sets them (transformers 4.44): it calls the language model
+ * with max_length + Q - 1 and min_length + Q over Q query and L prompt embeddings, and generate() subtracts Q + L,
+ * so without maxNewTokens the returned sequence (BOS included) is maxLength - L long, and without minNewTokens EOS
+ * is allowed once max(minLength - L, 0) tokens are generated (minNewTokens overrides minLength, as in HF).
+ */
+function decoderOnlyLengths(config: GenerationConfig, promptLength: number): GenerationConfig {
+  return {
+    ...config,
+    maxNewTokens: config.maxNewTokens ?? Math.max(1, config.maxLength - 1 - promptLength),
+    minLength: config.minNewTokens > 0 ? 0 : Math.max(config.minLength - promptLength, 0),
+  };
+}
+
+/** A processor that sees each sequence without its first token (the BOS a decoder-only model never fed). */
+function withoutStartToken(processor: LogitsProcessor): LogitsProcessor {
+  return {
+    process(sequences, scores, vocab) {
+      processor.process(sequences.map((s) => s.subarray(1)), scores, vocab);
+    },
+  };
+}
+
 function checkIds(config: GenerationConfig, vocab: number): void {
   const check = (name: string, id: number) => integerInRange(name, id, 0, vocab - 1);
   check('decoderStartTokenId', config.decoderStartTokenId);
@@ -131,7 +156,9 @@ export async function generate(
   model: DecodingModel, inputs: DecodingInputs, options?: GenerationOptions, hooks?: GenerateHooks,
 ): Promise<GenerateOutput> {
   const h = knownKeys('hooks', hooks, ['onToken', 'decodableVocabSize', 'defaults', 'signal']) as GenerateHooks;
-  const config = resolveGenerationConfig(h.defaults, options);
+  const decoderOnly = model.decoderOnly === true;
+  const resolved = resolveGenerationConfig(h.defaults, options);
+  const config = decoderOnly ? decoderOnlyLengths(resolved, inputs.inputIds[0]?.length ?? 0) : resolved;
   const signal = abortSignal('signal', h.signal);
   throwIfAborted(signal);
   if (h.onToken !== undefined && typeof h.onToken !== 'function') throw invalidParameterError('onToken', 'function', h.onToken);
@@ -151,7 +178,9 @@ export async function generate(
     const seed = config.seed ?? randomSeed();
     const ctx = {
       config,
-      processors: buildLogitsProcessors(config, { vocabSize, decodableVocabSize: h.decodableVocabSize }),
+      processors: decoderOnly
+        ? buildLogitsProcessors(config, { vocabSize, decodableVocabSize: h.decodableVocabSize, promptLength: 0 }).map(withoutStartToken)
+        : buildLogitsProcessors(config, { vocabSize, decodableVocabSize: h.decodableVocabSize }),
       warpers: config.doSample ? buildLogitsWarpers(config) : [],
       onToken: h.onToken,
       seed,

@@ -221,6 +221,8 @@ export interface ProcessorContext {
   decodableVocabSize?: number;
   /** The model's vocabulary (score row width). */
   vocabSize: number;
+  /** Tokens before the first generated one in the sequences the processors see: 1 (T5's start token, the default) or 0. */
+  promptLength?: number;
 }
 
 /** The logits processors a config asks for, in HF's order (`_get_logits_processor`), then undecodable-id suppression. */
@@ -230,7 +232,7 @@ export function buildLogitsProcessors(config: GenerationConfig, context: Process
   if (config.noRepeatNgramSize > 0) list.push(new NoRepeatNGramProcessor(config.noRepeatNgramSize));
   if (config.badWordsIds !== undefined) list.push(new NoBadWordsProcessor(config.badWordsIds, config.eosTokenId));
   if (config.minLength > 0) list.push(new MinLengthProcessor(config.minLength, config.eosTokenId));
-  if (config.minNewTokens > 0) list.push(new MinNewTokensProcessor(config.minNewTokens, config.eosTokenId));
+  if (config.minNewTokens > 0) list.push(new MinNewTokensProcessor(config.minNewTokens, config.eosTokenId, context.promptLength ?? 1));
   if (config.suppressTokens !== undefined && config.suppressTokens.length > 0) {
     list.push(new SuppressTokensProcessor(config.suppressTokens));
   }

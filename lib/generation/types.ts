@@ -5,11 +5,11 @@ import type { LogitsProcessor } from './processors.js';
 
 export type { DecoderSession, StepOptions } from '../model/decoder.js';
 
-/** Model inputs of one batch: pixel values and the (right-padded) prompt. */
+/** Model inputs of one batch: pixel values and the prompt (right-padded for T5, left-padded for a decoder-only model). */
 export interface DecodingInputs {
   /** NCHW float32 pixel values [B, 3, H, W]. */
   pixelValues: { data: Float32Array; shape: number[] };
-  /** Prompt ids (B rows of equal length, right-padded; length 0 for no prompt). */
+  /** Prompt ids (B rows of equal length, padded on the model's side; length 0 for no prompt). */
   inputIds: number[][];
   /** Prompt mask (0 on padding); all ones when omitted. */
   attentionMask?: number[][];
@@ -22,6 +22,13 @@ export interface DecodingModel {
    * torch.repeat_interleave (each input's copies next to each other).
    */
   startDecoding(inputs: DecodingInputs, options?: { expand?: number }): Promise<DecoderSession>;
+  /**
+   * True for a decoder-only language model (OPT): the prompt (left-padded) and the generated tokens are one
+   * sequence, so, as Hugging Face's BLIP-2 generates, the start token (BOS) leads the returned sequences without
+   * being fed or seen by the logits processors, and lengths without maxNewTokens / minNewTokens count from the end
+   * of the prompt. False or absent for T5.
+   */
+  readonly decoderOnly?: boolean;
 }
 
 /** One streamed token (greedy search and sampling). */

@@ -18,6 +18,7 @@ import {
   type OutputTensor,
 } from '../native.js';
 import { estimateParameters, readBlip2Config, type Blip2Config } from './config.js';
+import { familyOf } from './family.js';
 import { intMatrix } from './tensors.js';
 import { NativeDecoderSession, type DecoderSession } from './decoder.js';
 import { access, mkdir } from 'node:fs/promises';
@@ -479,10 +480,16 @@ export class Blip2Model {
     return withCallerStack(this.live().loadOptimizerState(path), 'Blip2Model.loadOptimizerState');
   }
 
+  /** True when the language model is decoder-only (OPT): prompts are left-padded and BOS leads generated sequences. */
+  get decoderOnly(): boolean {
+    return familyOf(this.config).isDecoderOnly;
+  }
+
   /**
-   * Encodes a batch (vision -> Q-Former -> projection -> T5 encoder, once) and opens a KV-cached decoding
-   * session with each image's row repeated `expand` times ([img0 x expand, img1 x expand, ...], like
-   * torch.repeat_interleave). Feed decoder_start_token_id first.
+   * Encodes a batch once (vision -> Q-Former -> projection -> T5 encoder, or OPT's pass over the queries and the
+   * left-padded prompt) and opens a KV-cached decoding session with each image's row repeated `expand` times
+   * ([img0 x expand, img1 x expand, ...], like torch.repeat_interleave). Feed the start token first
+   * (decoder_start_token_id; OPT ignores it and answers with the prompt's next-token logits).
    */
   async startDecoding(
     inputs: Pick<ForwardInputs, 'pixelValues' | 'inputIds' | 'attentionMask'>,
