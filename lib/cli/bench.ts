@@ -7,12 +7,21 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { streamLogger } from '../logger.js';
 import { packageRoot } from '../native.js';
-import { FULL_SCALE, QUICK_SCALE, runSynthBenchmark } from '../synth/benchmark.js';
+import { FULL_SCALE, QUICK_SCALE, runSynthBenchmark, type SynthBenchmarkDesign } from '../synth/benchmark.js';
+import { singleRunTable } from '../synth/noise.js';
+import { TRAIN_VIEWS, type TrainViews } from '../synth/sample.js';
 import { runSynthBenchmarkSeeds } from '../synth/seeds.js';
 import { benchHome, setDefaultModel } from '../hub/default-model.js';
 import { ProgressBar } from './progress.js';
 import { trainProgress } from './train-progress.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
+import { resultsMarkdown } from '../train/results.js';
+
+/** Parses --train-views. */
+function parseTrainViews(value: string): TrainViews {
+  if (!(TRAIN_VIEWS as readonly string[]).includes(value)) throw new UsageError(`--train-views expects one of ${TRAIN_VIEWS.join(', ')} but received ${JSON.stringify(value)}`);
+  return value as TrainViews;
+}
 
 interface BenchFlags {
   out?: string;
@@ -21,6 +30,8 @@ interface BenchFlags {
   seeds?: number;
   pretrainSeeds?: number;
   quick?: boolean;
+  trainViews?: TrainViews;
+  scstPool?: number;
   threads?: number;
   progress?: boolean;
 }
@@ -36,6 +47,8 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--seeds <k>', 'statistics over seeds: K stage seeds (--seed, --seed + 1, …) per pretrained model; prints mean ± sd per stage and each stage\'s paired gain with its 95 % interval', parseIntegerFlag('--seeds', 1, 100))
     .option('--pretrain-seeds <m>', 'with --seeds: M independently pretrained models (pretraining seeds --seed, --seed + 1, …; the data stays --seed\'s); default 2', parseIntegerFlag('--pretrain-seeds', 1, 100))
     .option('--quick', 'a shrunken run (tiny data, a few steps) that checks every part in under a minute')
+    .option('--train-views <views>', `design: the assistive training images' camera, ${TRAIN_VIEWS.join(' or ')}; one-sided turns and shifts it one way only, so half of the validation and test views are mirror images no training image has (room for the flip augmentation); default all`, parseTrainViews)
+    .option('--scst-pool <n>', 'design: SCST learns from N assistive images of its own (the dataset\'s scst split) instead of the cross-entropy stages\' 100 training images; default 0 (those)', parseIntegerFlag('--scst-pool', 0, 1_000_000))
     .option('--threads <n>', 'intra-op threads (default: 1 for this small model)', parseIntegerFlag('--threads', 1, 1024))
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
     .addHelpText('after', `
@@ -43,7 +56,8 @@ Examples:
   $ blip2-progressive bench             # the full run (about 11.5 minutes on 2 cores the first time, 4 once data and pretraining are cached)
   $ blip2-progressive bench --quick     # every part, shrunken
   $ blip2-progressive bench --stage-seed 1   # same data and pretrained model, stages with another seed
-  $ blip2-progressive bench --seeds 3 --pretrain-seeds 2   # 6 runs: each stage's gain as a 95 % interval`)
+  $ blip2-progressive bench --seeds 3 --pretrain-seeds 2   # 6 runs: each stage's gain as a 95 % interval
+  $ blip2-progressive bench --train-views one-sided --scst-pool 400   # the design knobs (see the README)`)
     .action(async (flags: BenchFlags) => {
       const outDir = flags.out ?? join(benchHome(), flags.quick ? 'synth-quick' : 'synth');
       const draw = Boolean(process.stderr.isTTY) || flags.progress === true;
@@ -62,6 +76,10 @@ Examples:
       if (flags.pretrainSeeds !== undefined && flags.seeds === undefined) {
         throw new UsageError('--pretrain-seeds needs --seeds K (stage seeds per pretrained model)');
       }
+      const design: Partial<SynthBenchmarkDesign> = {
+        ...(flags.trainViews !== undefined ? { trainViews: flags.trainViews } : {}),
+        ...(flags.scstPool !== undefined ? { scstPool: flags.scstPool } : {}),
+      };
       if (flags.seeds !== undefined) {
         const k = flags.seeds;
         const m = flags.pretrainSeeds ?? 2;
@@ -71,7 +89,7 @@ Examples:
           'when nothing is cached yet (cached data, pretrained models and finished runs are reused)');
         const sweep = await runSynthBenchmarkSeeds({
           outDir, seed: flags.seed, stageSeeds: k, pretrainSeeds: m,
-          scale: flags.quick ? QUICK_SCALE : FULL_SCALE,
+          scale: flags.quick ? QUICK_SCALE : FULL_SCALE, design,
           tokenizerDir: join(packageRoot(), 'data', 'tokenizer'),
           ...(flags.threads ? { threads: flags.threads } : {}),
           logger,
@@ -82,6 +100,7 @@ Examples:
         });
         stdout.write(`${sweep.markdown}
 runs and statistics: ${sweep.resultsPath}
+report: ${sweep.reportPath}
 time: ${((Date.now() - started) / 60000).toFixed(1)} min
 `);
         return;
@@ -91,6 +110,7 @@ time: ${((Date.now() - started) / 60000).toFixed(1)} min
         seed: flags.seed,
         ...(flags.stageSeed !== undefined ? { stageSeed: flags.stageSeed } : {}),
         scale: flags.quick ? QUICK_SCALE : FULL_SCALE,
+        design,
         tokenizerDir: join(packageRoot(), 'data', 'tokenizer'),
         ...(flags.threads ? { threads: flags.threads } : {}),
         logger,
@@ -100,7 +120,11 @@ time: ${((Date.now() - started) / 60000).toFixed(1)} min
         ...(stages ? { runEvents: stages.events } : {}),
       });
       await setDefaultModel(result.pretrainedDir);
-      stdout.write(`${result.summary.markdown}\nreport: ${result.reportPath}\ndefault model: ${result.pretrainedDir}\n` +
+      const testImages = result.report.testImages;
+      stdout.write(`test split (${testImages} held-out assistive images; each stage's model chosen on validation):\n` +
+        `${resultsMarkdown(result.test)}\n${singleRunTable(result.test, result.val, result.noise?.labels)}\n` +
+        `${result.noise ? `${result.noise.rule}\n` : 'no cross-seed reference for this scale and design: run bench --seeds K to measure the noise\n'}` +
+        `results: ${result.resultsPath}\nreport: ${result.reportPath}\ndefault model: ${result.pretrainedDir}\n` +
         `time: ${((Date.now() - started) / 60000).toFixed(1)} min\n`);
     });
 }

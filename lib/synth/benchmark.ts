@@ -1,11 +1,12 @@
 /**
  * The built-in benchmark, end to end: generate the synthetic dataset, pretrain the tiny BLIP-2 on the clean
  * domain (cached by its parameters), run the paper's stages on the assistive domain (zero-shot → LoRA →
- * LoRA + augmentation → SCST), measure CIDEr under corruptions of rising severity for every stage, and write
- * the table and report.html.
+ * LoRA + augmentation → SCST), each stage's model chosen on the validation split, then score every stage's chosen
+ * model on the held-out test split, measure CIDEr under corruptions of rising severity on test images, and write
+ * the tables and report.html.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../logger.js';
 import { loadDataset } from '../data/readers.js';
@@ -13,11 +14,16 @@ import { Blip2Captioner } from '../captioner.js';
 import { evaluateCaptioner } from '../train/evaluate.js';
 import { isModelDirectory, pretrainModel } from '../train/pretrain.js';
 import { parseRunConfig } from '../train/run-config.js';
-import { runProgressive, stageDirectory, type RunEvents, type RunSummary } from '../train/run.js';
+import { runProgressive, type RunEvents, type RunSummary } from '../train/run.js';
+import { corpusScores, type ResultRow } from '../train/results.js';
+import { stageDirectory } from '../io/run-layout.js';
+import { readOptionalJsonFile } from '../io/json.js';
 import type { CorruptionKind } from '../image/corrupt.js';
-import { generateSynthDataset, type SynthDatasetResult } from './dataset.js';
+import { generateSynthDataset, type SynthDatasetResult, type SynthSplitFiles } from './dataset.js';
+import type { TrainViews } from './sample.js';
+import { SEED_NOISE_REFERENCE, noiseLabels, noiseRule, type NoiseLabel, type NoiseReference } from './noise.js';
 import { SYNTH_MAX_NEW_TOKENS, SYNTH_PROMPT, synthGenerationConfig, synthModelConfig, synthPreprocessorConfig } from './model-config.js';
-import { writeReport } from './report.js';
+import { writeReport, type ReportInput, type StagePredictions } from './report.js';
 import { SYNTH_SYNONYM_GROUPS } from './captions.js';
 import { COLOURS } from './scene.js';
 import { PAPER_CAPTION_AUGMENT, synonymTableFromGroups } from '../text/augment.js';
@@ -28,6 +34,8 @@ export interface SynthBenchmarkScale {
   cleanVal: number;
   assistiveTrain: number;
   assistiveVal: number;
+  /** Held-out assistive images for the reported numbers (every stage's model is chosen on validation). */
+  assistiveTest: number;
   pretrainSteps: number;
   pretrainBatch: number;
   /** Steps of the plain LoRA stage and of the augmented one (a fresh adapter, the same budget). */
@@ -40,7 +48,7 @@ export interface SynthBenchmarkScale {
   scstSteps: number;
   scstImages: number;
   scstSamples: number;
-  /** Validation images used for the robustness curves. */
+  /** Test images used for the robustness curves. */
   robustnessImages: number;
   severities: number[];
   corruptions: CorruptionKind[];
@@ -48,7 +56,7 @@ export interface SynthBenchmarkScale {
 
 /** The feasibility study's settings (SYNTH-RECIPE): about 14 minutes of PyTorch on 2 cores. */
 export const FULL_SCALE: SynthBenchmarkScale = {
-  cleanTrain: 20000, cleanVal: 500, assistiveTrain: 100, assistiveVal: 1000,
+  cleanTrain: 20000, cleanVal: 500, assistiveTrain: 100, assistiveVal: 1000, assistiveTest: 1000,
   pretrainSteps: 1800, pretrainBatch: 32, loraSteps: 300, augmentSteps: 300, loraBatch: 32, loraEvals: 3, scstEvals: 3,
   scstSteps: 60, scstImages: 8, scstSamples: 5,
   robustnessImages: 100, severities: [1, 3, 5], corruptions: ['gaussian_blur', 'gaussian_noise', 'low_light'],
@@ -56,11 +64,27 @@ export const FULL_SCALE: SynthBenchmarkScale = {
 
 /** A shrunken run for CI: every part runs, in well under a minute. */
 export const QUICK_SCALE: SynthBenchmarkScale = {
-  cleanTrain: 256, cleanVal: 32, assistiveTrain: 32, assistiveVal: 48,
+  cleanTrain: 256, cleanVal: 32, assistiveTrain: 32, assistiveVal: 48, assistiveTest: 48,
   pretrainSteps: 40, pretrainBatch: 16, loraSteps: 8, augmentSteps: 8, loraBatch: 16, loraEvals: 2, scstEvals: 1,
   scstSteps: 2, scstImages: 4, scstSamples: 2,
   robustnessImages: 16, severities: [1, 5], corruptions: ['gaussian_blur'],
 };
+
+/**
+ * What the benchmark's data gives each stage room to do, beyond its sizes:
+ * - `trainViews`: `one-sided` turns and shifts the training images' camera one way only, so that half of the
+ *   validation and test views are mirror images of views no training image has; the augmentation stage's horizontal
+ *   flip is what covers them ({@link TRAIN_VIEWS} in sample.ts).
+ * - `scstPool`: SCST learns from this many assistive images of their own (the dataset's `scst` split) instead of
+ *   the 100 training images the cross-entropy stages learned by heart; 0 keeps SCST on those.
+ */
+export interface SynthBenchmarkDesign {
+  trainViews: TrainViews;
+  scstPool: number;
+}
+
+/** The design of `npm start` and of the README's tables. */
+export const DEFAULT_DESIGN: Readonly<SynthBenchmarkDesign> = { trainViews: 'all', scstPool: 0 };
 
 export interface SynthBenchmarkOptions {
   /** Working folder: data/, pretrained-<hash>/, run-<hash>/, report.html. */
@@ -74,6 +98,13 @@ export interface SynthBenchmarkOptions {
   /** Measure the robustness curves (every stage under every corruption and severity). Default true. */
   robustness?: boolean;
   scale?: SynthBenchmarkScale;
+  /** The design knobs (what the data varies in, where SCST learns); default {@link DEFAULT_DESIGN}. */
+  design?: Partial<SynthBenchmarkDesign>;
+  /**
+   * The cross-seed spread that labels this run's differences as within noise or not; default the shipped
+   * {@link SEED_NOISE_REFERENCE} when this run's scale and design are the ones it was measured with, else none.
+   */
+  noiseReference?: NoiseReference;
   /** Where the tokenizer files come from (the project's 4000-piece T5 tokenizer). */
   tokenizerDir: string;
   threads?: number;
@@ -93,31 +124,100 @@ export interface RobustnessPoint {
 }
 
 export interface SynthBenchmarkResult {
+  /** The run's summary: validation scores (the first run's folder when SCST has its own pool). */
   summary: RunSummary;
+  /** Validation scores of every stage's chosen model, in table order (what the choices were made on). */
+  val: ResultRow[];
+  /** Test scores of the same models, in table order: the numbers to report. */
+  test: ResultRow[];
+  /** Each test difference to the stage it builds on, labelled against the cross-seed spread (when a reference applies). */
+  noise?: { labels: NoiseLabel[]; rule: string };
   robustness: RobustnessPoint[];
   reportPath: string;
+  /** `<outDir>/bench.json`: seeds, design, test and validation rows, noise labels. */
+  resultsPath: string;
+  /** What report.html was written from (a multi-seed sweep rewrites it with its statistics). */
+  report: ReportInput;
   pretrainedDir: string;
   data: SynthDatasetResult;
+  design: SynthBenchmarkDesign;
 }
 
 function hash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
 }
 
-/** Runs the whole benchmark (reusing the dataset, the pretrained model and finished stages when present). */
+function resolveDesign(design: Partial<SynthBenchmarkDesign> | undefined): SynthBenchmarkDesign {
+  const out = { ...DEFAULT_DESIGN, ...design };
+  if (!Number.isInteger(out.scstPool) || out.scstPool < 0 || out.scstPool > 1_000_000) {
+    throw new RangeError(`scstPool must be an integer from 0 to 1000000, got ${out.scstPool}`);
+  }
+  if (out.trainViews !== 'all' && out.trainViews !== 'one-sided') throw new RangeError(`trainViews must be "all" or "one-sided", got ${String(out.trainViews)}`);
+  return out;
+}
+
+/** One stage's chosen model: the pretrained model alone (zero-shot) or with a stage's best adapter. */
+interface ChosenModel {
+  stage: string;
+  adapter?: string;
+}
+
+/** Runs the whole benchmark (reusing the dataset, the pretrained model, finished stages and test scores when present). */
 export async function runSynthBenchmark(options: SynthBenchmarkOptions): Promise<SynthBenchmarkResult> {
   const logger = options.logger ?? silentLogger;
   const scale = options.scale ?? FULL_SCALE;
   const seed = options.seed ?? 0;
+  const design = resolveDesign(options.design);
   await mkdir(options.outDir, { recursive: true });
 
   const data = await generateSynthDataset({
     outDir: join(options.outDir, 'data'), seed,
-    clean: { train: scale.cleanTrain, val: scale.cleanVal }, assistive: { train: scale.assistiveTrain, val: scale.assistiveVal },
+    clean: { train: scale.cleanTrain, val: scale.cleanVal, test: 0, scst: 0 },
+    assistive: { train: scale.assistiveTrain, val: scale.assistiveVal, test: scale.assistiveTest, scst: design.scstPool },
+    trainViews: design.trainViews,
     logger, onProgress: (p) => options.onDataProgress?.(p.done, p.total),
   });
   const split = (domain: string, name: string) => data.splits.find((s) => s.domain === domain && s.split === name)!;
+  const pretrainedDir = await pretrained(options, data, scale, seed);
 
+  const { summary, valRows, chosen } = await runStages(options, data, scale, design, pretrainedDir, seed);
+  const testSplit = split('assistive', 'test');
+  const testFile = data.manifest.files['assistive/annotations/test.json'];
+  const tested = await scoreOnTest(pretrainedDir, chosen, testSplit, join(summary.outDir, `test-${hash({ testFile, chosen })}.json`), options);
+
+  const robustness = options.robustness === false ? [] : await measureRobustness(pretrainedDir, chosen, scale, testSplit, seed, options);
+  const reference = options.noiseReference ?? defaultNoiseReference(scale, design);
+  const noise = reference === undefined ? undefined : {
+    labels: noiseLabels(tested.rows.map((r) => ({ stage: r.stage, score: r.scores.CIDEr ?? NaN })), reference),
+    rule: noiseRule(reference),
+  };
+  const reportPath = join(options.outDir, 'report.html');
+  const report: ReportInput = {
+    path: reportPath, pretrainedDir, val: valRows, test: tested.rows, robustness,
+    runDirs: [...new Set(chosen.filter((c) => c.adapter).map((c) => join(c.adapter!, '..', '..', '..')))],
+    stageDirs: Object.fromEntries(chosen.filter((c) => c.adapter).map((c) => [c.stage, join(c.adapter!, '..')])),
+    samples: { annotations: testSplit.annotations, imageRoot: testSplit.imageRoot, predictions: tested.predictions },
+    testImages: testSplit.count,
+    design,
+    ...(noise ? { noise } : {}),
+  };
+  await writeReport(report);
+  const resultsPath = join(options.outDir, 'bench.json');
+  const seeds = { seed, pretrainSeed: options.pretrainSeed ?? seed, stageSeed: options.stageSeed ?? seed };
+  await writeFile(resultsPath, `${JSON.stringify({ ...seeds, design, testImages: testSplit.count, test: tested.rows, val: valRows, noise }, null, 2)}\n`);
+  return { summary, val: valRows, test: tested.rows, ...(noise ? { noise } : {}), robustness, reportPath, resultsPath, report, pretrainedDir, data, design };
+}
+
+/** The shipped reference when it was measured with this scale and design. */
+function defaultNoiseReference(scale: SynthBenchmarkScale, design: SynthBenchmarkDesign): NoiseReference | undefined {
+  const d = SEED_NOISE_REFERENCE.design;
+  const sameScale = (d.scale === 'full' ? FULL_SCALE : QUICK_SCALE) === scale;
+  return sameScale && d.trainViews === design.trainViews && d.scstPool === design.scstPool ? SEED_NOISE_REFERENCE : undefined;
+}
+
+/** The pretrained model's folder: pretrained now, or the cached one with the same parameters. */
+async function pretrained(options: SynthBenchmarkOptions, data: SynthDatasetResult, scale: SynthBenchmarkScale, seed: number): Promise<string> {
+  const logger = options.logger ?? silentLogger;
   // pretraining reads the clean training split only, so only its files key the cache
   const cleanFiles = ['clean/annotations/train.json', 'clean/scenes/train.jsonl'].map((f) => data.manifest.files[f]);
   const pretrainSeed = options.pretrainSeed ?? seed;
@@ -125,22 +225,33 @@ export async function runSynthBenchmark(options: SynthBenchmarkOptions): Promise
   const pretrainedDir = join(options.outDir, `pretrained-${hash(pretrainParams)}`);
   if (await isModelDirectory(pretrainedDir)) {
     logger.info(`pretraining: using the cached model ${pretrainedDir}`);
-  } else {
-    const clean = split('clean', 'train');
-    const cleanData = await loadDataset({ file: clean.annotations, imageRoot: clean.imageRoot, format: 'vizwiz', checkImages: false, logger });
-    logger.info(`pretraining the tiny BLIP-2 from scratch on ${cleanData.samples.length} clean images (${scale.pretrainSteps} steps)`);
-    await pretrainModel({
-      outDir: pretrainedDir, config: synthModelConfig(), preprocessorConfig: synthPreprocessorConfig(),
-      generationConfig: synthGenerationConfig(), tokenizerDir: options.tokenizerDir, data: cleanData,
-      steps: scale.pretrainSteps, batchSize: scale.pretrainBatch, lr: 1e-3, betas: [0.9, 0.98], weightDecay: 0.01,
-      warmupSteps: Math.min(100, Math.floor(scale.pretrainSteps / 10)), minLrRatio: 0.05, maxGradNorm: 1, seed: pretrainSeed,
-      prompt: SYNTH_PROMPT, ...(options.threads ? { threads: options.threads } : {}), logger,
-      onStep: options.onPretrainStep, metadata: pretrainParams,
-    });
+    return pretrainedDir;
   }
+  const clean = data.splits.find((s) => s.domain === 'clean' && s.split === 'train')!;
+  const cleanData = await loadDataset({ file: clean.annotations, imageRoot: clean.imageRoot, format: 'vizwiz', checkImages: false, logger });
+  logger.info(`pretraining the tiny BLIP-2 from scratch on ${cleanData.samples.length} clean images (${scale.pretrainSteps} steps)`);
+  await pretrainModel({
+    outDir: pretrainedDir, config: synthModelConfig(), preprocessorConfig: synthPreprocessorConfig(),
+    generationConfig: synthGenerationConfig(), tokenizerDir: options.tokenizerDir, data: cleanData,
+    steps: scale.pretrainSteps, batchSize: scale.pretrainBatch, lr: 1e-3, betas: [0.9, 0.98], weightDecay: 0.01,
+    warmupSteps: Math.min(100, Math.floor(scale.pretrainSteps / 10)), minLrRatio: 0.05, maxGradNorm: 1, seed: pretrainSeed,
+    prompt: SYNTH_PROMPT, ...(options.threads ? { threads: options.threads } : {}), logger,
+    onStep: options.onPretrainStep, metadata: pretrainParams,
+  });
+  return pretrainedDir;
+}
 
-  const train = split('assistive', 'train');
-  const val = split('assistive', 'val');
+/**
+ * Runs the stages (one run folder; two when SCST has its own image pool: the SCST stages then start from the first
+ * run's augmented adapter with the pool as their training data). Returns the validation rows and each stage's chosen
+ * model.
+ */
+async function runStages(
+  options: SynthBenchmarkOptions, data: SynthDatasetResult, scale: SynthBenchmarkScale, design: SynthBenchmarkDesign,
+  pretrainedDir: string, seed: number,
+): Promise<{ summary: RunSummary; valRows: ResultRow[]; chosen: ChosenModel[] }> {
+  const split = (name: string) => data.splits.find((s) => s.domain === 'assistive' && s.split === name)!;
+  const files = (s: SynthSplitFiles) => ({ file: s.annotations, imageRoot: s.imageRoot, format: 'vizwiz' });
   const lora = { r: 16, alpha: 32, dropout: 0.05 };
   const every = (steps: number, evals: number) => Math.max(1, Math.ceil(steps / evals));
   const ceStage = (steps: number) => ({
@@ -167,69 +278,122 @@ export async function runSynthBenchmark(options: SynthBenchmarkOptions): Promise
     flipListWords: [...COLOURS],
   };
   const stageSeed = options.stageSeed ?? seed;
-  const runConfig = {
+  // a run's config is hashed to name its folder, so the keys keep the order of the README's runs
+  const config = (extra: { zeroShot?: false }, data: Record<string, unknown>, stages: Record<string, unknown>[]) => ({
     model: pretrainedDir,
     seed: stageSeed,
     prompt: SYNTH_PROMPT,
+    ...extra,
     ...(options.threads ? { threads: options.threads } : {}),
-    data: { train: { file: train.annotations, imageRoot: train.imageRoot, format: 'vizwiz' }, val: { file: val.annotations, imageRoot: val.imageRoot, format: 'vizwiz' } },
+    data,
     lora,
     eval: { maxNewTokens: SYNTH_MAX_NEW_TOKENS, batchSize: 64 },
-    stages: [
-      // the augmented stage is the same schedule with augmentation, from the same fresh adapter and with the same
-      // batch order (one stage seed for both), so the two rows differ by the augmentation alone
-      { name: 'LoRA', ...ceStage(scale.loraSteps), lr: 3e-4, seed: stageSeed },
-      { name: 'LoRA + DA', ...ceStage(scale.augmentSteps), lr: 3e-4, augment, freshAdapter: true, seed: stageSeed },
-      { name: 'LoRA + DA + SCST', ...scstStage, scst: { ...scst, reward: 'corpus' } },
-      // ablation: the paper's code's reward (document frequencies from the batch, one reference per image)
-      { name: 'SCST, per-batch CIDEr (ablation)', from: 'LoRA + DA', ...scstStage, scst: { ...scst, reward: 'batch' } },
-    ],
+    stages,
+  });
+  const val = files(split('val'));
+  const ceStages = [
+    // the augmented stage is the same schedule with augmentation, from the same fresh adapter and with the same
+    // batch order (one stage seed for both), so the two rows differ by the augmentation alone
+    { name: 'LoRA', ...ceStage(scale.loraSteps), lr: 3e-4, seed: stageSeed },
+    { name: 'LoRA + DA', ...ceStage(scale.augmentSteps), lr: 3e-4, augment, freshAdapter: true, seed: stageSeed },
+  ];
+  const scstStages: Record<string, unknown>[] = [
+    { name: 'LoRA + DA + SCST', ...scstStage, scst: { ...scst, reward: 'corpus' } },
+    // ablation: the paper's code's reward (document frequencies from the batch, one reference per image)
+    { name: 'SCST, per-batch CIDEr (ablation)', from: 'LoRA + DA', ...scstStage, scst: { ...scst, reward: 'batch' } },
+  ];
+  const run = async (config: Record<string, unknown>) => {
+    // the folder is named by the config, which names the data by path: one-sided training views put other images
+    // under the same paths, so they key the folder too (the default design keeps the README runs' folder names)
+    const outDir = join(options.outDir, `run-${hash(design.trainViews === 'all' ? config : { config, trainViews: design.trainViews })}`);
+    const spec = parseRunConfig({ ...config, outDir });
+    const resume = await readFile(join(outDir, 'config.json'), 'utf8').then(() => true, () => false);
+    return runProgressive(spec, { resume, logger: options.logger ?? silentLogger, ...(options.runEvents ? { events: options.runEvents } : {}) });
   };
-  const outDir = join(options.outDir, `run-${hash(runConfig)}`);
-  const spec = parseRunConfig({ ...runConfig, outDir });
-  const resume = await readFile(join(outDir, 'config.json'), 'utf8').then(() => true, () => false);
-  const summary = await runProgressive(spec, { resume, logger, ...(options.runEvents ? { events: options.runEvents } : {}) });
+  const chosenOf = (summary: RunSummary, names: string[]) =>
+    names.map((stage, i) => ({ stage, adapter: join(stageDirectory(summary.outDir, i, stage), 'best') }));
 
-  const robustness = options.robustness === false ? [] : await measureRobustness(pretrainedDir, outDir, summary, scale, val, seed, options);
-  const reportPath = join(options.outDir, 'report.html');
-  await writeReport({ path: reportPath, runDir: outDir, summary, robustness, valImages: val, pretrainedDir });
-  return { summary, robustness, reportPath, pretrainedDir, data };
+  if (design.scstPool === 0) {
+    // the run config of the README's tables: its hash names the run folder, so finished runs are found again
+    const summary = await run(config({}, { train: files(split('train')), val }, [...ceStages, ...scstStages]));
+    const names = summary.rows.map((r) => r.stage).filter((s) => s !== 'zero-shot');
+    return { summary, valRows: summary.rows, chosen: [{ stage: 'zero-shot' }, ...chosenOf(summary, names)] };
+  }
+  const ce = await run(config({}, { train: files(split('train')), val }, ceStages));
+  const start = join(stageDirectory(ce.outDir, 1, 'LoRA + DA'), 'best');
+  const rl = await run(config({ zeroShot: false }, { train: files(split('scst')), val },
+    scstStages.map(({ from: _from, ...stage }) => ({ ...stage, init: start }))));
+  const ceNames = ce.rows.map((r) => r.stage).filter((s) => s !== 'zero-shot');
+  return {
+    summary: ce,
+    valRows: [...ce.rows, ...rl.rows],
+    chosen: [{ stage: 'zero-shot' }, ...chosenOf(ce, ceNames), ...chosenOf(rl, rl.rows.map((r) => r.stage))],
+  };
 }
 
-/** CIDEr of every stage's best model on part of the validation set, under each corruption and severity. */
-async function measureRobustness(
-  pretrainedDir: string, runDir: string, summary: RunSummary, scale: SynthBenchmarkScale,
-  val: { annotations: string; imageRoot: string }, seed: number, options: SynthBenchmarkOptions,
-): Promise<RobustnessPoint[]> {
+/** Each chosen model's captions and scores on the test split (read from `cachePath` when scored before). */
+async function scoreOnTest(
+  pretrainedDir: string, chosen: ChosenModel[], test: SynthSplitFiles, cachePath: string, options: SynthBenchmarkOptions,
+): Promise<{ rows: ResultRow[]; predictions: StagePredictions }> {
+  const cached = (await readOptionalJsonFile(cachePath, 'test scores')) as { rows: ResultRow[]; predictions: StagePredictions } | undefined;
+  if (cached !== undefined) return cached;
   const logger = options.logger ?? silentLogger;
-  const dataset = await loadDataset({ file: val.annotations, imageRoot: val.imageRoot, format: 'vizwiz', checkImages: false, logger });
-  const captioner = await Blip2Captioner.fromPretrained(pretrainedDir, { logger, ...(options.threads ? { threads: options.threads } : {}) });
-  const points: RobustnessPoint[] = [];
-  const stages = summary.rows.map((r) => r.stage).filter((s) => !s.includes('(ablation)'));
-  const total = stages.length * (1 + scale.corruptions.length * scale.severities.length);
-  let done = 0;
+  const dataset = await loadDataset({ file: test.annotations, imageRoot: test.imageRoot, format: 'vizwiz', checkImages: false, logger });
+  logger.info(`test: scoring ${chosen.length} models on ${dataset.samples.length} test images`);
+  const rows: ResultRow[] = [];
+  const predictions: StagePredictions = {};
+  await withChosenModels(pretrainedDir, chosen, options, async (captioner, model) => {
+    const result = await evaluateCaptioner(captioner, dataset, {
+      generation: { maxNewTokens: SYNTH_MAX_NEW_TOKENS }, prompt: SYNTH_PROMPT, batchSize: 64, logger,
+    });
+    rows.push({ stage: model.stage, scores: corpusScores(result.scores) });
+    predictions[model.stage] = result.predictions;
+  });
+  await writeFile(cachePath, `${JSON.stringify({ rows, predictions })}\n`);
+  return { rows, predictions };
+}
+
+/** Calls `use` with the captioner holding each chosen model in turn (one captioner, adapters swapped). */
+async function withChosenModels(
+  pretrainedDir: string, chosen: ChosenModel[], options: SynthBenchmarkOptions,
+  use: (captioner: Blip2Captioner, model: ChosenModel) => Promise<void>,
+): Promise<void> {
+  const captioner = await Blip2Captioner.fromPretrained(pretrainedDir, { logger: options.logger ?? silentLogger, ...(options.threads ? { threads: options.threads } : {}) });
   try {
-    for (const stage of stages) {
-      if (stage !== 'zero-shot') {
-        const stageIndex = summary.rows.filter((r) => r.stage !== 'zero-shot').findIndex((r) => r.stage === stage);
-        await captioner.model.loadAdapter(join(stageDirectory(runDir, stageIndex, stage), 'best'));
-      }
-      const evaluate = async (corrupt?: { kind: CorruptionKind; severity: number }) => {
-        const result = await evaluateCaptioner(captioner, dataset, {
-          generation: { maxNewTokens: SYNTH_MAX_NEW_TOKENS }, prompt: SYNTH_PROMPT, batchSize: 64, maxImages: scale.robustnessImages,
-          metrics: ['cider'], seed, ...(corrupt ? { corrupt } : {}),
-        });
-        options.onRobustness?.(++done, total);
-        return result.scores.CIDEr ?? 0;
-      };
-      const clean = await evaluate();
-      for (const corruption of scale.corruptions) {
-        points.push({ stage, corruption, severity: 0, cider: clean });
-        for (const severity of scale.severities) points.push({ stage, corruption, severity, cider: await evaluate({ kind: corruption, severity }) });
-      }
+    for (const model of chosen) {
+      if (model.adapter !== undefined) await captioner.model.loadAdapter(model.adapter);
+      await use(captioner, model);
     }
   } finally {
     captioner.dispose();
   }
+}
+
+/** CIDEr of every stage's chosen model (the ablation left out) on part of the test set, under each corruption and severity. */
+async function measureRobustness(
+  pretrainedDir: string, chosen: ChosenModel[], scale: SynthBenchmarkScale,
+  test: SynthSplitFiles, seed: number, options: SynthBenchmarkOptions,
+): Promise<RobustnessPoint[]> {
+  const logger = options.logger ?? silentLogger;
+  const dataset = await loadDataset({ file: test.annotations, imageRoot: test.imageRoot, format: 'vizwiz', checkImages: false, logger });
+  const points: RobustnessPoint[] = [];
+  const models = chosen.filter((c) => !c.stage.includes('(ablation)'));
+  const total = models.length * (1 + scale.corruptions.length * scale.severities.length);
+  let done = 0;
+  await withChosenModels(pretrainedDir, models, options, async (captioner, { stage }) => {
+    const evaluate = async (corrupt?: { kind: CorruptionKind; severity: number }) => {
+      const result = await evaluateCaptioner(captioner, dataset, {
+        generation: { maxNewTokens: SYNTH_MAX_NEW_TOKENS }, prompt: SYNTH_PROMPT, batchSize: 64, maxImages: scale.robustnessImages,
+        metrics: ['cider'], seed, ...(corrupt ? { corrupt } : {}),
+      });
+      options.onRobustness?.(++done, total);
+      return result.scores.CIDEr ?? 0;
+    };
+    const clean = await evaluate();
+    for (const corruption of scale.corruptions) {
+      points.push({ stage, corruption, severity: 0, cider: clean });
+      for (const severity of scale.severities) points.push({ stage, corruption, severity, cider: await evaluate({ kind: corruption, severity }) });
+    }
+  });
   return points;
 }

@@ -1,27 +1,56 @@
 /**
  * report.html of the built-in benchmark: self-contained (inline SVG charts, images as data URIs, no CDN), with
- * the results table, training-loss and validation-CIDEr curves per stage, sample images with every stage's
+ * the test results table (validation beside it), which differences are within noise, a multi-seed sweep's
+ * statistics as intervals, training-loss and validation-CIDEr curves per stage, test images with every stage's
  * caption, and CIDEr against corruption severity per stage.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readJsonFile } from '../io/json.js';
-import type { RunSummary } from '../train/run.js';
-import { stageDirectory } from '../train/run.js';
-import { resultsMarkdown } from '../train/results.js';
+import { resultsMarkdown, type ResultRow } from '../train/results.js';
 import { METRIC_RESULTS, needsJar } from '../metrics/registry.js';
+import type { NoiseLabel } from './noise.js';
+import type { StageStatistic } from './stats.js';
 import { lineChart, type Series } from './svg-chart.js';
+
+/** Each stage's captions of the sample images, by stage name (COCO result format). */
+export type StagePredictions = Record<string, { image_id: string | number; caption: string }[]>;
+
+/** The statistics of a multi-seed sweep, drawn as intervals. */
+export interface SeedSection {
+  stageSeeds: number;
+  pretrainSeeds: number;
+  /** Test statistics per stage. */
+  stages: readonly StageStatistic[];
+  /** Validation statistics per stage. */
+  valStages: readonly StageStatistic[];
+}
 
 export interface ReportInput {
   path: string;
-  runDir: string;
-  summary: RunSummary;
-  robustness: { stage: string; corruption: string; severity: number; cider: number }[];
-  valImages: { annotations: string; imageRoot: string };
   pretrainedDir: string;
+  /** Validation scores of every stage's chosen model (the choice was made on them). */
+  val: ResultRow[];
+  /** Test scores of the same models: the results table. */
+  test: ResultRow[];
+  /** Number of test images. */
+  testImages: number;
+  robustness: { stage: string; corruption: string; severity: number; cider: number }[];
+  /** The run folders, in stage order (their log.jsonl gives the training curves). */
+  runDirs: string[];
+  /** Each stage's folder (its eval-<n>/ give the validation curve). */
+  stageDirs: Record<string, string>;
+  /** The sample images (the test split's first ones) and every stage's captions of them. */
+  samples: { annotations: string; imageRoot: string; predictions: StagePredictions };
+  /** The benchmark's design knobs. */
+  design: { trainViews: string; scstPool: number };
+  /** A single run's differences labelled against the cross-seed spread, and the rule. */
+  noise?: { labels: readonly NoiseLabel[]; rule: string };
+  /** A multi-seed sweep's statistics. */
+  seeds?: SeedSection;
   /** Sample images shown. Default 8. */
-  samples?: number;
+  sampleCount?: number;
 }
 
 const escapeHtml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -48,40 +77,98 @@ async function stageEvaluations(dir: string): Promise<{ index: number; cider: nu
   return out;
 }
 
+/** Reads every run's log.jsonl, in order. */
+async function readLogs(runDirs: readonly string[]): Promise<LogLine[]> {
+  const texts = await Promise.all(runDirs.map((dir) => readFile(join(dir, 'log.jsonl'), 'utf8').catch(() => '')));
+  return texts.flatMap((t) => t.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LogLine));
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+
+/** The results table: a row per stage, test scores with the validation CIDEr beside them. */
+function resultsTable(test: readonly ResultRow[], val: readonly ResultRow[]): string {
+  return test.map((r) => {
+    const cell = (v: number | undefined) => `<td>${v === undefined ? '' : v.toFixed(4)}</td>`;
+    const valCider = val.find((v) => v.stage === r.stage)?.scores.CIDEr;
+    return `<tr><th scope="row">${escapeHtml(r.stage)}</th>${TABLE_COLUMNS.map(({ key }) => cell(r.scores[key])).join('')}${cell(valCider)}</tr>`;
+  }).join('');
+}
+
+/** The single run's differences with their labels. */
+function noiseSection(noise: NonNullable<ReportInput['noise']>): string {
+  const rows = noise.labels.map((l) => `<tr><th scope="row">${escapeHtml(l.stage)}</th><td>${escapeHtml(l.over)}</td><td>${signed(l.difference)}</td>` +
+    `<td>${l.bound === undefined ? '' : `±${l.bound.toFixed(3)}`}</td><td>${escapeHtml(l.label)}</td></tr>`).join('');
+  return `<h2>Which differences are within noise</h2>
+<table class="results" id="noise"><thead><tr><th>stage</th><th>over</th><th>test CIDEr difference</th><th>noise bound</th><th>verdict</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<p>${escapeHtml(noise.rule)}.</p>`;
+}
+
+/** The multi-seed sweep: mean ± sd per stage and the paired gains with their 95 % intervals, as error bars. */
+function seedSection(seeds: SeedSection): string {
+  const names = seeds.stages.map((s) => s.stage);
+  // test and val side by side within each stage's category
+  const meanSeries = (name: string, stats: readonly StageStatistic[], offset: number): Series => ({
+    name, points: stats.map((s, i) => [i + offset, s.mean] as [number, number]), intervals: stats.map((s) => [s.mean - s.sd, s.mean + s.sd] as [number, number]),
+  });
+  const gains = seeds.stages.map((s, i) => ({ s, i })).filter(({ s }) => s.gain !== undefined);
+  const gainSeries: Series = {
+    name: 'paired gain over the stage it builds on (95 % interval)',
+    points: gains.map(({ s, i }) => [i, s.gain!.mean] as [number, number]),
+    intervals: gains.map(({ s }) => (s.gain!.low === undefined ? undefined : [s.gain!.low, s.gain!.high!] as [number, number])),
+  };
+  const runs = seeds.stages[0]?.n ?? 0;
+  const rows = seeds.stages.map((s, i) => {
+    const g = s.gain;
+    const gain = g === undefined ? '–' : `${signed(g.mean)}${g.low === undefined ? '' : ` [${signed(g.low)}, ${signed(g.high!)}]`} over ${escapeHtml(g.over)}: ${escapeHtml(g.verdict)}`;
+    const v = seeds.valStages[i];
+    return `<tr><th scope="row">${escapeHtml(s.stage)}</th><td>${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}</td><td>${gain}</td>` +
+      `<td>${v === undefined ? '' : `${v.mean.toFixed(3)} ± ${v.sd.toFixed(3)}`}</td></tr>`;
+  }).join('');
+  return `<h2>Over seeds</h2>
+<p>${runs} runs: ${seeds.stageSeeds} stage seeds × ${seeds.pretrainSeeds} independently pretrained models. Test CIDEr-D of every stage's model
+(chosen on validation): mean ± sd over the runs, and the paired difference to the stage it builds on with its 95 % interval
+(Student's t, each run one pair).</p>
+<table class="results" id="seeds"><thead><tr><th>stage</th><th>test CIDEr-D, mean ± sd</th><th>paired gain, 95 % interval</th><th>val CIDEr-D, mean ± sd</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<div class="charts" id="seed-charts">
+${lineChart([meanSeries('test CIDEr-D, mean ± sd', seeds.stages, -0.1), meanSeries('val CIDEr-D, mean ± sd', seeds.valStages, 0.1)],
+    { title: 'CIDEr-D per stage over seeds', xLabel: 'stage', yLabel: 'CIDEr-D', lines: false, yFromZero: false, categories: names })}
+${lineChart([gainSeries], { title: 'Paired gain per stage, 95 % interval', xLabel: 'stage', yLabel: 'test CIDEr-D difference', lines: false, yFromZero: false, categories: names, zeroLine: true })}
+</div>`;
+}
+
+/** Writes report.html. */
 export async function writeReport(input: ReportInput): Promise<void> {
-  const stages = input.summary.rows.filter((r) => r.stage !== 'zero-shot').map((r) => r.stage);
-  const log = ((await readFile(join(input.runDir, 'log.jsonl'), 'utf8').catch(() => '')) || '')
-    .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LogLine);
+  const stages = input.test.filter((r) => r.stage !== 'zero-shot').map((r) => r.stage);
+  const log = await readLogs(input.runDirs);
   const isScst = (name: string) => log.some((l) => l.stage === name && l.scst);
   const lossSeries: Series[] = stages.filter((n) => !isScst(n)).map((name) => ({ name, points: log.filter((l) => l.stage === name).map((l) => [l.step, l.loss] as [number, number]) }));
   const rewardSeries: Series[] = stages.filter(isScst).map((name) => ({ name: `${name}: mean sampled CIDEr-D`, points: log.filter((l) => l.stage === name && l.scst).map((l) => [l.step, l.scst!.reward.mean] as [number, number]) }));
 
-  const evals = await Promise.all(stages.map((name, i) => stageEvaluations(stageDirectory(input.runDir, i, name))));
+  const evals = await Promise.all(stages.map((name) => (input.stageDirs[name] ? stageEvaluations(input.stageDirs[name]) : Promise.resolve([]))));
   const ciderSeries: Series[] = stages.map((name, i) => ({ name, points: evals[i]!.map((e) => [e.index, e.cider] as [number, number]) }));
   // the zero-shot score as a flat reference line across the evaluations
-  const zeroShotCider = input.summary.rows.find((r) => r.stage === 'zero-shot')?.scores.CIDEr;
+  const zeroShotCider = input.val.find((r) => r.stage === 'zero-shot')?.scores.CIDEr;
   const lastEval = Math.max(1, ...evals.flatMap((e) => e.map((x) => x.index)));
   if (zeroShotCider !== undefined) ciderSeries.unshift({ name: 'zero-shot', points: [[1, zeroShotCider], [lastEval, zeroShotCider]] });
-  const zeroShot = (await readJson<{ image_id: string | number; caption: string }[]>(join(input.runDir, 'zero-shot', 'predictions.json'))) ?? [];
 
-  // sample images with each stage's caption (from the stage's best evaluation)
-  const annotations = (await readJsonFile(input.valImages.annotations, 'annotation file')) as {
+  // test images with each stage's caption
+  const annotations = (await readJsonFile(input.samples.annotations, 'annotation file')) as {
     images: { id: number | string; file_name: string }[];
     annotations: { image_id: number | string; caption: string }[];
   };
-  const count = input.samples ?? 8;
-  const chosen = annotations.images.slice(0, count);
-  const bestPredictions = evals.map((list) => list.reduce((best, e) => (e.cider > best.cider ? e : best), list[0] ?? { cider: -1, predictions: [], index: 0 }).predictions);
-  // predictions.json keeps the dataset's id type (numbers for VizWiz / COCO)
-  const captionOf = (preds: { image_id: string | number; caption: string }[], id: string) => preds.find((p) => String(p.image_id) === id)?.caption ?? '';
+  const chosen = annotations.images.slice(0, input.sampleCount ?? 8);
+  // predictions keep the dataset's id type (numbers for VizWiz / COCO)
+  const captionOf = (stage: string, id: string) => input.samples.predictions[stage]?.find((p) => String(p.image_id) === id)?.caption ?? '';
   const cards: string[] = [];
   for (const image of chosen) {
     const id = String(image.id);
-    const png = await readFile(join(input.valImages.imageRoot, image.file_name));
+    const png = await readFile(join(input.samples.imageRoot, image.file_name));
     const refs = annotations.annotations.filter((a) => String(a.image_id) === id).map((a) => a.caption);
-    const rows = [['zero-shot', captionOf(zeroShot, id)], ...stages.map((s, i) => [s, captionOf(bestPredictions[i]!, id)])]
+    const rows = input.test.map((r) => [r.stage, captionOf(r.stage, id)])
       .map(([stage, caption]) => `<tr><th scope="row">${escapeHtml(stage!)}</th><td>${escapeHtml(caption!)}</td></tr>`).join('');
-    cards.push(`<figure class="sample"><img src="data:image/png;base64,${png.toString('base64')}" alt="validation image ${escapeHtml(id)}" width="128" height="128">` +
+    cards.push(`<figure class="sample"><img src="data:image/png;base64,${png.toString('base64')}" alt="test image ${escapeHtml(id)}" width="128" height="128">` +
       `<figcaption><table>${rows}<tr><th scope="row">reference</th><td>${escapeHtml(refs[0] ?? '')}</td></tr></table></figcaption></figure>`);
   }
 
@@ -93,11 +180,8 @@ export async function writeReport(input: ReportInput): Promise<void> {
     })),
     { title: `CIDEr under ${c.replace(/_/g, ' ')}`, xLabel: 'severity (0 = clean)', yLabel: 'CIDEr', markers: true, width: 420, height: 280 },
   ));
-
-  const table = input.summary.rows.map((r) => {
-    const cell = (v: number | undefined) => `<td>${v === undefined ? '' : v.toFixed(4)}</td>`;
-    return `<tr><th scope="row">${escapeHtml(r.stage)}</th>${TABLE_COLUMNS.map(({ key }) => cell(r.scores[key])).join('')}</tr>`;
-  }).join('');
+  const design = input.design.trainViews === 'all' && input.design.scstPool === 0 ? ''
+    : ` Design: training views ${escapeHtml(input.design.trainViews)}${input.design.scstPool ? `, SCST on a pool of ${input.design.scstPool} images of its own` : ''}.`;
 
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -114,23 +198,29 @@ table.results th[scope=row]{text-align:left}
 </style></head><body>
 <h1>Progressive fine-tuning on the built-in synthetic benchmark</h1>
 <p>A tiny BLIP-2 pretrained on clean synthetic scenes (<code>${escapeHtml(input.pretrainedDir)}</code>), adapted to the assistive
-domain (blur, darkness, noise, glare, off-centre framing): zero-shot, then LoRA, LoRA with caption augmentation (the paper's synonym substitution, with this dataset's synonyms), and SCST with
-a CIDEr-D reward. Validation: the assistive validation set; metrics as pycocoevalcap computes them (METEOR: NLTK variant).</p>
-<h2>Results</h2>
-<table class="results" id="results"><thead><tr><th>model</th>${TABLE_COLUMNS.map(({ label }) => `<th>${label}</th>`).join('')}</tr></thead>
-<tbody>${table}</tbody></table>
+domain (blur, darkness, noise, glare, off-centre framing): zero-shot, then LoRA, LoRA with augmentation (a label-preserving flip and the paper's caption augmentation with this dataset's synonyms), and SCST with
+a CIDEr-D reward. Each stage's model is chosen on the assistive validation set; the table scores it on the ${input.testImages} held-out test images
+(validation CIDEr beside it for reference); metrics as pycocoevalcap computes them (METEOR: NLTK variant).${design}</p>
+<h2>Results (test)</h2>
+<table class="results" id="results"><thead><tr><th>model</th>${TABLE_COLUMNS.map(({ label }) => `<th>${label}</th>`).join('')}<th>val CIDEr</th></tr></thead>
+<tbody>${resultsTable(input.test, input.val)}</tbody></table>
+${input.noise ? noiseSection(input.noise) : ''}
+${input.seeds ? seedSection(input.seeds) : ''}
 <h2>Training</h2>
 <div class="charts" id="training-charts">
 ${lineChart(lossSeries, { title: 'Training loss per step (cross-entropy stages)', xLabel: 'optimizer step (within the stage)', yLabel: 'loss' })}
 ${rewardSeries.length ? lineChart(rewardSeries, { title: 'SCST reward per step', xLabel: 'optimizer step', yLabel: 'CIDEr-D', markers: true }) : ''}
 ${lineChart(ciderSeries, { title: 'Validation CIDEr per evaluation', xLabel: 'evaluation within the stage', yLabel: 'CIDEr', markers: true, yFromZero: false })}
 </div>
-<h2>Robustness</h2>
+<h2>Robustness (test images)</h2>
 <div class="charts" id="robustness-charts">${robustnessCharts.join('\n')}</div>
-<h2>Samples</h2>
+<h2>Samples (test images)</h2>
 <div class="samples">${cards.join('\n')}</div>
-<h2>Table (Markdown)</h2>
-<pre>${escapeHtml(resultsMarkdown(input.summary.rows))}</pre>
+<h2>Tables (Markdown)</h2>
+<pre>test
+${escapeHtml(resultsMarkdown(input.test))}
+validation
+${escapeHtml(resultsMarkdown(input.val))}</pre>
 </body></html>
 `;
   await writeFileAtomic(input.path, html);

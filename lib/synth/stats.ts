@@ -1,6 +1,7 @@
 /**
  * The statistics of a multi-seed benchmark: mean and standard deviation of a score over seeds, and the paired
- * difference between two stages with its 95 % confidence interval (Student's t over the seeds, each seed one pair).
+ * difference between two stages with its 95 % confidence interval (Student's t over the seeds, each seed one pair),
+ * per stage of a table.
  */
 
 /**
@@ -51,4 +52,49 @@ export function pairedDifference(before: readonly number[], after: readonly numb
   const low = mean - half;
   const high = mean + half;
   return { mean, sd, n, low, high, verdict: low > 0 ? 'gain' : high < 0 ? 'loss' : 'within noise' };
+}
+
+/** One stage's statistics over the runs of a sweep. */
+export interface StageStatistic {
+  stage: string;
+  mean: number;
+  sd: number;
+  n: number;
+  /** The paired difference to the stage it builds on (undefined for the first row). */
+  gain?: PairedDifference & { over: string };
+}
+
+/**
+ * The stage each row builds on: the row before it, except that an ablation row (its name says "(ablation)") is set
+ * against the row its main counterpart builds on (both start from the same model).
+ */
+export function previousStages(stages: readonly string[]): (string | undefined)[] {
+  const isAblation = (s: string) => s.includes('(ablation)');
+  let lastMain = -1;
+  let lastMainBase: string | undefined;
+  return stages.map((stage, i) => {
+    if (i === 0) {
+      lastMain = 0;
+      return undefined;
+    }
+    if (isAblation(stage)) return lastMainBase;
+    lastMainBase = stages[lastMain];
+    lastMain = i;
+    return lastMainBase;
+  });
+}
+
+/** Statistics of the runs' scores (`cider`: score by stage name, in table order), per stage in table order. */
+export function stageStatistics(runs: readonly { cider: Readonly<Record<string, number>> }[]): StageStatistic[] {
+  if (runs.length === 0) throw new RangeError('stageStatistics needs at least one run');
+  const stages = Object.keys(runs[0]!.cider);
+  const previous = previousStages(stages);
+  return stages.map((stage, i) => {
+    const values = runs.map((r) => r.cider[stage]!);
+    const over = previous[i];
+    return {
+      stage, ...meanSd(values),
+      ...(over !== undefined ? { gain: { ...pairedDifference(runs.map((r) => r.cider[over]!), values), over } } : {}),
+    };
+  });
 }

@@ -1,5 +1,5 @@
-// The built-in benchmark, shrunken (--quick scale): every part runs end to end, and report.html renders in headless
-// Chromium with the table and the charts.
+// The built-in benchmark, shrunken (--quick scale): every part runs end to end, each stage is scored on the test
+// split, and report.html renders in headless Chromium with the table and the charts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,9 +29,19 @@ afterAll(async () => {
 });
 
 describe('built-in benchmark (quick scale)', () => {
-  it('runs every stage and writes the paper-style table', () => {
-    expect(result.summary.rows.map((r) => r.stage)).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST', 'SCST, per-batch CIDEr (ablation)']);
+  it('runs every stage, scores each chosen model on the test split and writes the paper-style tables', () => {
+    const stages = ['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST', 'SCST, per-batch CIDEr (ablation)'];
+    expect(result.summary.rows.map((r) => r.stage)).toEqual(stages);
     expect(result.summary.markdown.split('\n')[0]).toBe('| model | B-1 | B-2 | B-3 | B-4 | METEOR | ROUGE-L | CIDEr |');
+    expect(result.test.map((r) => r.stage)).toEqual(stages);
+    expect(result.val).toEqual(result.summary.rows);
+    expect(result.test.every((r) => Object.keys(r.scores).length === 7)).toBe(true);
+    // the test split has images of its own, so its scores are not the validation ones
+    expect(result.test[0]!.scores.CIDEr).not.toBe(result.val[0]!.scores.CIDEr);
+    // quick scale: the shipped noise reference is a full-scale one, so no labels
+    expect(result.noise).toBeUndefined();
+    const written = JSON.parse(readFileSync(result.resultsPath, 'utf8'));
+    expect([written.testImages, written.test, written.design]).toEqual([QUICK_SCALE.assistiveTest, result.test, { trainViews: 'all', scstPool: 0 }]);
     // every stage x (clean + 1 corruption x 2 severities)
     expect(result.robustness.length).toBe(4 * 3);
     expect(existsSync(join(result.pretrainedDir, 'model.safetensors'))).toBe(true);
@@ -45,6 +55,7 @@ describe('built-in benchmark (quick scale)', () => {
     await page.goto(`file://${result.reportPath}`);
     expect(await page.locator('#results tbody tr').count()).toBe(5);
     expect(await page.locator('#results tbody tr th').allTextContents()).toEqual(['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST', 'SCST, per-batch CIDEr (ablation)']);
+    expect(await page.locator('#results tbody tr').first().locator('td').last().textContent()).toBe(result.val[0]!.scores.CIDEr!.toFixed(4));
     expect(await page.locator('#training-charts svg').count()).toBe(3); // loss, SCST rewards, validation CIDEr
     expect(await page.locator('#training-charts svg polyline.series').count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#robustness-charts svg').count()).toBe(1);

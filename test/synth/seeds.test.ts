@@ -21,7 +21,9 @@ describe('previousStages', () => {
 
 describe('stageStatistics', () => {
   // three runs, hand-made: LoRA always +0.5 over zero-shot (sd 0), DA +0.1/-0.1/+0.3 over LoRA
-  const run = (stageSeed: number, z: number, l: number, d: number): SeedRun => ({ pretrainSeed: 0, stageSeed, cider: { 'zero-shot': z, LoRA: l, 'LoRA + DA': d } });
+  const run = (stageSeed: number, z: number, l: number, d: number): SeedRun => ({
+    pretrainSeed: 0, stageSeed, cider: { 'zero-shot': z, LoRA: l, 'LoRA + DA': d }, valCider: { 'zero-shot': z + 0.1, LoRA: l + 0.1, 'LoRA + DA': d + 0.1 },
+  });
   const runs = [run(0, 1.0, 1.5, 1.6), run(1, 0.9, 1.4, 1.3), run(2, 1.1, 1.6, 1.9)];
   const stats = stageStatistics(runs);
 
@@ -46,9 +48,10 @@ describe('stageStatistics', () => {
     expect(da.verdict).toBe('within noise');
   });
 
-  it('the table shows mean ± sd and each interval with its verdict', () => {
-    const table = seedTable(stats, 3, 1);
-    expect(table).toContain('| val CIDEr-D (3 stage seeds × 1 pretraining seed) | zero-shot | LoRA | LoRA + DA |');
+  it('the table shows test mean ± sd, each interval with its verdict, and validation for reference', () => {
+    const table = seedTable(stats, 3, 1, stageStatistics(runs.map((r) => ({ cider: r.valCider }))));
+    expect(table).toContain('| test CIDEr-D (3 stage seeds × 1 pretraining seed) | zero-shot | LoRA | LoRA + DA |');
+    expect(table).toContain('| val (model choice), mean ± sd | 1.100 ± 0.100 | 1.600 ± 0.100 | 1.700 ± 0.300 |');
     expect(table).toContain('| mean ± sd | 1.000 ± 0.100 | 1.500 ± 0.100 | 1.600 ± 0.300 |');
     expect(table).toContain('+0.500 [+0.500, +0.500] vs zero-shot: gain');
     expect(table).toContain('+0.100 [-0.397, +0.597] vs LoRA: within noise');
@@ -67,6 +70,8 @@ describe('runSynthBenchmarkSeeds (quick scale)', () => {
     });
     expect(seen).toEqual(['1/2 p5 s5', '2/2 p5 s6']);
     expect(result.runs.map((r) => Object.keys(r.cider))).toEqual([STAGES, STAGES]);
+    expect(result.runs.map((r) => Object.keys(r.valCider))).toEqual([STAGES, STAGES]);
+    expect(result.valStages.map((s) => s.stage)).toEqual(STAGES);
     // both runs share the pretrained model, so their zero-shot rows are the same evaluation
     expect(result.runs[0]!.cider['zero-shot']).toBe(result.runs[1]!.cider['zero-shot']);
     expect(result.stages[0]!.sd).toBe(0);
@@ -74,6 +79,11 @@ describe('runSynthBenchmarkSeeds (quick scale)', () => {
     expect(written.runs).toEqual(result.runs);
     expect(written.stageSeeds).toBe(2);
     expect(result.markdown).toContain('2 stage seeds × 1 pretraining seed');
+    // report.html draws the sweep: mean ± sd of test and val per stage (5 + 5 error bars) and the 4 paired gains
+    const html = readFileSync(result.reportPath, 'utf8');
+    const seedCharts = html.slice(html.indexOf('id="seed-charts"'));
+    expect(seedCharts.match(/<path class="interval"/g)?.length).toBe(14);
+    expect(html).toContain('<h2>Over seeds</h2>');
   }, 600_000);
 
   it('refuses counts out of range', async () => {
