@@ -2,15 +2,17 @@
  * Blip2Captioner: a BLIP-2 model with its tokenizer and image processor, loaded from a local Hugging Face
  * snapshot directory or by Hugging Face repo id. The entry point for applications.
  */
-import { invalidParameterError, knownKeys } from './is.js';
+import { integerInRange, invalidParameterError, knownKeys, optional } from './is.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { BlipImageProcessor, type PixelValues, type PreprocessOptions } from './image/processor.js';
 import type { ImageInput } from './image/decode.js';
 import { Blip2Model, LOAD_OPTION_KEYS, type ModelLoadOptions } from './model/blip2-model.js';
 import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions } from './hub/resolve.js';
-import { T5Tokenizer } from './text/tokenizer.js';
 import type { Tokenizer } from './text/encoding.js';
+import { IGNORE_INDEX } from './text/labels.js';
+import { readBlip2Config } from './model/config.js';
+import { familyOf } from './model/family.js';
 import { toRows } from './model/tensors.js';
 import {
   captionImages, maxPromptTokens, padPrompts, promptRows, type Caption, type CaptionFailure, type CaptionOptions, type CaptionResult,
@@ -18,7 +20,7 @@ import {
 import { NonFiniteError } from './generation/generate.js';
 import { abortSignal, throwIfAborted } from './abort.js';
 import { GENERATION_LIMITS, readGenerationOptions, type GenerationOptions } from './generation/config.js';
-import { ArgumentError, ConfigError } from './errors.js';
+import { ArgumentError } from './errors.js';
 
 /** Options of {@link Blip2Captioner.fromPretrained}. */
 export interface CaptionerOptions extends ModelLoadOptions, ModelSourceOptions {
@@ -57,9 +59,9 @@ export interface ScoreOptions {
 
 /** How well the model explains one caption for its image. */
 export interface CaptionScore {
-  /** Mean cross-entropy over the caption's tokens, `</s>` included (Hugging Face's loss for this caption alone). */
+  /** Mean cross-entropy over the caption's tokens, EOS included (Hugging Face's loss for this caption alone). */
   loss: number;
-  /** log p(token) for each caption token, `</s>` included. */
+  /** log p(token) for each caption token, EOS included. */
   tokenLogprobs: number[];
   /** The caption's token ids (what the log-probs refer to). */
   tokenIds: number[];
@@ -85,7 +87,7 @@ export class Blip2Captioner {
   ) {}
 
   /**
-   * Loads a BLIP-2 (Flan-T5) model directory: config.json, model.safetensors (or a sharded index),
+   * Loads a BLIP-2 (Flan-T5 or OPT) model directory: config.json, model.safetensors (or a sharded index),
    * tokenizer.json and preprocessor_config.json. `idOrDir` may also be a Hugging Face repo id (`org/name`,
    * with `revision`), found in the Hugging Face cache or downloaded into it (`onProgress` follows the download;
    * `offline` or `HF_HUB_OFFLINE` forbid the network); an existing directory of the same spelling wins.
@@ -97,9 +99,10 @@ export class Blip2Captioner {
     for (const key of LOAD_OPTION_KEYS) if (o[key] !== undefined) modelOptions[key] = o[key];
     const { dir } = await resolveModel(idOrDir, { ...sourceOptions(o), logger: log });
     const started = Date.now();
+    const family = familyOf(await readBlip2Config(dir));
     const settled = await Promise.allSettled([
       Blip2Model.load(dir, modelOptions as ModelLoadOptions),
-      T5Tokenizer.fromPretrained(dir),
+      family.loadTokenizer(dir),
       BlipImageProcessor.fromPretrained(dir),
     ] as const);
     const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -108,7 +111,7 @@ export class Blip2Captioner {
       throw failure.reason;
     }
     const [model, tokenizer, imageProcessor] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
-      Blip2Model, T5Tokenizer, BlipImageProcessor,
+      Blip2Model, Tokenizer, BlipImageProcessor,
     ];
     const info = model.info();
     log.info(
@@ -116,15 +119,12 @@ export class Blip2Captioner {
         `${info.threads} threads, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     const captioner = new Blip2Captioner(model, tokenizer, imageProcessor, log);
-    const text = model.config.text_config;
-    if (text.model_type !== 't5') {
+    try {
+      captioner.generationDefaults = { ...family.generationDefaults(model.config.text_config), ...(await readGenerationOptions(dir)) };
+    } catch (err) {
       model.dispose();
-      throw new ConfigError(`Blip2Captioner runs T5 language models; ${dir} has text_config.model_type ${JSON.stringify(text.model_type)}`);
+      throw err;
     }
-    const { decoder_start_token_id, eos_token_id, pad_token_id } = text;
-    captioner.generationDefaults = {
-      decoderStartTokenId: decoder_start_token_id, eosTokenId: eos_token_id, padTokenId: pad_token_id, ...(await readGenerationOptions(dir)),
-    };
     return captioner;
   }
 
@@ -133,16 +133,40 @@ export class Blip2Captioner {
     return this.imageProcessor.preprocess(images, options);
   }
 
-  /** Prompt ids for a batch: no prompt gives zero-length rows; more than `limit` tokens (default 512) is an error. */
+  /**
+   * Prompt ids for a batch, padded on the model's side: no prompt gives zero-length rows (T5) or BOS alone (a
+   * decoder-only model, as Hugging Face's BLIP-2); more than `limit` tokens (default 512) is an error.
+   */
   promptIds(prompt: string | undefined, batch: number, limit?: number): { inputIds: number[][]; attentionMask: number[][] } {
     if (prompt !== undefined && typeof prompt !== 'string') throw invalidParameterError('prompt', 'string', prompt);
-    const rows = prompt === undefined ? new Array<undefined>(batch).fill(undefined) : promptRows(this.tokenizer, prompt, batch, maxPromptTokens(limit));
-    return padPrompts(rows, this.tokenizer.padTokenId);
+    const decoderOnly = this.model.decoderOnly;
+    return padPrompts(promptRows(this.tokenizer, prompt, batch, maxPromptTokens(limit), decoderOnly), this.tokenizer.padTokenId, decoderOnly ? 'left' : 'right');
+  }
+
+  /**
+   * Teacher-forcing labels of captions (the targets after the prompt), −100 on padding. T5: the caption and `</s>`.
+   * A decoder-only model: the caption's tokens as they continue the text (after a space when `prompted`, since the
+   * prompt and the caption are one sequence), without BOS, then the EOS generation stops at (blip2-opt-2.7b:
+   * 50118, a newline). `maxLength` truncates each row, its EOS kept.
+   */
+  labels(captions: readonly string[], options?: { maxLength?: number; prompted?: boolean }): number[][] {
+    const o = knownKeys('options', options, ['maxLength', 'prompted']);
+    const maxLength = optional(o.maxLength, undefined, (v) => integerInRange('maxLength', v, 1, 1 << 16));
+    if (!this.model.decoderOnly) return this.tokenizer.encodeTargets(captions, maxLength === undefined ? undefined : { maxLength }).labels;
+    const eos = [this.generationDefaults.eosTokenId ?? this.tokenizer.eosTokenId].flat()[0]!;
+    const bos = this.tokenizer.bosTokenId;
+    const rows = captions.map((caption) => {
+      const ids = this.tokenizer.encode(o.prompted === true ? ` ${caption}` : caption);
+      const body = bos !== undefined && ids[0] === bos ? ids.slice(1) : ids;
+      return [...(maxLength === undefined ? body : body.slice(0, maxLength - 1)), eos];
+    });
+    const width = Math.max(...rows.map((r) => r.length));
+    return rows.map((r) => [...r, ...new Array<number>(width - r.length).fill(IGNORE_INDEX)]);
   }
 
   /** Teacher-forcing labels of captions, each at most as long as a generated caption may be. */
-  private captionLabels(captions: readonly string[]): number[][] {
-    const { labels } = this.tokenizer.encodeTargets(captions);
+  private captionLabels(captions: readonly string[], prompted: boolean): number[][] {
+    const labels = this.labels(captions, { prompted });
     labels.forEach((row, i) => {
       const length = row.indexOf(-100) === -1 ? row.length : row.indexOf(-100);
       if (length > GENERATION_LIMITS.maxNewTokens) {
@@ -168,7 +192,7 @@ export class Blip2Captioner {
     });
     const prompt = this.promptIds(o.prompt as string | undefined, images.length, o.maxPromptTokens as number | undefined);
     const preprocess = o.preprocess as PreprocessOptions | undefined;
-    const labels = this.captionLabels(captions);
+    const labels = this.captionLabels(captions, o.prompt !== undefined && o.prompt !== '');
     const pixelValues = await this.preprocess(images, signal ? { ...preprocess, signal } : preprocess);
     throwIfAborted(signal);
     const out = await this.model.forward({ pixelValues, ...prompt, labels }, ['token_logprobs']);

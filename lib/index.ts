@@ -40,6 +40,7 @@ export {
   snapshotRepoId,
   REQUIRED_FILES,
   OPTIONAL_FILES,
+  TOKENIZER_FILE_SETS,
   type DownloadProgress,
   type ModelSourceOptions,
   type ResolveModelOptions,

@@ -59,9 +59,12 @@ export const DEFAULT_MAX_PROMPT_TOKENS = 512;
 
 /** One generated caption. */
 export interface Caption {
-  /** Decoded text (special tokens skipped). */
+  /** Decoded text (special tokens skipped; a decoder-only model's trimmed of surrounding white space). */
   text: string;
-  /** The sequence as Hugging Face returns it: decoder start token first, EOS included, no trailing padding. */
+  /**
+   * The sequence as Hugging Face returns it: the start token first (T5's decoder start, a decoder-only model's BOS),
+   * EOS included, no trailing padding.
+   */
   tokenIds: number[];
   /** Beam search: HF's sequences_score; greedy and sampling: the mean token log-prob under the model. */
   score: number;
@@ -98,8 +101,12 @@ export function encodePrompt(tokenizer: Tokenizer, name: string, prompt: string,
  * Each image's prompt ids: one prompt for every image, one per image, or none (`undefined` rows); a prompt of more
  * than `limit` tokens is an error naming it.
  */
-export function promptRows(tokenizer: Tokenizer, prompt: CaptionOptions['prompt'], images: number, limit: number): (number[] | undefined)[] {
-  if (prompt === undefined) return new Array(images).fill(undefined);
+export function promptRows(
+  tokenizer: Tokenizer, prompt: CaptionOptions['prompt'], images: number, limit: number, decoderOnly = false,
+): (number[] | undefined)[] {
+  // no prompt: T5's encoder reads the queries alone; a decoder-only model starts from BOS (HF's BLIP-2 uses
+  // input_ids = [[bos_token_id]] when none are given), which the tokenizer adds to the empty text
+  if (prompt === undefined) return new Array(images).fill(decoderOnly ? encodePrompt(tokenizer, 'prompt', '', limit) : undefined);
   if (typeof prompt === 'string') {
     const ids = encodePrompt(tokenizer, 'prompt', prompt, limit);
     return new Array(images).fill(ids);
@@ -146,12 +153,21 @@ async function loadBatch(
   return { pixelValues: { data, shape: [loaded.length, ...rest] }, kept, failures };
 }
 
-/** Right-pads prompt rows with pad/mask 0 to the batch's longest (no prompt: zero-length rows). */
-export function padPrompts(rows: (number[] | undefined)[], pad: number): { inputIds: number[][]; attentionMask: number[][] } {
+/**
+ * Pads prompt rows with pad/mask 0 to the batch's longest (no prompt: zero-length rows): on the right for T5, on the
+ * left for a decoder-only model, whose generation continues from each row's last column.
+ */
+export function padPrompts(
+  rows: (number[] | undefined)[], pad: number, side: 'left' | 'right' = 'right',
+): { inputIds: number[][]; attentionMask: number[][] } {
   const width = Math.max(0, ...rows.map((r) => r?.length ?? 0));
+  const fill = (n: number, value: number) => new Array<number>(n).fill(value);
   return {
-    inputIds: rows.map((r = []) => [...r, ...new Array<number>(width - r.length).fill(pad)]),
-    attentionMask: rows.map((r = []) => [...r.map(() => 1), ...new Array<number>(width - r.length).fill(0)]),
+    inputIds: rows.map((r = []) => (side === 'left' ? [...fill(width - r.length, pad), ...r] : [...r, ...fill(width - r.length, pad)])),
+    attentionMask: rows.map((r = []) => {
+      const ones = fill(r.length, 1);
+      return side === 'left' ? [...fill(width - r.length, 0), ...ones] : [...ones, ...fill(width - r.length, 0)];
+    }),
   };
 }
 
@@ -171,7 +187,8 @@ export async function captionImages(parts: CaptionParts, images: readonly ImageI
   const skip = optional(onError, 'throw', (v) => oneOf('onError', v, ['throw', 'skip'] as const)) === 'skip';
   const signal = abortSignal('signal', signalOption);
   const perImage = resolveGenerationConfig(parts.generationDefaults, generation).numReturnSequences;
-  const prompts = promptRows(parts.tokenizer, prompt, images.length, maxPromptTokens(limit));
+  const decoderOnly = parts.model.decoderOnly === true;
+  const prompts = promptRows(parts.tokenizer, prompt, images.length, maxPromptTokens(limit), decoderOnly);
   throwIfAborted(signal);
   const pad = parts.tokenizer.padTokenId;
   const results: CaptionResult[] = [];
@@ -191,7 +208,7 @@ export async function captionImages(parts: CaptionParts, images: readonly ImageI
       pending.catch(() => {});
     }
     const captions = pixelValues === undefined ? [] : await captionBatch(parts, pixelValues, {
-      prompts: padPrompts(kept.map((i) => prompts[start + i]), pad),
+      prompts: padPrompts(kept.map((i) => prompts[start + i]), pad, decoderOnly ? 'left' : 'right'),
       // batch k samples with seed + k, so batches do not repeat one random stream
       generation: { ...generation, seed: generation.seed === undefined ? undefined : (generation.seed + k) % 2 ** 53 },
       perImage,
@@ -234,7 +251,9 @@ export async function captionBatch(
     const captions = Array.from({ length: o.perImage }, (_, j) => {
       const row = i * o.perImage + j;
       const tokenIds = trimmedSequence(out, row);
-      return { text: parts.tokenizer.decode(tokenIds, { skipSpecialTokens: true }), tokenIds, score: out.sequencesScores[row]! };
+      const text = parts.tokenizer.decode(tokenIds, { skipSpecialTokens: true });
+      // a decoder-only model's text continues the prompt: a leading space, and OPT's EOS (50118) is a newline
+      return { text: parts.model.decoderOnly === true ? text.trim() : text, tokenIds, score: out.sequencesScores[row]! };
     });
     results.push(o.perImage === 1 ? captions[0]! : captions);
   }

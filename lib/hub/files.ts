@@ -1,15 +1,25 @@
 /**
  * The files a BLIP-2 model directory needs, as the loaders read them: lib/model/config.ts (config.json),
- * lib/image/processor.ts (preprocessor_config.json), lib/text/tokenizer.ts (tokenizer.json, and when present
- * tokenizer_config.json, special_tokens_map.json, added_tokens.json; spiece.model is never read),
+ * lib/image/processor.ts (preprocessor_config.json), lib/text/load.ts (tokenizer.json, or an OPT checkpoint's
+ * vocab.json + merges.txt, and when present tokenizer_config.json, special_tokens_map.json, added_tokens.json;
+ * spiece.model is never read),
  * lib/generation/config.ts (generation_config.json when present) and the addon's weights reader
  * (model.safetensors.index.json and its shards, which win over model.safetensors).
  */
 
-/** Needed in every snapshot. */
-export const REQUIRED_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json'] as const;
+/** Needed in every snapshot (and one of {@link TOKENIZER_FILE_SETS}). */
+export const REQUIRED_FILES = ['config.json', 'preprocessor_config.json'] as const;
+/** The tokenizer: a snapshot needs every file of at least one set, and every file of either set it has is fetched. */
+export const TOKENIZER_FILE_SETS: readonly (readonly string[])[] = [['tokenizer.json'], ['vocab.json', 'merges.txt']];
 /** Read when the repo has them. */
 export const OPTIONAL_FILES = ['generation_config.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json'] as const;
+
+/** True when `has` holds every file of one tokenizer set. */
+export function hasTokenizer(has: (file: string) => boolean): boolean {
+  return TOKENIZER_FILE_SETS.some((set) => set.every(has));
+}
+
+const NEEDED = 'needed: config.json, preprocessor_config.json, tokenizer.json (or vocab.json and merges.txt) and safetensors weights';
 export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
 export const SAFETENSORS_SINGLE = 'model.safetensors';
 const PICKLED_WEIGHTS = ['pytorch_model.bin', 'pytorch_model.bin.index.json'];
@@ -64,12 +74,9 @@ export function indexShards(index: unknown, file: string): string[] {
  * error lists those the repo lacks) and the optional ones it has.
  */
 export function configFiles(repoFiles: ReadonlySet<string>, label: string): string[] {
-  const missing = REQUIRED_FILES.filter((f) => !repoFiles.has(f));
-  if (missing.length > 0) {
-    throw new Error(
-      `${label} is not a BLIP-2 model this library can load: it has no ${missing.join(', ')} ` +
-        '(needed: config.json, preprocessor_config.json, tokenizer.json and safetensors weights)',
-    );
-  }
-  return [...REQUIRED_FILES, ...OPTIONAL_FILES.filter((f) => repoFiles.has(f))];
+  const missing: string[] = REQUIRED_FILES.filter((f) => !repoFiles.has(f));
+  if (!hasTokenizer((f) => repoFiles.has(f))) missing.push('tokenizer.json (or vocab.json and merges.txt)');
+  if (missing.length > 0) throw new Error(`${label} is not a BLIP-2 model this library can load: it has no ${missing.join(', ')} (${NEEDED})`);
+  const tokenizer = TOKENIZER_FILE_SETS.filter((set) => set.every((f) => repoFiles.has(f))).flat();
+  return [...REQUIRED_FILES, ...tokenizer, ...OPTIONAL_FILES.filter((f) => repoFiles.has(f))];
 }

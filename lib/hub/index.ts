@@ -15,4 +15,4 @@ export {
 } from './resolve.js';
 export { hubCacheDir, hfHome, hubEndpoint, hubToken, isOfflineEnv, DEFAULT_HUB_ENDPOINT, type HubEnv } from './env.js';
 export { isRepoId, isCommitHash, repoFolderName, snapshotRepoId } from './repo.js';
-export { REQUIRED_FILES, OPTIONAL_FILES } from './files.js';
+export { REQUIRED_FILES, OPTIONAL_FILES, TOKENIZER_FILE_SETS } from './files.js';

@@ -17,7 +17,7 @@ import { readJsonFile } from '../io/json.js';
 import { downloadBlob, type BlobTarget, type OpenRange } from './blob.js';
 import { downloadTimeoutMs, hubCacheDir, hubEndpoint, hubToken, isOfflineEnv, metadataTimeoutMs } from './env.js';
 import {
-  configFiles, indexShards, REQUIRED_FILES, SAFETENSORS_INDEX, SAFETENSORS_SINGLE, weightsLayout,
+  configFiles, hasTokenizer, indexShards, REQUIRED_FILES, SAFETENSORS_INDEX, TOKENIZER_FILE_SETS, SAFETENSORS_SINGLE, weightsLayout,
 } from './files.js';
 import { withFileLock } from './lock.js';
 import { isCommitHash, isRepoId, repoCachePaths, type RepoCachePaths } from './repo.js';
@@ -240,11 +240,14 @@ async function resolveFromCache(ctx: Context, why: string): Promise<ResolvedMode
     if (!(await isFile(join(dir, file)))) throw notCached(ctx, why, join(dir, file));
   }
   const present = new Set<string>();
+  for (const file of TOKENIZER_FILE_SETS.flat()) if (await isFile(join(dir, file))) present.add(file);
+  if (!hasTokenizer((f) => present.has(f))) throw notCached(ctx, why, join(dir, 'tokenizer.json'));
+  const weights = new Set<string>();
   for (const file of [SAFETENSORS_INDEX, SAFETENSORS_SINGLE, 'pytorch_model.bin', 'pytorch_model.bin.index.json']) {
-    if (await isFile(join(dir, file))) present.add(file);
+    if (await isFile(join(dir, file))) weights.add(file);
   }
-  if (present.size === 0) throw notCached(ctx, why, join(dir, SAFETENSORS_SINGLE));
-  if (weightsLayout(present, ctx.label, dir, ctx.repoId, ctx.revision) === 'index') {
+  if (weights.size === 0) throw notCached(ctx, why, join(dir, SAFETENSORS_SINGLE));
+  if (weightsLayout(weights, ctx.label, dir, ctx.repoId, ctx.revision) === 'index') {
     const indexFile = join(dir, SAFETENSORS_INDEX);
     for (const shard of indexShards(await readJsonFile(indexFile, 'safetensors index'), indexFile)) {
       if (!(await isFile(join(dir, shard)))) throw notCached(ctx, why, join(dir, shard));

@@ -32,7 +32,8 @@ import {
   resolveAdapterDirectory,
   resolveLoraOptions,
   type LoraOptions,
-  type ResolvedLoraConfig,
+  type TargetedLoraConfig,
+  withTargetModules,
 } from './lora-config.js';
 import { resolveAdamW, type AdamWOptions } from './adamw.js';
 import { MODEL_SOURCE_KEYS, resolveModel, sourceOptions, type ModelSourceOptions } from '../hub/resolve.js';
@@ -158,7 +159,7 @@ function checkMemory(config: Blip2Config, dtype: Dtype): void {
 
 export class Blip2Model {
   private handle: NativeModel;
-  private lora: ResolvedLoraConfig | undefined;
+  private lora: TargetedLoraConfig | undefined;
   private isTraining = false;
   private full = false;
 
@@ -273,11 +274,11 @@ export class Blip2Model {
 
   /**
    * Attaches fresh LoRA adapters (PEFT initialisation) to the Linear layers selected by `targetModules`
-   * (default: the paper's); everything else stays frozen. Replaces adapters attached before.
+   * (default: the model family's, the paper's for Flan-T5); everything else stays frozen. Replaces adapters attached before.
    * Returns the trainable-vs-total parameter report.
    */
   async addLora(options?: LoraOptions): Promise<LoraSummary> {
-    const config = resolveLoraOptions(options);
+    const config = withTargetModules(resolveLoraOptions(options), familyOf(this.config).defaultLoraTargetModules);
     const summary = await withCallerStack(this.live().addLora(nativeLoraConfig(config)), 'Blip2Model.addLora');
     this.lora = config;
     if (this.isTraining) await withCallerStack(this.live().setTraining(true), 'Blip2Model.addLora');
@@ -285,7 +286,7 @@ export class Blip2Model {
   }
 
   /** The attached adapters' configuration, or undefined. */
-  get loraConfig(): ResolvedLoraConfig | undefined {
+  get loraConfig(): TargetedLoraConfig | undefined {
     return this.lora;
   }
 
@@ -312,7 +313,7 @@ export class Blip2Model {
     const o = knownKeys('options', options, ['seed']);
     const seed = optional(o.seed, undefined, (v) => integerInRange('seed', v, 0, Number.MAX_SAFE_INTEGER));
     const adapterDir = await resolveAdapterDirectory(dir);
-    const config = await readPeftAdapterConfig(adapterDir);
+    const config = withTargetModules(await readPeftAdapterConfig(adapterDir), familyOf(this.config).defaultLoraTargetModules);
     const weights = join(adapterDir, 'adapter_model.safetensors');
     try {
       await access(weights);

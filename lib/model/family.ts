@@ -10,16 +10,17 @@ import { loadTokenizer, TOKENIZER_KIND_NAMES } from '../text/load.js';
 import { TEXT_MODEL_TYPES, type Blip2Config, type TextConfig, type TextModelType } from './config.js';
 import { OPT_TARGET_MODULES, PAPER_TARGET_MODULES } from './lora-config.js';
 
-/** The token ids a family's generation uses, read from the text config. */
+/** The token ids a family's generation uses, read from the text config (generation options of the same names). */
 export interface GenerationDefaults {
+  /**
+   * The first token of every returned sequence: T5's `decoder_start_token_id` (its decoder's first input), or a
+   * decoder-only model's BOS (OPT: `</s>`, 2), which Hugging Face's BLIP-2 prepends without feeding it.
+   */
+  decoderStartTokenId: number;
   /** Generation stops at this id (blip2-opt-2.7b: 50118, a newline; Flan-T5: 1). */
   eosTokenId: number;
   /** Finished rows and padded prompts are filled with this id. */
   padTokenId: number;
-  /** The id that leads every returned sequence of a decoder-only model (OPT: `</s>`, 2); undefined for T5. */
-  bosTokenId: number | undefined;
-  /** The T5 decoder's first input (`decoder_start_token_id`); undefined for a decoder-only model. */
-  decoderStartTokenId: number | undefined;
 }
 
 /** What one language-model family needs from the code above the model. */
@@ -80,7 +81,7 @@ export const MODEL_FAMILIES: Readonly<Record<TextModelType, ModelFamily>> = Obje
     promptPaddingSide: 'right',
     generationDefaults(text) {
       const t = expectType(text, 't5', 'Flan-T5');
-      return { eosTokenId: t.eos_token_id, padTokenId: t.pad_token_id, bosTokenId: undefined, decoderStartTokenId: t.decoder_start_token_id };
+      return { decoderStartTokenId: t.decoder_start_token_id, eosTokenId: t.eos_token_id, padTokenId: t.pad_token_id };
     },
   }),
   opt: family({
@@ -92,7 +93,7 @@ export const MODEL_FAMILIES: Readonly<Record<TextModelType, ModelFamily>> = Obje
     promptPaddingSide: 'left',
     generationDefaults(text) {
       const t = expectType(text, 'opt', 'OPT');
-      return { eosTokenId: t.eos_token_id, padTokenId: t.pad_token_id, bosTokenId: t.bos_token_id, decoderStartTokenId: undefined };
+      return { decoderStartTokenId: t.bos_token_id, eosTokenId: t.eos_token_id, padTokenId: t.pad_token_id };
     },
   }),
 });

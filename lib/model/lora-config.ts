@@ -34,7 +34,7 @@ export interface LoraOptions {
   /**
    * Which Linear layers get adapters: a list (a module matches an entry if its name equals it or ends with
    * "." + entry, as PEFT) or one regular expression matched against the whole module name.
-   * Default {@link PAPER_TARGET_MODULES}.
+   * Default: the model family's ({@link PAPER_TARGET_MODULES} for Flan-T5, {@link OPT_TARGET_MODULES} for OPT).
    */
   targetModules?: readonly string[] | string;
   /** Rank-stabilised scaling alpha / sqrt(r). Default false. */
@@ -48,14 +48,24 @@ export interface ResolvedLoraConfig {
   r: number;
   alpha: number;
   dropout: number;
-  targetModules: string[] | string;
+  /** Undefined: the model family's default, filled in when the adapters are attached ({@link withTargetModules}). */
+  targetModules?: string[] | string;
   useRslora: boolean;
   seed?: number;
 }
 
-/** The module list or expression of `targetModules`, checked. */
-function targetModules(value: unknown, name: string): string[] | string {
-  const targets = value ?? PAPER_TARGET_MODULES;
+/** A resolved configuration whose target modules are known. */
+export type TargetedLoraConfig = ResolvedLoraConfig & { targetModules: string[] | string };
+
+/** `config` with the family's `defaults` as its target modules when it names none. */
+export function withTargetModules(config: ResolvedLoraConfig, defaults: readonly string[]): TargetedLoraConfig {
+  return { ...config, targetModules: config.targetModules ?? [...defaults] };
+}
+
+/** The module list or expression of `targetModules`, checked (undefined: the family's default). */
+function targetModules(value: unknown, name: string): string[] | string | undefined {
+  if (value === undefined) return undefined;
+  const targets = value;
   if (typeof targets === 'string') {
     if (targets.length === 0) throw invalidParameterError(name, 'non-empty regular expression or list of module names', targets);
     try {
@@ -79,7 +89,7 @@ export const LORA_KEYS = {
   dropout: numberKey(0, 0.99, 0.05, 'Dropout on the adapter input while training (the paper: 0.05).'),
   targetModules: {
     type: 'array of module names, or a regular expression string',
-    default: `${PAPER_TARGET_MODULES.join(', ')} (\`PAPER_TARGET_MODULES\`)`,
+    default: `the model family's: ${PAPER_TARGET_MODULES.join(', ')} (\`PAPER_TARGET_MODULES\`) for Flan-T5, ${OPT_TARGET_MODULES.join(', ')} (\`OPT_TARGET_MODULES\`) for OPT`,
     doc: 'Which Linear layers get adapters: a module matches a name if it equals it or ends with "." + it (as PEFT), or matches the whole expression.',
     read: targetModules,
   },
@@ -97,7 +107,7 @@ export function resolveLoraOptions(options: unknown, where = 'lora options', pre
 }
 
 /** The native form of a resolved config. */
-export function nativeLoraConfig(c: ResolvedLoraConfig): NativeLoraConfig {
+export function nativeLoraConfig(c: TargetedLoraConfig): NativeLoraConfig {
   const out: NativeLoraConfig = { r: c.r, alpha: c.alpha, dropout: c.dropout, useRslora: c.useRslora };
   if (typeof c.targetModules === 'string') out.targetRegex = c.targetModules;
   else out.targets = c.targetModules;
@@ -106,7 +116,7 @@ export function nativeLoraConfig(c: ResolvedLoraConfig): NativeLoraConfig {
 }
 
 /** PEFT's adapter_config.json for a config (LoRA, bias "none"). */
-export function peftAdapterConfig(c: ResolvedLoraConfig, baseModel: string | null): Record<string, unknown> {
+export function peftAdapterConfig(c: TargetedLoraConfig, baseModel: string | null): Record<string, unknown> {
   return {
     peft_type: 'LORA',
     task_type: null,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Blip2Captioner } from '../captioner.js';
 import type { Blip2Model } from '../model/blip2-model.js';
 import { trainsWeights, type RunSpec, type Trainable } from './run-config.js';
-import { ConfigError, type Blip2Config } from '../model/config.js';
+import type { Blip2Config } from '../model/config.js';
 
 /** The file that holds every weight of a stage trained with `trainable: 'all'`. */
 export const FULL_WEIGHTS_FILE = 'model.safetensors';
@@ -27,16 +27,20 @@ export async function prepareTrainable(model: Blip2Model, spec: RunSpec): Promis
 /**
  * The weight-name prefixes a `trainable` setting trains (undefined: every parameter). `{ lastBlocks: n }`: the
  * last n blocks of the T5 encoder and of the T5 decoder (the scripts select blocks by their index in either
- * stack); `lmHead` adds `language_model.lm_head` (the shared embedding when the head is tied to it).
+ * stack), or of OPT's decoder layers; `lmHead` adds the LM head (the token embedding when the head is tied to it).
  */
 export function trainablePrefixes(config: Blip2Config, trainable: Trainable): string[] | undefined {
   if (trainable === 'all') return undefined;
   if (trainable === 'lora') return [];
   const t = config.text_config;
-  if (t.model_type !== 't5') throw new ConfigError(`trainable ${JSON.stringify(trainable)} selects T5 blocks; the model's text_config.model_type is ${JSON.stringify(t.model_type)}`);
-  const last = (stack: 'encoder' | 'decoder', layers: number) =>
-    Array.from({ length: Math.min(trainable.lastBlocks, layers) }, (_, i) => `language_model.${stack}.block.${layers - 1 - i}.`);
-  const prefixes = [...last('encoder', t.num_layers), ...last('decoder', t.num_decoder_layers ?? t.num_layers)];
+  const last = (stack: string, layers: number) =>
+    Array.from({ length: Math.min(trainable.lastBlocks, layers) }, (_, i) => `${stack}.${layers - 1 - i}.`);
+  if (t.model_type === 'opt') {
+    const prefixes = last('language_model.model.decoder.layers', t.num_hidden_layers);
+    if (trainable.lmHead) prefixes.push(t.tie_word_embeddings ? 'language_model.model.decoder.embed_tokens.' : 'language_model.lm_head.');
+    return prefixes;
+  }
+  const prefixes = [...last('language_model.encoder.block', t.num_layers), ...last('language_model.decoder.block', t.num_decoder_layers ?? t.num_layers)];
   if (trainable.lmHead) prefixes.push(t.tie_word_embeddings ? 'language_model.shared.' : 'language_model.lm_head.');
   return prefixes;
 }
@@ -91,7 +95,8 @@ export function trainingPrompt(captioner: Blip2Captioner, spec: RunSpec, batch: 
   };
 }
 
-/** Training labels: −100 on padding, truncated to `labelMaxLength` tokens (`</s>` kept) when set. */
+/** Training labels ({@link Blip2Captioner.labels}): −100 on padding, truncated to `labelMaxLength` tokens (EOS kept) when set. */
 export function trainingLabels(captioner: Blip2Captioner, spec: RunSpec, captions: readonly string[]): number[][] {
-  return captioner.tokenizer.encodeTargets(captions, spec.labelMaxLength === undefined ? undefined : { maxLength: spec.labelMaxLength }).labels;
+  const prompted = spec.prompt !== undefined && spec.prompt !== '';
+  return captioner.labels(captions, spec.labelMaxLength === undefined ? { prompted } : { maxLength: spec.labelMaxLength, prompted });
 }

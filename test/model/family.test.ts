@@ -38,9 +38,9 @@ describe('family descriptors', () => {
 
   it('take the generation ids from the config: blip2-opt-2.7b stops at the newline 50118 and leads with BOS 2', () => {
     const opt = parseBlip2Config(read(join(optFixture, 'full-size', 'config.json')));
-    expect(MODEL_FAMILIES.opt.generationDefaults(opt.text_config)).toEqual({ eosTokenId: 50118, padTokenId: 1, bosTokenId: 2, decoderStartTokenId: undefined });
+    expect(MODEL_FAMILIES.opt.generationDefaults(opt.text_config)).toEqual({ decoderStartTokenId: 2, eosTokenId: 50118, padTokenId: 1 });
     const t5 = parseBlip2Config(read(join(fixtures, 'blip2-tiny', 'model', 'config.json')));
-    expect(MODEL_FAMILIES.t5.generationDefaults(t5.text_config)).toEqual({ eosTokenId: 1, padTokenId: 0, bosTokenId: undefined, decoderStartTokenId: 0 });
+    expect(MODEL_FAMILIES.t5.generationDefaults(t5.text_config)).toEqual({ decoderStartTokenId: 0, eosTokenId: 1, padTokenId: 0 });
     expect(() => MODEL_FAMILIES.t5.generationDefaults(opt.text_config)).toThrow('The Flan-T5 family reads text configs with model_type "t5", not "opt"');
   });
 
