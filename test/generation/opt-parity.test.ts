@@ -63,4 +63,18 @@ describe('generation.json (OPT)', () => {
     expect(out.sequences.map((s) => s.length)).toEqual([16, 16]);
     expect(Array.from(out.sequences[0]!.subarray(0, 13))).toEqual(c.sequences[0]);
   });
+
+  it('numReturnSequences > 1 (which 4.44 rejects for decoder-only models): one BOS per returned sequence', async () => {
+    const c = golden.cases['main/beam4_lp1.0']!;
+    const inputs = { pixelValues: pixels.main!, inputIds: c.input_ids, attentionMask: c.attention_mask };
+    const beams = await generate(model, inputs, { maxNewTokens: 12, numBeams: 4, numReturnSequences: 2 }, { defaults });
+    const rows = beams.sequences.map((s) => Array.from(s));
+    expect(rows.length).toBe(4);
+    // the best beam of each image is HF's num_return_sequences=1 result
+    expect([rows[0], rows[2]]).toEqual(c.sequences);
+    expect(rows.every((r) => r[0] === 2)).toBe(true);
+    const sampled = await generate(model, inputs, { maxNewTokens: 6, doSample: true, numReturnSequences: 3, seed: 5 }, { defaults });
+    expect(sampled.sequences.length).toBe(6);
+    expect(sampled.sequences.every((s) => s[0] === 2 && s.length <= 7)).toBe(true);
+  });
 });
