@@ -76,4 +76,28 @@ describe('OPT LoRA parity with PyTorch', () => {
     }
     console.log(`OPT LoRA gradients: worst max|diff| / max|grad| over ${grads.tensors.size} tensors = ${worst.toExponential(3)}`);
   });
+
+  it('gives the same loss and gradients with gradient checkpointing (activations recomputed in backward)', async () => {
+    await model.optimizerStep({ lr: 0 }); // clears the gradients of the test above
+    await model.setTraining(true);
+    await model.setGradientCheckpointing(true);
+    try {
+      const loss = await model.backwardCrossEntropy(inputs);
+      expect(Math.abs(loss - lora.loss) / lora.loss).toBeLessThanOrEqual(1e-5);
+      const ours = await model.loraTensors('grads');
+      let worst = 0;
+      for (const [name, ref] of grads.tensors) {
+        const got = ours[name]!.data as Float32Array;
+        const r = ref.data as Float32Array;
+        const maxAbs = r.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        const maxDiff = r.reduce((m, x, i) => Math.max(m, Math.abs(got[i]! - x)), 0);
+        worst = Math.max(worst, maxAbs === 0 ? maxDiff : maxDiff / maxAbs);
+      }
+      console.log(`OPT LoRA gradients with checkpointing: worst relative diff ${worst.toExponential(3)}`);
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    } finally {
+      await model.setGradientCheckpointing(false);
+      await model.setTraining(false);
+    }
+  });
 });
