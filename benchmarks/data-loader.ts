@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const processor = BlipImageProcessor.fromConfig({ size: { height: 224, width: 224 }, resample: 3 });
   const rows: Row[] = [];
   const loadBefore = loadavg()[0]!;
-  let check = { checked: 0, unchecked: 0 };
+  let check: { checked: number; unchecked: number };
   try {
     const dataset = await makeImages(dir);
     check = await checkSeconds(dataset, dir);

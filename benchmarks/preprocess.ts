@@ -67,7 +67,7 @@ async function timed(inputs: ImageInput[], options: PreprocessOptions): Promise<
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
-  let fastParity = { maxAbsDiff: NaN, meanAbsDiff: NaN };
+  let fastParity: { maxAbsDiff: number; meanAbsDiff: number };
   const dir = mkdtempSync(join(tmpdir(), 'blip2-preprocess-bench-'));
   const rows: Row[] = [];
   try {

@@ -6,7 +6,8 @@
  * (more clients than queue slots: the excess is answered 503 at once, and clients wait as Retry-After says).
  * Clients and server share this machine's cores, so "vs library" includes the clients' own cost.
  *
- *   npx tsx benchmarks/serve-load.ts [--model <dir>] [--clients 1,4,16] [--seconds 8] [--max-requests 400] [--threads N]
+ *   npx tsx benchmarks/serve-load.ts [--model <dir>] [--clients 1,4,16] [--seconds 8] [--max-requests 400]
+ *     [--threads N]
  *
  * Default model: the tiny fixture model (captions are computed for real; the tiny model makes the HTTP, queue
  * and decoding overheads visible). Writes benchmarks/results/serve-load.json.

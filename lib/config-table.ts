@@ -17,7 +17,9 @@ export interface ConfigKey<T = unknown> {
   default: string;
   /** What the key means. */
   doc: string;
-  /** Validates a value (undefined when the key is absent) and applies the default; `name` is the key's path for errors. */
+  /**
+   * Validates a value (undefined when the key is absent) and applies the default; `name` is the key's path for errors.
+   */
   read(value: unknown, name: string, context: ReadContext): T;
 }
 

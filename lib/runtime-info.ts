@@ -72,7 +72,9 @@ function mappedLibrary(pattern: RegExp): string | undefined {
   }
 }
 
-/** This machine's CPU: model, cores and the {@link SPEED_CPU_FLAGS} it has (all false where /proc/cpuinfo is missing). */
+/**
+ * This machine's CPU: model, cores and the {@link SPEED_CPU_FLAGS} it has (all false where /proc/cpuinfo is missing).
+ */
 export function cpuInfo(): RuntimeInfo['cpu'] {
   const text = readText('/proc/cpuinfo');
   const flags = new Set((/^flags\s*:(.*)$/m.exec(text)?.[1] ?? '').trim().split(/\s+/));

@@ -87,7 +87,9 @@ export function explainLoadFailure(root, failure) {
     `If libtorch was moved, removed or upgraded, rebuild: npm rebuild blip2-progressive (${rebuild} for a non-system libtorch).`;
 }
 
-/** The TorchConfig.cmake a source build would use (LIBTORCH, Torch_DIR, CMAKE_PREFIX_PATH, the system), or undefined. */
+/**
+ * The TorchConfig.cmake a source build would use (LIBTORCH, Torch_DIR, CMAKE_PREFIX_PATH, the system), or undefined.
+ */
 export function torchConfig() {
   const candidates = [];
   if (process.env.LIBTORCH) candidates.push(join(process.env.LIBTORCH, 'share', 'cmake', 'Torch'));

@@ -1,6 +1,6 @@
 // The module graph of lib/: every relative import of every TypeScript source (type-only imports and import()
-// included), checked for cycles and against the layer order below. `npm test` runs it (test/package/module-graph.test.ts);
-// `node scripts/module-graph.mjs` prints the same report.
+// included), checked for cycles and against the layer order below. `npm test` runs it
+// (test/package/module-graph.test.ts); `node scripts/module-graph.mjs` prints the same report.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,7 +119,9 @@ function cyclicComponents(edges) {
   return components;
 }
 
-/** One cycle through the first file of a cyclic component, as the list of files it passes (first repeated at the end). */
+/**
+ * One cycle through the first file of a cyclic component, as the list of files it passes (first repeated at the end).
+ */
 function cycleThrough(component, edges) {
   const members = new Set(component);
   const start = component[0];

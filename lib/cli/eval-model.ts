@@ -150,7 +150,8 @@ async function evaluateHere(flags: ModelEvalFlags, dataset: CaptionDataset, logg
       ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
       ...(flags.maxImages ? { maxImages: flags.maxImages } : {}),
       ...(flags.corrupt ? { corrupt: flags.corrupt } : {}),
-      // evaluateCaptioner always scores; the cheapest metric, as the scores reported are computed with every eval option by the caller
+      // evaluateCaptioner always scores; the cheapest metric, as the scores reported are computed with every eval
+      // option by the caller
       metrics: ['bleu'],
       ...(shard ? { shard } : {}),
       logger,

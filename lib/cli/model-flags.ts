@@ -1,4 +1,7 @@
-/** Flags shared by the commands that load a model: --model, --revision, --cache-dir, --offline, --device, --dtype, --threads. */
+/**
+ * Flags shared by the commands that load a model: --model, --revision, --cache-dir, --offline, --device, --dtype,
+ * --threads.
+ */
 import type { Command } from 'commander';
 import { DTYPES, SMALL_MODEL_PARAMETERS, type DtypeOption, type ModelLoadOptions } from '../model/blip2-model.js';
 import { parseIntegerFlag, UsageError } from './usage.js';
@@ -105,7 +108,9 @@ export async function modelFromFlags(
   return { dir, options };
 }
 
-/** Checks `--adapter` (an adapter folder, or a finished run's folder) before any model loads: a usage error otherwise. */
+/**
+ * Checks `--adapter` (an adapter folder, or a finished run's folder) before any model loads: a usage error otherwise.
+ */
 export async function checkAdapterFlag(adapter: string | undefined): Promise<void> {
   if (adapter === undefined) return;
   try {

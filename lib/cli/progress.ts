@@ -18,7 +18,9 @@ export interface ProgressBarOptions {
    * what was done since, so a resumed bar does not report the earlier work as done in no time. Default 0.
    */
   start?: number;
-  /** Off a terminal: a line every this many items (and at the first and the last update). Default: a tenth of the total. */
+  /**
+   * Off a terminal: a line every this many items (and at the first and the last update). Default: a tenth of the total.
+   */
   every?: number;
 }
 

@@ -1,7 +1,8 @@
 /**
  * `blip2-progressive serve`: the demo page and HTTP API on localhost.
  *
- *   blip2-progressive serve --model ./blip2 --with-base --adapter lora=runs/x/stages/1-lora/best --adapter runs/x/stages/3-scst/best
+ *   blip2-progressive serve --model ./blip2 --with-base --adapter lora=runs/x/stages/1-lora/best \
+ *     --adapter runs/x/stages/3-scst/best
  */
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
@@ -92,7 +93,7 @@ async function checkPort(host: string, port: number): Promise<void> {
     await assertPortFree(host, port);
   } catch (error) {
     if (!(error instanceof PortInUseError)) throw error;
-    throw new Error(`Port ${port} on ${host} is already in use; stop the other server or pass another --port (--port 0 picks a free one)`);
+    throw new Error(`Port ${port} on ${host} is already in use; stop the other server or pass another --port (--port 0 picks a free one)`, { cause: error });
   }
 }
 

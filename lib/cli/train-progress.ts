@@ -17,7 +17,9 @@ export interface TrainProgressOptions {
   now?: () => number;
 }
 
-/** The run's events to pass to runProgressive, and a logger that clears the bar before each line and redraws it after. */
+/**
+ * The run's events to pass to runProgressive, and a logger that clears the bar before each line and redraws it after.
+ */
 export interface TrainProgress {
   events: RunEvents;
   logger: Logger;

@@ -120,7 +120,8 @@ code 130; --resume continues from there. A second signal stops at once (resume f
       const spec = await readRunConfig(flags.config).then(resolveDefaultModel).catch((err: Error) => {
         throw new UsageError(`--config: ${err.message}`, { cause: err });
       });
-      // a repo id becomes its snapshot directory here (downloaded with a progress bar), which pins the run to that commit
+      // a repo id becomes its snapshot directory here (downloaded with a progress bar), which pins the run to that
+      // commit
       spec.model = (await modelFromFlags({ model: spec.model, progress: flags.progress === true })).dir;
       const stderrLogger = streamLogger(stderr);
       // a rank of a data-parallel run (started by --nproc or another launcher): every rank must run the same config

@@ -60,12 +60,16 @@ export interface CaptionLoaderOptions {
   preResize?: number;
   /** Caption augmentation (seeded per image), applied to the target caption. */
   captionAugment?: CaptionAugmentSpec;
-  /** A corruption applied to every image (seeded per image), e.g. `{ kind: 'gaussian_blur', severity: 3 }`; aliases accepted. */
+  /**
+   * A corruption applied to every image (seeded per image), e.g. `{ kind: 'gaussian_blur', severity: 3 }`; aliases
+   * accepted.
+   */
   corrupt?: { kind: CorruptionName; severity: number };
   /**
    * Label-preserving degradation augmentation: the first rule whose `word` the target caption contains (as a whole
    * word) applies its corruption with probability `p`, at a severity drawn from `severities` — more of the blur,
-   * darkness or noise the caption already names, e.g. `{ word: 'dark', kind: 'low_light', severities: [1, 2], p: 0.5 }`.
+   * darkness or noise the caption already names, e.g.
+   * `{ word: 'dark', kind: 'low_light', severities: [1, 2], p: 0.5 }`.
    */
   matchCorruptions?: MatchCorruption[];
   /**

@@ -198,7 +198,10 @@ function parseVizWiz(json: unknown, ctx: ParseContext): CaptionSample[] {
   return out;
 }
 
-/** COCO caption files (`captions_train2014.json`, ...): `{images: [{id, file_name}], annotations: [{image_id, caption}]}`. */
+/**
+ * COCO caption files (`captions_train2014.json`, ...):
+ * `{images: [{id, file_name}], annotations: [{image_id, caption}]}`.
+ */
 function parseCoco(json: unknown, ctx: ParseContext): CaptionSample[] {
   if (!isPlainObject(json)) throw badFile(ctx.source, 'a COCO captions object {images, annotations}', json);
   const images = cocoImages(ctx, json);
@@ -400,7 +403,8 @@ export function describeSkipped(dataset: CaptionDataset): string {
  *
  * @example
  * const val = await loadDataset({ file: 'annotations/val.json', imageRoot: 'val', logger: streamLogger() });
- * // val.samples[0] = { imageId: '23431', image: '/…/val/VizWiz_val_00000000.jpg', captions: [...], textDetected: true }
+ * // val.samples[0] =
+ * //   { imageId: '23431', image: '/…/val/VizWiz_val_00000000.jpg', captions: [...], textDetected: true }
  * @throws TypeError for invalid options, or a malformed file (naming the file and the entry).
  * @throws Error when the file cannot be read.
  */

@@ -95,9 +95,8 @@ export class ProcessGroup {
     if (typeof fingerprint !== 'string') throw invalidParameterError('fingerprint', 'string', fingerprint);
     const addon = native();
     if (!addon.distributedBackends.includes(backend)) {
-      throw new NativeError(`This build of the addon has no ${backend} backend (it has: ${addon.distributedBackends.join(', ') || 'none'}); ` +
-        (backend === 'gloo' ? 'install libgloo-dev and rebuild with npm rebuild blip2-progressive' : 'NCCL needs a CUDA libtorch (LIBTORCH=… npm rebuild blip2-progressive)'),
-        { operation: 'ProcessGroup.init' });
+      const fix = backend === 'gloo' ? 'install libgloo-dev and rebuild with npm rebuild blip2-progressive' : 'NCCL needs a CUDA libtorch (LIBTORCH=… npm rebuild blip2-progressive)';
+      throw new NativeError(`This build of the addon has no ${backend} backend (it has: ${addon.distributedBackends.join(', ') || 'none'}); ${fix}`, { operation: 'ProcessGroup.init' });
     }
     try {
       const handle = await withCallerStack(addon.initProcessGroup({ rank, worldSize, masterAddr, masterPort, timeoutMs, backend, fingerprint }), 'ProcessGroup.init');

@@ -41,7 +41,7 @@ export interface GenerationOptionSpec {
   readonly cliHelp?: string;
   /** The option's description in the server's OpenAPI schema. */
   readonly apiDoc?: string;
-  /** The demo page shows a slider over this range (within `range`, its top lowered to the server's limit) at this value. */
+  /** The demo page's slider: its range (within `range`; the server's limit lowers its top) and starting value. */
   readonly pageSlider?: { readonly range: readonly [number, number]; readonly default: number };
 }
 

@@ -99,7 +99,10 @@ export interface CropBox {
 /** One colour operation of ColorJitter. */
 export type JitterOp = 'brightness' | 'contrast' | 'saturation' | 'hue';
 
-/** The drawn ColorJitter: the order of the operations and their factors (operations that are off are left out of `order`). */
+/**
+ * The drawn ColorJitter: the order of the operations and their factors (operations that are off are left out of
+ * `order`).
+ */
 export interface JitterParams {
   order: JitterOp[];
   brightness: number;
@@ -292,7 +295,8 @@ export function applyImageAugment(image: RgbImage, params: ImageAugmentParams): 
  * @param image decoded RGB
  * @param spec which augmentations (e.g. {@link PAPER_IMAGE_AUGMENT})
  * @param seed integer in [0, 2^53)
- * @returns the augmented image (the input's size, or the crop's `size`), whether it was flipped, and the drawn parameters
+ * @returns the augmented image (the input's size, or the crop's `size`), whether it was flipped, and the drawn
+ * parameters
  */
 export function augmentImage(image: RgbImage, spec: ImageAugmentSpec, seed: number): AugmentedImage {
   checkImage(image);

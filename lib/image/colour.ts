@@ -8,7 +8,9 @@
  * onto white with `Image.alpha_composite`; {@link AlphaMode} `'white'` reproduces that arithmetic.
  */
 
-/** What happens to an alpha channel: `'drop'` (Pillow `convert("RGB")`, BLIP) or `'white'` (alpha_composite onto white). */
+/**
+ * What happens to an alpha channel: `'drop'` (Pillow `convert("RGB")`, BLIP) or `'white'` (alpha_composite onto white).
+ */
 export type AlphaMode = 'drop' | 'white';
 
 /**

@@ -127,7 +127,10 @@ function fromFloat(values: Float32Array, image: RgbImage): RgbImage {
   return { data: out, width: image.width, height: image.height, channels: 3 };
 }
 
-/** Adds i.i.d. N(0, std²) noise (std on the [0, 1] scale) to every channel value, then clips. Box–Muller, both outputs used. */
+/**
+ * Adds i.i.d. N(0, std²) noise (std on the [0, 1] scale) to every channel value, then clips. Box–Muller, both outputs
+ * used.
+ */
 export function gaussianNoise(image: RgbImage, std: number, rng: Xoshiro128): RgbImage {
   const { data } = image;
   const out = new Uint8Array(data.length);

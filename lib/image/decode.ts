@@ -58,7 +58,9 @@ export interface LoadImageOptions {
    * `'white'` (Pillow `alpha_composite` onto opaque white, as idefics2/mllama processors do).
    */
   alpha?: AlphaMode;
-  /** How 16-bit single-channel images become 8-bit; default `'pil'` (clamp at 255, as Pillow). See {@link Grey16Mode}. */
+  /**
+   * How 16-bit single-channel images become 8-bit; default `'pil'` (clamp at 255, as Pillow). See {@link Grey16Mode}.
+   */
   grey16?: Grey16Mode;
   /**
    * Damage level that aborts decoding. Default `'error'`: truncated files and decoder errors fail

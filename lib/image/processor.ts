@@ -73,7 +73,9 @@ export interface PreprocessOptions {
 export interface PixelValues {
   data: Float32Array;
   shape: [number, number, number, number];
-  /** Present when `transforms` was given: whether each image was flipped horizontally (swap left/right in its caption). */
+  /**
+   * Present when `transforms` was given: whether each image was flipped horizontally (swap left/right in its caption).
+   */
   flipped?: boolean[];
 }
 

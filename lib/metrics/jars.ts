@@ -158,7 +158,7 @@ export async function spiceJar(jar: string, imageIds: (string | number)[], refs:
     try {
       results = await readJsonFile(outFile, 'SPICE output');
     } catch (err) {
-      throw new Error(`SPICE jar wrote no readable output: ${(err as Error).message}`);
+      throw new Error(`SPICE jar wrote no readable output: ${(err as Error).message}`, { cause: err });
     }
     if (!Array.isArray(results)) throw new Error('SPICE jar output is not a JSON list');
     const byId = new Map<string, number>();

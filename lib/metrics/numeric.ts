@@ -4,8 +4,10 @@
  */
 
 /** Python `str.split()` whitespace other than the ASCII space. */
+// eslint-disable-next-line no-control-regex -- Python splits on the ASCII separators \x1c-\x1f as well
 const OTHER_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 /** Runs of the characters Python's `str.split()` (no argument) treats as whitespace. */
+// eslint-disable-next-line no-control-regex -- Python splits on the ASCII separators \x1c-\x1f as well
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 /**

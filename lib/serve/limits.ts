@@ -12,13 +12,21 @@ export interface ServerLimits {
   concurrency: number;
   /** Requests allowed to wait for a slot. Default 8; more → 503 with Retry-After, answered before the body is read. */
   maxWaiting: number;
-  /** Uploads received at once (each up to `uploadBytes`). Default 16; more → 503 with Retry-After, before the body is read. */
+  /**
+   * Uploads received at once (each up to `uploadBytes`). Default 16; more → 503 with Retry-After, before the body is
+   * read.
+   */
   maxUploads: number;
   /** Open connections. Default 64; more are closed as they arrive. */
   maxConnections: number;
-  /** Time to receive a request: headers from the connection, the body from the end of the headers, in ms. Default 30,000; later → 408 and the connection closes. */
+  /**
+   * Time to receive a request: headers from the connection, the body from the end of the headers, in ms. Default
+   * 30,000; later → 408 and the connection closes.
+   */
   receiveTimeoutMs: number;
-  /** Deadline of a caption request, queueing included, in ms. Default 60,000; later → 504 and the caption is aborted. */
+  /**
+   * Deadline of a caption request, queueing included, in ms. Default 60,000; later → 504 and the caption is aborted.
+   */
   timeoutMs: number;
   /** Bounds on the generation options (maxNewTokens ≤ 64, numBeams ≤ 8, prompt ≤ 500 characters by default). */
   options: ApiOptionLimits;

@@ -18,7 +18,10 @@ export interface ApiCaptionOptions {
   minNewTokens?: number;
   /** Beam width, 1..{@link ApiOptionLimits.maxBeams} (1: greedy search or sampling). */
   numBeams?: number;
-  /** Captions per model, 1..{@link ApiOptionLimits.maxBeams}; more than 1 needs numBeams ≥ it, or doSample (as in the library). */
+  /**
+   * Captions per model, 1..{@link ApiOptionLimits.maxBeams}; more than 1 needs numBeams ≥ it, or doSample (as in the
+   * library).
+   */
   numReturnSequences?: number;
   /** Beam score = sum log p / length ** lengthPenalty, -10..10 (beam search only). */
   lengthPenalty?: number;

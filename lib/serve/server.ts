@@ -51,7 +51,9 @@ export interface CreateServerOptions {
   adapters?: (string | ServeAdapter)[];
   /** Also caption with the base model, shown first (see {@link LoadServeModelsOptions.withBase}). */
   withBase?: boolean;
-  /** Adapters share one copy of the base weights, swapped per caption (see {@link LoadServeModelsOptions.shareBase}). */
+  /**
+   * Adapters share one copy of the base weights, swapped per caption (see {@link LoadServeModelsOptions.shareBase}).
+   */
   shareBase?: boolean;
   /** Load options of the model (device, dtype, threads). */
   loadOptions?: ModelLoadOptions;
@@ -121,7 +123,9 @@ export function modelDisplayName(modelDir: string): string {
   return snapshotRepoId(modelDir) ?? (basename(modelDir.replace(/[\\/]+$/, '')) || modelDir);
 }
 
-/** Path parts that say nothing about an adapter: a run's `stages` folder, and the `best` or `final` folder at the end. */
+/**
+ * Path parts that say nothing about an adapter: a run's `stages` folder, and the `best` or `final` folder at the end.
+ */
 const GENERIC_FOLDERS = { anywhere: ['stages', '.'], last: ['best', 'final'] };
 
 /**
@@ -177,7 +181,9 @@ export interface LoadServeModelsOptions {
    * differ from each other and from the base model's ({@link modelDisplayName}).
    */
   adapters?: readonly (string | ServeAdapter)[];
-  /** Also caption with the base model, without adapters, shown first under its {@link modelDisplayName}. Default false. */
+  /**
+   * Also caption with the base model, without adapters, shown first under its {@link modelDisplayName}. Default false.
+   */
   withBase?: boolean;
   /** Load options of the model (device, dtype, threads). */
   loadOptions?: ModelLoadOptions;
@@ -364,7 +370,7 @@ async function serverModules() {
     return { Fastify: fastify.default, multipart: multipart.default };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    throw new Error(`The demo server needs fastify and @fastify/multipart, which are optional: npm install fastify@5 @fastify/multipart@9 (${(err as Error).message})`);
+    throw new Error(`The demo server needs fastify and @fastify/multipart, which are optional: npm install fastify@5 @fastify/multipart@9 (${(err as Error).message})`, { cause: err });
   }
 }
 
@@ -391,8 +397,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const loaded = options.models
     ? { models: options.models, dispose: () => {} }
     : await loadServeModels({
-      modelDir: options.modelDir!, adapters: options.adapters ?? [], withBase: options.withBase ?? false, loadOptions: options.loadOptions ?? {}, shareBase: options.shareBase ?? false, logger,
-    });
+        modelDir: options.modelDir!, adapters: options.adapters ?? [], withBase: options.withBase ?? false, loadOptions: options.loadOptions ?? {}, shareBase: options.shareBase ?? false, logger,
+      });
   const { models } = loaded;
   const queue = new WorkQueue({ concurrency: limits.concurrency, maxWaiting: limits.maxWaiting });
   const { requestTimeout, ...http } = connectionTimeouts(limits.receiveTimeoutMs);
@@ -460,7 +466,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   return app;
 }
 
-/** Creates the server and listens on `host` (default 127.0.0.1) and `port` (default 7860); returns the app and its URL. */
+/**
+ * Creates the server and listens on `host` (default 127.0.0.1) and `port` (default 7860); returns the app and its URL.
+ */
 export async function startServer(options: CreateServerOptions): Promise<{ app: FastifyInstance; url: string }> {
   const host = options.host ?? '127.0.0.1';
   const port = optional(options.port, 7860, (v) => integerInRange('port', v, 0, 65535));

@@ -67,7 +67,8 @@ export async function latestCheckpoint(dir: string): Promise<string | undefined>
 }
 
 /**
- * Loads the newest checkpoint under `dir` into `model` (adapter + optimizer + generator state) and returns its training state.
+ * Loads the newest checkpoint under `dir` into `model` (adapter + optimizer + generator state) and returns its training
+ * state.
  * @throws FileError when `dir` names no checkpoint, or its training state is missing, not JSON or not a format-1 state.
  */
 export async function loadCheckpoint(model: Blip2Model, dir: string): Promise<TrainingState> {

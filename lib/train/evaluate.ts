@@ -8,6 +8,7 @@ import type { Blip2Captioner } from '../captioner.js';
 import type { CaptionDataset } from '../data/readers.js';
 import { captionBatch, type Caption, type CaptionParts } from '../generation/caption.js';
 import type { GenerationOptions } from '../generation/config.js';
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- CocoEvalOptions is named by the {@link}s below
 import { cocoEval, type CocoEvalOptions, type CocoEvalResult, type MetricName } from '../metrics/coco-eval.js';
 import { DEFAULT_METRICS } from '../metrics/registry.js';
 
@@ -110,9 +111,9 @@ export async function captionDataset(
     const batch = samples.slice(start, start + batchSize);
     const transforms = o.corrupt || resize !== undefined
       ? batch.map((_, i) => ({
-        ...(resize !== undefined ? { resize: { width: resize, height: resize } } : {}),
-        ...(o.corrupt ? { corrupt: { kind: o.corrupt.kind, severity: o.corrupt.severity, seed: (o.seed ?? 0) * 1_000_003 + offset + start + i } } : {}),
-      }))
+          ...(resize !== undefined ? { resize: { width: resize, height: resize } } : {}),
+          ...(o.corrupt ? { corrupt: { kind: o.corrupt.kind, severity: o.corrupt.severity, seed: (o.seed ?? 0) * 1_000_003 + offset + start + i } } : {}),
+        }))
       : undefined;
     const pixelValues = await captioner.preprocess(batch.map((s) => s.image), transforms ? { transforms } : undefined);
     const captions = await captionBatch(parts, pixelValues, { prompts: captioner.promptIds(o.prompt, batch.length), generation, perImage: 1, signal: undefined });

@@ -21,7 +21,10 @@ import { DATASET_FORMAT_CHOICES, formatHasSplits } from '../data/formats.js';
 import { DEFAULT_METRICS, METRIC_NAMES, defaultMetrics, type MetricName } from '../metrics/registry.js';
 import { generationOption } from '../generation/options.js';
 
-/** An invalid run config, a {@link ConfigError} (code `BLIP2_BAD_CONFIG`); the message names the key path (`stages[1].lr`). */
+/**
+ * An invalid run config, a {@link ConfigError} (code `BLIP2_BAD_CONFIG`); the message names the key path
+ * (`stages[1].lr`).
+ */
 export class RunConfigError extends ConfigError {
   override name = 'RunConfigError';
 }
@@ -63,7 +66,10 @@ export interface StageSpec {
   freshAdapter: boolean;
   /** Start from this (earlier) stage's best adapter instead of the previous stage's (ablations). */
   from: string | undefined;
-  /** Start from this adapter folder (absolute; a finished run's folder means its final adapter) instead of the previous stage's best. */
+  /**
+   * Start from this adapter folder (absolute; a finished run's folder means its final adapter) instead of the previous
+   * stage's best.
+   */
   init: string | undefined;
   /** Self-critical sequence training instead of cross-entropy. */
   scst: ResolvedScstOptions | undefined;
@@ -322,14 +328,19 @@ function stage(path: string, value: unknown, index: number, context: ReadContext
   };
 }
 
-/** A model path relative to the config's folder, a repo id (`org/name`) when no such directory exists there, or "default". */
+/**
+ * A model path relative to the config's folder, a repo id (`org/name`) when no such directory exists there, or
+ * "default".
+ */
 function modelSource(model: string, base: string): string {
   if (model === DEFAULT_MODEL) return model;
   const path = resolve(base, model);
   return isRepoId(model) && !existsSync(path) ? model : path;
 }
 
-/** `"model": "default"`: the built-in default model ({@link defaultModelDir}), resolved by {@link resolveDefaultModel}. */
+/**
+ * `"model": "default"`: the built-in default model ({@link defaultModelDir}), resolved by {@link resolveDefaultModel}.
+ */
 export const DEFAULT_MODEL = 'default';
 
 /** The keys at the top of a run config. */

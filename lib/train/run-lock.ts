@@ -90,6 +90,7 @@ export async function lockRunDirectory(outDir: string): Promise<() => Promise<vo
         throw new Error(
           `${outDir} is in use by another training process (${live}); wait for it or stop it first. ` +
           `If no training process is using it (the lock is stale), delete ${lock} and run again`,
+          { cause: err },
         );
       }
       await rm(lock, { force: true });

@@ -352,7 +352,10 @@ async function removeKillLeftovers(stageDir: string): Promise<void> {
 /** Where a stage's weights start: an earlier stage's best, an `init` adapter, or (undefined) fresh ones. */
 type StageStart = StageRecord | { init: string } | undefined;
 
-/** A recorded stage's folder: kill leftovers go, and the checkpoint a kill between recording and removing it left behind. */
+/**
+ * A recorded stage's folder: kill leftovers go, and the checkpoint a kill between recording and removing it left
+ * behind.
+ */
 async function tidyFinishedStage(stageDir: string): Promise<void> {
   await removeKillLeftovers(stageDir);
   await rm(join(stageDir, 'checkpoint'), { recursive: true, force: true });

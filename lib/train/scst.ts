@@ -40,7 +40,10 @@ export function batchCiderReward(references: ReadonlyMap<string, readonly string
 export interface ScstOptions {
   /** Sampled captions per image. Default 5. */
   samples?: number;
-  /** 'greedy': the greedy caption's reward (Rennie); 'mean': the mean reward of the image's other samples (Luo). Default 'greedy'. */
+  /**
+   * 'greedy': the greedy caption's reward (Rennie); 'mean': the mean reward of the image's other samples (Luo). Default
+   * 'greedy'.
+   */
   baseline?: 'greedy' | 'mean';
   /** Weight of the cross-entropy on reference captions. Default 0.3. */
   ceWeight?: number;

@@ -69,32 +69,32 @@ std::string describe_pair(const char* a_text, const char* b_text, const A& a, co
   static const blip2_test::Register register_##name(#name, test_case_##name); \
   static void test_case_##name()
 
-#define EXPECT(condition)                                                 \
-  do {                                                                    \
-    if (!(condition)) blip2_test::fail(__FILE__, __LINE__, #condition);   \
+#define EXPECT(condition)                                               \
+  do {                                                                  \
+    if (!(condition)) blip2_test::fail(__FILE__, __LINE__, #condition); \
   } while (0)
 
-#define EXPECT_EQ(actual, expected)                                                                   \
-  do {                                                                                                \
-    const auto& actual_value_ = (actual);                                                             \
-    const auto& expected_value_ = (expected);                                                         \
-    if (!(actual_value_ == expected_value_))                                                          \
-      blip2_test::fail(__FILE__, __LINE__,                                                            \
+#define EXPECT_EQ(actual, expected)                                                                    \
+  do {                                                                                                 \
+    const auto& actual_value_ = (actual);                                                              \
+    const auto& expected_value_ = (expected);                                                          \
+    if (!(actual_value_ == expected_value_))                                                           \
+      blip2_test::fail(__FILE__, __LINE__,                                                             \
                        blip2_test::describe_pair(#actual, #expected, actual_value_, expected_value_)); \
   } while (0)
 
 // `statement` must throw a std::exception whose what() contains every one of the strings that follow.
-#define EXPECT_THROWS_WITH(statement, ...)                                                              \
-  do {                                                                                                  \
-    bool threw_ = false;                                                                                \
-    try {                                                                                               \
-      statement;                                                                                        \
-    } catch (const std::exception& error_) {                                                            \
-      threw_ = true;                                                                                    \
-      const std::string message_ = error_.what();                                                       \
-      for (const std::string part_ : {__VA_ARGS__})                                                     \
-        if (message_.find(part_) == std::string::npos)                                                  \
+#define EXPECT_THROWS_WITH(statement, ...)                                                                        \
+  do {                                                                                                            \
+    bool threw_ = false;                                                                                          \
+    try {                                                                                                         \
+      statement;                                                                                                  \
+    } catch (const std::exception& error_) {                                                                      \
+      threw_ = true;                                                                                              \
+      const std::string message_ = error_.what();                                                                 \
+      for (const std::string part_ : {__VA_ARGS__})                                                               \
+        if (message_.find(part_) == std::string::npos)                                                            \
           blip2_test::fail(__FILE__, __LINE__, "message of " #statement " lacks \"" + part_ + "\": " + message_); \
-    }                                                                                                   \
-    if (!threw_) blip2_test::fail(__FILE__, __LINE__, #statement " did not throw");                    \
+    }                                                                                                             \
+    if (!threw_) blip2_test::fail(__FILE__, __LINE__, #statement " did not throw");                               \
   } while (0)

@@ -99,12 +99,12 @@ TEST_CASE(t5_relative_position_bucket) {
   // 8 + floor(ln(n/8) / ln(16) * 8), at most 15: n=11 -> 8 + floor(0.919) = 8, 12 -> 9 (1.170), 23 -> 11 (3.047),
   // 45 -> 12 (4.984), 100 -> 15 (7.288), 200 -> 15 (capped from 17).
   const auto after = buckets_for(encoder, 201, 0, 0);  // relative position = key - 0
-  const std::vector<std::pair<int64_t, int64_t>> after_expected = {
-      {0, 0}, {1, 17}, {7, 23}, {8, 24}, {11, 24}, {12, 25}, {23, 27}, {45, 28}, {100, 31}, {200, 31}};
+  const std::vector<std::pair<int64_t, int64_t>> after_expected = {{0, 0},   {1, 17},  {7, 23},  {8, 24},   {11, 24},
+                                                                   {12, 25}, {23, 27}, {45, 28}, {100, 31}, {200, 31}};
   for (const auto& [n, bucket] : after_expected) EXPECT_EQ(after[n], bucket);
   const auto before = buckets_for(encoder, 201, 200, 0);  // relative position = key - 200
-  const std::vector<std::pair<int64_t, int64_t>> before_expected = {
-      {199, 1}, {188, 9}, {155, 12}, {100, 15}, {0, 15}, {200, 0}};
+  const std::vector<std::pair<int64_t, int64_t>> before_expected = {{199, 1},  {188, 9}, {155, 12},
+                                                                    {100, 15}, {0, 15},  {200, 0}};
   for (const auto& [key, bucket] : before_expected) EXPECT_EQ(before[key], bucket);
   EXPECT_EQ(buckets_for(encoder, 201, 0, 1)[12], int64_t{125});  // head 1 reads column 1 of the table
 

@@ -34,10 +34,10 @@ TEST_CASE(safetensors_round_trip) {
   auto u8 = torch::tensor({0, 255, 7}, torch::kUInt8);
   auto flags = torch::tensor({true, false});
   auto non_contiguous = torch::arange(6, torch::kFloat64).view({2, 3}).t();  // written as its (3, 2) values
-  blip2::save_safetensors(path,
-                          {{"z.f32", f32}, {"a.bf16", bf16}, {"m.i64", i64}, {"u8", u8}, {"flags", flags},
-                           {"transposed", non_contiguous}},
-                          {{"format", "pt"}});
+  blip2::save_safetensors(
+      path,
+      {{"z.f32", f32}, {"a.bf16", bf16}, {"m.i64", i64}, {"u8", u8}, {"flags", flags}, {"transposed", non_contiguous}},
+      {{"format", "pt"}});
 
   blip2::SafetensorsFile file(path);
   EXPECT_EQ(file.path(), path);
@@ -47,8 +47,8 @@ TEST_CASE(safetensors_round_trip) {
 
   // Expected dtype string, shape and byte size per tensor, worked out from the format's definition.
   const std::map<std::string, std::tuple<std::string, std::vector<int64_t>, uint64_t>> expected = {
-      {"z.f32", {"F32", {2, 3}, 24}}, {"a.bf16", {"BF16", {4}, 8}},       {"m.i64", {"I64", {2}, 16}},
-      {"u8", {"U8", {3}, 3}},         {"flags", {"BOOL", {2}, 2}},        {"transposed", {"F64", {3, 2}, 48}}};
+      {"z.f32", {"F32", {2, 3}, 24}}, {"a.bf16", {"BF16", {4}, 8}}, {"m.i64", {"I64", {2}, 16}},
+      {"u8", {"U8", {3}, 3}},         {"flags", {"BOOL", {2}, 2}},  {"transposed", {"F64", {3, 2}, 48}}};
   uint64_t total = 0;
   for (const auto& [name, want] : expected) {
     auto it = file.tensors().find(name);
@@ -109,30 +109,30 @@ TEST_CASE(safetensors_rejects_bad_headers) {
   blip2_test::says("overlapping ranges, truncated data, a header longer than the file, wrong sizes, unknown dtypes");
   blip2_test::TempDir dir;
   const std::string twelve(12, '\0');
-  EXPECT_THROWS_WITH(blip2::SafetensorsFile(blip2_test::write_raw_safetensors(
-                        dir.file("overlap.safetensors"),
-                        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                        R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                        twelve)),
-                    "Invalid safetensors file", "\"a\" [0, 8] and \"b\" [4, 12] overlap");
-  EXPECT_THROWS_WITH(blip2::SafetensorsFile(blip2_test::write_raw_safetensors(
-                        dir.file("truncated.safetensors"),
-                        R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", twelve)),
-                    "data_offsets [0, 16] run past the end of the data (12 bytes)", "truncated");
-  EXPECT_THROWS_WITH(blip2::SafetensorsFile(blip2_test::write_raw_safetensors(dir.file("long-header.safetensors"),
-                                                                             "{}", twelve, 1000)),
-                    "header length 1000 runs past the end of the file (22 bytes)");
-  EXPECT_THROWS_WITH(blip2::SafetensorsFile(blip2_test::write_raw_safetensors(
-                        dir.file("size.safetensors"), R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})",
-                        twelve)),
-                    "\"a\" has 8 bytes but shape [3] of F32 needs 12");
-  EXPECT_THROWS_WITH(blip2::SafetensorsFile(blip2_test::write_raw_safetensors(
-                        dir.file("dtype.safetensors"), R"({"a":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}})",
-                        twelve)),
-                    "\"a\" has unknown dtype \"F4\"");
   EXPECT_THROWS_WITH(blip2::SafetensorsFile(
-                        blip2_test::write_raw_safetensors(dir.file("not-json.safetensors"), "{\"a\":", twelve)),
-                    "header is not JSON");
+                         blip2_test::write_raw_safetensors(dir.file("overlap.safetensors"),
+                                                           R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                                           R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                                                           twelve)),
+                     "Invalid safetensors file", "\"a\" [0, 8] and \"b\" [4, 12] overlap");
+  EXPECT_THROWS_WITH(
+      blip2::SafetensorsFile(blip2_test::write_raw_safetensors(
+          dir.file("truncated.safetensors"), R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", twelve)),
+      "data_offsets [0, 16] run past the end of the data (12 bytes)", "truncated");
+  EXPECT_THROWS_WITH(blip2::SafetensorsFile(
+                         blip2_test::write_raw_safetensors(dir.file("long-header.safetensors"), "{}", twelve, 1000)),
+                     "header length 1000 runs past the end of the file (22 bytes)");
+  EXPECT_THROWS_WITH(
+      blip2::SafetensorsFile(blip2_test::write_raw_safetensors(
+          dir.file("size.safetensors"), R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", twelve)),
+      "\"a\" has 8 bytes but shape [3] of F32 needs 12");
+  EXPECT_THROWS_WITH(
+      blip2::SafetensorsFile(blip2_test::write_raw_safetensors(
+          dir.file("dtype.safetensors"), R"({"a":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}})", twelve)),
+      "\"a\" has unknown dtype \"F4\"");
+  EXPECT_THROWS_WITH(
+      blip2::SafetensorsFile(blip2_test::write_raw_safetensors(dir.file("not-json.safetensors"), "{\"a\":", twelve)),
+      "header is not JSON");
   {
     std::ofstream(dir.file("short.safetensors"), std::ios::binary) << "abc";
   }
@@ -160,9 +160,9 @@ TEST_CASE(params_load_reports_all) {
                                 {"stray.weight", torch::zeros({1})}});
   const torch::Device cpu(torch::kCPU);
   EXPECT_THROWS_WITH(params.load(blip2::WeightFiles::open_file(bad), torch::kFloat32, cpu),
-                    "missing tensors (1):\n    other.weight",
-                    "mis-shaped tensors (1):\n    layer.weight has shape [3, 2]", "expects [2, 3]",
-                    "unexpected tensors (1):\n    stray.weight");
+                     "missing tensors (1):\n    other.weight",
+                     "mis-shaped tensors (1):\n    layer.weight has shape [3, 2]", "expects [2, 3]",
+                     "unexpected tensors (1):\n    stray.weight");
   EXPECT(!weight.defined());  // nothing copied before the checks pass
 
   const std::string good = dir.file("good.safetensors");

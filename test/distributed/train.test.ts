@@ -1,6 +1,7 @@
 // Data-parallel training through the CLI (`train --nproc 2`, c10d/Gloo on loopback) against one process on the same
-// global batches: the final adapters and the logged losses agree, and sharded validation gives one process's captions; a killed rank stops the other within 60 s; a
-// 2-rank run killed with -9 resumes to the adapters of an uninterrupted 2-rank run.
+// global batches: the final adapters and the logged losses agree, and sharded validation gives one process's captions;
+// a killed rank stops the other within 60 s; a 2-rank run killed with -9 resumes to the adapters of an uninterrupted
+// 2-rank run.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,8 +2,9 @@
  * One rank of a distributed test, started by test/distributed/*.test.ts with torchrun's environment variables:
  *   node --import tsx test/helpers/dist-rank.ts <scenario> <out.json> [fingerprint]
  * Scenarios: reduce (each op on rank-dependent values), grads (this rank's half of a batch on the tiny model,
- * gradients reduced, the global norm that one clipped AdamW step sees), die (rank 1 is killed with SIGKILL after joining; rank 0 then
- * attempts a collective), join (only joins). Writes what it saw to out.json; an error is written as { error }.
+ * gradients reduced, the global norm that one clipped AdamW step sees), die (rank 1 is killed with SIGKILL after
+ * joining; rank 0 then attempts a collective), join (only joins). Writes what it saw to out.json; an error is written
+ * as { error }.
  */
 import { writeFileSync } from 'node:fs';
 import { Blip2Model } from '../../lib/model/blip2-model.js';

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { readSafetensorsFile } from '../../lib/io/safetensors.js';
 import { FIXTURES, TINY } from './paths.js';
 
-/** One suite of caption-metrics/scorer_edge_cases.json (real pycocoevalcap Bleu, Rouge and Cider on tokenized captions). */
+/**
+ * One suite of caption-metrics/scorer_edge_cases.json (real pycocoevalcap Bleu, Rouge and Cider on tokenized captions).
+ */
 export interface ScorerEdgeCase {
   name: string;
   gts: Record<string, string[]>;

@@ -72,7 +72,9 @@ export interface FakeHub {
   url: string;
   repos: Map<string, HubRepo>;
   requests: RecordedRequest[];
-  /** The next full or ranged GET of `file` (not the 1-byte probe) sends `bytes` bytes, then the connection is closed. */
+  /**
+   * The next full or ranged GET of `file` (not the 1-byte probe) sends `bytes` bytes, then the connection is closed.
+   */
   cutNext(file: string, bytes: number): void;
   /** The next full or ranged GET of `file` sends `bytes` bytes, then nothing more while the connection stays open. */
   stallNext(file: string, bytes: number): void;

@@ -40,7 +40,10 @@ export function tinyRunData(root: string) {
   };
 }
 
-/** Writes the run tests' splits into `root` (`trainImages` training images, 4 validation images); returns the config's `data`. */
+/**
+ * Writes the run tests' splits into `root` (`trainImages` training images, 4 validation images); returns the config's
+ * `data`.
+ */
 export async function writeTinyRunData(root: string, trainImages = 8) {
   await writeTinyVizWiz(root, 'train', trainImages);
   await writeTinyVizWiz(root, 'val', 4, 100);

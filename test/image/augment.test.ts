@@ -235,7 +235,8 @@ describe('colour jitter (PIL ImageEnhance arithmetic)', () => {
   });
 
   it('contrast blends with the rounded mean luma', () => {
-    // L of black and white pixels: 0 and 255, mean 127.5 -> int(128.0) = 128; 128 + 0.5 * (0 - 128) = 64, 128 + 0.5 * 127 = 191.5 -> 191.
+    // L of black and white pixels: 0 and 255, mean 127.5 -> int(128.0) = 128;
+    // 128 + 0.5 * (0 - 128) = 64, 128 + 0.5 * 127 = 191.5 -> 191.
     const bw: RgbImage = { data: new Uint8Array([0, 0, 0, 255, 255, 255]), width: 2, height: 1, channels: 3 };
     expect(Array.from(adjustContrast(bw, 0.5).data)).toEqual([64, 64, 64, 191, 191, 191]);
     expect(Buffer.compare(adjustContrast(image, 1).data, image.data)).toBe(0);

@@ -150,7 +150,7 @@ describe('one JSON file reader in lib/', () => {
     // Each parses text that is not a whole JSON file, so readJsonFile does not apply.
     const reasons: Record<string, string> = {
       'io/json.ts': 'the reader itself',
-      'io/safetensors.ts': "the JSON header inside a binary .safetensors file",
+      'io/safetensors.ts': 'the JSON header inside a binary .safetensors file',
       'train/run.ts': 'its own config text, and the JSON Lines step log (a line cut short by a kill is dropped)',
       'train/run-lock.ts': 'the lock file, where a torn or empty file means its writer died while writing it',
       'synth/report.ts': 'the JSON Lines step log',

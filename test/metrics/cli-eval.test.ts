@@ -26,7 +26,8 @@ async function runEval(args: string[]) {
 const dir = mkdtempSync(join(tmpdir(), 'cli-eval-'));
 const refsFile = join(dir, 'refs.json');
 const predsFile = join(dir, 'preds.json');
-// scorer_edge_cases.json "three_images_mixed": its captions are already PTB-tokenized, so the tokenizer leaves them unchanged
+// scorer_edge_cases.json "three_images_mixed": its captions are already PTB-tokenized, so the tokenizer leaves them
+// unchanged
 const suite = scorerEdgeCase('three_images_mixed');
 const ids = Object.keys(suite.gts);
 writeFileSync(refsFile, JSON.stringify({

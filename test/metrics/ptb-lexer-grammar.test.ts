@@ -75,8 +75,8 @@ describe('hashtags and mentions', () => {
 // LIKELYURL's second alternative spells its label class [^ \t\n\f\r\"`'<>|.!?(){},-_$]: inside a JFlex class `,-_`
 // is the range U+002C-U+005F, so a label cannot hold a digit, an upper-case letter, `:`, `/` or `@` (the 2013 and the
 // 2017-2021 grammars alike). EMAIL is the 2013 grammar's (and the 2014 Spanish and French lexers', adapted from it):
-// [a-zA-Z0-9][^ \t\n\f\r\"<>|()\u00A0]*@([^ \t\n\f\r\"<>|().\u00A0]+\.)*([^ \t\n\f\r\"<>|().\u00A0]+): no dot needed after
-// the @, and the last part stops only at those characters and a period.
+// [a-zA-Z0-9][^ \t\n\f\r\"<>|()\u00A0]*@([^ \t\n\f\r\"<>|().\u00A0]+\.)*([^ \t\n\f\r\"<>|().\u00A0]+): no dot needed
+// after the @, and the last part stops only at those characters and a period.
 describe('URLs and e-mail', () => {
   check([
     ['FULLURL cannot end in a period', 'see https://t.co/abc.', 'see https://t.co/abc .'],

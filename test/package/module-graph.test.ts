@@ -1,5 +1,6 @@
 // The module graph of lib/ has no cycles and every import goes to the same layer or a lower one
-// (scripts/module-graph.mjs holds the layer table); the checker itself is shown to fail on graphs that break either rule.
+// (scripts/module-graph.mjs holds the layer table); the checker itself is shown to fail on graphs that break either
+// rule.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

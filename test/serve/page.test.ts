@@ -159,7 +159,8 @@ describe('demo page', () => {
     await page.keyboard.press('Enter');
     const values = () => page.evaluate(() => ['prompt', 'max-new-tokens', 'min-new-tokens', 'num-beams', 'length-penalty', 'no-repeat-ngram-size']
       .map((id) => document.getElementById(id)!.value));
-    // the seed's demo (issue 17): prompt "caption", 40 tokens, min_new_tokens 20, length_penalty 1.15, no_repeat_ngram_size 3; beams untouched
+    // the seed's demo (issue 17): prompt "caption", 40 tokens, min_new_tokens 20, length_penalty 1.15,
+    // no_repeat_ngram_size 3; beams untouched
     expect(await values()).toEqual(['caption', '40', '20', '1', '1.15', '3']);
     expect(await page.locator('#max-new-tokens-value').textContent()).toBe('40');
     expect(await page.locator('#status').textContent())

@@ -236,14 +236,13 @@ describe('abandoned work on the tiny model', () => {
     try {
       let tokens = 0;
       let outcome: string | undefined;
-      let client: RawConnection | undefined;
       // 64 tokens forced; the client hangs up when the second one is out
       const captioner: CaptionerLike = {
-        caption: (images, o) => real.caption(images, { ...o, onError: 'throw', maxNewTokens: 64, minNewTokens: 64, onToken: () => { if (++tokens === 2) client!.socket.destroy(); } })
+        caption: (images, o) => real.caption(images, { ...o, onError: 'throw', maxNewTokens: 64, minNewTokens: 64, onToken: () => { if (++tokens === 2) client.socket.destroy(); } })
           .then((r) => { outcome = 'finished'; return r; }, (e: Error) => { outcome = e.name; throw e; }),
       };
       const { port, url } = await listen({}, captioner);
-      client = await open(port);
+      const client = await open(port);
       client.socket.write(postHead(port, pngBytes.length));
       client.socket.write(pngBytes);
       await waitFor('caption stopped', () => outcome !== undefined, 20_000);

@@ -199,7 +199,7 @@ describe('adapter errors', () => {
     const config = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'));
     writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ ...config, r: 8 }));
     await expect(model.loadAdapter(dir)).rejects.toThrow(
-      /^Adapter does not match the model \(104 problems\):\n  base_model\.model\.[^\n]+ has shape \[4, \d+\] but the model expects \[8, \d+\]/,
+      /^Adapter does not match the model \(104 problems\):\n {2}base_model\.model\.[^\n]+ has shape \[4, \d+\] but the model expects \[8, \d+\]/,
     );
     expect(model.loraConfig).toBeUndefined();
   });
@@ -209,7 +209,7 @@ describe('adapter errors', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q'] }));
     copyFileSync(join(TINY, 'lora-init.safetensors'), join(dir, 'adapter_model.safetensors'));
-    await expect(model.loadAdapter(dir)).rejects.toThrow(/^Adapter does not match the model \(\d+ problems\):\n  unexpected base_model\.model\./);
+    await expect(model.loadAdapter(dir)).rejects.toThrow(/^Adapter does not match the model \(\d+ problems\):\n {2}unexpected base_model\.model\./);
   });
 
   it('a corrupt adapter file', async () => {

@@ -134,7 +134,10 @@ describe('a short run of each preset on the built-in synthetic data', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  /** The preset at tiny scale: the tiny model, the synthetic splits, one or two steps per stage; every recipe setting kept. */
+  /**
+   * The preset at tiny scale: the tiny model, the synthetic splits, one or two steps per stage; every recipe setting
+   * kept.
+   */
   function shrink(json: Record<string, unknown>, outDir: string): Record<string, unknown> {
     return {
       ...json, model: TINY_MODEL, outDir, threads: 1,

@@ -1,7 +1,7 @@
 // A run stopped after step k and resumed from its checkpoint ends with exactly the adapter of an uninterrupted run
 // (adapter dropout on, so the generator state has to be restored too).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Blip2Model, type ForwardInputs } from '../../lib/model/blip2-model.js';

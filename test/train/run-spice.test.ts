@@ -77,7 +77,8 @@ describe('train with a SPICE jar', () => {
       stages: [{ name: 'lora', epochs: 1, batchSize: 2, lr: 1e-3, schedule: 'constant', evalEverySteps: 1 }],
     }));
 
-    // zero-shot, then one validation after each of the stage's 2 steps (4 images, batches of 2; the second is the epoch's end)
+    // zero-shot, then one validation after each of the stage's 2 steps (4 images, batches of 2; the second is the
+    // epoch's end)
     const evalDirs = ['zero-shot', ...readdirSync(join(outDir, 'stages', '1-lora')).filter((d) => d.startsWith('eval-')).sort().map((d) => join('stages', '1-lora', d))];
     expect(evalDirs).toEqual(['zero-shot', 'stages/1-lora/eval-1', 'stages/1-lora/eval-2']);
     const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { jar: string; images: { image_id: string; test: string }[] });
