@@ -95,7 +95,10 @@ export function trainingPrompt(captioner: Blip2Captioner, spec: RunSpec, batch: 
   };
 }
 
-/** Training labels ({@link Blip2Captioner.labels}): −100 on padding, truncated to `labelMaxLength` tokens (EOS kept) when set. */
+/**
+ * Training labels ({@link Blip2Captioner.labels}): −100 on padding, truncated to `labelMaxLength` tokens (EOS kept)
+ * when set.
+ */
 export function trainingLabels(captioner: Blip2Captioner, spec: RunSpec, captions: readonly string[]): number[][] {
   const prompted = spec.prompt !== undefined && spec.prompt !== '';
   return captioner.labels(captions, spec.labelMaxLength === undefined ? { prompted } : { maxLength: spec.labelMaxLength, prompted });
