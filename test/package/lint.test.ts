@@ -1,6 +1,6 @@
-// `npm test` runs the linters, as `npm run lint` does: ESLint (typescript-eslint and @stylistic rules, eslint.config.js)
-// over lib/, test/, benchmarks/ and scripts/, and clang-format (.clang-format, the WebAssembly build of
-// @wasm-fmt/clang-format, so no system package is needed) over src/, binding/ and test/cpp. Each is also shown to
+// `npm test` runs the linters, as `npm run lint` does: ESLint (typescript-eslint and @stylistic rules,
+// eslint.config.js) over lib/, test/, benchmarks/ and scripts/, and clang-format (.clang-format, the WebAssembly build
+// of @wasm-fmt/clang-format, so no system package is needed) over src/, binding/ and test/cpp. Each is also shown to
 // fail on a snippet that breaks the house style.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,8 @@ function run(command: string, args: string[], input?: string): Promise<{ code: n
     child.stdout.on('data', (d: Buffer) => { output += d; });
     child.stderr.on('data', (d: Buffer) => { output += d; });
     child.on('error', reject);
+    // clang-format colours its messages
+    // eslint-disable-next-line no-control-regex
     child.on('close', (code) => resolve({ code: code ?? 1, output: output.replace(/\x1b\[[0-9;]*m/g, '') }));
     child.stdin.end(input ?? '');
   });
