@@ -172,7 +172,8 @@ export function padPrompts(
 }
 
 /**
- * Captions images in batches (with a seed, batch k samples with seed + k). Returns one {@link Caption} per image, or an array of numReturnSequences
+ * Captions images in batches (with a seed, batch k samples with seed + k). Returns one {@link Caption} per image, or an
+ * array of numReturnSequences
  * captions per image (best first for beam search) when numReturnSequences > 1; with `onError: 'skip'` an image that
  * cannot be loaded gets a {@link CaptionFailure}.
  */

@@ -21,7 +21,9 @@ import { GENERATION_LIMITS, GENERATION_OPTIONS, MAX_TOKEN_ID, checkScalarOption,
 
 export { GENERATION_LIMITS };
 
-/** `earlyStopping` as in HF: `true` stops at numBeams finished hypotheses, `false` uses a heuristic, `'never'` is exact. */
+/**
+ * `earlyStopping` as in HF: `true` stops at numBeams finished hypotheses, `false` uses a heuristic, `'never'` is exact.
+ */
 export type EarlyStopping = boolean | 'never';
 
 /** A fully resolved generation configuration (every field set). */
@@ -65,7 +67,9 @@ export interface GenerationConfig {
   suppressUndecodable: boolean;
   /** Seed of the sampling generator (xoshiro128**); undefined draws a fresh seed per call. */
   seed: number | undefined;
-  /** Return the processed per-step scores (HF `output_scores`); keeps finished rows running as HF does. Default false. */
+  /**
+   * Return the processed per-step scores (HF `output_scores`); keeps finished rows running as HF does. Default false.
+   */
   outputScores: boolean;
   /** Return log p(token) under the model (log-softmax of the raw logits) for every generated token. Default false. */
   outputTokenLogprobs: boolean;

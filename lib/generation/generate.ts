@@ -25,9 +25,15 @@ import {
 export interface GenerateHooks {
   /** Called for every generated token of every row (greedy search and sampling only). */
   onToken?: (event: TokenEvent) => void;
-  /** Ids ≥ this cannot be decoded (the tokenizer's size); they are suppressed unless config.suppressUndecodable is false. */
+  /**
+   * Ids ≥ this cannot be decoded (the tokenizer's size); they are suppressed unless config.suppressUndecodable is
+   * false.
+   */
   decodableVocabSize?: number;
-  /** Defaults under the call's options, e.g. the model directory's generation_config.json ({@link readGenerationOptions}). */
+  /**
+   * Defaults under the call's options, e.g. the model directory's generation_config.json
+   * ({@link readGenerationOptions}).
+   */
   defaults?: GenerationOptions;
   /** Cancels the call between decoder steps: it rejects with an AbortError and the decoder session is freed. */
   signal?: AbortSignal;

@@ -62,7 +62,10 @@ export const GENERATION_LIMITS = Object.freeze({
   temperature: [0.01, 10] as const,
   /** Repetition penalty range. */
   repetitionPenalty: [1e-6, 1e6] as const,
-  /** Beam length penalty range: length ** ±10 stays finite in fp32 up to the length bound; ±1e6 gave scores of -0 and -Infinity. */
+  /**
+   * Beam length penalty range: length ** ±10 stays finite in fp32 up to the length bound; ±1e6 gave scores of -0 and
+   * -Infinity.
+   */
   lengthPenalty: [-10, 10] as const,
 });
 

@@ -24,7 +24,9 @@ export function applyProcessors(list: readonly LogitsProcessor[], sequences: rea
   for (const p of list) p.process(sequences, scores, vocab);
 }
 
-/** HF MinLengthLogitsProcessor: EOS is -inf while the decoder sequence (start token included) is shorter than minLength. */
+/**
+ * HF MinLengthLogitsProcessor: EOS is -inf while the decoder sequence (start token included) is shorter than minLength.
+ */
 export class MinLengthProcessor implements LogitsProcessor {
   constructor(readonly minLength: number, readonly eosTokenIds: readonly number[]) {}
 
@@ -221,11 +223,15 @@ export interface ProcessorContext {
   decodableVocabSize?: number;
   /** The model's vocabulary (score row width). */
   vocabSize: number;
-  /** Tokens before the first generated one in the sequences the processors see: 1 (T5's start token, the default) or 0. */
+  /**
+   * Tokens before the first generated one in the sequences the processors see: 1 (T5's start token, the default) or 0.
+   */
   promptLength?: number;
 }
 
-/** The logits processors a config asks for, in HF's order (`_get_logits_processor`), then undecodable-id suppression. */
+/**
+ * The logits processors a config asks for, in HF's order (`_get_logits_processor`), then undecodable-id suppression.
+ */
 export function buildLogitsProcessors(config: GenerationConfig, context: ProcessorContext): LogitsProcessor[] {
   const list: LogitsProcessor[] = [];
   if (config.repetitionPenalty !== 1) list.push(new RepetitionPenaltyProcessor(config.repetitionPenalty));

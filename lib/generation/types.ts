@@ -5,7 +5,9 @@ import type { LogitsProcessor } from './processors.js';
 
 export type { DecoderSession, StepOptions } from '../model/decoder.js';
 
-/** Model inputs of one batch: pixel values and the prompt (right-padded for T5, left-padded for a decoder-only model). */
+/**
+ * Model inputs of one batch: pixel values and the prompt (right-padded for T5, left-padded for a decoder-only model).
+ */
 export interface DecodingInputs {
   /** NCHW float32 pixel values [B, 3, H, W]. */
   pixelValues: { data: Float32Array; shape: number[] };

@@ -274,7 +274,8 @@ export class Blip2Model {
 
   /**
    * Attaches fresh LoRA adapters (PEFT initialisation) to the Linear layers selected by `targetModules`
-   * (default: the model family's, the paper's for Flan-T5); everything else stays frozen. Replaces adapters attached before.
+   * (default: the model family's, the paper's for Flan-T5); everything else stays frozen. Replaces adapters attached
+   * before.
    * Returns the trainable-vs-total parameter report.
    */
   async addLora(options?: LoraOptions): Promise<LoraSummary> {

@@ -1,7 +1,8 @@
 /**
  * BLIP-2 `config.json`: parsed, validated and completed with Hugging Face's defaults (transformers 4.44's
  * Blip2Config / Blip2VisionConfig / Blip2QFormerConfig / T5Config / OPTConfig), then handed to the native side as a
- * plain object. The language model is T5 (Flan-T5) or OPT, told apart by `text_config.model_type`. Keys this library does not use are kept out of the resolved config but are not errors: real
+ * plain object. The language model is T5 (Flan-T5) or OPT, told apart by `text_config.model_type`. Keys this library
+ * does not use are kept out of the resolved config but are not errors: real
  * models' config.json files carry many (architectures, torch_dtype, dropout rates, ...).
  */
 import { stat } from 'node:fs/promises';
@@ -83,7 +84,10 @@ export interface OptTextConfig {
   max_position_embeddings: number;
   /** Layer norm before attention and FFN (pre-LN, true for all OPT but 350m) or after. Default true. */
   do_layer_norm_before: boolean;
-  /** Width of the token embeddings; project_in / project_out exist when it differs from hidden_size. Default hidden_size. */
+  /**
+   * Width of the token embeddings; project_in / project_out exist when it differs from hidden_size. Default
+   * hidden_size.
+   */
   word_embed_proj_dim: number;
   /** FFN activation. Default "relu". */
   activation_function: string;
@@ -115,7 +119,9 @@ export interface Blip2Config {
   text_config: TextConfig;
 }
 
-/** The activation functions a config may name (hidden_act, dense_act_fn): the addon's `native().names().activations`. */
+/**
+ * The activation functions a config may name (hidden_act, dense_act_fn): the addon's `native().names().activations`.
+ */
 export const ACTIVATIONS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'silu', 'swish'];
 
 export { ConfigError };

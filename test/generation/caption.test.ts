@@ -126,7 +126,8 @@ describe('blip2-progressive caption', () => {
       if (home === undefined) delete process.env.BLIP2_PROGRESSIVE_HOME;
       else process.env.BLIP2_PROGRESSIVE_HOME = home;
     }
-    // checked against the model's generation defaults before the model loads, as a usage error (exit code 2) in flag names
+    // checked against the model's generation defaults before the model loads, as a usage error (exit code 2) in flag
+    // names
     await expect(runCli([IMAGES[0]!, '--model', TINY_MODEL, '--num-beams', '2', '--num-return-sequences', '3'])).rejects.toThrow(
       new UsageError('--num-return-sequences 3 is more than --num-beams 2: beam search gives at most num-beams captions per image'));
     await expect(runCli([IMAGES[0]!, '--model', TINY_MODEL, '--min-new-tokens', '3', '--max-new-tokens', '2000'])).rejects.toThrow(

@@ -102,7 +102,8 @@ describe('beam search (2 beams, worked by hand)', () => {
     expect(heuristic.sessions[0]!.steps).toBe(4);
     expect(trimmedSequence(out, 0)).toEqual([0, 3, 2, 1]);
     // 'never' (lengthPenalty 1) divides the best candidate by maxLength - 1 = 10, not by the current length:
-    // step 4: ln(.0225)/10 = -0.38 > -0.602, step 5: ln(.00675)/10 = -0.50 > -0.602, step 6: ln(.002025)/10 = -0.62: done
+    // step 4: ln(.0225)/10 = -0.38 > -0.602, step 5: ln(.00675)/10 = -0.50 > -0.602, step 6: ln(.002025)/10 = -0.62:
+    // done
     const never = model();
     await generate(never, fakeInputs([0]), { numBeams: 2, maxNewTokens: 10, earlyStopping: 'never' });
     expect(never.sessions[0]!.steps).toBe(6);

@@ -52,7 +52,8 @@ describe('family descriptors', () => {
     const golden = read(join(optFixture, 'lora.json')).targets as string[];
     const targets = MODEL_FAMILIES.opt.defaultLoraTargetModules;
     expect(golden.filter((name) => !matches(name, targets))).toEqual([]);
-    // every 2-D weight of layers 0 and 1 of blip2-opt-2.7b's tensor list that the default picks: the tiny model's golden targets
+    // every 2-D weight of layers 0 and 1 of blip2-opt-2.7b's tensor list that the default picks: the tiny model's
+    // golden targets
     const manifest = read(join(optFixture, 'full-size', 'full-size-manifest.json')) as { tensors: { name: string; shape: number[] }[] };
     const linear = manifest.tensors.filter((t) => t.shape.length === 2 && t.name.endsWith('.weight')).map((t) => t.name.slice(0, -'.weight'.length));
     const inTinyLayers = (name: string) => /^language_model\.model\.decoder\.layers\.[01]\./.test(name) || /^qformer\.encoder\.layer\.[01]\./.test(name);

@@ -26,7 +26,10 @@ describe('name lists', () => {
 });
 
 describe('config', () => {
-  /** The fields of the resolved config that only TypeScript reads: feed_forward_proj becomes is_gated_act and dense_act_fn. */
+  /**
+   * The fields of the resolved config that only TypeScript reads: feed_forward_proj becomes is_gated_act and
+   * dense_act_fn.
+   */
   const typescriptOnly = new Set(['model_type', 'text_config.feed_forward_proj']);
 
   it.each([

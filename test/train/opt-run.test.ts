@@ -24,7 +24,8 @@ describe('OPT training', () => {
   it('labels: the caption tokens that follow the prompt in the joined text, then EOS', async () => {
     const captioner = await Blip2Captioner.fromPretrained(TINY_OPT_MODEL, { threads: 1 });
     try {
-      // tokenizer-cases.json: "a photo of a cat sitting on a wooden table" is [2, 68, 441, 428, 292, 323, 494, 396, 292, 417, 435]
+      // tokenizer-cases.json: "a photo of a cat sitting on a wooden table" is [2, 68, 441, 428, 292, 323, 494, 396,
+      // 292, 417, 435]
       const cases = JSON.parse(readFileSync(join(TINY_OPT, 'tokenizer-cases.json'), 'utf8')) as { cases: { text: string; ids: number[] }[] };
       const joined = cases.cases.find((c) => c.text === 'a photo of a cat sitting on a wooden table')!.ids;
       expect(captioner.labels(['a cat sitting on a wooden table', 'a cat'], { prompted: true })).toEqual([
