@@ -53,7 +53,7 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
     .addHelpText('after', `
 Examples:
-  $ blip2-progressive bench             # the full run (about 11.5 minutes on 2 cores the first time, 4 once data and pretraining are cached)
+  $ blip2-progressive bench             # the full run (about 12.5 minutes on 2 cores the first time, 4.5 once data and pretraining are cached)
   $ blip2-progressive bench --quick     # every part, shrunken
   $ blip2-progressive bench --stage-seed 1   # same data and pretrained model, stages with another seed
   $ blip2-progressive bench --seeds 3 --pretrain-seeds 2   # 6 runs: each stage's gain as a 95 % interval
@@ -83,8 +83,9 @@ Examples:
       if (flags.seeds !== undefined) {
         const k = flags.seeds;
         const m = flags.pretrainSeeds ?? 2;
-        // measured on 2 cores at full scale: pretraining ~7 min, the stages of one run ~3.5 min (quick: seconds)
-        const [pretrainMin, runMin] = flags.quick ? [0.2, 0.3] : [7, 3.5];
+        // measured on 2 cores at full scale: pretraining ~7 min, the stages of one run ~3.5 min and scoring its five
+        // models on the test split ~1 min (quick: seconds)
+        const [pretrainMin, runMin] = flags.quick ? [0.2, 0.3] : [7, 4.5];
         logger.info(`${k * m} runs (${k} stage seeds × ${m} pretrained models): up to ~${Math.ceil(m * pretrainMin + k * m * runMin)} minutes on 2 cores ` +
           'when nothing is cached yet (cached data, pretrained models and finished runs are reused)');
         const sweep = await runSynthBenchmarkSeeds({

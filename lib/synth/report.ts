@@ -101,7 +101,7 @@ function noiseSection(noise: NonNullable<ReportInput['noise']>): string {
   return `<h2>Which differences are within noise</h2>
 <table class="results" id="noise"><thead><tr><th>stage</th><th>over</th><th>test CIDEr difference</th><th>noise bound</th><th>verdict</th></tr></thead>
 <tbody>${rows}</tbody></table>
-<p>${escapeHtml(noise.rule)}.</p>`;
+<p>${escapeHtml(noise.rule).replace(/`([^`]+)`/g, '<code>$1</code>')}.</p>`;
 }
 
 /** The multi-seed sweep: mean ± sd per stage and the paired gains with their 95 % intervals, as error bars. */

@@ -22,6 +22,8 @@ describe('benchmark design (quick scale)', () => {
     expect(result.data.manifest.images['assistive/scst']).toBe(12);
     expect(result.data.manifest.parameters.trainViews).toBe('one-sided');
     expect(result.report.runDirs.length).toBe(2);
+    // the shipped noise reference is a full-scale, default-design sweep's: no labels here
+    expect(result.noise).toBeUndefined();
     const rl = JSON.parse(readFileSync(join(result.report.runDirs[1]!, 'config.json'), 'utf8'));
     expect(rl.train.file).toBe(join(root, 'data', 'assistive', 'annotations', 'scst.json'));
     expect(rl.stages.map((s: { init?: string }) => s.init)).toEqual([

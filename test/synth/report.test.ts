@@ -7,9 +7,21 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { QUICK_SCALE, runSynthBenchmark, type SynthBenchmarkResult } from '../../lib/synth/benchmark.js';
 import { TINY_MODEL } from '../helpers/paths.js';
+import type { NoiseReference } from '../../lib/synth/noise.js';
 
 // An image element as far as the code run in the page (evaluate) uses it; the project's own types are Node's, not the browser's.
 interface ImageElement { naturalWidth: number }
+
+// a reference for the quick scale (the shipped one is a full-scale sweep's): SCST's difference has none
+const REFERENCE: NoiseReference = {
+  source: 'bench --quick --seeds 3 --pretrain-seeds 1', cpu: 'a CPU', date: '2026-01-02', split: 'test',
+  design: { scale: 'quick', trainViews: 'all', scstPool: 0 },
+  differences: [
+    { stage: 'LoRA', over: 'zero-shot', sd: 0.1, n: 3 },
+    { stage: 'LoRA + DA', over: 'LoRA', sd: 0.1, n: 3 },
+    { stage: 'SCST, per-batch CIDEr (ablation)', over: 'LoRA + DA', sd: 0.1, n: 3 },
+  ],
+};
 
 let root: string;
 let result: SynthBenchmarkResult;
@@ -17,7 +29,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'blip2-bench-'));
-  result = await runSynthBenchmark({ outDir: root, scale: QUICK_SCALE, tokenizerDir: TINY_MODEL, threads: 1 });
+  result = await runSynthBenchmark({ outDir: root, scale: QUICK_SCALE, tokenizerDir: TINY_MODEL, threads: 1, noiseReference: REFERENCE });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -38,8 +50,10 @@ describe('built-in benchmark (quick scale)', () => {
     expect(result.test.every((r) => Object.keys(r.scores).length === 7)).toBe(true);
     // the test split has images of its own, so its scores are not the validation ones
     expect(result.test[0]!.scores.CIDEr).not.toBe(result.val[0]!.scores.CIDEr);
-    // quick scale: the shipped noise reference is a full-scale one, so no labels
-    expect(result.noise).toBeUndefined();
+    expect(result.noise!.labels.map((l) => [l.stage, l.over, l.label === 'no reference'])).toEqual([
+      ['LoRA', 'zero-shot', false], ['LoRA + DA', 'LoRA', false], ['LoRA + DA + SCST', 'LoRA + DA', true], ['SCST, per-batch CIDEr (ablation)', 'LoRA + DA', false],
+    ]);
+    expect(result.noise!.labels[0]!.difference).toBeCloseTo(result.test[1]!.scores.CIDEr! - result.test[0]!.scores.CIDEr!, 12);
     const written = JSON.parse(readFileSync(result.resultsPath, 'utf8'));
     expect([written.testImages, written.test, written.design]).toEqual([QUICK_SCALE.assistiveTest, result.test, { trainViews: 'all', scstPool: 0 }]);
     // every stage x (clean + 1 corruption x 2 severities)
@@ -60,6 +74,8 @@ describe('built-in benchmark (quick scale)', () => {
     expect(await page.locator('#training-charts svg polyline.series').count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#robustness-charts svg').count()).toBe(1);
     expect(await page.locator('.sample img').count()).toBe(8);
+    expect(await page.locator('#noise tbody tr').count()).toBe(4);
+    expect(await page.locator('#noise tbody tr td:last-child').nth(2).textContent()).toBe('no reference');
     const natural = await page.locator('.sample img').first().evaluate((img: ImageElement) => img.naturalWidth);
     expect(natural).toBe(64);
     expect(requests).toEqual([]);
