@@ -130,7 +130,7 @@ export interface SynthBenchmarkResult {
   val: ResultRow[];
   /** Test scores of the same models, in table order: the numbers to report. */
   test: ResultRow[];
-  /** Each test difference to the stage it builds on, labelled against the cross-seed spread (when a reference applies). */
+  /** Each test difference to the stage it builds on, labelled against the cross-seed spread (with a reference). */
   noise?: { labels: NoiseLabel[]; rule: string };
   robustness: RobustnessPoint[];
   reportPath: string;
@@ -162,7 +162,7 @@ interface ChosenModel {
   adapter?: string;
 }
 
-/** Runs the whole benchmark (reusing the dataset, the pretrained model, finished stages and test scores when present). */
+/** Runs the whole benchmark (reusing the dataset, the pretrained model, finished stages and test scores). */
 export async function runSynthBenchmark(options: SynthBenchmarkOptions): Promise<SynthBenchmarkResult> {
   const logger = options.logger ?? silentLogger;
   const scale = options.scale ?? FULL_SCALE;
@@ -369,7 +369,7 @@ async function withChosenModels(
   }
 }
 
-/** CIDEr of every stage's chosen model (the ablation left out) on part of the test set, under each corruption and severity. */
+/** CIDEr of every stage's chosen model (not the ablation) on part of the test set, per corruption and severity. */
 async function measureRobustness(
   pretrainedDir: string, chosen: ChosenModel[], scale: SynthBenchmarkScale,
   test: SynthSplitFiles, seed: number, options: SynthBenchmarkOptions,

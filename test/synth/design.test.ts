@@ -1,5 +1,6 @@
 // The benchmark's design knobs, shrunken (--quick scale): SCST on an image pool of its own runs as a second run
-// folder that starts from the augmented stage's adapter and trains on the pool; one-sided training views reach the data.
+// folder that starts from the augmented stage's adapter and trains on the pool; one-sided training views reach the
+// data.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

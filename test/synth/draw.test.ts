@@ -8,7 +8,7 @@ import { sampleScene, type Scene, type Shape } from '../../lib/synth/scene.js';
 
 const R = 20;
 
-function shapeScene(shape: Shape, view = IDENTITY_VIEW): Scene {
+function shapeScene(shape: Shape): Scene {
   return {
     layout: 'single',
     background: { kind: 'plain', rgb: [0, 0, 0] },

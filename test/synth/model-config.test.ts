@@ -12,7 +12,8 @@ import { TINY_MODEL } from '../helpers/paths.js';
 
 // Hand count (HF module tree, as in the tiny fixture checkpoint's keys):
 // vision: embeddings 96 (class) + 96·3·8·8 + 96 (patch conv) + 65·96 (positions) = 24,864;
-//   per layer qkv 3·96·96 + 3·96, projection 96·96 + 96, fc1 384·96 + 384, fc2 96·384 + 96, 2 layer norms 4·96 = 111,840; ×3;
+//   per layer qkv 3·96·96 + 3·96, projection 96·96 + 96, fc1 384·96 + 384, fc2 96·384 + 96, 2 layer norms 4·96
+//   = 111,840; ×3;
 //   post layer norm 192 → 360,576
 // Q-Former: query tokens 8·96, layer norm 192; per layer self- and cross-attention 2·(4·(96·96 + 96) + 192),
 //   intermediate_query 384·96 + 384, output_query 96·384 + 96 + 192 = 149,280; ×2 → 299,520

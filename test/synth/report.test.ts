@@ -9,7 +9,8 @@ import { QUICK_SCALE, runSynthBenchmark, type SynthBenchmarkResult } from '../..
 import { TINY_MODEL } from '../helpers/paths.js';
 import type { NoiseReference } from '../../lib/synth/noise.js';
 
-// An image element as far as the code run in the page (evaluate) uses it; the project's own types are Node's, not the browser's.
+// An image element as far as the code run in the page (evaluate) uses it; the project's own types are Node's, not the
+// browser's.
 interface ImageElement { naturalWidth: number }
 
 // a reference for the quick scale (the shipped one is a full-scale sweep's): SCST's difference has none

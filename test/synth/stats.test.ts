@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { meanSd, pairedDifference, tQuantile95 } from '../../lib/synth/stats.js';
 
-/** P(|T| < t) for Student's t with df degrees of freedom, by Simpson's rule on the density (independent of the table). */
+/** P(|T| < t) for Student's t with df degrees of freedom, by Simpson's rule on the density (not using the table). */
 function tCoverage(t: number, df: number): number {
   // Γ((ν+1)/2) / Γ(ν/2) by its recurrence from ν = 1 (1/√π) and ν = 2 (√π/2): r(ν+2) = r(ν)·(ν+1)/ν
   let r = df % 2 === 1 ? 1 / Math.sqrt(Math.PI) : Math.sqrt(Math.PI) / 2;

@@ -44,7 +44,8 @@ describe('intervals and categories', () => {
   });
 
   it('widens the y range to hold the intervals and draws the zero line for differences', () => {
-    // y from −0.2 to 0.6, padded by 10 % of 0.8 (yFromZero false): −0.28 to 0.68, so 0 sits at 252 − 220 · 0.28 / 0.96 = 187.8
+    // y from −0.2 to 0.6, padded by 10 % of 0.8 (yFromZero false): −0.28 to 0.68,
+    // so 0 sits at 252 − 220 · 0.28 / 0.96 = 187.8
     const svg = lineChart([{ name: 'gain', points: [[1, 0.4]], intervals: [[-0.2, 0.6]] }],
       { title: 't', xLabel: 'x', yLabel: 'y', categories: ['a', 'b'], yFromZero: false, zeroLine: true });
     expect(/<line class="zero"[^>]* y1="([\d.]+)"/.exec(svg)![1]).toBe('187.8');
