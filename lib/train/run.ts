@@ -29,7 +29,10 @@ import { captionDataset, evaluateCaptioner, evaluationSamples, scorePredictions,
 import { prepareTrainable, saveTrained, startStageWeights, trainingLabels, trainingPrompt } from './trainable.js';
 import { corpusScores, resultsMarkdown, type ResultRow } from './results.js';
 import { resolveDefaultModel, RunConfigError, type RunSpec, type StageSpec } from './run-config.js';
-import { resolveAdapterDirectory } from '../model/lora-config.js';
+import { resolveAdapterDirectory, withTargetModules } from '../model/lora-config.js';
+import { readBlip2Config } from '../model/config.js';
+import { familyOf } from '../model/family.js';
+import { resolveModel } from '../hub/resolve.js';
 import { RUN_CONFIG_FILE, RUN_STATE_FILE, stageDirectory } from '../io/run-layout.js';
 import { isPlainObject } from '../is.js';
 import { resolveSchedule, type Schedule } from './schedule.js';
@@ -135,13 +138,24 @@ export interface RunSummary {
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
 /**
+ * The spec with `lora.targetModules` set to the model family's default when the config names none, so that the run
+ * folder's config.json records the modules trained (and a run written before the default followed the family
+ * resumes).
+ */
+async function resolveLoraTargets(spec: RunSpec): Promise<RunSpec> {
+  if (spec.lora.targetModules !== undefined) return spec;
+  const { dir } = await resolveModel(spec.model);
+  return { ...spec, lora: withTargetModules(spec.lora, familyOf(await readBlip2Config(dir)).defaultLoraTargetModules) };
+}
+
+/**
  * Runs (or resumes) a progressive fine-tuning run and returns the results table. A model of `"default"` is the
  * built-in default model; `init` adapters of the stages still to run are checked before the model loads.
  */
 export async function runProgressive(runSpec: RunSpec, options: RunOptions = {}): Promise<RunSummary> {
   abortSignal('signal', options.signal);
   throwIfAborted(options.signal);
-  const spec = await resolveDefaultModel(runSpec);
+  const spec = await resolveLoraTargets(await resolveDefaultModel(runSpec));
   const statePath = join(spec.outDir, RUN_STATE_FILE);
   // ranks other than 0 neither lock nor write: rank 0 owns the run folder
   if (options.group && options.group.rank !== 0) return runLocked(spec, options, statePath);

@@ -52,7 +52,7 @@ describe('OPT training', () => {
 
   it('runs zero-shot, LoRA, LoRA + DA and SCST, with adapters on the OPT targets', async () => {
     const outDir = join(root, 'run');
-    const summary = await runProgressive(parseRunConfig({
+    const json = {
       model: TINY_OPT_MODEL,
       outDir,
       seed: 3,
@@ -66,7 +66,8 @@ describe('OPT training', () => {
         { name: 'lora+aug', epochs: 1, lr: 1e-3, batchSize: 4, augment: true },
         { name: 'scst', epochs: 1, lr: 1e-4, batchSize: 4, maxSteps: 1, scst: { samples: 2, maxNewTokens: 4 } },
       ],
-    }));
+    };
+    const summary = await runProgressive(parseRunConfig(json));
     expect(summary.rows.map((r) => r.stage)).toEqual(['zero-shot', 'lora', 'lora+aug', 'scst']);
     for (const row of summary.rows) expect(Number.isFinite(row.scores.CIDEr)).toBe(true);
     const log = readFileSync(join(outDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { stage: string; loss: number; scst?: unknown });
@@ -76,5 +77,10 @@ describe('OPT training', () => {
     const adapter = JSON.parse(readFileSync(join(outDir, 'stages', '1-lora', 'best', 'adapter_config.json'), 'utf8')) as { target_modules: string[] };
     expect(adapter.target_modules).toEqual([...OPT_TARGET_MODULES]);
     expect(readdirSync(join(outDir, 'stages', '3-scst', 'best')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    // the run folder records the family's targets, so a config that spells them out resumes the same run
+    const recorded = JSON.parse(readFileSync(join(outDir, 'config.json'), 'utf8')) as { lora: { targetModules: string[] } };
+    expect(recorded.lora.targetModules).toEqual([...OPT_TARGET_MODULES]);
+    const resumed = await runProgressive(parseRunConfig({ ...json, lora: { ...json.lora, targetModules: [...OPT_TARGET_MODULES] } }), { resume: true });
+    expect(resumed.alreadyFinished).toBe(true);
   });
 });
