@@ -14,6 +14,8 @@
 #include "safetensors.h"
 #include "workers.h"
 
+#include <set>
+
 namespace binding {
 namespace {
 
@@ -59,11 +61,14 @@ Napi::Promise load(Napi::Env env, std::string dir, blip2::Blip2Config config, Lo
         set_threads(options.threads);
         state->threads = options.threads;
         state->model = std::make_unique<blip2::Blip2Model>(config);
+        // the mixed mode's Linear weights are stored narrow as they are read: the fp32 model never exists whole
+        const auto narrow = options.matmul_dtype ? state->model->matmul_parameters() : std::set<std::string>();
+        const auto narrow_dtype = options.matmul_dtype.value_or(options.dtype);
         if (dir.empty()) {
-          state->model->params.randomize(static_cast<uint64_t>(options.seed), options.dtype, options.device);
+          state->model->params.randomize(static_cast<uint64_t>(options.seed), options.dtype, options.device, narrow, narrow_dtype);
         } else {
           auto weights = blip2::WeightFiles::open_dir(dir);
-          state->model->params.load(weights, options.dtype, options.device);
+          state->model->params.load(weights, options.dtype, options.device, narrow, narrow_dtype);
         }
         if (options.matmul_dtype) state->model->set_matmul_dtype(*options.matmul_dtype);
       },
@@ -87,7 +92,8 @@ Napi::Value RandomModel(const Napi::CallbackInfo& info) {
   return load(env, "", config, options);
 }
 
-// The tensors a config expects, name and shape, without allocating any of them.
+// The tensors a config expects, name and shape, without allocating any of them; `matmul` marks those the
+// bfloat16-mixed mode stores narrow (Blip2Model::matmul_parameters).
 Napi::Value ExpectedTensors(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto config = read_config(info[0]);
@@ -98,6 +104,7 @@ Napi::Value ExpectedTensors(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, e.what());
   }
   const auto& slots = model->params.slots();
+  const auto matmul = model->matmul_parameters();
   auto out = Napi::Array::New(env, slots.size());
   for (size_t i = 0; i < slots.size(); ++i) {
     auto entry = Napi::Object::New(env);
@@ -105,6 +112,7 @@ Napi::Value ExpectedTensors(const Napi::CallbackInfo& info) {
     auto shape = Napi::Array::New(env, slots[i].shape.size());
     for (size_t j = 0; j < slots[i].shape.size(); ++j) shape.Set(static_cast<uint32_t>(j), Napi::Number::New(env, static_cast<double>(slots[i].shape[j])));
     entry.Set("shape", shape);
+    entry.Set("matmul", Napi::Boolean::New(env, matmul.count(slots[i].name) > 0));
     out.Set(static_cast<uint32_t>(i), entry);
   }
   return out;

@@ -155,7 +155,11 @@ export interface NativeNames {
 export interface NativeAddon {
   loadModel(dir: string, config: Blip2Config, options: NativeLoadOptions): Promise<NativeModel>;
   randomModel(config: Blip2Config, options: NativeLoadOptions): Promise<NativeModel>;
-  expectedTensors(config: Blip2Config): { name: string; shape: number[] }[];
+  /**
+   * The tensors a config expects, without allocating them; `matmul` marks those the bfloat16-mixed mode stores in
+   * bf16 (Linear weights and biases, an untied LM head).
+   */
+  expectedTensors(config: Blip2Config): { name: string; shape: number[]; matmul: boolean }[];
   runtimeInfo(): NativeRuntimeInfo;
   names(): NativeNames;
   /**

@@ -109,6 +109,16 @@ void Blip2Model::set_matmul_dtype(torch::ScalarType type) {
   matmul_dtype_ = type;
 }
 
+std::set<std::string> Blip2Model::matmul_parameters() const {
+  std::set<std::string> names;
+  for (const auto& [name, linear] : params.linears()) {
+    names.insert(name + ".weight");
+    if (params.find(name + ".bias")) names.insert(name + ".bias");
+  }
+  if (params.find("language_model.lm_head.weight")) names.insert("language_model.lm_head.weight");
+  return names;
+}
+
 void Blip2Model::set_gradient_checkpointing(bool on) {
   vision_model.gradient_checkpointing = on;
   language_model->set_gradient_checkpointing(on);

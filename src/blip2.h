@@ -51,8 +51,11 @@ class Blip2Model {
   torch::ScalarType matmul_dtype() const { return matmul_dtype_.value_or(dtype()); }
   // Mixed precision: stores every Linear weight and bias (and an untied LM head) in `type` (bfloat16), so their
   // products run in it, and keeps everything else (embeddings, norms, attention, the residual stream, LoRA
-  // adapters) in dtype(). Call after the weights are loaded.
+  // adapters) in dtype(). Call after the weights are loaded; loading matmul_parameters() in `type` to begin with
+  // (Params::load's `narrow`) keeps the load's peak at the mixed model's size.
   void set_matmul_dtype(torch::ScalarType type);
+  // The parameter names set_matmul_dtype stores in the narrower dtype.
+  std::set<std::string> matmul_parameters() const;
   torch::Device device() const { return query_tokens.defined() ? query_tokens.device() : torch::Device(torch::kCPU); }
   // Activation recomputation in backward for the vision encoder layers and the language model's blocks.
   void set_gradient_checkpointing(bool on);

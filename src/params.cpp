@@ -27,9 +27,10 @@ const ParamSlot* Params::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &slots_[it->second];
 }
 
-void Params::load(const WeightFiles& weights, torch::ScalarType dtype, const torch::Device& device) {
+void Params::load(const WeightFiles& weights, torch::ScalarType dtype, const torch::Device& device,
+                  const std::set<std::string>& narrow, torch::ScalarType narrow_dtype) {
   check(weights);
-  for (auto& slot : slots_) *slot.tensor = weights.read(slot.name, dtype, device);
+  for (auto& slot : slots_) *slot.tensor = weights.read(slot.name, narrow.count(slot.name) ? narrow_dtype : dtype, device);
 }
 
 void Params::reload(const WeightFiles& weights) {
@@ -39,7 +40,8 @@ void Params::reload(const WeightFiles& weights) {
     slot.tensor->copy_(weights.read(slot.name, slot.tensor->scalar_type(), slot.tensor->device()));
 }
 
-void Params::randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device) {
+void Params::randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device,
+                       const std::set<std::string>& narrow, torch::ScalarType narrow_dtype) {
   torch::manual_seed(seed);
   auto opts = torch::TensorOptions().dtype(torch::kFloat32);
   for (auto& slot : slots_) {
@@ -53,7 +55,7 @@ void Params::randomize(uint64_t seed, torch::ScalarType dtype, const torch::Devi
     } else {
       t = torch::randn(slot.shape, opts) * 0.02;
     }
-    *slot.tensor = t.to(device, dtype);
+    *slot.tensor = t.to(device, narrow.count(slot.name) ? narrow_dtype : dtype);
   }
 }
 

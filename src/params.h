@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,14 +38,18 @@ class Params {
 
   // Checks every expected tensor against the weight files (missing, unexpected, mis-shaped, all reported
   // together by name with the shape found and expected), then copies each one in, converted to dtype/device.
-  void load(const WeightFiles& weights, torch::ScalarType dtype, const torch::Device& device);
+  // `narrow`: names stored in `narrow_dtype` instead (the bfloat16-mixed mode's Linear weights), converted tensor by
+  // tensor as they are read, so the model never exists whole in the wider dtype.
+  void load(const WeightFiles& weights, torch::ScalarType dtype, const torch::Device& device,
+            const std::set<std::string>& narrow = {}, torch::ScalarType narrow_dtype = torch::kBFloat16);
   // The name/shape/dtype checks of load() alone.
   void check(const WeightFiles& weights) const;
   // load() into the tensors already there: the same checks, then each copied in place (keeping its dtype and device).
   void reload(const WeightFiles& weights);
   // Random weights (benchmarks, synthetic models): normal(0, 0.02) matrices, ones for norm weights, zeros for other
   // vectors, drawn in float32 from `seed` and then converted to dtype/device.
-  void randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device);
+  void randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device,
+                 const std::set<std::string>& narrow = {}, torch::ScalarType narrow_dtype = torch::kBFloat16);
   // Full training: every parameter whose name starts with one of `prefixes` (all of them when empty) requires grad
   // and is returned, the others neither require nor keep a gradient. With on = false none trains.
   std::vector<std::pair<std::string, torch::Tensor*>> set_trainable(bool on, const std::vector<std::string>& prefixes);

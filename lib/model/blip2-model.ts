@@ -148,8 +148,10 @@ function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOp
 /** Refuses, before anything is allocated, a model whose parameters alone exceed this machine's memory. */
 function checkMemory(config: Blip2Config, dtype: Dtype): void {
   const parameters = estimateParameters(config);
-  // bfloat16-mixed reads every weight in fp32 before storing its Linear weights in bf16, so its peak is fp32's
-  const bytes = parameters * (dtype === 'float32' || dtype === 'bfloat16-mixed' ? 4 : 2);
+  // bfloat16-mixed stores the Linear weights in bf16 as they are read, everything else in fp32
+  const bytes = dtype === 'bfloat16-mixed'
+    ? native().expectedTensors(config).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1) * (t.matmul ? 2 : 4), 0)
+    : parameters * (dtype === 'float32' ? 4 : 2);
   if (bytes > totalmem()) {
     const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
     throw new Error(
@@ -198,7 +200,7 @@ export class Blip2Model {
   }
 
   /** Tensor names and shapes a config expects (the key list of its weight files), computed without allocating. */
-  static expectedTensors(config: Blip2Config): { name: string; shape: number[] }[] {
+  static expectedTensors(config: Blip2Config): { name: string; shape: number[]; matmul: boolean }[] {
     return native().expectedTensors(config);
   }
 

@@ -116,16 +116,20 @@ describe('config size bounds (reliability)', () => {
   // a machine with more than 400 GB would need a config beyond the parameter cap to exceed its memory
   it.skipIf(totalmem() / 4 > MAX_PARAMETERS)('refuses a model whose parameters exceed the machine memory before allocating', async () => {
     const raw = tiny();
-    // vocab × d_model × 2 (embeddings + lm_head) float32 parameters, sized to just exceed this machine's memory
-    const dModel = Math.ceil(totalmem() / 4 / 2 / (1 << 20) / 8) * 8;
-    Object.assign(raw.text_config, { vocab_size: 1 << 20, d_model: dModel });
+    // vocab × d_model × 2 (embeddings + untied lm_head), sized so that even bfloat16-mixed (embeddings in 4 bytes,
+    // lm_head in 2: 6 bytes per pair) just exceeds this machine's memory
+    const dModel = Math.ceil(totalmem() / 6 / (1 << 20) / 8) * 8;
+    Object.assign(raw.text_config, { vocab_size: 1 << 20, d_model: dModel, tie_word_embeddings: false });
     const config = parseBlip2Config(raw);
     const parameters = estimateParameters(config);
     await expect(Blip2Model.random(config, { threads: 1 })).rejects.toThrow(
       `The model needs ${(parameters * 4 / 1e9).toFixed(1)} GB for its ${parameters.toLocaleString('en-US')} float32 parameters, more than this machine's`);
-    // bfloat16-mixed builds every weight in fp32 before storing the Linear weights in bf16: the same 4 bytes at peak
+    // bfloat16-mixed stores the Linear weights (nn.Linear modules of HF's BLIP-2, by name) in 2 bytes, the rest in 4
+    const linear = /(^|\.)(qkv|projection|fc1|fc2|query|key|value|dense|language_projection|q|k|v|o|wi|wi_0|wi_1|wo|q_proj|k_proj|v_proj|out_proj|lm_head)\.(weight|bias)$/;
+    const bytes = Blip2Model.expectedTensors(config).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1) * (linear.test(t.name) ? 2 : 4), 0);
+    expect(bytes).toBeGreaterThan(totalmem());
     await expect(Blip2Model.random(config, { threads: 1, dtype: 'bfloat16-mixed' })).rejects.toThrow(
-      `The model needs ${(parameters * 4 / 1e9).toFixed(1)} GB for its ${parameters.toLocaleString('en-US')} bfloat16-mixed parameters, more than this machine's`);
+      `The model needs ${(bytes / 1e9).toFixed(1)} GB for its ${parameters.toLocaleString('en-US')} bfloat16-mixed parameters, more than this machine's`);
   });
 
   it('refuses float16 on the CPU before loading (libtorch has no float16 CPU convolution)', async () => {
