@@ -74,10 +74,7 @@ Napi::Value DecoderHandle::Step(const Napi::CallbackInfo& info) {
           blip2::profile::Scope timed(blip2::profile::Phase::Reorder);
           state->cache->select_rows(reorder);
         }
-        auto out = m.model->decode_step(*state->cache, tokens);
-        blip2::profile::Scope timed(blip2::profile::Phase::Scores);
-        if (logprobs) out = torch::log_softmax(out, -1);
-        *scores = out.to(torch::kCPU).contiguous();
+        *scores = m.model->decode_step(*state->cache, tokens, logprobs).to(torch::kCPU).contiguous();
       },
       [scores](Napi::Env e) {
         const size_t n = static_cast<size_t>(scores->numel());

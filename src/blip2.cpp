@@ -140,12 +140,15 @@ std::unique_ptr<DecodingState> Blip2Model::start_decoding(const Prefix& encoded,
   return language_model->start_decoding(encoded, expand);
 }
 
-torch::Tensor Blip2Model::decode_step(DecodingState& state, const torch::Tensor& tokens) const {
+torch::Tensor Blip2Model::decode_step(DecodingState& state, const torch::Tensor& tokens, bool log_probs) const {
   if (tokens.dim() != 1 || tokens.size(0) != state.rows()) {
     throw std::runtime_error("decode step needs one token per cache row: " + std::to_string(state.rows()) +
                              " rows but " + std::to_string(tokens.numel()) + " tokens");
   }
-  return language_model->decode_step(state, tokens.to(device(), torch::kLong)).to(torch::kFloat32);
+  auto logits = language_model->decode_step(state, tokens.to(device(), torch::kLong)).to(torch::kFloat32);
+  if (!log_probs) return logits;
+  profile::Scope timed(profile::Phase::Scores);
+  return torch::log_softmax(logits, -1);
 }
 
 std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in,

@@ -69,8 +69,9 @@ class Blip2Model {
                 const torch::Tensor& attention_mask) const;
   // A decoding session over `encoded` with each row repeated `expand` times (torch.repeat_interleave order).
   std::unique_ptr<DecodingState> start_decoding(const Prefix& encoded, int64_t expand) const;
-  // Feeds one token per row; returns next-token logits (rows, vocab) in fp32.
-  torch::Tensor decode_step(DecodingState& state, const torch::Tensor& tokens) const;
+  // Feeds one token per row; returns next-token logits (rows, vocab) in fp32, or their log-softmax (computed in
+  // fp32) when log_probs is set.
+  torch::Tensor decode_step(DecodingState& state, const torch::Tensor& tokens, bool log_probs = false) const;
 
  private:
   std::optional<torch::ScalarType> matmul_dtype_;

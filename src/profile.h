@@ -20,7 +20,7 @@ enum class Phase : int {
   DecoderStep,   // one token through the decoder layers (self/cross attention, feed-forward)
   LmHead,        // final layer norm output -> vocabulary logits
   Reorder,       // beam reordering of the decoder cache
-  Scores,        // log-softmax of the logits and the copy to the host
+  Scores,        // log-softmax of the logits
   Count
 };
 
