@@ -104,20 +104,30 @@ class Parser {
   void number(Value& v) {
     size_t start = pos_;
     bool integral = true;
+    // RFC 8259: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+    auto digits = [&] {
+      const size_t from = pos_;
+      while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+      return pos_ - from;
+    };
     if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
-    size_t digits = pos_;
-    while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-    if (pos_ == digits) fail("expected a value");
+    const size_t int_start = pos_;
+    const size_t int_digits = digits();
+    if (int_digits == 0) fail("expected a value");
+    if (int_digits > 1 && s_[int_start] == '0') {
+      pos_ = int_start;
+      fail("leading zero in a number");
+    }
     if (pos_ < s_.size() && s_[pos_] == '.') {
       integral = false;
       ++pos_;
-      while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+      if (digits() == 0) fail("expected a digit after the decimal point");
     }
     if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
       integral = false;
       ++pos_;
       if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+      if (digits() == 0) fail("expected a digit in the exponent");
     }
     std::string text = s_.substr(start, pos_ - start);
     v.kind = Value::Kind::Number;

@@ -38,6 +38,23 @@ TEST_CASE(json_parse_values) {
   EXPECT(b == nullptr || b->find("b") == nullptr);  // find() on a non-object
 }
 
+TEST_CASE(json_parse_numbers) {
+  blip2_test::says("every number form of RFC 8259's grammar: zero, negative zero, fractions and exponents");
+  const Value v = blip2::json::parse("[0, -0, 0.5, -0.25, 1E+2, 2e-1, 0e0, 10]");
+  EXPECT(v.kind == Value::Kind::Array && v.array && v.array->size() == 8);
+  if (v.array && v.array->size() == 8) {
+    const auto& n = *v.array;
+    EXPECT(n[0].is_integer && n[0].integer == 0);
+    EXPECT(n[1].is_integer && n[1].integer == 0);
+    EXPECT_EQ(n[2].number, 0.5);
+    EXPECT_EQ(n[3].number, -0.25);
+    EXPECT_EQ(n[4].number, 100.0);
+    EXPECT_EQ(n[5].number, 0.2);
+    EXPECT_EQ(n[6].number, 0.0);
+    EXPECT(n[7].is_integer && n[7].integer == 10);
+  }
+}
+
 TEST_CASE(json_parse_rejects) {
   blip2_test::says("malformed documents throw, naming the byte offset and the problem");
   EXPECT_THROWS_WITH(blip2::json::parse("[1, 2,]"), "invalid JSON at byte 6", "expected a value");
@@ -49,6 +66,15 @@ TEST_CASE(json_parse_rejects) {
   EXPECT_THROWS_WITH(blip2::json::parse("\"\\u12G4\""), "bad \\u escape");
   EXPECT_THROWS_WITH(blip2::json::parse("tru"), "expected a value");
   EXPECT_THROWS_WITH(blip2::json::parse(""), "unexpected end of input");
+  // numbers as RFC 8259 writes them: no leading zeros, digits after the point and in the exponent
+  EXPECT_THROWS_WITH(blip2::json::parse("[01]"), "invalid JSON at byte 1", "leading zero in a number");
+  EXPECT_THROWS_WITH(blip2::json::parse("[-012]"), "leading zero in a number");
+  EXPECT_THROWS_WITH(blip2::json::parse("[1.]"), "invalid JSON at byte 3", "expected a digit after the decimal point");
+  EXPECT_THROWS_WITH(blip2::json::parse("[1.e5]"), "expected a digit after the decimal point");
+  EXPECT_THROWS_WITH(blip2::json::parse("[1e]"), "expected a digit in the exponent");
+  EXPECT_THROWS_WITH(blip2::json::parse("[2E+]"), "expected a digit in the exponent");
+  EXPECT_THROWS_WITH(blip2::json::parse("[.5]"), "expected a value");
+  EXPECT_THROWS_WITH(blip2::json::parse("[-]"), "expected a value");
   EXPECT_THROWS_WITH(blip2::json::parse(std::string(100000, '[')), "nesting too deep");
 }
 
