@@ -65,7 +65,8 @@ Napi::Promise load(Napi::Env env, std::string dir, blip2::Blip2Config config, Lo
         const auto narrow = options.matmul_dtype ? state->model->matmul_parameters() : std::set<std::string>();
         const auto narrow_dtype = options.matmul_dtype.value_or(options.dtype);
         if (dir.empty()) {
-          state->model->params.randomize(static_cast<uint64_t>(options.seed), options.dtype, options.device, narrow, narrow_dtype);
+          state->model->params.randomize(static_cast<uint64_t>(options.seed), options.dtype, options.device, narrow,
+                                         narrow_dtype);
         } else {
           auto weights = blip2::WeightFiles::open_dir(dir);
           state->model->params.load(weights, options.dtype, options.device, narrow, narrow_dtype);
@@ -110,7 +111,8 @@ Napi::Value ExpectedTensors(const Napi::CallbackInfo& info) {
     auto entry = Napi::Object::New(env);
     entry.Set("name", slots[i].name);
     auto shape = Napi::Array::New(env, slots[i].shape.size());
-    for (size_t j = 0; j < slots[i].shape.size(); ++j) shape.Set(static_cast<uint32_t>(j), Napi::Number::New(env, static_cast<double>(slots[i].shape[j])));
+    for (size_t j = 0; j < slots[i].shape.size(); ++j)
+      shape.Set(static_cast<uint32_t>(j), Napi::Number::New(env, static_cast<double>(slots[i].shape[j])));
     entry.Set("shape", shape);
     entry.Set("matmul", Napi::Boolean::New(env, matmul.count(slots[i].name) > 0));
     out.Set(static_cast<uint32_t>(i), entry);

@@ -163,7 +163,8 @@ torch::Tensor read_tensor(const Napi::Value& value, const std::string& where) {
 Napi::Object tensor_to_js(Napi::Env env, const torch::Tensor& tensor) {
   auto obj = Napi::Object::New(env);
   auto shape = Napi::Array::New(env, tensor.dim());
-  for (int64_t i = 0; i < tensor.dim(); ++i) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(tensor.size(i))));
+  for (int64_t i = 0; i < tensor.dim(); ++i)
+    shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(tensor.size(i))));
   obj.Set("shape", shape);
   const size_t n = static_cast<size_t>(tensor.numel());
   if (tensor.is_floating_point()) {
@@ -202,7 +203,8 @@ blip2::ForwardInputs read_forward_inputs(const Napi::Value& value) {
   const int64_t rows = inputs.pixel_values.size(0) * inputs.image_repeat;
   for (const auto* t : {&inputs.labels, &inputs.decoder_input_ids}) {
     if (t->defined() && t->size(0) != rows) {
-      throw std::runtime_error("inputs: " + std::to_string(rows) + " label / decoder rows expected (images x imageRepeat), got " +
+      throw std::runtime_error("inputs: " + std::to_string(rows) +
+                               " label / decoder rows expected (images x imageRepeat), got " +
                                std::to_string(t->size(0)));
     }
   }

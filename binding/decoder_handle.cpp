@@ -21,9 +21,9 @@ Napi::FunctionReference& decoder_constructor() {
 }  // namespace
 
 Napi::Function DecoderHandle::Define(Napi::Env env) {
-  Napi::Function ctor = DefineClass(env, "Decoder",
-                                    {InstanceMethod<&DecoderHandle::Step>("step"),
-                                     InstanceMethod<&DecoderHandle::Dispose>("dispose")});
+  Napi::Function ctor =
+      DefineClass(env, "Decoder",
+                  {InstanceMethod<&DecoderHandle::Step>("step"), InstanceMethod<&DecoderHandle::Dispose>("dispose")});
   decoder_constructor() = Napi::Persistent(ctor);
   return ctor;
 }

@@ -65,7 +65,8 @@ Napi::Value InitProcessGroup(const Napi::CallbackInfo& info) {
 Napi::Value GroupAllReduce(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = read_group(info[0]);
-  if (info.Length() < 3 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+  if (info.Length() < 3 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
     throw Napi::TypeError::New(env, "Expected Float64Array for values");
   auto input = info[1].As<Napi::Float64Array>();
   auto values = torch::from_blob(input.Data(), {static_cast<int64_t>(input.ElementLength())}, torch::kFloat64).clone();
@@ -82,16 +83,14 @@ Napi::Value GroupAllReduce(const Napi::CallbackInfo& info) {
 // groupBarrier(handle) -> Promise<void>
 Napi::Value GroupBarrier(const Napi::CallbackInfo& info) {
   auto state = read_group(info[0]);
-  return queue_task(
-      info.Env(), [state] { state->group->barrier(); }, [](Napi::Env e) { return e.Undefined(); });
+  return queue_task(info.Env(), [state] { state->group->barrier(); }, [](Napi::Env e) { return e.Undefined(); });
 }
 
 // groupDestroy(handle): closes the store and the group's connections (after calls in flight finish).
 Napi::Value GroupDestroy(const Napi::CallbackInfo& info) {
   auto state = read_group(info[0]);
   state->destroyed = true;
-  return queue_task(
-      info.Env(), [state] { state->group.reset(); }, [](Napi::Env e) { return e.Undefined(); });
+  return queue_task(info.Env(), [state] { state->group.reset(); }, [](Napi::Env e) { return e.Undefined(); });
 }
 
 void RegisterDistributed(Napi::Env env, Napi::Object exports) {

@@ -137,7 +137,8 @@ Napi::Value ModelHandle::Info(const Napi::CallbackInfo& info) {
   const auto& model = *state->model;
   obj.Set("numParameters", Napi::Number::New(env, static_cast<double>(model.params.numel())));
   obj.Set("numTensors", Napi::Number::New(env, static_cast<double>(model.params.slots().size())));
-  obj.Set("dtype", model.matmul_dtype() == model.dtype() ? dtype_name(model.dtype()) : dtype_name(model.matmul_dtype()) + "-mixed");
+  obj.Set("dtype", model.matmul_dtype() == model.dtype() ? dtype_name(model.dtype())
+                                                         : dtype_name(model.matmul_dtype()) + "-mixed");
   obj.Set("device", model.device().str());
   obj.Set("threads", Napi::Number::New(env, state->threads));
   return obj;
@@ -148,8 +149,6 @@ Napi::Value ModelHandle::Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value ModelHandle::IsDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), !state_);
-}
+Napi::Value ModelHandle::IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !state_); }
 
 }  // namespace binding

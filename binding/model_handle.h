@@ -18,9 +18,9 @@ struct ModelState {
   std::unique_ptr<blip2::Blip2Model> model;
   std::mutex mutex;  // one native call at a time per model
   int threads = 1;
-  blip2::LoraSet lora;                            // adapters attached to the model's Linear layers
-  std::unique_ptr<blip2::Trainer> trainer;        // optimizer state: over the adapters, or every parameter
-  bool full_training = false;                     // every model parameter trainable (no adapters)
+  blip2::LoraSet lora;                      // adapters attached to the model's Linear layers
+  std::unique_ptr<blip2::Trainer> trainer;  // optimizer state: over the adapters, or every parameter
+  bool full_training = false;               // every model parameter trainable (no adapters)
 };
 
 // Every call that works on a model: `work` runs on the executor (workers.h queue_task) with the model locked and its

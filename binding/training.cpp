@@ -14,7 +14,8 @@ namespace binding {
 namespace {
 
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string("Expected ") + what);
+  if (info.Length() <= i || !info[i].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string("Expected ") + what);
   return info[i].As<Napi::String>().Utf8Value();
 }
 
@@ -45,7 +46,6 @@ blip2::Trainables all_parameters(ModelState& s) {
   };
 }
 
-
 Napi::Object lora_summary(Napi::Env env, const ModelState& state) {
   auto obj = Napi::Object::New(env);
   obj.Set("modules", Napi::Number::New(env, static_cast<double>(state.lora.modules().size())));
@@ -54,7 +54,8 @@ Napi::Object lora_summary(Napi::Env env, const ModelState& state) {
           Napi::Number::New(env, static_cast<double>(state.lora.numel() + state.model->params.numel())));
   obj.Set("merged", Napi::Boolean::New(env, state.lora.merged()));
   auto names = Napi::Array::New(env, state.lora.modules().size());
-  for (size_t i = 0; i < state.lora.modules().size(); ++i) names.Set(static_cast<uint32_t>(i), state.lora.modules()[i].first);
+  for (size_t i = 0; i < state.lora.modules().size(); ++i)
+    names.Set(static_cast<uint32_t>(i), state.lora.modules()[i].first);
   obj.Set("moduleNames", names);
   return obj;
 }
@@ -86,7 +87,8 @@ Napi::Value ModelHandle::AddLora(const Napi::CallbackInfo& info) {
   return run_locked(
       env, state,
       [config, seed](ModelState& s) {
-        if (s.full_training) throw std::runtime_error("full training is on; call setFullTraining(false) before adding adapters");
+        if (s.full_training)
+          throw std::runtime_error("full training is on; call setFullTraining(false) before adding adapters");
         s.trainer.reset();
         s.lora.attach(s.model->params, config, s.model->device(), seed);
         s.trainer = std::make_unique<blip2::Trainer>(*s.model, lora_trainables(s));
@@ -137,16 +139,14 @@ Napi::Value ModelHandle::MergeLora(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
   require_lora(env, *state);
-  return run_locked(
-      env, state, [](ModelState& s) { s.lora.merge(); }, [](Napi::Env e) { return e.Undefined(); });
+  return run_locked(env, state, [](ModelState& s) { s.lora.merge(); }, [](Napi::Env e) { return e.Undefined(); });
 }
 
 Napi::Value ModelHandle::UnmergeLora(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto state = live(env);
   require_lora(env, *state);
-  return run_locked(
-      env, state, [](ModelState& s) { s.lora.unmerge(); }, [](Napi::Env e) { return e.Undefined(); });
+  return run_locked(env, state, [](ModelState& s) { s.lora.unmerge(); }, [](Napi::Env e) { return e.Undefined(); });
 }
 
 Napi::Value ModelHandle::SetTraining(const Napi::CallbackInfo& info) {
@@ -252,7 +252,8 @@ Napi::Value ModelHandle::SetFullTraining(const Napi::CallbackInfo& info) {
     if (!info[1].IsArray()) throw Napi::TypeError::New(env, "setFullTraining: prefixes must be an array of strings");
     auto list = info[1].As<Napi::Array>();
     for (uint32_t i = 0; i < list.Length(); ++i) {
-      if (!list.Get(i).IsString()) throw Napi::TypeError::New(env, "setFullTraining: prefixes must be an array of strings");
+      if (!list.Get(i).IsString())
+        throw Napi::TypeError::New(env, "setFullTraining: prefixes must be an array of strings");
       prefixes.push_back(list.Get(i).As<Napi::String>().Utf8Value());
     }
   }
@@ -261,7 +262,8 @@ Napi::Value ModelHandle::SetFullTraining(const Napi::CallbackInfo& info) {
       [on, prefixes](ModelState& s) {
         if (on && !s.lora.empty()) throw std::runtime_error("remove the LoRA adapters before training every parameter");
         auto trainables = s.model->params.set_trainable(on, prefixes);
-        if (on && trainables.empty()) throw std::runtime_error("no parameter name starts with any of the given prefixes");
+        if (on && trainables.empty())
+          throw std::runtime_error("no parameter name starts with any of the given prefixes");
         s.full_training = on;
         s.trainer = on ? std::make_unique<blip2::Trainer>(*s.model, [trainables] { return trainables; }) : nullptr;
       },
@@ -274,8 +276,7 @@ Napi::Value ModelHandle::SetGradientCheckpointing(const Napi::CallbackInfo& info
   if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(env, "setGradientCheckpointing(boolean)");
   const bool on = info[0].As<Napi::Boolean>().Value();
   return run_locked(
-      env, state,
-      [on](ModelState& s) { s.model->set_gradient_checkpointing(on); },
+      env, state, [on](ModelState& s) { s.model->set_gradient_checkpointing(on); },
       [](Napi::Env e) { return e.Undefined(); });
 }
 
@@ -284,8 +285,7 @@ Napi::Value ModelHandle::LoadWeights(const Napi::CallbackInfo& info) {
   auto state = live(env);
   auto path = string_arg(info, 0, "weights file path");
   return run_locked(
-      env, state,
-      [path](ModelState& s) { s.model->params.reload(blip2::WeightFiles::open_file(path)); },
+      env, state, [path](ModelState& s) { s.model->params.reload(blip2::WeightFiles::open_file(path)); },
       [](Napi::Env e) { return e.Undefined(); });
 }
 

@@ -78,8 +78,8 @@ class LambdaWorker : public PromiseWorker {
 };
 
 // `settled` (optional) runs on the main thread once the call has succeeded or failed.
-inline Napi::Promise queue_task(Napi::Env env, std::function<void()> run,
-                                std::function<Napi::Value(Napi::Env)> result, std::function<void()> settled = {}) {
+inline Napi::Promise queue_task(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result,
+                                std::function<void()> settled = {}) {
   auto* worker = new LambdaWorker(env, std::move(run), std::move(result), std::move(settled));
   auto promise = worker->Promise();
   worker->Queue();

@@ -8,10 +8,17 @@
 
 namespace blip2 {
 
-const std::set<std::string> kForwardOutputs = {
-    "vision_last_hidden_state", "vision_pooler_output", "qformer_last_hidden_state", "qformer_pooler_output",
-    "language_projection",      "lm_inputs_embeds",     "lm_attention_mask",         "t5_encoder_last_hidden_state",
-    "logits",                   "loss",                 "token_logprobs"};
+const std::set<std::string> kForwardOutputs = {"vision_last_hidden_state",
+                                               "vision_pooler_output",
+                                               "qformer_last_hidden_state",
+                                               "qformer_pooler_output",
+                                               "language_projection",
+                                               "lm_inputs_embeds",
+                                               "lm_attention_mask",
+                                               "t5_encoder_last_hidden_state",
+                                               "logits",
+                                               "loss",
+                                               "token_logprobs"};
 
 torch::Tensor token_log_probs(const torch::Tensor& logits, const torch::Tensor& labels) {
   auto ignored = labels == -100;
@@ -34,8 +41,9 @@ std::unique_ptr<LanguageModel> make_language_model(const Scope& scope, const Bli
   const auto& opt = std::get<OptConfig>(c.text);
   if (opt.word_embed_proj_dim != opt.hidden_size) {
     // BLIP-2 concatenates the projected queries (hidden_size wide) with token embeddings (word_embed_proj_dim wide)
-    throw std::runtime_error("BLIP-2 needs text_config.word_embed_proj_dim (" + std::to_string(opt.word_embed_proj_dim) +
-                             ") equal to hidden_size (" + std::to_string(opt.hidden_size) + ")");
+    throw std::runtime_error("BLIP-2 needs text_config.word_embed_proj_dim (" +
+                             std::to_string(opt.word_embed_proj_dim) + ") equal to hidden_size (" +
+                             std::to_string(opt.hidden_size) + ")");
   }
   return std::make_unique<OptForCausalLM>(scope, opt);
 }
@@ -52,8 +60,7 @@ Blip2Model::Blip2Model(const Blip2Config& c)
 }
 
 Prefix Blip2Model::encoder_pass(const torch::Tensor& pixel_values, const torch::Tensor& input_ids_in,
-                                             const torch::Tensor& attention_mask, const Keep& keep,
-                                             bool run_encoder) const {
+                                const torch::Tensor& attention_mask, const Keep& keep, bool run_encoder) const {
   const auto dtype = this->dtype();
   const auto dev = device();
   const int64_t B = pixel_values.size(0);
@@ -152,7 +159,7 @@ torch::Tensor Blip2Model::decode_step(DecodingState& state, const torch::Tensor&
 }
 
 std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in,
-                                                          const std::set<std::string>& want) const {
+                                                         const std::set<std::string>& want) const {
   for (const auto& name : want)
     if (!kForwardOutputs.count(name)) throw std::runtime_error("unknown forward output \"" + name + "\"");
   std::map<std::string, torch::Tensor> out;
@@ -163,8 +170,9 @@ std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in
   const bool need_decoder = want.count("logits") || want.count("loss") || want.count("token_logprobs");
   const char* encoded_name = language_model->encoded_name();
   if (!encoded_name && want.count("t5_encoder_last_hidden_state")) {
-    throw std::runtime_error(std::string("forward output \"t5_encoder_last_hidden_state\" needs a T5 language model; this one is ") +
-                             language_model->family());
+    throw std::runtime_error(
+        std::string("forward output \"t5_encoder_last_hidden_state\" needs a T5 language model; this one is ") +
+        language_model->family());
   }
   auto encoded = encoder_pass(in.pixel_values, in.input_ids, in.attention_mask, keep,
                               need_decoder || want.count("t5_encoder_last_hidden_state"));
@@ -175,7 +183,8 @@ std::map<std::string, torch::Tensor> Blip2Model::forward(const ForwardInputs& in
     encoded.mask = encoded.mask.repeat_interleave(in.image_repeat, 0);
   }
   torch::Tensor labels = in.labels.defined() ? in.labels.to(dev, torch::kLong) : torch::Tensor();
-  torch::Tensor decoder_ids = in.decoder_input_ids.defined() ? in.decoder_input_ids.to(dev, torch::kLong) : torch::Tensor();
+  torch::Tensor decoder_ids =
+      in.decoder_input_ids.defined() ? in.decoder_input_ids.to(dev, torch::kLong) : torch::Tensor();
   auto logits = language_model->teacher_forced_logits(encoded, labels, decoder_ids);
   keep("logits", logits);
   if (want.count("loss")) {

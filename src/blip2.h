@@ -79,7 +79,7 @@ class Blip2Model {
   using Keep = std::function<void(const char*, const torch::Tensor&)>;
   // vision -> Q-Former -> projection -> [queries; prompt] (-> the language model's encode() when run_encoder).
   Prefix encoder_pass(const torch::Tensor& pixel_values, const torch::Tensor& input_ids,
-                       const torch::Tensor& attention_mask, const Keep& keep, bool run_encoder) const;
+                      const torch::Tensor& attention_mask, const Keep& keep, bool run_encoder) const;
 };
 
 }  // namespace blip2

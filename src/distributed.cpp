@@ -78,7 +78,8 @@ struct ProcessGroup::Impl {
       try {
         while (!stopping) {
           heartbeat_store->add(beat_key(options->rank), 1);
-          for (auto slept = std::chrono::milliseconds(0); slept < kBeat && !stopping; slept += std::chrono::milliseconds(50)) {
+          for (auto slept = std::chrono::milliseconds(0); slept < kBeat && !stopping;
+               slept += std::chrono::milliseconds(50)) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
           }
         }
@@ -97,7 +98,9 @@ struct ProcessGroup::Impl {
     const int me = options->rank;
     const int world = options->world_size;
     const std::string host = options->master_addr + ":" + std::to_string(options->master_port);
-    auto key = [](const char* what, int r) { return std::string("blip2-progressive/") + what + "/" + std::to_string(r); };
+    auto key = [](const char* what, int r) {
+      return std::string("blip2-progressive/") + what + "/" + std::to_string(r);
+    };
     auto marked = [&](const char* what, int r) { return store->check({key(what, r)}); };
     const auto window = kBeat * 6;
     std::vector<int> gone;
@@ -137,7 +140,8 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
     throw std::invalid_argument("rank " + std::to_string(options.rank) + " is outside a world of " +
                                 std::to_string(options.world_size));
   }
-  if (!has_backend(options.backend)) throw std::invalid_argument("this libtorch has no " + options.backend + " backend");
+  if (!has_backend(options.backend))
+    throw std::invalid_argument("this libtorch has no " + options.backend + " backend");
   c10d::TCPStoreOptions store_options;
   store_options.port = static_cast<std::uint16_t>(options.master_port);
   store_options.isServer = options.rank == 0;
@@ -153,7 +157,8 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
   if (options.backend == "nccl") {
     auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
     nccl_options->timeout = options.timeout;
-    impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, options.rank, options.world_size, nccl_options);
+    impl_->nccl =
+        c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, options.rank, options.world_size, nccl_options);
     return;
   }
 #endif
@@ -163,9 +168,10 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
   const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
   const bool local = options.master_addr == "127.0.0.1" || options.master_addr == "localhost";
   gloo_options->devices.push_back(ifname && *ifname ? c10d::ProcessGroupGloo::createDeviceForInterface(ifname)
-                                  : local          ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                                   : c10d::ProcessGroupGloo::createDefaultDevice());
-  impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, options.rank, options.world_size, gloo_options);
+                                  : local           ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                                    : c10d::ProcessGroupGloo::createDefaultDevice());
+  impl_->gloo =
+      c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, options.rank, options.world_size, gloo_options);
 }
 
 ProcessGroup::~ProcessGroup() = default;
@@ -206,7 +212,8 @@ void ProcessGroup::check_agreement() {
   try {
     impl_->store->set(key("checked", options_.rank), std::vector<uint8_t>{1});
     if (options_.rank == 0) {
-      const auto deadline = std::chrono::steady_clock::now() + std::min(options_.timeout, std::chrono::milliseconds(10000));
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::min(options_.timeout, std::chrono::milliseconds(10000));
       for (int r = 1; r < options_.world_size; ++r) {
         while (impl_->store->check({key("rank", r)}) && !impl_->store->check({key("checked", r)}) &&
                std::chrono::steady_clock::now() < deadline) {

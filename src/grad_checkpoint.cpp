@@ -36,7 +36,8 @@ class RecomputeFunction : public torch::autograd::Function<RecomputeFunction> {
     return {holder->fn(args)};
   }
 
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grad_out) {
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
     auto holder = c10::static_intrusive_pointer_cast<FnHolder>(ctx->saved_data["fn"].toCapsule());
     auto saved = ctx->get_saved_variables();
     std::vector<torch::Tensor> args;

@@ -51,8 +51,8 @@ torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
 }
 
 const std::vector<std::string>& activation_names() {
-  static const std::vector<std::string> names = {"gelu",       "gelu_new", "gelu_pytorch_tanh", "gelu_fast",
-                                                 "quick_gelu", "relu",     "silu",              "swish"};
+  static const std::vector<std::string> names = {
+      "gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "quick_gelu", "relu", "silu", "swish"};
   return names;
 }
 

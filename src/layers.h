@@ -41,9 +41,7 @@ struct LayerNorm {
   int64_t dim;
   double eps;
   LayerNorm(const Scope& scope, int64_t dim, double eps);
-  torch::Tensor forward(const torch::Tensor& x) const {
-    return torch::layer_norm(x, {dim}, weight, bias, eps);
-  }
+  torch::Tensor forward(const torch::Tensor& x) const { return torch::layer_norm(x, {dim}, weight, bias, eps); }
 };
 
 // torch.finfo(dtype).min: the additive mask value of Hugging Face's attention masks.

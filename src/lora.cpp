@@ -22,7 +22,8 @@ std::vector<std::pair<std::string, Linear*>> select_lora_targets(const Params& p
     for (const auto& [name, linear] : params.linears())
       if (std::regex_match(name, re)) out.emplace_back(name, linear);
     if (out.empty())
-      throw std::runtime_error("target_modules pattern \"" + config.target_regex + "\" matches no Linear layer of the model");
+      throw std::runtime_error("target_modules pattern \"" + config.target_regex +
+                               "\" matches no Linear layer of the model");
     return out;
   }
   auto matches = [](const std::string& name, const std::string& target) {

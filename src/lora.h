@@ -17,9 +17,9 @@ struct LoraConfig {
   int64_t r = 16;
   double alpha = 32;
   double dropout = 0.05;
-  bool use_rslora = false;              // scaling alpha / sqrt(r) instead of alpha / r
-  std::vector<std::string> targets;     // PEFT list semantics: a module matches "t" if its name == t or ends with ".t"
-  std::string target_regex;             // PEFT string semantics: re.fullmatch on the module name (used when set)
+  bool use_rslora = false;           // scaling alpha / sqrt(r) instead of alpha / r
+  std::vector<std::string> targets;  // PEFT list semantics: a module matches "t" if its name == t or ends with ".t"
+  std::string target_regex;          // PEFT string semantics: re.fullmatch on the module name (used when set)
   double scaling() const;
 };
 
@@ -46,7 +46,7 @@ class LoraSet {
   void merge();    // W += scaling * B A on every module
   void unmerge();  // W -= scaling * B A
   bool merged() const { return merged_; }
-  void detach();   // removes every adapter (unmerging first)
+  void detach();  // removes every adapter (unmerging first)
 
  private:
   LoraConfig config_;

@@ -38,8 +38,8 @@ torch::Tensor OptAttention::attend(const torch::Tensor& qs, const torch::Tensor&
   // attn_weights + attention_mask, then torch.max(attn_weights, finfo.min): a fully masked row stays finite
   auto scores = torch::clamp_min(torch::matmul(qs, ks.transpose(2, 3)) + mask, finfo_min(dtype));
   // softmax in the model's dtype, upcast to fp32 only for fp16 (as OPTAttention)
-  auto weights = dtype == torch::kFloat16 ? torch::softmax(scores, -1, torch::kFloat32).to(dtype)
-                                          : torch::softmax(scores, -1);
+  auto weights =
+      dtype == torch::kFloat16 ? torch::softmax(scores, -1, torch::kFloat32).to(dtype) : torch::softmax(scores, -1);
   auto ctx = torch::matmul(weights, vs).transpose(1, 2).reshape({B, T, num_heads * head_dim});
   return out_proj.forward(ctx);
 }
@@ -133,7 +133,8 @@ torch::Tensor OptForCausalLM::decode(const torch::Tensor& embeds, const torch::T
   auto query_at = torch::arange(past, S, opts.dtype(torch::kLong)).unsqueeze(1);  // (T, 1)
   auto key_at = torch::arange(S, opts.dtype(torch::kLong)).unsqueeze(0);          // (1, S)
   auto masked = (key_at > query_at).view({1, 1, T, S}) | (m == 0).view({B, 1, 1, S});
-  auto additive = torch::zeros({B, 1, T, S}, opts.dtype(x.scalar_type())).masked_fill(masked, finfo_min(x.scalar_type()));
+  auto additive =
+      torch::zeros({B, 1, T, S}, opts.dtype(x.scalar_type())).masked_fill(masked, finfo_min(x.scalar_type()));
   for (size_t i = 0; i < layers.size(); ++i) {
     if (cache) {
       x = layers[i]->forward(x, additive, &(*cache)[i]);
@@ -163,7 +164,8 @@ torch::Tensor OptForCausalLM::teacher_forced_logits(const Prefix& encoded, const
   // masked out.
   auto fed = labels.narrow(1, 0, std::max<int64_t>(T - 1, 0));
   auto ignored = fed == -100;
-  auto embeds = torch::cat({encoded.embeds, embed(fed.masked_fill(ignored, config.pad_token_id)).to(encoded.embeds.scalar_type())}, 1);
+  auto embeds = torch::cat(
+      {encoded.embeds, embed(fed.masked_fill(ignored, config.pad_token_id)).to(encoded.embeds.scalar_type())}, 1);
   auto mask = torch::cat({encoded.mask.to(torch::kLong), (~ignored).to(torch::kLong)}, 1);
   auto hidden = decode(embeds, mask, nullptr);
   return logits(hidden.narrow(1, P - 1, T));
@@ -172,8 +174,9 @@ torch::Tensor OptForCausalLM::teacher_forced_logits(const Prefix& encoded, const
 std::unique_ptr<DecodingState> OptForCausalLM::start_decoding(const Prefix& encoded, int64_t expand) const {
   auto mask = encoded.mask.to(torch::kLong);
   if (mask.size(1) == 0 || (mask.select(1, mask.size(1) - 1) == 0).any().item<bool>()) {
-    throw std::runtime_error("a decoder-only language model needs left-padded prompts: every row's last prompt "
-                             "position must be a token (pad on the left, as the OPT tokenizer's padding_side)");
+    throw std::runtime_error(
+        "a decoder-only language model needs left-padded prompts: every row's last prompt "
+        "position must be a token (pad on the left, as the OPT tokenizer's padding_side)");
   }
   auto state = std::make_unique<OptDecodingState>();
   state->layers.resize(layers.size());

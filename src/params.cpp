@@ -30,7 +30,8 @@ const ParamSlot* Params::find(const std::string& name) const {
 void Params::load(const WeightFiles& weights, torch::ScalarType dtype, const torch::Device& device,
                   const std::set<std::string>& narrow, torch::ScalarType narrow_dtype) {
   check(weights);
-  for (auto& slot : slots_) *slot.tensor = weights.read(slot.name, narrow.count(slot.name) ? narrow_dtype : dtype, device);
+  for (auto& slot : slots_)
+    *slot.tensor = weights.read(slot.name, narrow.count(slot.name) ? narrow_dtype : dtype, device);
 }
 
 void Params::reload(const WeightFiles& weights) {
@@ -46,7 +47,8 @@ void Params::randomize(uint64_t seed, torch::ScalarType dtype, const torch::Devi
   auto opts = torch::TensorOptions().dtype(torch::kFloat32);
   for (auto& slot : slots_) {
     const bool is_vector = slot.shape.size() == 1;
-    const bool is_norm = slot.name.find("norm") != std::string::npos || slot.name.find("LayerNorm") != std::string::npos;
+    const bool is_norm =
+        slot.name.find("norm") != std::string::npos || slot.name.find("LayerNorm") != std::string::npos;
     torch::Tensor t;
     if (is_vector && is_norm && slot.name.size() > 7 && slot.name.compare(slot.name.size() - 7, 7, ".weight") == 0) {
       t = torch::ones(slot.shape, opts);
@@ -86,8 +88,8 @@ void Params::check(const WeightFiles& weights) const {
     }
     const auto& info = weights.info(slot.name);
     if (info.shape != slot.shape) {
-      mis_shaped.push_back(slot.name + " has shape " + shape_string(info.shape) + " in " +
-                           weights.file_of(slot.name) + " but the config expects " + shape_string(slot.shape));
+      mis_shaped.push_back(slot.name + " has shape " + shape_string(info.shape) + " in " + weights.file_of(slot.name) +
+                           " but the config expects " + shape_string(slot.shape));
     }
     if (info.dtype != "F32" && info.dtype != "F16" && info.dtype != "BF16" && info.dtype != "F64") {
       mis_shaped.push_back(slot.name + " has dtype " + info.dtype + "; expected a floating-point dtype");

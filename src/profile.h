@@ -12,15 +12,15 @@
 namespace blip2::profile {
 
 enum class Phase : int {
-  Vision,        // vision tower (patch embedding, encoder layers, post layer norm)
-  QFormer,       // Q-Former over the image features
-  Projection,    // language projection + prompt embeddings
-  TextEncoder,   // T5 encoder over [queries; prompt]
-  CrossKV,       // the decoder's cross-attention keys and values, once per decode
-  DecoderStep,   // one token through the decoder layers (self/cross attention, feed-forward)
-  LmHead,        // final layer norm output -> vocabulary logits
-  Reorder,       // beam reordering of the decoder cache
-  Scores,        // log-softmax of the logits
+  Vision,       // vision tower (patch embedding, encoder layers, post layer norm)
+  QFormer,      // Q-Former over the image features
+  Projection,   // language projection + prompt embeddings
+  TextEncoder,  // T5 encoder over [queries; prompt]
+  CrossKV,      // the decoder's cross-attention keys and values, once per decode
+  DecoderStep,  // one token through the decoder layers (self/cross attention, feed-forward)
+  LmHead,       // final layer norm output -> vocabulary logits
+  Reorder,      // beam reordering of the decoder cache
+  Scores,       // log-softmax of the logits
   Count
 };
 

@@ -19,9 +19,8 @@ namespace blip2 {
 namespace {
 
 size_t element_size(const std::string& dtype) {
-  static const std::map<std::string, size_t> sizes = {
-      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
-      {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}};
+  static const std::map<std::string, size_t> sizes = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8},
+                                                      {"I32", 4}, {"I16", 2}, {"I8", 1},  {"U8", 1},   {"BOOL", 1}};
   auto it = sizes.find(dtype);
   return it == sizes.end() ? 0 : it->second;
 }
@@ -31,7 +30,7 @@ size_t element_size(const std::string& dtype) {
 }
 
 bool file_exists(const std::string& path) {
-  struct stat st {};
+  struct stat st{};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -82,13 +81,15 @@ static void check_disjoint(const std::string& path, const std::map<std::string, 
   std::vector<std::pair<const std::string*, const TensorInfo*>> ranges;
   for (const auto& [name, info] : tensors)
     if (info.end > info.begin) ranges.emplace_back(&name, &info);
-  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.second->begin < b.second->begin; });
+  std::sort(ranges.begin(), ranges.end(),
+            [](const auto& a, const auto& b) { return a.second->begin < b.second->begin; });
   for (size_t i = 1; i < ranges.size(); ++i) {
     const auto& [a_name, a] = ranges[i - 1];
     const auto& [b_name, b] = ranges[i];
     if (b->begin < a->end) {
-      fail(path, "tensors \"" + *a_name + "\" [" + std::to_string(a->begin) + ", " + std::to_string(a->end) + "] and \"" +
-                     *b_name + "\" [" + std::to_string(b->begin) + ", " + std::to_string(b->end) + "] overlap");
+      fail(path, "tensors \"" + *a_name + "\" [" + std::to_string(a->begin) + ", " + std::to_string(a->end) +
+                     "] and \"" + *b_name + "\" [" + std::to_string(b->begin) + ", " + std::to_string(b->end) +
+                     "] overlap");
     }
   }
 }
@@ -96,7 +97,7 @@ static void check_disjoint(const std::string& path, const std::map<std::string, 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw std::runtime_error("Cannot open " + path + ": " + std::strerror(errno));
-  struct stat st {};
+  struct stat st{};
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd_);
     fd_ = -1;
@@ -304,8 +305,8 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   uint64_t offset = 0;
   for (const auto& [name, t] : sorted) {
     uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.element_size();
-    header += (first ? "" : ",") + json::quote(name) + ":{\"dtype\":\"" + dtype_string(t.scalar_type()) +
-              "\",\"shape\":[";
+    header +=
+        (first ? "" : ",") + json::quote(name) + ":{\"dtype\":\"" + dtype_string(t.scalar_type()) + "\",\"shape\":[";
     for (int64_t i = 0; i < t.dim(); ++i) header += (i ? "," : "") + std::to_string(t.size(i));
     header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
     offset += bytes;

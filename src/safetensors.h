@@ -15,7 +15,7 @@
 namespace blip2 {
 
 struct TensorInfo {
-  std::string dtype;            // safetensors dtype string: F32, F16, BF16, ...
+  std::string dtype;  // safetensors dtype string: F32, F16, BF16, ...
   std::vector<int64_t> shape;
   uint64_t begin = 0, end = 0;  // byte range inside the data section
 };

@@ -82,7 +82,7 @@ torch::Tensor T5Attention::compute_bias(int64_t q_len, int64_t k_len, int64_t q_
   auto memory_position = torch::arange(k_len, opts).unsqueeze(0);
   auto buckets = relative_position_bucket(memory_position - context_position, !is_decoder, num_buckets, max_distance);
   auto values = torch::embedding(relative_attention_bias, buckets);  // (q, k, h)
-  return values.permute({2, 0, 1}).unsqueeze(0);                      // (1, h, q, k)
+  return values.permute({2, 0, 1}).unsqueeze(0);                     // (1, h, q, k)
 }
 
 torch::Tensor T5Attention::split_heads(const torch::Tensor& x) const {
@@ -99,7 +99,7 @@ torch::Tensor T5Attention::attend(const torch::Tensor& qs, const torch::Tensor& 
     // element by element before the sum, where the batched GEMM (as in HF) accumulates in fp32 and rounds once.
     auto scores = (qs * ks).sum(-1).unsqueeze(2) + bias;  // (B, h, 1, T)
     auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
-    auto ctx = (weights.transpose(2, 3) * vs).sum(2);      // (B, h, d)
+    auto ctx = (weights.transpose(2, 3) * vs).sum(2);  // (B, h, d)
     return o.forward(ctx.reshape({B, 1, num_heads * d_kv}));
   }
   // scores = torch.matmul(query_states, key_states.transpose(3, 2)); no 1/sqrt(d_kv) in T5
@@ -234,7 +234,8 @@ torch::Tensor T5Block::step(torch::Tensor x, const torch::Tensor& self_bias, Dec
 T5Stack::T5Stack(const Scope& scope, const T5Config& c, bool decoder)
     : final_layer_norm(scope.sub("final_layer_norm"), c.d_model, c.layer_norm_epsilon), is_decoder(decoder) {
   const int64_t n = decoder ? c.num_decoder_layers : c.num_layers;
-  for (int64_t i = 0; i < n; ++i) blocks.push_back(std::make_unique<T5Block>(scope.sub("block").sub(i), c, decoder, i == 0));
+  for (int64_t i = 0; i < n; ++i)
+    blocks.push_back(std::make_unique<T5Block>(scope.sub("block").sub(i), c, decoder, i == 0));
 }
 
 torch::Tensor T5Stack::encode(const torch::Tensor& embeds, const torch::Tensor& mask) const {
@@ -275,7 +276,8 @@ DecoderCache T5Stack::start_cache(const torch::Tensor& encoder_hidden, const tor
 torch::Tensor T5Stack::decode_step(const torch::Tensor& embeds, DecoderCache& cache) const {
   // The new token sits at position `length` and may attend to every cached position and itself, so no
   // causal mask is needed; the bias row is the one HF slices out with position_bias[:, :, -1:, :].
-  auto self_bias = blocks.front()->self_attention.compute_bias(1, cache.length + 1, cache.length).to(embeds.scalar_type());
+  auto self_bias =
+      blocks.front()->self_attention.compute_bias(1, cache.length + 1, cache.length).to(embeds.scalar_type());
   torch::Tensor x = embeds;
   for (size_t i = 0; i < blocks.size(); ++i) {
     x = blocks[i]->step(x, self_bias, cache.layers[i], cache.cross_bias, cache.group);

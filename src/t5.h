@@ -21,8 +21,8 @@ struct T5LayerNorm {
 };
 
 struct T5Attention {
-  Linear q, k, v, o;                       // no biases; inner_dim = num_heads * d_kv
-  torch::Tensor relative_attention_bias;   // (num_buckets, num_heads); only in block 0 of each stack
+  Linear q, k, v, o;                      // no biases; inner_dim = num_heads * d_kv
+  torch::Tensor relative_attention_bias;  // (num_buckets, num_heads); only in block 0 of each stack
   bool has_relative_attention_bias, is_decoder;
   int64_t num_heads, d_kv, num_buckets, max_distance;
   T5Attention(const Scope& scope, const T5Config& c, bool has_relative_attention_bias, bool is_decoder);
@@ -54,7 +54,7 @@ struct DecoderCache : DecodingState {
   // (the beams or samples of one image) share each, so they are neither computed nor reordered per row.
   torch::Tensor cross_bias;  // (rows / group, 1, 1, T_enc) additive encoder mask
   int64_t group = 1;
-  int64_t length = 0;        // decoder positions already cached
+  int64_t length = 0;  // decoder positions already cached
   int64_t rows() const override { return cross_bias.size(0) * group; }
   // Re-selects rows: new row i continues old row index[i] (index may shrink, grow or permute the batch). While
   // every row stays within its group (beam search does), only the self-attention caches move; otherwise the
@@ -75,8 +75,8 @@ struct T5Block {
   T5LayerNorm self_attention_norm;             // layer.0.layer_norm
   std::optional<T5Attention> cross_attention;  // decoder: layer.1.EncDecAttention
   std::optional<T5LayerNorm> cross_attention_norm;
-  T5FeedForward ff;                            // layer.{1|2}.DenseReluDense
-  T5LayerNorm ff_norm;                         // layer.{1|2}.layer_norm
+  T5FeedForward ff;     // layer.{1|2}.DenseReluDense
+  T5LayerNorm ff_norm;  // layer.{1|2}.layer_norm
   T5Block(const Scope& scope, const T5Config& c, bool is_decoder, bool has_relative_attention_bias);
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
                         const torch::Tensor& cross_bias) const;

@@ -26,7 +26,7 @@ double Trainer::cross_entropy(const ForwardInputs& inputs, double label_smoothin
 }
 
 double Trainer::weighted_log_likelihood(const ForwardInputs& inputs, const torch::Tensor& weights, double scale,
-                                            std::vector<double>* sequence_logprobs) {
+                                        std::vector<double>* sequence_logprobs) {
   CudaAutocastBf16 autocast(model_.device());
   torch::Tensor labels;
   auto lg = logits(inputs, &labels);

@@ -17,9 +17,9 @@ VisionEmbeddings::VisionEmbeddings(const Scope& scope, const VisionConfig& c) : 
 torch::Tensor VisionEmbeddings::forward(const torch::Tensor& pixel_values) const {
   const int64_t B = pixel_values.size(0);
   auto x = torch::conv2d(pixel_values.to(patch_weight.scalar_type()), patch_weight, patch_bias, patch_size);
-  x = x.flatten(2).transpose(1, 2);                                  // (B, N, D)
+  x = x.flatten(2).transpose(1, 2);  // (B, N, D)
   auto cls = class_embedding.expand({B, 1, -1}).to(x.scalar_type());
-  x = torch::cat({cls, x}, 1);                                       // (B, 1+N, D)
+  x = torch::cat({cls, x}, 1);  // (B, 1+N, D)
   return x + position_embedding.narrow(1, 0, x.size(1)).to(x.scalar_type());
 }
 
@@ -34,7 +34,7 @@ torch::Tensor VisionAttention::forward(const torch::Tensor& x) const {
   const int64_t B = x.size(0), T = x.size(1);
   // mixed_qkv.reshape(bsz, tgt_len, 3, num_heads, embed_dim // num_heads).permute(2, 0, 3, 1, 4)
   auto mixed = qkv.forward(x).reshape({B, T, 3, num_heads, head_dim}).permute({2, 0, 3, 1, 4});
-  auto q = mixed[0], k = mixed[1], v = mixed[2];                     // (B, h, T, hd)
+  auto q = mixed[0], k = mixed[1], v = mixed[2];  // (B, h, T, hd)
   auto scores = torch::matmul(q, k.transpose(-1, -2)) * scale;
   auto probs = torch::softmax(scores, -1);
   auto ctx = torch::matmul(probs, v).permute({0, 2, 1, 3}).reshape({B, T, num_heads * head_dim});
@@ -58,7 +58,8 @@ torch::Tensor VisionEncoderLayer::forward(torch::Tensor x) const {
 }
 
 VisionModel::VisionModel(const Scope& scope, const VisionConfig& c)
-    : embeddings(scope.sub("embeddings"), c), post_layernorm(scope.sub("post_layernorm"), c.hidden_size, c.layer_norm_eps) {
+    : embeddings(scope.sub("embeddings"), c),
+      post_layernorm(scope.sub("post_layernorm"), c.hidden_size, c.layer_norm_eps) {
   check_activation(c.hidden_act, "vision_config.hidden_act");
   for (int64_t i = 0; i < c.num_hidden_layers; ++i)
     layers.push_back(std::make_unique<VisionEncoderLayer>(scope.sub("encoder.layers").sub(i), c));

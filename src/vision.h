@@ -10,9 +10,9 @@
 namespace blip2 {
 
 struct VisionEmbeddings {
-  torch::Tensor class_embedding;      // (1, 1, D)
+  torch::Tensor class_embedding;           // (1, 1, D)
   torch::Tensor patch_weight, patch_bias;  // patch_embedding: Conv2d(C, D, kernel=stride=patch)
-  torch::Tensor position_embedding;   // (1, 1 + num_patches, D)
+  torch::Tensor position_embedding;        // (1, 1 + num_patches, D)
   int64_t patch_size;
   VisionEmbeddings(const Scope& scope, const VisionConfig& c);
   torch::Tensor forward(const torch::Tensor& pixel_values) const;  // (B, C, H, W) -> (B, 1+N, D)
