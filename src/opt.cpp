@@ -1,6 +1,7 @@
 #include "opt.h"
 
 #include "grad_checkpoint.h"
+#include "ops.h"
 #include "profile.h"
 
 #include <stdexcept>
@@ -33,15 +34,10 @@ torch::Tensor OptAttention::split_heads(const torch::Tensor& x) const {
 
 torch::Tensor OptAttention::attend(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
                                    const torch::Tensor& mask) const {
-  const int64_t B = qs.size(0), T = qs.size(2);
-  const auto dtype = qs.scalar_type();
-  // attn_weights + attention_mask, then torch.max(attn_weights, finfo.min): a fully masked row stays finite
-  auto scores = torch::clamp_min(torch::matmul(qs, ks.transpose(2, 3)) + mask, finfo_min(dtype));
-  // softmax in the model's dtype, upcast to fp32 only for fp16 (as OPTAttention)
-  auto weights =
-      dtype == torch::kFloat16 ? torch::softmax(scores, -1, torch::kFloat32).to(dtype) : torch::softmax(scores, -1);
-  auto ctx = torch::matmul(weights, vs).transpose(1, 2).reshape({B, T, num_heads * head_dim});
-  return out_proj.forward(ctx);
+  // queries scaled before the product; attn_weights + attention_mask clamped at finfo.min (a fully masked row stays
+  // finite); softmax in the model's dtype, upcast to fp32 only for fp16 (as OPTAttention)
+  const ops::AttentionSpec spec{ops::ScoreScale::None, 1.0, true, ops::SoftmaxPrecision::Float32ForHalf};
+  return out_proj.forward(ops::attention(qs, ks, vs, mask, spec));
 }
 
 OptDecoderLayer::OptDecoderLayer(const Scope& scope, const OptConfig& c)

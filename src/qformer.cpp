@@ -1,5 +1,7 @@
 #include "qformer.h"
 
+#include "ops.h"
+
 #include <cmath>
 
 namespace blip2 {
@@ -20,9 +22,8 @@ torch::Tensor QFormerMultiHeadAttention::forward(const torch::Tensor& hidden, co
   auto k = split(key.forward(context), Tk);
   auto v = split(value.forward(context), Tk);
   // attention_scores = attention_scores / math.sqrt(self.attention_head_size); masks are all zeros here
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
-  auto probs = torch::softmax(scores, -1);
-  return torch::matmul(probs, v).permute({0, 2, 1, 3}).reshape({B, Tq, num_heads * head_dim});
+  const ops::AttentionSpec spec{ops::ScoreScale::Divide, std::sqrt(static_cast<double>(head_dim))};
+  return ops::attention(q, k, v, {}, spec);
 }
 
 QFormerAttention::QFormerAttention(const Scope& scope, const QFormerConfig& c, bool is_cross)

@@ -1,6 +1,7 @@
 #include "t5.h"
 
 #include "grad_checkpoint.h"
+#include "ops.h"
 #include "profile.h"
 
 #include <cmath>
@@ -53,14 +54,7 @@ T5LayerNorm::T5LayerNorm(const Scope& scope, int64_t dim, double eps_) : eps(eps
   scope.add("weight", {dim}, &weight);
 }
 
-torch::Tensor T5LayerNorm::forward(const torch::Tensor& x) const {
-  // variance = hidden_states.to(torch.float32).pow(2).mean(-1, keepdim=True)
-  auto variance = x.to(torch::kFloat32).pow(2).mean(-1, true);
-  auto h = x * torch::rsqrt(variance + eps);
-  if (weight.scalar_type() == torch::kFloat16 || weight.scalar_type() == torch::kBFloat16)
-    h = h.to(weight.scalar_type());
-  return weight * h;
-}
+torch::Tensor T5LayerNorm::forward(const torch::Tensor& x) const { return ops::rms_norm(x, weight, eps); }
 
 T5Attention::T5Attention(const Scope& scope, const T5Config& c, bool has_bias, bool decoder)
     : q(scope.sub("q"), c.d_model, c.inner_dim(), false),
@@ -89,24 +83,15 @@ torch::Tensor T5Attention::split_heads(const torch::Tensor& x) const {
   return x.view({x.size(0), -1, num_heads, d_kv}).transpose(1, 2);
 }
 
+namespace {
+// T5: no 1/sqrt(d_kv) scaling, the position bias and masks added, the softmax in fp32; a decoder step's single query
+// as products and sums (ops::AttentionSpec::single_query_products)
+const ops::AttentionSpec kT5Attention{ops::ScoreScale::None, 1.0, false, ops::SoftmaxPrecision::Float32, true};
+}  // namespace
+
 torch::Tensor T5Attention::attend(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
                                   const torch::Tensor& bias) const {
-  const int64_t B = qs.size(0);
-  if (qs.size(2) == 1 && qs.scalar_type() == torch::kFloat32) {
-    // One query per row (a decoder step): the B·h matrix-vector products as one broadcast product and sum, which
-    // is ~4x faster on CPU than batched GEMM calls of a single row each (the same dot products, summed in another
-    // order: fp32 rounding differences only). Not in bf16/fp16: there the product would be rounded to 16 bits
-    // element by element before the sum, where the batched GEMM (as in HF) accumulates in fp32 and rounds once.
-    auto scores = (qs * ks).sum(-1).unsqueeze(2) + bias;  // (B, h, 1, T)
-    auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
-    auto ctx = (weights.transpose(2, 3) * vs).sum(2);  // (B, h, d)
-    return o.forward(ctx.reshape({B, 1, num_heads * d_kv}));
-  }
-  // scores = torch.matmul(query_states, key_states.transpose(3, 2)); no 1/sqrt(d_kv) in T5
-  auto scores = torch::matmul(qs, ks.transpose(3, 2)) + bias;
-  auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
-  auto ctx = torch::matmul(weights, vs).transpose(1, 2).contiguous().view({B, -1, num_heads * d_kv});
-  return o.forward(ctx);
+  return o.forward(ops::attention(qs, ks, vs, bias, kT5Attention));
 }
 
 torch::Tensor T5Attention::attend_shared(const torch::Tensor& qs, const torch::Tensor& ks, const torch::Tensor& vs,
@@ -115,10 +100,7 @@ torch::Tensor T5Attention::attend_shared(const torch::Tensor& qs, const torch::T
   const int64_t R = qs.size(0), B = R / group;
   // (R, h, 1, d) -> (B, h, group, d): each image's rows query its keys together
   auto q = qs.view({B, group, num_heads, d_kv}).transpose(1, 2);
-  auto scores = torch::matmul(q, ks.transpose(3, 2)) + bias;  // (B, h, group, T)
-  auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
-  auto ctx = torch::matmul(weights, vs).transpose(1, 2).contiguous().view({R, 1, num_heads * d_kv});
-  return o.forward(ctx);
+  return o.forward(ops::attention(q, ks, vs, bias, kT5Attention).reshape({R, 1, num_heads * d_kv}));
 }
 
 torch::Tensor T5Attention::forward(const torch::Tensor& hidden, const torch::Tensor& kv_input,

@@ -1,6 +1,7 @@
 #include "vision.h"
 
 #include "grad_checkpoint.h"
+#include "ops.h"
 
 #include <cmath>
 
@@ -35,10 +36,8 @@ torch::Tensor VisionAttention::forward(const torch::Tensor& x) const {
   // mixed_qkv.reshape(bsz, tgt_len, 3, num_heads, embed_dim // num_heads).permute(2, 0, 3, 1, 4)
   auto mixed = qkv.forward(x).reshape({B, T, 3, num_heads, head_dim}).permute({2, 0, 3, 1, 4});
   auto q = mixed[0], k = mixed[1], v = mixed[2];  // (B, h, T, hd)
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) * scale;
-  auto probs = torch::softmax(scores, -1);
-  auto ctx = torch::matmul(probs, v).permute({0, 2, 1, 3}).reshape({B, T, num_heads * head_dim});
-  return projection.forward(ctx);
+  // attention_scores * self.scale, softmax in the model's dtype
+  return projection.forward(ops::attention(q, k, v, {}, {ops::ScoreScale::Multiply, scale}));
 }
 
 VisionMlp::VisionMlp(const Scope& scope, const VisionConfig& c)
