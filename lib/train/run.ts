@@ -144,8 +144,10 @@ const exists = (path: string) => stat(path).then(() => true, () => false);
  */
 async function resolveLoraTargets(spec: RunSpec): Promise<RunSpec> {
   if (spec.lora.targetModules !== undefined) return spec;
-  const { dir } = await resolveModel(spec.model);
-  return { ...spec, lora: withTargetModules(spec.lora, familyOf(await readBlip2Config(dir)).defaultLoraTargetModules) };
+  const config = await resolveModel(spec.model).then(({ dir }) => readBlip2Config(dir), () => undefined).catch(() => undefined);
+  // a model that cannot be read here fails the run where it loads, after the checks that come first
+  if (config === undefined) return spec;
+  return { ...spec, lora: withTargetModules(spec.lora, familyOf(config).defaultLoraTargetModules) };
 }
 
 /**
