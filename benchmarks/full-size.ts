@@ -7,9 +7,11 @@
  * directly in bf16) when ../shared/hf-baseline is set up, in the same run. Random weights: token ids are not
  * comparable between the two sides; the work per token is.
  *
- *   npx tsx benchmarks/full-size.ts [--dtypes bfloat16,bfloat16-mixed] [--skip-hf]
+ * `--family opt` does the same in the Salesforce/blip2-opt-2.7b configuration (OPT-2.7b, 3.74 B parameters).
  *
- * Needs ~10 GiB of memory per side (bf16). Writes benchmarks/results/full-size.json.
+ *   npx tsx benchmarks/full-size.ts [--family t5|opt] [--dtypes bfloat16,bfloat16-mixed] [--skip-hf]
+ *
+ * Needs ~10 GiB of memory per side (bf16). Writes benchmarks/results/full-size.json (full-size-opt.json for OPT).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,24 +23,28 @@ import { readBlip2Config } from '../lib/model/config.js';
 import { generate } from '../lib/generation/generate.js';
 import { machineLine, ROOT, rssMiB, writeResults } from './common.js';
 
-const CONFIG_DIR = join(ROOT, 'test/fixtures/blip2-tiny/full-size');
+/** Per family: the full-size config, its checkpoint's name, and a prompt ("a photo of" in its tokenizer's ids). */
+const FAMILIES = {
+  t5: { configDir: join(ROOT, 'test/fixtures/blip2-tiny/full-size'), checkpoint: 'blip2-flan-t5-xl', promptIds: [3, 9, 1202, 13, 1], results: 'full-size' },
+  opt: { configDir: join(ROOT, 'test/fixtures/blip2-opt-tiny/full-size'), checkpoint: 'blip2-opt-2.7b', promptIds: [2, 102, 1345, 9], results: 'full-size-opt' },
+} as const;
+type Family = keyof typeof FAMILIES;
 const HF_RUN = join(ROOT, '..', 'shared', 'hf-baseline', 'run.sh');
-const PROMPT_IDS = [[3, 9, 1202, 13, 1]];
 const TOKENS = 20;
 const THREADS = 2;
 
 interface Phase { totalSeconds: number; firstTokenSeconds: number; perTokenSeconds: number; newTokens: number; peakMiB: number }
 interface Side { loadSeconds: number; parameters: number; phases: Record<string, Phase> }
 
-async function ours(dtype: Dtype): Promise<Side> {
-  const config = await readBlip2Config(CONFIG_DIR);
+async function ours(family: Family, dtype: Dtype): Promise<Side> {
+  const config = await readBlip2Config(FAMILIES[family].configDir);
   const t0 = performance.now();
   const model = await Blip2Model.random(config, { dtype, threads: THREADS, seed: 0 });
   const loadSeconds = (performance.now() - t0) / 1000;
   const size = config.vision_config.image_size;
   const pixels = new Float32Array(3 * size * size);
   for (let i = 0; i < pixels.length; i++) pixels[i] = Math.sin(i * 0.37) * 1.5;
-  const inputs = { pixelValues: { data: pixels, shape: [1, 3, size, size] }, inputIds: PROMPT_IDS };
+  const inputs = { pixelValues: { data: pixels, shape: [1, 3, size, size] }, inputIds: [[...FAMILIES[family].promptIds]] };
   const phases: Record<string, Phase> = {};
   for (const [name, numBeams] of [['greedy', 1], ['beam5', 5]] as const) {
     const run = async (n: number) => {
@@ -58,9 +64,10 @@ async function ours(dtype: Dtype): Promise<Side> {
   return { loadSeconds, parameters, phases };
 }
 
-function hf(): Side {
-  const r = spawnSync('bash', [HF_RUN, 'python', join(ROOT, 'benchmarks', 'hf_full_size.py'), '--config', join(CONFIG_DIR, 'config.json'),
-    '--threads', String(THREADS)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+function hf(family: Family): Side {
+  const f = FAMILIES[family];
+  const r = spawnSync('bash', [HF_RUN, 'python', join(ROOT, 'benchmarks', 'hf_full_size.py'), '--config', join(f.configDir, 'config.json'),
+    '--threads', String(THREADS), '--ids', f.promptIds.join(',')], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error('the HF side failed (run ../shared/hf-baseline/run.sh setup first)');
   const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
     load_s: number; params: number; phases: Record<string, { total_s: number; first_token_s: number; per_token_s: number; new_tokens: number; peak_rss_mib: number }>;
@@ -75,20 +82,25 @@ function hf(): Side {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { child: { type: 'string' }, dtypes: { type: 'string', default: 'bfloat16,bfloat16-mixed' }, 'skip-hf': { type: 'boolean', default: false } },
+    options: {
+      child: { type: 'string' }, family: { type: 'string', default: 't5' }, dtypes: { type: 'string', default: 'bfloat16,bfloat16-mixed' },
+      'skip-hf': { type: 'boolean', default: false },
+    },
   });
+  if (!(values.family! in FAMILIES)) throw new Error(`--family must be t5 or opt, not ${JSON.stringify(values.family)}`);
+  const family = values.family as Family;
   if (values.child) {
-    process.stdout.write(`${JSON.stringify(await ours(values.child as Dtype))}\n`);
+    process.stdout.write(`${JSON.stringify(await ours(family, values.child as Dtype))}\n`);
     return;
   }
   const sides: Record<string, Side> = {};
   if (!values['skip-hf'] && existsSync(HF_RUN)) {
     process.stderr.write('Hugging Face, bfloat16...\n');
-    sides['HF transformers 4.44, bfloat16'] = hf();
+    sides['HF transformers 4.44, bfloat16'] = hf(family);
   }
   for (const dtype of values.dtypes!.split(',')) {
     process.stderr.write(`ours, ${dtype}...\n`);
-    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', dtype], {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--family', family, '--child', dtype], {
       encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (r.status !== 0) throw new Error(`our side (${dtype}) failed`);
@@ -101,9 +113,9 @@ async function main(): Promise<void> {
         `${p.perTokenSeconds.toFixed(3)} s | ${p.totalSeconds.toFixed(2)} s (${p.newTokens} tokens) | ${(p.peakMiB / 1024).toFixed(1)} GiB |`);
     }
   }
-  const header = `Full-size shapes (blip2-flan-t5-xl config, random weights), 1 image, ${THREADS} threads; ${machineLine()}`;
+  const header = `Full-size shapes (${FAMILIES[family].checkpoint} config, random weights), 1 image, ${THREADS} threads; ${machineLine()}`;
   process.stdout.write(`${header}\n\n${rows.join('\n')}\n`);
-  writeResults('full-size', { header, date: new Date().toISOString(), sides });
+  writeResults(FAMILIES[family].results, { header, date: new Date().toISOString(), sides });
 }
 
 await main();

@@ -1,5 +1,6 @@
-"""HF transformers 4.44 side of benchmarks/full-size.ts: BLIP-2 in the Flan-T5-XL configuration with random bf16
-weights (built in bf16, never in fp32), one image, greedy and beam 5 with exactly 20 new tokens. Prints JSON."""
+"""HF transformers 4.44 side of benchmarks/full-size.ts: BLIP-2 in a full-size configuration (Flan-T5-XL or OPT-2.7b)
+with random bf16 weights (built in bf16, never in fp32), one image, greedy and beam 5 with exactly 20 new tokens.
+Prints JSON."""
 import argparse
 import json
 import resource
@@ -17,6 +18,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", required=True)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ids", default="3,9,1202,13,1", help="prompt token ids, comma-separated")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -28,7 +30,7 @@ def main():
     load_s = time.perf_counter() - t0
     size = config.vision_config.image_size
     pixels = torch.randn(1, 3, size, size).to(torch.bfloat16)
-    ids = torch.tensor([[3, 9, 1202, 13, 1]])
+    ids = torch.tensor([[int(i) for i in args.ids.split(",")]])
     out = {"load_s": load_s, "params": sum(p.numel() for p in model.parameters()), "phases": {}}
     for name, beams in [("greedy", 1), ("beam5", 5)]:
         with torch.no_grad():
