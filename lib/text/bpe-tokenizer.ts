@@ -23,11 +23,10 @@ import { parseMerges, readBpeTokenizerJson, readVocab, resolveBpeSpec, type BpeS
 import {
   checkIds,
   checkText,
-  labelsFrom,
-  padRows,
+  encodeRows,
+  encodeTargetRows,
   readBatchOptions,
   readBoolean,
-  truncate,
   type BatchEncoding,
   type DecodeOptions,
   type EncodeBatchOptions,
@@ -45,7 +44,6 @@ export type { BpeSpec } from './bpe-config.js';
 
 const ENCODE_KEYS = ['addSpecialTokens'] as const;
 const DECODE_KEYS = ['skipSpecialTokens', 'cleanUpTokenizationSpaces'] as const;
-const TARGET_KEYS = ['maxLength'] as const;
 
 /** The files of a byte-level BPE tokenizer in memory, for {@link ByteLevelBpeTokenizer.fromFiles}. */
 export interface BpeFiles {
@@ -228,16 +226,12 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
    * padding side (left for OPT, as HF pads decoder-only prompts) or `options.paddingSide`.
    */
   encodeBatch(texts: readonly string[], options?: EncodeBatchOptions): BatchEncoding {
-    const opts = readBatchOptions(options, this);
-    if (!Array.isArray(texts)) throw invalidParameterError('texts', 'array of strings', texts);
-    texts.forEach((text, i) => checkText(text, `texts[${i}]`));
-    const special = opts.addSpecialTokens && this.addBosToken ? 1 : 0;
-    const rows = texts.map((text) => {
-      let ids = this.encode(text, { addSpecialTokens: false });
-      if (opts.truncation) ids = truncate(ids, opts.maxLength as number, special);
-      return opts.addSpecialTokens ? this.addSpecial(ids) : ids;
+    return encodeRows(texts, readBatchOptions(options, this), {
+      encodeWithoutSpecial: (text) => this.encode(text, { addSpecialTokens: false }),
+      addSpecial: (ids) => this.addSpecial(ids),
+      numSpecial: this.addBosToken ? 1 : 0,
+      padTokenId: this.padTokenId,
     });
-    return padRows(rows, opts, this.padTokenId);
   }
 
   /**
@@ -246,10 +240,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
    * `maxLength` are cut at the end.
    */
   encodeTargets(texts: readonly string[], options?: EncodeTargetsOptions): TargetEncoding {
-    const opts = knownKeys('options', options, TARGET_KEYS);
-    const batchOptions: EncodeBatchOptions = { padding: 'longest', paddingSide: 'right' };
-    if (opts.maxLength !== undefined) batchOptions.maxLength = opts.maxLength as number;
-    return labelsFrom(this.encodeBatch(texts, batchOptions));
+    return encodeTargetRows((t, o) => this.encodeBatch(t, o), texts, options);
   }
 
   /**

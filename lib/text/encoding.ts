@@ -205,6 +205,41 @@ export function labelsFrom({ inputIds, attentionMask }: BatchEncoding): TargetEn
   return { labels: inputIds.map((ids, r) => ids.map((id, i) => (attentionMask[r]![i] === 1 ? id : IGNORE_INDEX))) };
 }
 
+/** How one tokenizer encodes a text without and then with its special tokens (`numSpecial` of them). */
+export interface RowEncoder {
+  encodeWithoutSpecial(text: string): number[];
+  addSpecial(ids: number[]): number[];
+  numSpecial: number;
+  padTokenId: number;
+}
+
+/**
+ * `encodeBatch` of every tokenizer: each text encoded, truncated at the end (room kept for the special tokens),
+ * the special tokens added, and the rows padded as `opts` says.
+ */
+export function encodeRows(texts: readonly string[], opts: ResolvedBatchOptions, encoder: RowEncoder): BatchEncoding {
+  if (!Array.isArray(texts)) throw invalidParameterError('texts', 'array of strings', texts);
+  texts.forEach((text, i) => checkText(text, `texts[${i}]`));
+  const rows = texts.map((text) => {
+    let ids = encoder.encodeWithoutSpecial(text);
+    if (opts.truncation) ids = truncate(ids, opts.maxLength as number, opts.addSpecialTokens ? encoder.numSpecial : 0);
+    return opts.addSpecialTokens ? encoder.addSpecial(ids) : ids;
+  });
+  return padRows(rows, opts, encoder.padTokenId);
+}
+
+const TARGET_KEYS = ['maxLength'] as const;
+
+/** `encodeTargets` of every tokenizer: the batch right-padded to its longest row, -100 on the padding. */
+export function encodeTargetRows(
+  encodeBatch: (texts: readonly string[], options: EncodeBatchOptions) => BatchEncoding, texts: readonly string[], options: unknown,
+): TargetEncoding {
+  const opts = knownKeys('options', options, TARGET_KEYS);
+  const batchOptions: EncodeBatchOptions = { padding: 'longest', paddingSide: 'right' };
+  if (opts.maxLength !== undefined) batchOptions.maxLength = opts.maxLength as number;
+  return labelsFrom(encodeBatch(texts, batchOptions));
+}
+
 /** Validates a list of ids against `[0, vocabSize)`, naming the position of a bad one; returns them as numbers. */
 export function checkIds(ids: TokenIds, name: string, vocabSize: number): number[] {
   if (!Array.isArray(ids) && !(ArrayBuffer.isView(ids) && !(ids instanceof DataView) && typeof (ids as Int32Array)[0] !== 'bigint')) {

@@ -20,11 +20,10 @@ import { AddedTokenMatcher } from './added-tokens.js';
 import {
   checkIds,
   checkText,
-  labelsFrom,
-  padRows,
+  encodeRows,
+  encodeTargetRows,
   readBatchOptions,
   readBoolean,
-  truncate,
   type BatchEncoding,
   type DecodeOptions,
   type EncodeBatchOptions,
@@ -59,7 +58,6 @@ const SPACE_SYMBOL = '\u2581';
 const UNK_SURFACE = ' \u2047 ';
 const ENCODE_KEYS = ['addSpecialTokens'] as const;
 const DECODE_KEYS = ['skipSpecialTokens', 'cleanUpTokenizationSpaces'] as const;
-const TARGET_KEYS = ['maxLength'] as const;
 const utf8Decoder = new TextDecoder();
 
 /**
@@ -219,15 +217,12 @@ export class T5Tokenizer implements Tokenizer {
    * like calling the HF tokenizer on a list.
    */
   encodeBatch(texts: readonly string[], options?: EncodeBatchOptions): BatchEncoding {
-    const opts = readBatchOptions(options, this);
-    if (!Array.isArray(texts)) throw invalidParameterError('texts', 'array of strings', texts);
-    texts.forEach((text, i) => checkText(text, `texts[${i}]`));
-    const rows = texts.map((text) => {
-      let ids = this.encodeWithoutSpecial(text);
-      if (opts.truncation) ids = truncate(ids, opts.maxLength as number, opts.addSpecialTokens ? 1 : 0);
-      return opts.addSpecialTokens ? this.addEos(ids) : ids;
+    return encodeRows(texts, readBatchOptions(options, this), {
+      encodeWithoutSpecial: (text) => this.encodeWithoutSpecial(text),
+      addSpecial: (ids) => this.addEos(ids),
+      numSpecial: 1,
+      padTokenId: this.padTokenId,
     });
-    return padRows(rows, opts, this.padTokenId);
   }
 
   /**
@@ -235,10 +230,7 @@ export class T5Tokenizer implements Tokenizer {
    * -100 so the loss ignores it; rows longer than `maxLength` are truncated (keeping `</s>`).
    */
   encodeTargets(texts: readonly string[], options?: EncodeTargetsOptions): TargetEncoding {
-    const opts = knownKeys('options', options, TARGET_KEYS);
-    const batchOptions: EncodeBatchOptions = { padding: 'longest', paddingSide: 'right' };
-    if (opts.maxLength !== undefined) batchOptions.maxLength = opts.maxLength as number;
-    return labelsFrom(this.encodeBatch(texts, batchOptions));
+    return encodeTargetRows((t, o) => this.encodeBatch(t, o), texts, options);
   }
 
   /**
