@@ -8,3 +8,14 @@ export function floatData(tensor: OutputTensor | undefined, name = 'tensor'): Fl
   if (tensor.dtype !== 'float32') throw new Error(`Expected a float32 ${name} but received ${tensor.dtype}`);
   return tensor.data;
 }
+
+/** max |got - ref| over max |ref| (the plain max difference when ref is all zeros): a gradient's relative error. */
+export function relativeMaxDiff(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let maxAbs = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(ref[i]!));
+    maxDiff = Math.max(maxDiff, Math.abs(got[i]! - ref[i]!));
+  }
+  return maxAbs === 0 ? maxDiff : maxDiff / maxAbs;
+}

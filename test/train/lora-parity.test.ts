@@ -9,6 +9,7 @@ import { Blip2Model, type ForwardInputs } from '../../lib/model/blip2-model.js';
 import { readSafetensorsFile, type SafetensorsFile } from '../../lib/io/safetensors.js';
 import { toRows } from '../../lib/model/tensors.js';
 import { TINY, TINY_MODEL } from '../helpers/paths.js';
+import { relativeMaxDiff } from '../helpers/tensors.js';
 
 const lora = JSON.parse(readFileSync(join(TINY, 'lora.json'), 'utf8')) as {
   target_modules: string[];
@@ -68,15 +69,7 @@ describe('LoRA parity with PyTorch', () => {
     expect(Object.keys(ours).sort()).toEqual([...grads.tensors.keys()].sort());
     let worst = 0;
     for (const [name, ref] of grads.tensors) {
-      const got = ours[name]!.data as Float32Array;
-      const r = ref.data as Float32Array;
-      let maxAbs = 0;
-      let maxDiff = 0;
-      for (let i = 0; i < r.length; i++) {
-        maxAbs = Math.max(maxAbs, Math.abs(r[i]!));
-        maxDiff = Math.max(maxDiff, Math.abs(got[i]! - r[i]!));
-      }
-      const rel = maxAbs === 0 ? maxDiff : maxDiff / maxAbs;
+      const rel = relativeMaxDiff(ours[name]!.data as Float32Array, ref.data as Float32Array);
       worst = Math.max(worst, rel);
       expect(rel, name).toBeLessThanOrEqual(1e-5);
     }

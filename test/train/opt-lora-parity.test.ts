@@ -11,6 +11,7 @@ import { Blip2Model, type ForwardInputs } from '../../lib/model/blip2-model.js';
 import { readSafetensorsFile, type SafetensorsFile } from '../../lib/io/safetensors.js';
 import { toRows } from '../../lib/model/tensors.js';
 import { TINY_OPT, TINY_OPT_MODEL } from '../helpers/paths.js';
+import { relativeMaxDiff } from '../helpers/tensors.js';
 
 const lora = JSON.parse(readFileSync(join(TINY_OPT, 'lora.json'), 'utf8')) as {
   r: number;
@@ -62,15 +63,7 @@ describe('OPT LoRA parity with PyTorch', () => {
     expect(Object.keys(ours).sort()).toEqual([...grads.tensors.keys()].sort());
     let worst = 0;
     for (const [name, ref] of grads.tensors) {
-      const got = ours[name]!.data as Float32Array;
-      const r = ref.data as Float32Array;
-      let maxAbs = 0;
-      let maxDiff = 0;
-      for (let i = 0; i < r.length; i++) {
-        maxAbs = Math.max(maxAbs, Math.abs(r[i]!));
-        maxDiff = Math.max(maxDiff, Math.abs(got[i]! - r[i]!));
-      }
-      const rel = maxAbs === 0 ? maxDiff : maxDiff / maxAbs;
+      const rel = relativeMaxDiff(ours[name]!.data as Float32Array, ref.data as Float32Array);
       worst = Math.max(worst, rel);
       expect(rel, name).toBeLessThanOrEqual(1e-5);
     }
@@ -86,13 +79,7 @@ describe('OPT LoRA parity with PyTorch', () => {
       expect(Math.abs(loss - lora.loss) / lora.loss).toBeLessThanOrEqual(1e-5);
       const ours = await model.loraTensors('grads');
       let worst = 0;
-      for (const [name, ref] of grads.tensors) {
-        const got = ours[name]!.data as Float32Array;
-        const r = ref.data as Float32Array;
-        const maxAbs = r.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-        const maxDiff = r.reduce((m, x, i) => Math.max(m, Math.abs(got[i]! - x)), 0);
-        worst = Math.max(worst, maxAbs === 0 ? maxDiff : maxDiff / maxAbs);
-      }
+      for (const [name, ref] of grads.tensors) worst = Math.max(worst, relativeMaxDiff(ours[name]!.data as Float32Array, ref.data as Float32Array));
       console.log(`OPT LoRA gradients with checkpointing: worst relative diff ${worst.toExponential(3)}`);
       expect(worst).toBeLessThanOrEqual(1e-5);
     } finally {
