@@ -23,6 +23,7 @@ import { parseMerges, readBpeTokenizerJson, readVocab, resolveBpeSpec, type BpeS
 import {
   checkIds,
   checkText,
+  decodeTokens,
   encodeRows,
   encodeTargetRows,
   readBatchOptions,
@@ -37,7 +38,6 @@ import {
   type TokenIds,
   type Tokenizer,
 } from './encoding.js';
-import { cleanUpTokenization } from './pystring.js';
 import type { TokenizerConfig } from './tokenizer-config.js';
 
 export type { BpeSpec } from './bpe-config.js';
@@ -274,25 +274,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
 
   /** `PreTrainedTokenizer._decode` (spaces_between_special_tokens=True) over `convert_tokens_to_string`. */
   private decodeChecked(ids: number[], skipSpecialTokens: boolean, cleanUp: boolean): string {
-    const subTexts: string[] = [];
-    let current: string[] = [];
-    for (const id of ids) {
-      if (skipSpecialTokens && this.specialIds.has(id)) continue;
-      const token = this.spec.tokens[id]!;
-      if (!this.legacyAddedTokens.has(token)) {
-        current.push(token);
-        continue;
-      }
-      if (current.length > 0) {
-        const text = this.tokensToString(current);
-        if (text.length > 0) subTexts.push(text);
-        current = [];
-      }
-      subTexts.push(token);
-    }
-    if (current.length > 0) subTexts.push(this.tokensToString(current));
-    const text = subTexts.join(' ');
-    return cleanUp ? cleanUpTokenization(text) : text;
+    const kept = skipSpecialTokens ? ids.filter((id) => !this.specialIds.has(id)) : ids;
+    return decodeTokens(kept.map((id) => this.spec.tokens[id]!), this.legacyAddedTokens, (tokens) => this.tokensToString(tokens), cleanUp);
   }
 
   /** `GPT2Tokenizer.convert_tokens_to_string`: the tokens' bytes, decoded as UTF-8 with the config's `errors`. */

@@ -7,6 +7,7 @@
 import { boolean, integerInRange, invalidParameterError, knownKeys, oneOf, optional } from '../is.js';
 import { ArgumentError } from '../errors.js';
 import { IGNORE_INDEX } from './labels.js';
+import { cleanUpTokenization } from './pystring.js';
 
 /** Options of {@link Tokenizer.encode}. */
 export interface EncodeOptions {
@@ -247,4 +248,30 @@ export function checkIds(ids: TokenIds, name: string, vocabSize: number): number
   }
   const max = vocabSize - 1;
   return Array.from(ids as ArrayLike<number>, (id, i) => integerInRange(`${name}[${i}]`, id, 0, max));
+}
+
+/**
+ * `PreTrainedTokenizer._decode` (spaces_between_special_tokens=True) for every tokenizer: runs of ordinary tokens
+ * become text through `tokensToString`; legacy added tokens stand alone; the parts are joined with spaces.
+ */
+export function decodeTokens(
+  tokens: readonly string[], legacyAddedTokens: ReadonlySet<string>, tokensToString: (tokens: string[]) => string, cleanUp: boolean,
+): string {
+  const subTexts: string[] = [];
+  let current: string[] = [];
+  for (const token of tokens) {
+    if (!legacyAddedTokens.has(token)) {
+      current.push(token);
+      continue;
+    }
+    if (current.length > 0) {
+      const text = tokensToString(current);
+      if (text.length > 0) subTexts.push(text);
+      current = [];
+    }
+    subTexts.push(token);
+  }
+  if (current.length > 0) subTexts.push(tokensToString(current));
+  const text = subTexts.join(' ');
+  return cleanUp ? cleanUpTokenization(text) : text;
 }

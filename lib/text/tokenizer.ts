@@ -20,6 +20,7 @@ import { AddedTokenMatcher } from './added-tokens.js';
 import {
   checkIds,
   checkText,
+  decodeTokens,
   encodeRows,
   encodeTargetRows,
   readBatchOptions,
@@ -35,7 +36,7 @@ import {
   type Tokenizer,
 } from './encoding.js';
 import { SentencePieceNormalizer } from './normalizer.js';
-import { cleanUpTokenization, pythonStrip } from './pystring.js';
+import { pythonStrip } from './pystring.js';
 import { readTokenizerSpec, type TokenizerConfig, type TokenizerSpec } from './tokenizer-config.js';
 import { UnigramModel } from './unigram.js';
 
@@ -296,25 +297,8 @@ export class T5Tokenizer implements Tokenizer {
 
   /** `PreTrainedTokenizer._decode` (spaces_between_special_tokens=True). */
   private decodeChecked(ids: number[], skipSpecialTokens: boolean, cleanUp: boolean): string {
-    const subTexts: string[] = [];
-    let current: string[] = [];
-    for (const id of ids) {
-      if (skipSpecialTokens && this.specialIds.has(id)) continue;
-      const token = this.spec.pieces[id].piece;
-      if (!this.legacyAddedTokens.has(token)) {
-        current.push(token);
-        continue;
-      }
-      if (current.length > 0) {
-        const text = this.tokensToString(current);
-        if (text.length > 0) subTexts.push(text);
-        current = [];
-      }
-      subTexts.push(token);
-    }
-    if (current.length > 0) subTexts.push(this.tokensToString(current));
-    const text = subTexts.join(' ');
-    return cleanUp ? cleanUpTokenization(text) : text;
+    const kept = skipSpecialTokens ? ids.filter((id) => !this.specialIds.has(id)) : ids;
+    return decodeTokens(kept.map((id) => this.spec.pieces[id].piece), this.legacyAddedTokens, (tokens) => this.tokensToString(tokens), cleanUp);
   }
 
   /** `T5Tokenizer.convert_tokens_to_string`: special tokens verbatim, the rest through SentencePiece. */
