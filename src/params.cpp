@@ -2,6 +2,10 @@
 
 #include <stdexcept>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace blip2 {
 
 void Params::add(const std::string& name, std::vector<int64_t> shape, torch::Tensor* slot) {
@@ -55,9 +59,17 @@ void Params::randomize(uint64_t seed, torch::ScalarType dtype, const torch::Devi
     } else if (is_vector) {
       t = torch::zeros(slot.shape, opts);
     } else {
-      t = torch::randn(slot.shape, opts) * 0.02;
+      t = torch::randn(slot.shape, opts).mul_(0.02);  // in place: the same product as `* 0.02`, one fp32 copy fewer
     }
-    *slot.tensor = t.to(device, narrow.count(slot.name) ? narrow_dtype : dtype);
+    const torch::ScalarType stored = narrow.count(slot.name) ? narrow_dtype : dtype;
+    *slot.tensor = t.to(device, stored);
+    t = torch::Tensor();
+#ifdef __GLIBC__
+    // The fp32 draws of a tensor stored in a narrower dtype are freed here, between the narrow tensors that stay;
+    // glibc keeps such holes mapped, so a model built in bf16 grew ~2.6 GiB above its weights at Flan-T5-XL size.
+    // malloc_trim hands their whole pages back to the system (the values are untouched).
+    if (stored != torch::kFloat32 && slot.tensor->nbytes() >= (1 << 20)) malloc_trim(0);
+#endif
   }
 }
 
