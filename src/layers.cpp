@@ -1,5 +1,7 @@
 #include "layers.h"
 
+#include "quantize.h"
+
 #include <limits>
 #include <stdexcept>
 
@@ -16,8 +18,16 @@ torch::Tensor linear_any(const torch::Tensor& x, const torch::Tensor& weight, co
   return torch::linear(x.to(weight.scalar_type()), weight, bias).to(x.scalar_type());
 }
 
+void Linear::quantize() {
+  if (quantized()) return;
+  if (merged) throw std::runtime_error("cannot quantize a Linear whose LoRA adapter is merged into its weight");
+  packed = pack_int8_linear(weight, bias);
+  weight = torch::Tensor();
+  bias = torch::Tensor();
+}
+
 torch::Tensor Linear::forward(const torch::Tensor& x) const {
-  auto y = linear_any(x, weight, bias);
+  auto y = quantized() ? int8_linear(x, packed, out_features).to(x.scalar_type()) : linear_any(x, weight, bias);
   if (!lora || merged) return y;
   // PEFT: result = result + lora_B(lora_A(dropout(x))) * scaling
   auto h = x.to(lora->A.scalar_type());

@@ -28,10 +28,17 @@ torch::Tensor linear_any(const torch::Tensor& x, const torch::Tensor& weight, co
 // which keeps the base names (the adapter's tensors are named <module>.lora_A / lora_B).
 struct Linear {
   torch::Tensor weight, bias;
+  // The int8 packed weight and bias (quantize.h) once quantize() ran, None before; weight and bias are then released.
+  c10::IValue packed;
   std::unique_ptr<LoraAdapter> lora;
   bool merged = false;  // the adapter's update is folded into weight
   int64_t in_features, out_features;
   Linear(const Scope& scope, int64_t in_features, int64_t out_features, bool with_bias);
+  // The product in int8 from now on (quantize.h): packs weight and bias, then frees them (undefined tensors).
+  // Refuses a merged adapter, whose update would be quantized into the weight for good.
+  void quantize();
+  bool quantized() const { return !packed.isNone(); }
+  // x W^T + b, plus the adapter's update (in its own fp32, added after the int8 product when quantized).
   torch::Tensor forward(const torch::Tensor& x) const;
 };
 
