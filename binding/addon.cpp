@@ -21,10 +21,13 @@ namespace {
 
 // The dtype option's mixed mode: bf16 Linear weights over fp32 (Blip2Model::set_matmul_dtype).
 const char* const kBfloat16Mixed = "bfloat16-mixed";
+// The dtype option's int8 mode: int8 Linear weights over fp32 (Blip2Model::quantize_linears).
+const char* const kInt8 = "int8";
 
 struct LoadOptions {
   torch::ScalarType dtype = torch::kFloat32;
   std::optional<torch::ScalarType> matmul_dtype;  // "bfloat16-mixed": bf16 Linear weights over fp32
+  bool int8 = false;                              // "int8": loaded in fp32, then the Linear weights quantized
   torch::Device device = torch::kCPU;
   int threads = 1;
   int64_t seed = 0;  // random weights only
@@ -38,6 +41,8 @@ LoadOptions read_load_options(const Napi::Value& value) {
     const auto dtype = read_string(obj, "dtype", "options");
     if (dtype == kBfloat16Mixed) {
       o.matmul_dtype = torch::kBFloat16;
+    } else if (dtype == kInt8) {
+      o.int8 = true;
     } else {
       o.dtype = parse_dtype(dtype);
     }
@@ -72,6 +77,9 @@ Napi::Promise load(Napi::Env env, std::string dir, blip2::Blip2Config config, Lo
           state->model->params.load(weights, options.dtype, options.device, narrow, narrow_dtype);
         }
         if (options.matmul_dtype) state->model->set_matmul_dtype(*options.matmul_dtype);
+        // int8: the whole fp32 model exists until each Linear is packed and its fp32 weight freed, so the load
+        // peaks at the fp32 model's size plus one Linear's packing (lib/model/blip2-model.ts, loadPeakBytes)
+        if (options.int8) state->model->quantize_linears();
       },
       [state](Napi::Env e) { return ModelHandle::Wrap(e, state); });
 }
@@ -150,6 +158,7 @@ Napi::Value Names(const Napi::CallbackInfo& info) {
   std::vector<std::string> dtypes;
   for (const auto& [name, type] : parameter_dtypes()) dtypes.push_back(name);
   dtypes.push_back(kBfloat16Mixed);
+  dtypes.push_back(kInt8);
   auto obj = Napi::Object::New(env);
   obj.Set("forwardOutputs", list({blip2::kForwardOutputs.begin(), blip2::kForwardOutputs.end()}));
   obj.Set("activations", list(blip2::activation_names()));

@@ -123,6 +123,7 @@ Napi::Value ModelHandle::Save(const Napi::CallbackInfo& info) {
   return run_locked(
       env, state,
       [path](ModelState& s) {
+        s.model->require_float_weights("save");
         std::vector<std::pair<std::string, torch::Tensor>> tensors;
         for (const auto& slot : s.model->params.slots()) tensors.emplace_back(slot.name, *slot.tensor);
         blip2::save_safetensors(path, tensors, {{"format", "pt"}});
@@ -137,8 +138,9 @@ Napi::Value ModelHandle::Info(const Napi::CallbackInfo& info) {
   const auto& model = *state->model;
   obj.Set("numParameters", Napi::Number::New(env, static_cast<double>(model.params.numel())));
   obj.Set("numTensors", Napi::Number::New(env, static_cast<double>(model.params.slots().size())));
-  obj.Set("dtype", model.matmul_dtype() == model.dtype() ? dtype_name(model.dtype())
-                                                         : dtype_name(model.matmul_dtype()) + "-mixed");
+  obj.Set("dtype", model.quantized()                       ? std::string("int8")
+                   : model.matmul_dtype() == model.dtype() ? dtype_name(model.dtype())
+                                                           : dtype_name(model.matmul_dtype()) + "-mixed");
   obj.Set("device", model.device().str());
   obj.Set("threads", Napi::Number::New(env, state->threads));
   return obj;

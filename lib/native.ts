@@ -41,8 +41,11 @@ export const FORWARD_OUTPUTS = [
 
 export type ForwardOutputName = (typeof FORWARD_OUTPUTS)[number];
 
-/** The dtypes a model loads in (the addon's list: `native().names().dtypes`); 'auto' is resolved before loading. */
-export const LOAD_DTYPES = ['float32', 'bfloat16', 'float16', 'bfloat16-mixed'] as const;
+/**
+ * The dtypes a model loads in (the addon's list: `native().names().dtypes`); 'auto' is resolved before loading.
+ * What each one means: {@link Dtype} (lib/model/blip2-model.ts).
+ */
+export const LOAD_DTYPES = ['float32', 'bfloat16', 'float16', 'bfloat16-mixed', 'int8'] as const;
 
 export interface NativeForwardInputs {
   pixelValues: NativeTensor<Float32Array>;

@@ -126,6 +126,20 @@ std::set<std::string> Blip2Model::matmul_parameters() const {
   return names;
 }
 
+void Blip2Model::quantize_linears() {
+  if (dtype() != torch::kFloat32 || matmul_dtype_ || device() != torch::Device(torch::kCPU))
+    throw std::runtime_error("dtype 'int8' quantizes a float32 model on the CPU");
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, linear] : params.linears()) linear->quantize();
+  quantized_ = true;
+}
+
+void Blip2Model::require_float_weights(const std::string& what) const {
+  if (!quantized_) return;
+  throw std::runtime_error(what + " needs the float32 Linear weights, which a model loaded with dtype 'int8' no " +
+                           "longer has; load it with dtype 'float32' or 'bfloat16-mixed' to train, merge or save");
+}
+
 void Blip2Model::set_gradient_checkpointing(bool on) {
   vision_model.gradient_checkpointing = on;
   language_model->set_gradient_checkpointing(on);

@@ -56,6 +56,14 @@ class Blip2Model {
   void set_matmul_dtype(torch::ScalarType type);
   // The parameter names set_matmul_dtype stores in the narrower dtype.
   std::set<std::string> matmul_parameters() const;
+  // The dtype option's 'int8' (quantize.h): every Linear in params.linears() (not the LM head, not the embeddings)
+  // packs its weight and bias to int8 and frees them; the rest stays in dtype() (float32). Inference only: what
+  // reads the Linear weights (saving, reloading, training, merging adapters) is refused through
+  // require_float_weights. Call after the weights are loaded in float32: the load peaks at the float32 model.
+  void quantize_linears();
+  bool quantized() const { return quantized_; }
+  // Throws, naming `what`, dtype 'int8' and the fix, when the Linear weights are int8 (quantize_linears).
+  void require_float_weights(const std::string& what) const;
   torch::Device device() const { return query_tokens.defined() ? query_tokens.device() : torch::Device(torch::kCPU); }
   // Activation recomputation in backward for the vision encoder layers and the language model's blocks.
   void set_gradient_checkpointing(bool on);
@@ -75,6 +83,7 @@ class Blip2Model {
 
  private:
   std::optional<torch::ScalarType> matmul_dtype_;
+  bool quantized_ = false;
   bool vision_needs_grad() const;
   using Keep = std::function<void(const char*, const torch::Tensor&)>;
   // vision -> Q-Former -> projection -> [queries; prompt] (-> the language model's encode() when run_encoder).

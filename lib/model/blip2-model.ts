@@ -50,6 +50,13 @@ import { cpuInfo } from '../runtime-info.js';
  *   embeddings, norms, attention, the residual stream and LoRA adapters stay in float32. About half the memory and
  *   the speed of `'bfloat16'` on AVX512-BF16 CPUs, with fewer roundings (README, Benchmarks, for its agreement with
  *   float32).
+ * - `'int8'`: CPU inference only. Float32, except that every Linear weight (not the LM head, not the embeddings) is
+ *   quantized to int8, symmetric per output channel (scale = max|row| / 127), and its products run as PyTorch's
+ *   dynamic quantized linear (the activations quantized per call). About a quarter of the Linear weights' memory
+ *   once loaded, but the load peaks at the float32 model (it is read in float32, then quantized Linear by Linear).
+ *   The float32 Linear weights are gone, so training, merging adapters, {@link Blip2Model.save} and
+ *   {@link Blip2Model.loadWeights} are refused; LoRA adapters load and run unmerged, in float32. Never chosen by
+ *   `'auto'` (README, Benchmarks, for its agreement with float32).
  */
 export type Dtype = (typeof LOAD_DTYPES)[number];
 /** A {@link Dtype}, or `'auto'`: see {@link resolveDtype}. */
@@ -141,22 +148,50 @@ function resolveLoadOptions(options: unknown, config: Blip2Config): NativeLoadOp
     throw invalidParameterError('dtype', "'float32' or 'bfloat16' on device 'cpu' (libtorch has no float16 CPU kernels for this model; " +
       "use bfloat16 for half the memory, or float16 with device 'cuda')", dtype);
   }
+  if (device !== 'cpu' && dtype === 'int8') {
+    throw invalidParameterError('dtype', `a float dtype on device '${device}' (int8 runs on the CPU only)`, dtype);
+  }
   if (device === 'cpu') checkMemory(config, dtype);
   return { device, dtype, threads: optional(o.threads, defaultThreads(config), (v) => integerInRange('threads', v, 1, 1024)) };
 }
 
-/** Refuses, before anything is allocated, a model whose parameters alone exceed this machine's memory. */
+/** Refuses, before anything is allocated, a model whose load would exceed this machine's memory. */
 function checkMemory(config: Blip2Config, dtype: Dtype): void {
   const parameters = estimateParameters(config);
-  // bfloat16-mixed stores the Linear weights in bf16 as they are read, everything else in fp32
-  const bytes = dtype === 'bfloat16-mixed'
-    ? native().expectedTensors(config).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1) * (t.matmul ? 2 : 4), 0)
-    : parameters * (dtype === 'float32' ? 4 : 2);
+  const bytes = loadPeakBytes(config, dtype, parameters);
   if (bytes > totalmem()) {
     const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
-    throw new Error(
-      `The model needs ${gb(bytes)} for its ${parameters.toLocaleString('en-US')} ${dtype} parameters, more than this machine's ${gb(totalmem())} of memory`);
+    const what = dtype === 'int8'
+      ? `to load its ${parameters.toLocaleString('en-US')} parameters in int8 (read in float32, then quantized)`
+      : `for its ${parameters.toLocaleString('en-US')} ${dtype} parameters`;
+    throw new Error(`The model needs ${gb(bytes)} ${what}, more than this machine's ${gb(totalmem())} of memory`);
   }
+}
+
+/**
+ * What loading a model in `dtype` peaks at, in bytes. bfloat16-mixed stores the Linear weights in bf16 as they are
+ * read, everything else in fp32. int8 holds the whole float32 model, then packs each Linear in turn: the float32
+ * model plus, for the largest Linear weight, its |w| for the scales (4 bytes an element), the quantized copy and the
+ * packed one (1 byte each).
+ */
+export function loadPeakBytes(config: Blip2Config, dtype: Dtype, parameters: number = estimateParameters(config)): number {
+  const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  if (dtype === 'bfloat16-mixed') {
+    return native().expectedTensors(config).reduce((n, t) => n + numel(t.shape) * (t.matmul ? 2 : 4), 0);
+  }
+  if (dtype === 'int8') {
+    const largestLinear = native().expectedTensors(config)
+      .filter((t) => t.matmul && t.shape.length === 2 && t.name !== 'language_model.lm_head.weight')
+      .reduce((m, t) => Math.max(m, numel(t.shape)), 0);
+    return parameters * 4 + largestLinear * (4 + 1 + 1);
+  }
+  return parameters * (dtype === 'float32' ? 4 : 2);
+}
+
+/** The message of a call that needs the float32 Linear weights, on a model loaded with dtype 'int8'. */
+export function int8RefusalMessage(operation: string): string {
+  return `${operation} needs the float32 Linear weights, which a model loaded with dtype 'int8' no longer has; ` +
+    "load it with dtype 'float32' or 'bfloat16-mixed' to train, merge or save";
 }
 
 export class Blip2Model {
@@ -345,18 +380,27 @@ export class Blip2Model {
     await writeFileAtomic(join(dir, 'adapter_config.json'), `${JSON.stringify(peftAdapterConfig(this.lora, (o.baseModel as string) ?? null), null, 2)}\n`);
   }
 
-  /** Folds the adapters into the base weights (faster inference); {@link unmergeLora} restores them. */
+  /**
+   * Folds the adapters into the base weights (faster inference); {@link unmergeLora} restores them. Refused on an
+   * int8 model, which runs its adapters unmerged.
+   */
   async mergeLora(): Promise<void> {
+    this.requireFloatWeights('Blip2Model.mergeLora');
     await withCallerStack(this.live().mergeLora(), 'Blip2Model.mergeLora');
   }
 
   async unmergeLora(): Promise<void> {
+    this.requireFloatWeights('Blip2Model.unmergeLora');
     await withCallerStack(this.live().unmergeLora(), 'Blip2Model.unmergeLora');
   }
 
-  /** Training mode turns adapter dropout on. The base model always runs without dropout. */
+  /**
+   * Training mode turns adapter dropout on. The base model always runs without dropout. `true` is refused on an int8
+   * model (inference only).
+   */
   async setTraining(training: boolean): Promise<void> {
     if (typeof training !== 'boolean') throw invalidParameterError('training', 'boolean', training);
+    if (training) this.requireFloatWeights('Blip2Model.setTraining(true)');
     await withCallerStack(this.live().setTraining(training), 'Blip2Model.setTraining');
     this.isTraining = training;
   }
@@ -374,6 +418,7 @@ export class Blip2Model {
    * Returns the unscaled loss.
    */
   async backwardCrossEntropy(inputs: ForwardInputs, options?: { labelSmoothing?: number; scale?: number }): Promise<number> {
+    this.requireFloatWeights('Blip2Model.backwardCrossEntropy');
     const o = knownKeys('options', options, ['labelSmoothing', 'scale']);
     const labelSmoothing = optional(o.labelSmoothing, 0, (v) => numberInRange('labelSmoothing', v, 0, 1));
     const scale = optional(o.scale, 1, (v) => numberInRange('scale', v, -1e6, 1e6));
@@ -391,6 +436,7 @@ export class Blip2Model {
     weights: readonly number[] | Float32Array,
     options?: { scale?: number },
   ): Promise<{ loss: number; sequenceLogprobs: Float64Array }> {
+    this.requireFloatWeights('Blip2Model.backwardWeighted');
     const o = knownKeys('options', options, ['scale']);
     const scale = optional(o.scale, 1, (v) => numberInRange('scale', v, -1e6, 1e6));
     const native = this.nativeInputs(inputs, 'a training loss');
@@ -408,6 +454,7 @@ export class Blip2Model {
    * Returns the gradient norm before clipping and the optimizer step count.
    */
   async optimizerStep(options: AdamWOptions): Promise<{ gradNorm: number; step: number }> {
+    this.requireFloatWeights('Blip2Model.optimizerStep');
     return withCallerStack(this.live().optimizerStep(resolveAdamW(options)), 'Blip2Model.optimizerStep');
   }
 
@@ -431,6 +478,7 @@ export class Blip2Model {
   async setFullTraining(on: boolean, options?: { only?: string[] }): Promise<void> {
     if (typeof on !== 'boolean') throw invalidParameterError('on', 'boolean', on);
     const o = knownKeys('options', options, ['only']);
+    this.requireFloatWeights('Blip2Model.setFullTraining');
     if (o.only !== undefined && (!Array.isArray(o.only) || o.only.some((p) => typeof p !== 'string' || p.length === 0))) {
       throw invalidParameterError('only', 'array of non-empty parameter-name prefixes', o.only);
     }
@@ -469,8 +517,12 @@ export class Blip2Model {
     await group.collective(this.live().reduceGradients(group.nativeHandle, { op, bucketBytes }));
   }
 
-  /** Replaces every parameter with the tensors of a safetensors file (strict: same names and shapes), in place. */
+  /**
+   * Replaces every parameter with the tensors of a safetensors file (strict: same names and shapes), in place.
+   * Refused on an int8 model (its Linear weights are packed; load the file as a model directory instead).
+   */
   async loadWeights(path: string): Promise<void> {
+    this.requireFloatWeights('Blip2Model.loadWeights');
     if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'safetensors file path', path);
     await withCallerStack(this.live().loadWeights(path), 'Blip2Model.loadWeights');
   }
@@ -518,8 +570,9 @@ export class Blip2Model {
     return new NativeDecoderSession(decoder, batch * expand, this.config.text_config.vocab_size);
   }
 
-  /** Writes every parameter to one safetensors file (atomically). */
+  /** Writes every parameter to one safetensors file (atomically). Refused on an int8 model (no fp32 Linear weights). */
   async save(path: string): Promise<void> {
+    this.requireFloatWeights('Blip2Model.save');
     if (typeof path !== 'string' || path.length === 0) throw invalidParameterError('path', 'file path', path);
     return withCallerStack(this.live().save(path), 'Blip2Model.save');
   }
@@ -527,6 +580,11 @@ export class Blip2Model {
   /** Frees the weights. Calls in flight finish first; later calls throw. */
   dispose(): void {
     this.handle.dispose();
+  }
+
+  /** Throws {@link int8RefusalMessage} for `operation` when the model was loaded with dtype 'int8'. */
+  private requireFloatWeights(operation: string): void {
+    if (this.live().info().dtype === 'int8') throw new Error(int8RefusalMessage(operation));
   }
 
   private live(): NativeModel {
