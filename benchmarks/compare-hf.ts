@@ -9,10 +9,13 @@
  *
  *   ../shared/hf-baseline/run.sh setup && ../shared/hf-baseline/run.sh make-base && \
  *     ../shared/hf-baseline/run.sh images /tmp/hf-baseline/images        # once per machine
- *   npx tsx benchmarks/compare-hf.ts [--reps 3] [--dtypes float32,bfloat16,bfloat16-mixed] [--hf-dir /tmp/hf-baseline]
+ *   npx tsx benchmarks/compare-hf.ts [--reps 3] [--dtypes float32,bfloat16,bfloat16-mixed,int8] \
+ *     [--hf-dir /tmp/hf-baseline]
  *
- * bfloat16-mixed (bf16 matmul weights, the rest fp32; what dtype 'auto' picks on AVX512-BF16 CPUs) has no HF
- * counterpart and is set against HF's float32, with its token ids compared to HF's float32 ids.
+ * bfloat16-mixed (bf16 matmul weights, the rest fp32; what dtype 'auto' picks on AVX512-BF16 CPUs) and int8 (int8
+ * Linear weights, dynamic quantized products, the rest fp32; inference only, so no training step) have no HF
+ * counterpart and are set against HF's float32, with their token ids compared to HF's float32 ids and their roofline
+ * share taken against the float32 matmul rate.
  *
  * Each side runs in its own process, one after the other (never concurrently), with 2 threads. Writes
  * benchmarks/results/compare-hf.json with the CPU model and flags.
@@ -25,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { Blip2Captioner } from '../lib/captioner.js';
 import type { RawImageInput } from '../lib/image/decode.js';
 import { readBlip2Config, type Blip2Config } from '../lib/model/config.js';
+import type { Dtype } from '../lib/model/blip2-model.js';
 import { runtimeInfo, SPEED_CPU_FLAGS } from '../lib/runtime-info.js';
 import { median, ROOT, rssMiB, writeResults } from './common.js';
 
@@ -57,7 +61,7 @@ async function ours(modelDir: string, imagesDir: string, dtype: string, reps: nu
   const images: RawImageInput[] = meta.captions.map((_, i) => ({
     data: new Uint8Array(readFileSync(join(imagesDir, `img${i}.rgb`))), width: meta.width, height: meta.height, channels: 3,
   }));
-  const captioner = await Blip2Captioner.fromPretrained(modelDir, { threads: THREADS, dtype: dtype as 'float32' | 'bfloat16' | 'bfloat16-mixed' });
+  const captioner = await Blip2Captioner.fromPretrained(modelDir, { threads: THREADS, dtype: dtype as Dtype });
   const phases: Record<string, OurPhase> = {};
   for (const [name, numBeams] of [['beam5', 5], ['greedy', 1]] as const) {
     let firstRow: number[] = [];
@@ -179,20 +183,21 @@ async function main(): Promise<void> {
       skipped.push(`${dtype} (no AVX512-BF16 on this CPU)`);
       continue;
     }
-    // bfloat16-mixed has no HF counterpart: it is set against HF's float32, the dtype it stands in for
-    const hfDtype = dtype === 'bfloat16-mixed' ? 'float32' : dtype;
+    // bfloat16-mixed and int8 have no HF counterpart: they are set against HF's float32, the dtype they stand in for
+    const hfDtype = dtype === 'bfloat16-mixed' || dtype === 'int8' ? 'float32' : dtype;
+    const train = hfDtype === 'float32' && dtype !== 'int8';  // int8 is inference only
     if (!hfRuns.has(hfDtype)) {
       process.stderr.write(`${hfDtype}: Hugging Face...\n`);
       hfRuns.set(hfDtype, hfBench(modelDir, hfDtype, reps));
     }
     const hf = hfRuns.get(hfDtype) as { phases: Record<string, { median_s: number; peak_rss_mib: number; first_row?: number[] }> };
     process.stderr.write(`${dtype}: ours...\n`);
-    const child = spawnSync(process.execPath, [...process.execArgv, script, '--child', `${dtype}:${hfDtype === 'float32' ? 'train' : 'no'}`, '--reps', String(reps), '--hf-dir', values['hf-dir']!], {
+    const child = spawnSync(process.execPath, [...process.execArgv, script, '--child', `${dtype}:${train ? 'train' : 'no'}`, '--reps', String(reps), '--hf-dir', values['hf-dir']!], {
       encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (child.status !== 0) throw new Error(`our side (${dtype}) failed`);
     const mine = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, OurPhase>;
-    const rate = gemmRate(dtype === 'float32' ? 'float32' : 'bfloat16') * 1e9;
+    const rate = gemmRate(dtype === 'float32' || dtype === 'int8' ? 'float32' : 'bfloat16') * 1e9;
     for (const [phase, hfName] of [['beam5', 'beam5'], ['greedy', 'greedy'], ['train', 'train_step']] as const) {
       const h = hf.phases[hfName];
       const o = mine[phase];

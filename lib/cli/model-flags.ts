@@ -56,7 +56,8 @@ export function addModelFlags(command: Command): Command {
     .option('--offline', 'with a repo id: use the Hugging Face cache only, as HF_HUB_OFFLINE=1')
     .option('--device <device>', 'cpu, cuda or cuda:N', parseDevice)
     .option('--dtype <dtype>', `parameter dtype: ${DTYPES.join(', ')} (bfloat16-mixed: bf16 matmul weights, the rest fp32; ` +
-      'auto: bfloat16-mixed on CPUs with AVX512-BF16, else float32; default float32)', parseDtype)
+      'int8: int8 Linear weights, the rest fp32, CPU inference only; auto: bfloat16-mixed on CPUs with AVX512-BF16, else float32; ' +
+      'default float32)', parseDtype)
     .option('--threads <n>', `intra-op threads (default: 1 for models under ${SMALL_MODEL_PARAMETERS / 1e6}M parameters, such as the built-in ` +
       'default model, where a second thread only adds overhead; otherwise every core)', parseIntegerFlag('--threads', 1, 1024));
 }
@@ -100,6 +101,9 @@ export async function modelFromFlags(
   if (source === 'directory' && flags.revision !== undefined) logger.warn(`--revision applies to a repo id; ${model} is a directory, loaded as it is`);
   if (flags.dtype === 'float16' && (flags.device ?? 'cpu') === 'cpu') {
     throw new UsageError('--dtype float16 needs --device cuda: libtorch has no float16 CPU kernels for this model; use --dtype bfloat16 on the CPU');
+  }
+  if (flags.dtype === 'int8' && (flags.device ?? 'cpu') !== 'cpu') {
+    throw new UsageError(`--dtype int8 runs on the CPU only; drop --device ${flags.device} or use --dtype float32 there`);
   }
   const options: ModelLoadOptions = {};
   if (flags.device !== undefined) options.device = flags.device;

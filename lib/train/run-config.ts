@@ -343,6 +343,25 @@ function modelSource(model: string, base: string): string {
  */
 export const DEFAULT_MODEL = 'default';
 
+/** The dtypes a run trains in: every {@link DTYPES} value but `int8`, which is inference only. */
+const TRAINING_DTYPES = DTYPES.filter((d): d is Exclude<DtypeOption, 'int8'> => d !== 'int8');
+
+/** The run's `dtype`: one of {@link TRAINING_DTYPES}; `int8` is refused with the dtypes to train in instead. */
+function trainingDtypeKey(): ConfigKey<Exclude<DtypeOption, 'int8'> | undefined> {
+  const key = choiceKey(TRAINING_DTYPES, undefined, 'Parameter dtype (float16 needs CUDA; `bfloat16-mixed`: bf16 matmul weights, the rest fp32; ' +
+    '`auto`: `bfloat16-mixed` on CPUs with AVX512-BF16, else `float32`; `int8` is inference only: caption or evaluate the trained adapter with it).', '"float32"');
+  return {
+    ...key,
+    read: (value, name, context) => {
+      if (value === 'int8') {
+        throw invalidParameterError(name, "a dtype to train in: 'float32' or 'bfloat16-mixed' (dtype 'int8' is inference only; " +
+          'load the trained adapter onto an int8 model to caption with it)', value);
+      }
+      return key.read(value, name, context);
+    },
+  };
+}
+
 /** The keys at the top of a run config. */
 export const RUN_KEYS = {
   model: {
@@ -372,7 +391,7 @@ export const RUN_KEYS = {
     return value.map((s, i) => stage(`${name}[${i}]`, s, i, context));
   }),
   device: stringKey('`cpu`, `cuda` or `cuda:N`.', '"cpu"'),
-  dtype: choiceKey(DTYPES, undefined, 'Parameter dtype (float16 needs CUDA; `bfloat16-mixed`: bf16 matmul weights, the rest fp32; `auto`: `bfloat16-mixed` on CPUs with AVX512-BF16, else `float32`).', '"float32"'),
+  dtype: trainingDtypeKey(),
   threads: integerKey(1, 1024, undefined, 'Intra-op threads of the run (`--nproc` ranks: cores / ranks each).', 'all cores; 1 for models under 20M parameters'),
   trainable: objectKey('"lora" | "all" | { lastBlocks, lmHead }', '"lora"', '`lora`: the adapters; `all`: every parameter of the model, each stage from the previous stage\'s best weights (`best/model.safetensors`); `{ "lastBlocks": 2, "lmHead": true }`: the scripts\' partial fine-tuning, the last 2 blocks of the T5 encoder and decoder (and the LM head), saved like `all`.',
     (value) => trainable(value)),
