@@ -6,6 +6,10 @@
 
 #include <stdexcept>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace blip2 {
 
 const std::set<std::string> kForwardOutputs = {"vision_last_hidden_state",
@@ -132,6 +136,11 @@ void Blip2Model::quantize_linears() {
   torch::NoGradGuard no_grad;
   for (const auto& [name, linear] : params.linears()) linear->quantize();
   quantized_ = true;
+#ifdef __GLIBC__
+  // The freed fp32 weights lie between the tensors that stay; glibc keeps such holes mapped, so hand their whole
+  // pages back to the system (as Params::randomize does for its fp32 draws)
+  malloc_trim(0);
+#endif
 }
 
 void Blip2Model::require_float_weights(const std::string& what) const {

@@ -52,8 +52,9 @@ import { cpuInfo } from '../runtime-info.js';
  *   float32).
  * - `'int8'`: CPU inference only. Float32, except that every Linear weight (not the LM head, not the embeddings) is
  *   quantized to int8, symmetric per output channel (scale = max|row| / 127), and its products run as PyTorch's
- *   dynamic quantized linear (the activations quantized per call). About a quarter of the Linear weights' memory
- *   once loaded, but the load peaks at the float32 model (it is read in float32, then quantized Linear by Linear).
+ *   dynamic quantized linear (the activations quantized per call). Once loaded, the Linear weights take about half
+ *   their float32 memory (oneDNN's packed weights, ~2 bytes a weight), but the load peaks at the float32 model (it is
+ *   read in float32, then quantized Linear by Linear).
  *   The float32 Linear weights are gone, so training, merging adapters, {@link Blip2Model.save} and
  *   {@link Blip2Model.loadWeights} are refused; LoRA adapters load and run unmerged, in float32. Never chosen by
  *   `'auto'` (README, Benchmarks, for its agreement with float32).
