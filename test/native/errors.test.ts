@@ -194,7 +194,7 @@ describe('loading errors', () => {
 
   it('bad options name the option', async () => {
     await expect(Blip2Model.load(TINY_MODEL, { dtype: 'float64' as never })).rejects.toThrow(
-      'Expected one of "float32", "bfloat16", "float16", "bfloat16-mixed", "auto" for dtype but received "float64" of type string',
+      'Expected one of "float32", "bfloat16", "float16", "bfloat16-mixed", "int8", "auto" for dtype but received "float64" of type string',
     );
     await expect(Blip2Model.load(TINY_MODEL, { threads: 0 })).rejects.toThrow(
       'Expected integer between 1 and 1024 for threads but received 0 of type number',
