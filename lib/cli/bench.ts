@@ -48,16 +48,16 @@ export function register(program: Command, stdout: NodeJS.WritableStream = proce
     .option('--pretrain-seeds <m>', 'with --seeds: M independently pretrained models (pretraining seeds --seed, --seed + 1, …; the data stays --seed\'s); default 2', parseIntegerFlag('--pretrain-seeds', 1, 100))
     .option('--quick', 'a shrunken run (tiny data, a few steps) that checks every part in under a minute')
     .option('--train-views <views>', `design: the assistive training images' camera, ${TRAIN_VIEWS.join(' or ')}; one-sided turns and shifts it one way only, so half of the validation and test views are mirror images no training image has (room for the flip augmentation); default all`, parseTrainViews)
-    .option('--scst-pool <n>', 'design: SCST learns from N assistive images of its own (the dataset\'s scst split) instead of the cross-entropy stages\' 100 training images; default 0 (those)', parseIntegerFlag('--scst-pool', 0, 1_000_000))
+    .option('--scst-pool <n>', 'design: SCST learns from N assistive images of its own (the dataset\'s scst split) instead of the cross-entropy stages\' 100 training images (0: on those); default 400', parseIntegerFlag('--scst-pool', 0, 1_000_000))
     .option('--threads <n>', 'intra-op threads (default: 1 for this small model)', parseIntegerFlag('--threads', 1, 1024))
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
     .addHelpText('after', `
 Examples:
-  $ blip2-progressive bench             # the full run (about 12.5 minutes on 2 cores the first time, 4.5 once data and pretraining are cached)
+  $ blip2-progressive bench             # the full run (about 14 minutes on 2 cores the first time, 4.5 once data and pretraining are cached)
   $ blip2-progressive bench --quick     # every part, shrunken
   $ blip2-progressive bench --stage-seed 1   # same data and pretrained model, stages with another seed
   $ blip2-progressive bench --seeds 3 --pretrain-seeds 2   # 6 runs: each stage's gain as a 95 % interval
-  $ blip2-progressive bench --train-views one-sided --scst-pool 400   # the design knobs (see the README)`)
+  $ blip2-progressive bench --train-views one-sided --scst-pool 0   # the design knobs (see the README)`)
     .action(async (flags: BenchFlags) => {
       const outDir = flags.out ?? join(benchHome(), flags.quick ? 'synth-quick' : 'synth');
       const draw = Boolean(process.stderr.isTTY) || flags.progress === true;
@@ -83,9 +83,9 @@ Examples:
       if (flags.seeds !== undefined) {
         const k = flags.seeds;
         const m = flags.pretrainSeeds ?? 2;
-        // measured on 2 cores at full scale: pretraining ~7 min, the stages of one run ~3.5 min and scoring its five
-        // models on the test split ~1 min (quick: seconds)
-        const [pretrainMin, runMin] = flags.quick ? [0.2, 0.3] : [7, 4.5];
+        // measured on 2 cores at full scale: pretraining ~7 min, a run ~4.2 min cached (its stages, SCST on its pool,
+        // test scoring and curves; ~5.3 under VM contention); quick: seconds
+        const [pretrainMin, runMin] = flags.quick ? [0.2, 0.3] : [7, 6];
         logger.info(`${k * m} runs (${k} stage seeds × ${m} pretrained models): up to ~${Math.ceil(m * pretrainMin + k * m * runMin)} minutes on 2 cores ` +
           'when nothing is cached yet (cached data, pretrained models and finished runs are reused)');
         const sweep = await runSynthBenchmarkSeeds({

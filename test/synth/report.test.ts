@@ -1,5 +1,6 @@
-// The built-in benchmark, shrunken (--quick scale): every part runs end to end, each stage is scored on the test
-// split, and report.html renders in headless Chromium with the table and the charts.
+// The built-in benchmark, shrunken (--quick scale), in its default design: every part runs end to end (SCST on an
+// image pool of its own, as a second run folder that starts from the augmented stage's adapter), each stage is scored
+// on the test split, and report.html renders in headless Chromium with the table and the charts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ interface ImageElement { naturalWidth: number }
 // a reference for the quick scale (the shipped one is a full-scale sweep's): SCST's difference has none
 const REFERENCE: NoiseReference = {
   source: 'bench --quick --seeds 3 --pretrain-seeds 1', cpu: 'a CPU', date: '2026-01-02', split: 'test',
-  design: { scale: 'quick', trainViews: 'all', scstPool: 0 },
+  design: { scale: 'quick', trainViews: 'all', scstPool: 400 },
   differences: [
     { stage: 'LoRA', over: 'zero-shot', sd: 0.1, n: 3 },
     { stage: 'LoRA + DA', over: 'LoRA', sd: 0.1, n: 3 },
@@ -44,10 +45,12 @@ afterAll(async () => {
 describe('built-in benchmark (quick scale)', () => {
   it('runs every stage, scores each chosen model on the test split and writes the paper-style tables', () => {
     const stages = ['zero-shot', 'LoRA', 'LoRA + DA', 'LoRA + DA + SCST', 'SCST, per-batch CIDEr (ablation)'];
-    expect(result.summary.rows.map((r) => r.stage)).toEqual(stages);
+    // the summary is the cross-entropy stages' run; SCST and its ablation ran in a second folder
+    expect(result.summary.rows.map((r) => r.stage)).toEqual(stages.slice(0, 3));
     expect(result.summary.markdown.split('\n')[0]).toBe('| model | B-1 | B-2 | B-3 | B-4 | METEOR | ROUGE-L | CIDEr |');
     expect(result.test.map((r) => r.stage)).toEqual(stages);
-    expect(result.val).toEqual(result.summary.rows);
+    expect(result.val.map((r) => r.stage)).toEqual(stages);
+    expect(result.val.slice(0, 3)).toEqual(result.summary.rows);
     expect(result.test.every((r) => Object.keys(r.scores).length === 7)).toBe(true);
     // the test split has images of its own, so its scores are not the validation ones
     expect(result.test[0]!.scores.CIDEr).not.toBe(result.val[0]!.scores.CIDEr);
@@ -56,7 +59,15 @@ describe('built-in benchmark (quick scale)', () => {
     ]);
     expect(result.noise!.labels[0]!.difference).toBeCloseTo(result.test[1]!.scores.CIDEr! - result.test[0]!.scores.CIDEr!, 12);
     const written = JSON.parse(readFileSync(result.resultsPath, 'utf8'));
-    expect([written.testImages, written.test, written.design]).toEqual([QUICK_SCALE.assistiveTest, result.test, { trainViews: 'all', scstPool: 0 }]);
+    expect([written.testImages, written.test, written.design]).toEqual([QUICK_SCALE.assistiveTest, result.test, { trainViews: 'all', scstPool: 400 }]);
+    // SCST learned from the pool (its own split), starting from the augmented stage's best adapter
+    expect(result.data.manifest.images['assistive/scst']).toBe(400);
+    expect(result.report.runDirs.length).toBe(2);
+    const rl = JSON.parse(readFileSync(join(result.report.runDirs[1]!, 'config.json'), 'utf8'));
+    expect(rl.train.file).toBe(join(root, 'data', 'assistive', 'annotations', 'scst.json'));
+    expect(rl.stages.map((s: { init?: string }) => s.init)).toEqual([
+      join(result.report.runDirs[0]!, 'stages', '2-lora-da', 'best'), join(result.report.runDirs[0]!, 'stages', '2-lora-da', 'best'),
+    ]);
     // every stage x (clean + 1 corruption x 2 severities)
     expect(result.robustness.length).toBe(4 * 3);
     expect(existsSync(join(result.pretrainedDir, 'model.safetensors'))).toBe(true);
