@@ -45,30 +45,59 @@ void Params::reload(const WeightFiles& weights) {
     slot.tensor->copy_(weights.read(slot.name, slot.tensor->scalar_type(), slot.tensor->device()));
 }
 
+void fill_normal_chunked(torch::Tensor& dest, double std, int64_t chunk) {
+  if (chunk < 16 || chunk % 16 != 0) throw std::invalid_argument("fill_normal_chunked: chunk must be a multiple of 16");
+  torch::NoGradGuard no_grad;
+  auto flat = dest.view({-1});
+  const int64_t n = flat.numel();
+  const auto cpu_fp32 = torch::TensorOptions().dtype(torch::kFloat32);
+  for (int64_t off = 0; off < n;) {
+    // The last chunk takes the rest (between `chunk` and 2·`chunk` elements, so never under 16).
+    const int64_t len = n - off < 2 * chunk ? n - off : chunk;
+    flat.narrow(0, off, len).copy_(torch::randn({len}, cpu_fp32).mul_(std));
+    off += len;
+  }
+}
+
 void Params::randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device,
                        const std::set<std::string>& narrow, torch::ScalarType narrow_dtype) {
   torch::manual_seed(seed);
   auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  constexpr int64_t kChunk = int64_t{1} << 22;  // 4 Mi elements: 16 MiB of fp32 draws at a time
   for (auto& slot : slots_) {
     const bool is_vector = slot.shape.size() == 1;
     const bool is_norm =
         slot.name.find("norm") != std::string::npos || slot.name.find("LayerNorm") != std::string::npos;
-    torch::Tensor t;
-    if (is_vector && is_norm && slot.name.size() > 7 && slot.name.compare(slot.name.size() - 7, 7, ".weight") == 0) {
-      t = torch::ones(slot.shape, opts);
-    } else if (is_vector) {
-      t = torch::zeros(slot.shape, opts);
-    } else {
-      t = torch::randn(slot.shape, opts).mul_(0.02);  // in place: the same product as `* 0.02`, one fp32 copy fewer
-    }
     const torch::ScalarType stored = narrow.count(slot.name) ? narrow_dtype : dtype;
-    *slot.tensor = t.to(device, stored);
-    t = torch::Tensor();
+    if (is_vector && is_norm && slot.name.size() > 7 && slot.name.compare(slot.name.size() - 7, 7, ".weight") == 0) {
+      *slot.tensor = torch::ones(slot.shape, opts).to(device, stored);
+      continue;
+    }
+    if (is_vector) {
+      *slot.tensor = torch::zeros(slot.shape, opts).to(device, stored);
+      continue;
+    }
+    int64_t numel = 1;
+    for (int64_t d : slot.shape) numel *= d;
+    if (stored == torch::kFloat32 && device.is_cpu()) {
+      *slot.tensor = torch::randn(slot.shape, opts).mul_(0.02);  // in place: the same product as `* 0.02`
+      continue;
+    }
+    if (numel < 2 * kChunk) {
+      *slot.tensor = torch::randn(slot.shape, opts).mul_(0.02).to(device, stored);
+    } else {
+      // A large matrix stored narrower (or elsewhere) is drawn in fp32 a chunk at a time into its final tensor, so
+      // the whole fp32 draw never exists: Flan-T5-XL's 32128×2048 embedding and LM head are 251 MiB each in fp32,
+      // and building the model in bf16 peaked that much above its end state. The values are those of one whole
+      // draw (see fill_normal_chunked in params.h).
+      *slot.tensor = torch::empty(slot.shape, torch::TensorOptions().dtype(stored).device(device));
+      fill_normal_chunked(*slot.tensor, 0.02, kChunk);
+    }
 #ifdef __GLIBC__
     // The fp32 draws of a tensor stored in a narrower dtype are freed here, between the narrow tensors that stay;
     // glibc keeps such holes mapped, so a model built in bf16 grew ~2.6 GiB above its weights at Flan-T5-XL size.
     // malloc_trim hands their whole pages back to the system (the values are untouched).
-    if (stored != torch::kFloat32 && slot.tensor->nbytes() >= (1 << 20)) malloc_trim(0);
+    if (slot.tensor->nbytes() >= (1 << 20)) malloc_trim(0);
 #endif
   }
 }

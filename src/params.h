@@ -18,6 +18,16 @@ namespace blip2 {
 
 struct Linear;
 
+// Fills `dest` (any dtype and device, contiguous) with normal(0, std) values from the default generator, drawn in
+// float32 on the CPU `chunk` elements at a time (a multiple of 16; the last chunk takes the rest, 16 or more) and
+// converted into place. The values equal those of one whole draw, torch::randn(dest's shape) * std, converted, by
+// construction of libtorch's CPU normal kernel (ATen/native/cpu/DistributionTemplates.h, normal_fill): a contiguous
+// float32 draw of n >= 16 values takes n uniforms from the generator in order and turns each block of 16 into normals
+// on its own (Box-Muller), then, when n % 16 != 0, draws 16 more uniforms for the last 16 values. Chunks that are
+// multiples of 16 take the same uniforms in the same order and form the same blocks, and only the last chunk, which
+// holds the whole tensor's tail, recomputes it.
+void fill_normal_chunked(torch::Tensor& dest, double std, int64_t chunk);
+
 struct ParamSlot {
   std::string name;
   std::vector<int64_t> shape;
@@ -47,7 +57,8 @@ class Params {
   // load() into the tensors already there: the same checks, then each copied in place (keeping its dtype and device).
   void reload(const WeightFiles& weights);
   // Random weights (benchmarks, synthetic models): normal(0, 0.02) matrices, ones for norm weights, zeros for other
-  // vectors, drawn in float32 from `seed` and then converted to dtype/device.
+  // vectors, drawn in float32 from `seed` and then converted to dtype/device (large matrices a chunk at a time:
+  // fill_normal_chunked).
   void randomize(uint64_t seed, torch::ScalarType dtype, const torch::Device& device,
                  const std::set<std::string>& narrow = {}, torch::ScalarType narrow_dtype = torch::kBFloat16);
   // Full training: every parameter whose name starts with one of `prefixes` (all of them when empty) requires grad
