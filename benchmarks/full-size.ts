@@ -11,7 +11,7 @@
  *
  *   npx tsx benchmarks/full-size.ts [--family t5|opt] [--dtypes bfloat16,bfloat16-mixed] [--skip-hf]
  *
- * Needs ~10 GiB of memory per side (bf16). Writes benchmarks/results/full-size.json (full-size-opt.json for OPT).
+ * Needs ~8 GiB of memory per side (bf16). Writes benchmarks/results/full-size.json (full-size-opt.json for OPT).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
